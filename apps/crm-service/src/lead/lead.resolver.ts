@@ -1,0 +1,40 @@
+import { ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { CompanyType } from '../company/company.type.js';
+import type { CrmLoaders } from '../loaders.js';
+import type { Lead } from './lead.entity.js';
+import { CreateLeadInput, LeadFilter, UpdateLeadInput } from './lead.input.js';
+import type { LeadService } from './lead.service.js';
+import { LeadConnection, LeadType } from './lead.type.js';
+
+type CrmContext = SubgraphContext<CrmLoaders>;
+
+@Resolver(() => LeadType)
+export class LeadResolver {
+  constructor(private readonly leadService: LeadService) {}
+
+  @Query(() => LeadType, { nullable: true, description: 'A lead of your tenant, or null.' })
+  lead(@Arg('id', () => ID) id: string, @Ctx() context: CrmContext) {
+    return this.leadService.get(context, id);
+  }
+
+  @Query(() => LeadConnection, { description: 'Leads, newest first.' })
+  leads(@Args(() => ConnectionArgs) args: ConnectionArgs, @Arg('filter', () => LeadFilter, { nullable: true }) filter: LeadFilter | undefined, @Ctx() context: CrmContext) {
+    return this.leadService.list(context, filter, args);
+  }
+
+  @Mutation(() => LeadType)
+  createLead(@Arg('input', () => CreateLeadInput) input: CreateLeadInput, @Ctx() context: CrmContext) {
+    return this.leadService.create(context, input);
+  }
+
+  @Mutation(() => LeadType)
+  updateLead(@Arg('id', () => ID) id: string, @Arg('input', () => UpdateLeadInput) input: UpdateLeadInput, @Ctx() context: CrmContext) {
+    return this.leadService.update(context, id, input);
+  }
+
+  @FieldResolver(() => CompanyType, { nullable: true, description: 'The company the lead works for.' })
+  company(@Root() lead: Lead, @Ctx() context: CrmContext) {
+    return lead.company ? context.loaders.companyById.load(lead.company.id) : null;
+  }
+}

@@ -1,0 +1,117 @@
+import { UniqueConstraintViolationException, type FilterQuery } from '@mikro-orm/core';
+import {
+  badUserInput,
+  containsPattern,
+  definedFields,
+  isUuid,
+  notFound,
+  paginate,
+  parseInput,
+  type ConnectionArgs,
+  type SubgraphContext,
+} from '@gtm/runtime';
+import { z } from 'zod';
+import { Company } from '../company/company.entity.js';
+import type { CrmLoaders } from '../loaders.js';
+import { Lead, LeadStatus } from './lead.entity.js';
+import type { CreateLeadInput, LeadFilter, UpdateLeadInput } from './lead.input.js';
+
+type CrmContext = SubgraphContext<CrmLoaders>;
+
+const optionalText = (maximum: number) => z.string().trim().max(maximum).nullish().transform((value) => (value ? value : null));
+
+const leadFieldsSchema = z.object({
+  firstName: optionalText(200),
+  lastName: optionalText(200),
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.email({ message: 'must be an email address such as ada@example.com' }))
+    .nullish()
+    .transform((value) => value ?? null),
+  phone: optionalText(50),
+  title: optionalText(300),
+  companyId: z.string().nullish(),
+  status: z.enum(LeadStatus).nullish(),
+  source: z.string().trim().min(1).max(100).nullish(),
+  notes: optionalText(10_000),
+});
+
+export class LeadService {
+  async get(context: CrmContext, id: string): Promise<Lead | null> {
+    return context.loaders.leadById.load(id);
+  }
+
+  async list(context: CrmContext, filter: LeadFilter | undefined, args: ConnectionArgs) {
+    const where: FilterQuery<Lead>[] = [];
+    if (filter?.status?.length) where.push({ status: { $in: filter.status } });
+    if (filter?.source) where.push({ source: filter.source });
+    if (filter?.companyId) {
+      if (!isUuid(filter.companyId)) throw badUserInput('filter.companyId is not a company id.', 'filter.companyId');
+      where.push({ company: filter.companyId });
+    }
+    if (filter?.search?.trim()) {
+      const pattern = containsPattern(filter.search.trim());
+      where.push({
+        $or: [
+          { firstName: { $ilike: pattern } },
+          { lastName: { $ilike: pattern } },
+          { email: { $ilike: pattern } },
+          { title: { $ilike: pattern } },
+          { company: { name: { $ilike: pattern } } },
+        ],
+      });
+    }
+    return paginate(context.em, Lead, where.length > 0 ? { $and: where } : {}, args);
+  }
+
+  async create(context: CrmContext, input: CreateLeadInput): Promise<Lead> {
+    const fields = parseInput(leadFieldsSchema, input);
+    if (!fields.firstName && !fields.lastName && !fields.email) {
+      throw badUserInput('A lead needs at least a first name, a last name or an email.', 'email');
+    }
+    const { companyId, status, source, ...rest } = fields;
+    const lead = context.em.create(Lead, {
+      ...rest,
+      tenantId: context.caller.tenantId,
+      status: status ?? LeadStatus.NEW,
+      source: source ?? 'manual',
+      company: companyId ? await this.requireCompany(context, companyId) : null,
+    } as never);
+    await this.flushUnique(context, lead);
+    return lead;
+  }
+
+  async update(context: CrmContext, id: string, input: UpdateLeadInput): Promise<Lead> {
+    const lead = await this.get(context, id);
+    if (!lead) throw notFound('Lead', id);
+    const { companyId, status, ...rest } = parseInput(leadFieldsSchema.partial(), definedFields(input));
+    context.em.assign(lead, rest as never);
+    if (status) lead.status = status;
+    if (companyId !== undefined) lead.company = companyId ? await this.requireCompany(context, companyId) : null;
+    if (!lead.firstName && !lead.lastName && !lead.email) {
+      throw badUserInput('A lead needs at least a first name, a last name or an email.', 'email');
+    }
+    await this.flushUnique(context, lead);
+    return lead;
+  }
+
+  private async requireCompany(context: CrmContext, companyId: string): Promise<Company> {
+    const company = await context.loaders.companyById.load(companyId);
+    if (!company) throw badUserInput(`Company ${companyId} was not found; create it first or leave companyId empty.`, 'companyId');
+    return company;
+  }
+
+  /** Saves, turning the per-tenant unique email into an error that names the existing lead. */
+  private async flushUnique(context: CrmContext, lead: Lead): Promise<void> {
+    try {
+      await context.em.persist(lead).flush();
+    } catch (error) {
+      if (!(error instanceof UniqueConstraintViolationException)) throw error;
+      context.em.clear();
+      const existing = await context.em.findOne(Lead, { email: lead.email });
+      throw badUserInput(`A lead with email ${lead.email} already exists${existing ? ` (id ${existing.id})` : ''}; update that one instead.`, 'email');
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import { buildSubgraphSchema, type SubgraphContext } from '@gtm/runtime';
+import type { ContainerType } from 'type-graphql';
+import { companyReference } from './company/company.reference.js';
+import { CompanyResolver } from './company/company.resolver.js';
+import type { CrmLoaders } from './loaders.js';
+import { leadReference } from './lead/lead.reference.js';
+import { LeadResolver } from './lead/lead.resolver.js';
+
+/** The CRM subgraph's schema. `container` supplies the resolver instances built in app.ts. */
+export function buildCrmSchema(container: ContainerType) {
+  return buildSubgraphSchema<SubgraphContext<CrmLoaders>>({
+    resolvers: [LeadResolver, CompanyResolver],
+    container,
+    referenceResolvers: { ...leadReference, ...companyReference },
+  });
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+export const tiers = ['free', 'pro', 'enterprise'] as const;
+export type Tier = (typeof tiers)[number];
+
+export const scopes = ['read', 'write', 'admin'] as const;
+export type Scope = (typeof scopes)[number];
+
+/**
+ * Who is calling, as established by the gateway. Subgraphs never see an API key: they see this,
+ * carried in a short-lived token that only the gateway can mint.
+ */
+export const callerContextSchema = z.object({
+  tenantId: z.uuid(),
+  tenantSlug: z.string().min(1).max(64),
+  /** The API key's id, or null for the development tenant used before API keys exist. */
+  keyId: z.string().min(1).max(64).nullable(),
+  tier: z.enum(tiers),
+  scopes: z.array(z.enum(scopes)),
+  requestId: z.string().min(1).max(128),
+});
+
+export type CallerContext = z.infer<typeof callerContextSchema>;
+
+/** The request header that carries the signed caller token from the gateway to a subgraph. */
+export const callerTokenHeader = 'x-gtm-caller';
+
+/**
+ * The tenant every request runs as until API keys exist. A fixed id keeps development data
+ * stable across restarts.
+ */
+export const developmentTenant = {
+  tenantId: '00000000-0000-4000-8000-000000000001',
+  tenantSlug: 'dev',
+} as const;

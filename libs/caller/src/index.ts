@@ -1,0 +1,2 @@
+export * from './caller-context.js';
+export * from './caller-token.js';

@@ -1,0 +1,15 @@
+import type { CallerContext } from '@gtm/caller';
+import type { EntityManager } from './database.js';
+import type { Logger } from './logger.js';
+
+/**
+ * What every resolver receives for one request: an EntityManager forked for this request and scoped
+ * to the caller's tenant, the request's DataLoaders, the caller and a logger that carries the
+ * request id. Nothing here outlives the request.
+ */
+export interface SubgraphContext<Loaders = unknown> {
+  em: EntityManager;
+  caller: CallerContext;
+  loaders: Loaders;
+  logger: Logger;
+}

@@ -1,0 +1,78 @@
+import type { MigrationObject, EntityClass } from '@mikro-orm/core';
+import { createCallerTokenVerifier, type CallerContext } from '@gtm/caller';
+import type { GraphQLSchema } from 'graphql';
+import type { SubgraphEnvironment } from './config.js';
+import { createDatabase, type Database, type EntityManager } from './database.js';
+import { createLogger, type Logger } from './logger.js';
+import { createRedis, type Redis } from './redis.js';
+import { createSubgraphServer } from './subgraph-server.js';
+
+export interface SubgraphAppOptions<Loaders> {
+  /** Service name: logs, health report, and the PostgreSQL schema it owns (`crm-service` → `crm`). */
+  name: string;
+  config: SubgraphEnvironment & { PORT: number };
+  entities: EntityClass<object>[];
+  migrations: MigrationObject[];
+  /** Builds the schema; called once the shared dependencies exist. */
+  buildSchema: (dependencies: { database: Database; redis: Redis; logger: Logger }) => Promise<GraphQLSchema>;
+  createLoaders: (em: EntityManager, caller: CallerContext) => Loaders;
+  /** Default: a pino logger at LOG_LEVEL on standard output. */
+  logger?: Logger;
+  /** Called with every SQL statement (tests count queries). Default: none. */
+  onQuery?: (sql: string) => void;
+}
+
+export interface SubgraphApp {
+  /** The GraphQL endpoint. */
+  url: string;
+  database: Database;
+  redis: Redis;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** The PostgreSQL schema a service owns: its name without the `-service` suffix. */
+export function schemaNameFor(serviceName: string): string {
+  return serviceName.replace(/-service$/, '').replace(/[^a-z0-9_]/g, '_');
+}
+
+/**
+ * Starts one subgraph: logger, database (migrated), Redis, caller verification, HTTP server.
+ * Whatever was opened is closed again when a later step fails, so a failed start leaks nothing.
+ */
+export async function startSubgraphApp<Loaders>(options: SubgraphAppOptions<Loaders>): Promise<SubgraphApp> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger({ service: options.name, level: config.LOG_LEVEL });
+  const verifier = await createCallerTokenVerifier({ publicKeyPem: config.CALLER_TOKEN_PUBLIC_KEY });
+  const database = await createDatabase({
+    url: config.DATABASE_URL,
+    schema: schemaNameFor(options.name),
+    entities: options.entities,
+    migrations: options.migrations,
+    logger,
+    poolMax: config.DATABASE_POOL_MAX,
+    onQuery: options.onQuery,
+  });
+  const redis = createRedis({ url: config.REDIS_URL });
+  try {
+    await database.migrate();
+    await redis.connect();
+    const schema = await options.buildSchema({ database, redis, logger });
+    const server = await createSubgraphServer({
+      name: options.name,
+      schema,
+      database,
+      redis,
+      logger,
+      verifier,
+      createLoaders: options.createLoaders,
+      shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    });
+    const url = await server.listen(config.PORT, config.HOST);
+    logger.info({ url }, `${options.name} listening`);
+    return { url, database, redis, logger, close: () => server.close() };
+  } catch (error) {
+    await Promise.allSettled([database.close(), redis.quit()]);
+    throw error;
+  }
+}

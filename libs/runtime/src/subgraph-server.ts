@@ -1,0 +1,141 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { CallerTokenError, callerTokenHeader, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import type { SubgraphContext } from './context.js';
+import type { Database, EntityManager } from './database.js';
+import { ErrorCode, maskError } from './errors.js';
+import { runHealthChecks } from './health.js';
+import type { Logger } from './logger.js';
+import type { Redis } from './redis.js';
+
+export interface SubgraphServerOptions<Loaders> {
+  /** Service name, as in logs and the health report. */
+  name: string;
+  schema: GraphQLSchema;
+  database: Database;
+  redis: Redis;
+  logger: Logger;
+  verifier: CallerTokenVerifier;
+  /** Builds the request's DataLoaders over its tenant-scoped EntityManager. */
+  createLoaders: (em: EntityManager, caller: CallerContext) => Loaders;
+  /** How long `close()` waits for in-flight requests. Default: 10 seconds. */
+  shutdownGraceMs?: number;
+}
+
+export interface SubgraphServer {
+  httpServer: Server;
+  /** Starts listening; resolves with the URL of the GraphQL endpoint. */
+  listen(port: number, host: string): Promise<string>;
+  /** Stops accepting, drains in-flight requests, then closes the database and Redis. */
+  close(): Promise<void>;
+}
+
+const unauthenticatedBody = {
+  errors: [
+    {
+      message: 'Unauthenticated: this service only answers requests signed by the GTM Graph gateway. Send your request to the gateway.',
+      extensions: { code: ErrorCode.Unauthenticated },
+    },
+  ],
+};
+
+/** Logs unexpected errors with their detail, then masks them for the client. */
+function errorMaskingPlugin(): ApolloServerPlugin<SubgraphContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            const code = error.extensions?.['code'];
+            if (code === undefined || code === ErrorCode.Internal) {
+              contextValue.logger?.error({ err: error.originalError ?? error, path: error.path }, 'unexpected error');
+            }
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind === 'single' && response.body.singleResult.errors) {
+            response.body.singleResult.errors = response.body.singleResult.errors.map((error) => maskError(error, contextValue.caller?.requestId));
+          }
+        },
+      };
+    },
+  };
+}
+
+export async function createSubgraphServer<Loaders>(options: SubgraphServerOptions<Loaders>): Promise<SubgraphServer> {
+  const { database, redis, logger, verifier } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  // The gateway keeps connections to subgraphs alive; outlive its idle timeout so it never reuses a
+  // socket this side is closing.
+  httpServer.keepAliveTimeout = 65_000;
+
+  const apollo = new ApolloServer<SubgraphContext<Loaders>>({
+    schema: options.schema,
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      // Inline traces feed Apollo Studio, which this deployment does not use; they only cost time.
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }), errorMaskingPlugin() as ApolloServerPlugin<SubgraphContext<Loaders>>],
+  });
+  await apollo.start();
+
+  app.get('/health', async (_request, response) => {
+    const report = await runHealthChecks(options.name, { postgres: () => database.ping(), redis: () => redis.ping() });
+    response.status(report.status === 'ok' ? 200 : 503).json(report);
+  });
+
+  const authenticate = async (request: Request, response: Response, next: NextFunction) => {
+    try {
+      response.locals['caller'] = await verifier.verify(request.header(callerTokenHeader));
+      next();
+    } catch (error) {
+      if (!(error instanceof CallerTokenError)) return next(error);
+      logger.warn({ reason: error.message, remoteAddress: request.socket.remoteAddress }, 'refused request without a valid caller token');
+      response.status(401).json(unauthenticatedBody);
+    }
+  };
+
+  app.use(
+    '/graphql',
+    authenticate,
+    express.json({ limit: '2mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ res }) => {
+        const caller = res.locals['caller'] as CallerContext;
+        const em = database.forkForTenant(caller.tenantId);
+        return {
+          em,
+          caller,
+          loaders: options.createLoaders(em, caller),
+          logger: logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }),
+        };
+      },
+    }),
+  );
+
+  return {
+    httpServer,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const address = httpServer.address() as AddressInfo;
+          const printableHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve(`http://${printableHost}:${address.port}/graphql`);
+        });
+      }),
+    async close() {
+      // apollo.stop() runs the drain plugin: stop accepting, wait for in-flight requests, close sockets.
+      await apollo.stop();
+      await Promise.allSettled([database.close(), redis.quit()]);
+    },
+  };
+}

@@ -1,0 +1,106 @@
+// Enforces the workspace's module boundaries from the Nx project tags (project.json):
+//   - an app never imports another app (type:app → type:app is refused);
+//   - a library imports only libraries (type:util → util; type:testing → util, testing);
+//   - a project of scope:X imports only scope:X or scope:shared;
+//   - every imported @gtm/* package is declared in the importer's package.json, so Nx's project
+//     graph (and `nx run-many -t build` ordering) sees the same edges as the code.
+// typescript-eslint cannot run on TypeScript 7, so @nx/eslint-plugin's rule is out of reach; this
+// script reads the same tags. Usage: node tools/check-boundaries.ts [workspaceRoot]
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+
+interface Project {
+  name: string;
+  root: string;
+  type: string;
+  scope: string;
+  packageName: string;
+  declared: Set<string>;
+}
+
+const allowedTypes: Record<string, string[]> = {
+  app: ['util', 'testing'],
+  util: ['util'],
+  testing: ['util', 'testing'],
+  e2e: ['app', 'util', 'testing'],
+  tool: ['util'],
+};
+
+function loadProjects(workspaceRoot: string): Project[] {
+  const projects: Project[] = [];
+  for (const group of ['apps', 'libs', 'e2e']) {
+    const groupPath = join(workspaceRoot, group);
+    if (!existsSync(groupPath)) continue;
+    const roots = existsSync(join(groupPath, 'project.json')) ? [groupPath] : readdirSync(groupPath).map((entry) => join(groupPath, entry));
+    for (const root of roots) {
+      if (!existsSync(join(root, 'project.json'))) continue;
+      const projectJson = JSON.parse(readFileSync(join(root, 'project.json'), 'utf8')) as { name: string; tags?: string[] };
+      const packageJson = existsSync(join(root, 'package.json'))
+        ? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name?: string; dependencies?: object; devDependencies?: object })
+        : {};
+      const tag = (prefix: string) => projectJson.tags?.find((candidate) => candidate.startsWith(prefix))?.slice(prefix.length) ?? '';
+      projects.push({
+        name: projectJson.name,
+        root,
+        type: tag('type:'),
+        scope: tag('scope:'),
+        packageName: packageJson.name ?? '',
+        declared: new Set([...Object.keys(packageJson.dependencies ?? {}), ...Object.keys(packageJson.devDependencies ?? {})]),
+      });
+    }
+  }
+  return projects;
+}
+
+function* sourceFiles(directory: string): Generator<string> {
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === 'dist') continue;
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) yield* sourceFiles(path);
+    else if (/\.(ts|tsx|mts)$/.test(entry.name)) yield path;
+  }
+}
+
+const importPattern = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
+
+export function checkBoundaries(workspaceRoot: string): string[] {
+  const projects = loadProjects(workspaceRoot);
+  const byPackage = new Map(projects.map((project) => [project.packageName, project]));
+  const owning = (file: string) => projects.find((project) => file.startsWith(project.root + sep));
+  const violations: string[] = [];
+  for (const project of projects) {
+    for (const file of sourceFiles(project.root)) {
+      const text = readFileSync(file, 'utf8');
+      for (const match of text.matchAll(importPattern)) {
+        const specifier = match[1] ?? match[2] ?? match[3] ?? '';
+        let target: Project | undefined;
+        if (specifier.startsWith('.')) target = owning(resolve(dirname(file), specifier));
+        else if (specifier.startsWith('@gtm/')) target = byPackage.get(specifier.split('/').slice(0, 2).join('/'));
+        if (!target || target === project) continue;
+        const where = relative(workspaceRoot, file);
+        if (!(allowedTypes[project.type] ?? []).includes(target.type)) {
+          violations.push(`${where}: ${project.name} (type:${project.type}) must not import ${target.name} (type:${target.type})`);
+        }
+        if (target.scope !== 'shared' && target.scope !== project.scope && project.type !== 'e2e') {
+          violations.push(`${where}: ${project.name} (scope:${project.scope}) must not import ${target.name} (scope:${target.scope})`);
+        }
+        if (specifier.startsWith('.')) {
+          violations.push(`${where}: reaches into ${target.name} by relative path; import its package ${target.packageName || '(none)'} instead`);
+        } else if (!project.declared.has(target.packageName)) {
+          violations.push(`${where}: imports ${target.packageName} without declaring it in ${relative(workspaceRoot, join(project.root, 'package.json'))}`);
+        }
+      }
+    }
+  }
+  return violations;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const workspaceRoot = resolve(process.argv[2] ?? '.');
+  const violations = checkBoundaries(workspaceRoot);
+  if (violations.length > 0) {
+    process.stderr.write(`Module boundary violations:\n${violations.map((violation) => `  - ${violation}`).join('\n')}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`Module boundaries hold across ${loadProjects(workspaceRoot).length} projects.\n`);
+}
