@@ -14,6 +14,7 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/apps/*/src/**/*.test.ts', '<rootDir>/libs/*/src/**/*.test.ts', '<rootDir>/e2e/src/**/*.test.ts'],
   setupFiles: ['reflect-metadata'],
+  reporters: ['default', '<rootDir>/tools/jest-summary-reporter.js'],
   testTimeout: 60_000,
   // Tests share one PostgreSQL server and one Redis; each test file isolates itself with its own
   // database or key prefix, so files may run in parallel on the two cores.

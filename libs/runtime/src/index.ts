@@ -3,6 +3,7 @@ import 'reflect-metadata';
 export * from './config.js';
 export * from './context.js';
 export * from './database.js';
+export * from './error-masking.plugin.js';
 export * from './errors.js';
 export * from './health.js';
 export * from './loaders.js';

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -9,7 +9,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { GraphQLSchema } from 'graphql';
 import type { SubgraphContext } from './context.js';
 import type { Database, EntityManager } from './database.js';
-import { ErrorCode, maskError } from './errors.js';
+import { useErrorMasking } from './error-masking.plugin.js';
+import { ErrorCode } from './errors.js';
 import { runHealthChecks } from './health.js';
 import type { Logger } from './logger.js';
 import type { Redis } from './redis.js';
@@ -45,29 +46,6 @@ const unauthenticatedBody = {
   ],
 };
 
-/** Logs unexpected errors with their detail, then masks them for the client. */
-function errorMaskingPlugin(): ApolloServerPlugin<SubgraphContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async didEncounterErrors({ errors, contextValue }) {
-          for (const error of errors) {
-            const code = error.extensions?.['code'];
-            if (code === undefined || code === ErrorCode.Internal) {
-              contextValue.logger?.error({ err: error.originalError ?? error, path: error.path }, 'unexpected error');
-            }
-          }
-        },
-        async willSendResponse({ response, contextValue }) {
-          if (response.body.kind === 'single' && response.body.singleResult.errors) {
-            response.body.singleResult.errors = response.body.singleResult.errors.map((error) => maskError(error, contextValue.caller?.requestId));
-          }
-        },
-      };
-    },
-  };
-}
-
 export async function createSubgraphServer<Loaders>(options: SubgraphServerOptions<Loaders>): Promise<SubgraphServer> {
   const { database, redis, logger, verifier } = options;
   const app = express();
@@ -83,7 +61,7 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
     plugins: [
       // Inline traces feed Apollo Studio, which this deployment does not use; they only cost time.
       ApolloServerPluginInlineTraceDisabled(),
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }), errorMaskingPlugin() as ApolloServerPlugin<SubgraphContext<Loaders>>],
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }), useErrorMasking<SubgraphContext<Loaders>>({ requestIdOf: (context) => context.caller?.requestId, loggerOf: (context) => context.logger })],
   });
   await apollo.start();
 

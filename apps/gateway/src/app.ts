@@ -1,0 +1,94 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { createCallerTokenSigner } from '@gtm/caller';
+import { createLogger, useErrorMasking, type Logger } from '@gtm/runtime';
+import express from 'express';
+import { createDevelopmentCallerResolver, requestIdFor } from './caller/caller-resolver.js';
+import { subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
+import type { GatewayContext } from './context.js';
+import { createHealthRouter } from './health/health.route.js';
+import { createSubgraphAgent, SubgraphDataSource } from './subgraphs/subgraph-data-source.js';
+import { loadSupergraph } from './supergraph/supergraph.js';
+
+export interface GatewayApp {
+  /** The public GraphQL endpoint. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface GatewayOverrides {
+  logger?: Logger;
+}
+
+const authenticationNote = 'development mode: API keys are not enabled yet, so every request runs as tenant "dev"';
+
+/** The composition root of the gateway. */
+export async function createApp(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<GatewayApp> {
+  const logger = overrides.logger ?? createLogger({ service: 'gateway', level: config.LOG_LEVEL });
+  const signer = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY });
+  const resolveCaller = createDevelopmentCallerResolver();
+  const agent = createSubgraphAgent();
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: await loadSupergraph(config.SUPERGRAPH_PATH),
+    // The supergraph names each subgraph; where it listens comes from this deployment's config.
+    buildService: ({ name }) => {
+      if (!(subgraphNames as readonly string[]).includes(name)) throw new Error(`the supergraph names an unknown subgraph "${name}"`);
+      return new SubgraphDataSource({ name, url: config.subgraphUrls[name as SubgraphName], agent, timeoutMs: config.SUBGRAPH_TIMEOUT_MS });
+    },
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer(app);
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: config.INTROSPECTION_ENABLED,
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_GRACE_MS }),
+      // GraphiQL is served from our own bundle; Apollo's landing page would load from a CDN.
+      ApolloServerPluginLandingPageDisabled(),
+      useErrorMasking<GatewayContext>({ requestIdOf: (context) => context.requestId, loggerOf: (context) => context.logger }),
+    ],
+  });
+  await apollo.start();
+  logger.warn(authenticationNote);
+
+  app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, authenticationNote }));
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const requestId = requestIdFor(req);
+        res.setHeader('x-request-id', requestId);
+        const caller = resolveCaller(req, requestId);
+        return { caller, callerToken: await signer.sign(caller), requestId, logger: logger.child({ requestId, tenant: caller.tenantSlug }) };
+      },
+    }),
+  );
+
+  const url = await new Promise<string>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => {
+      const address = httpServer.address() as AddressInfo;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      resolve(`http://${host}:${address.port}/graphql`);
+    });
+  });
+  logger.info({ url }, 'gateway listening');
+
+  return {
+    url,
+    async close() {
+      await apollo.stop();
+      await agent.close();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { fileURLToPath } from 'node:url';
+import { logLevelSchema, parseEnvironment, pemSchema, portSchema } from '@gtm/runtime';
+import { z } from 'zod';
+
+const subgraphUrl = (defaultPort: number) =>
+  z
+    .string()
+    .refine((value) => /^https?:\/\//.test(value) && URL.canParse(value), 'must be an http(s) URL of a subgraph GraphQL endpoint')
+    .default(`http://127.0.0.1:${defaultPort}/graphql`);
+
+const booleanFlag = (defaultValue: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(defaultValue ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1');
+
+const gatewayEnvironmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  GATEWAY_PORT: portSchema.default(4000),
+  GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  CAMPAIGN_SERVICE_URL: subgraphUrl(4001),
+  CONTENT_SERVICE_URL: subgraphUrl(4002),
+  ENRICHMENT_SERVICE_URL: subgraphUrl(4003),
+  CRM_SERVICE_URL: subgraphUrl(4004),
+  CONVERSATION_SERVICE_URL: subgraphUrl(4005),
+  /** Signs the caller token; subgraphs hold only the public half. */
+  CALLER_TOKEN_PRIVATE_KEY: pemSchema,
+  /** The composed supergraph SDL. Default: the committed apps/gateway/supergraph.graphql. */
+  SUPERGRAPH_PATH: z.string().min(1).default(fileURLToPath(new URL('../supergraph.graphql', import.meta.url))),
+  /** Longest a single subgraph fetch may take. */
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  GRAPHIQL_ENABLED: booleanFlag(true),
+  INTROSPECTION_ENABLED: booleanFlag(true),
+  LOG_LEVEL: logLevelSchema,
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+});
+
+type GatewayEnvironment = z.infer<typeof gatewayEnvironmentSchema>;
+
+/** Subgraph names as they appear in the supergraph (`join__Graph`), with where each one listens. */
+export const subgraphNames = ['campaign', 'content', 'enrichment', 'crm', 'conversation'] as const;
+export type SubgraphName = (typeof subgraphNames)[number];
+
+export interface GatewayConfig extends GatewayEnvironment {
+  subgraphUrls: Record<SubgraphName, string>;
+}
+
+/** The only place the gateway reads the environment. */
+export function loadConfig(environment: Record<string, string | undefined> = process.env): GatewayConfig {
+  const parsed = parseEnvironment(gatewayEnvironmentSchema, environment);
+  return {
+    ...parsed,
+    subgraphUrls: {
+      campaign: parsed.CAMPAIGN_SERVICE_URL,
+      content: parsed.CONTENT_SERVICE_URL,
+      enrichment: parsed.ENRICHMENT_SERVICE_URL,
+      crm: parsed.CRM_SERVICE_URL,
+      conversation: parsed.CONVERSATION_SERVICE_URL,
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { runHealthChecks } from '@gtm/runtime';
+import { Router } from 'express';
+import type { Agent } from 'undici';
+import { fetch as undiciFetch } from 'undici';
+import type { SubgraphName } from '../config.js';
+
+export interface HealthRouteOptions {
+  subgraphUrls: Record<SubgraphName, string>;
+  agent: Agent;
+  /** Said in every report until API keys exist. */
+  authenticationNote: string;
+}
+
+/**
+ * `GET /health/live`: the process answers. `GET /health`: readiness, with each subgraph's own
+ * /health (which covers its PostgreSQL and Redis); 503 when any part is down.
+ */
+export function createHealthRouter(options: HealthRouteOptions): Router {
+  const router = Router();
+  router.get('/health/live', (_request, response) => {
+    response.json({ status: 'ok', service: 'gateway' });
+  });
+  router.get('/health', async (_request, response) => {
+    const checks = Object.fromEntries(
+      Object.entries(options.subgraphUrls).map(([name, url]) => [
+        `${name}-service`,
+        async () => {
+          const answer = await undiciFetch(url.replace(/\/graphql$/, '/health'), { dispatcher: options.agent });
+          await answer.body?.cancel();
+          if (!answer.ok) throw new Error(`status ${answer.status}`);
+        },
+      ]),
+    );
+    const report = await runHealthChecks('gateway', checks);
+    response.status(report.status === 'ok' ? 200 : 503).json({ ...report, authentication: options.authenticationNote });
+  });
+  return router;
+}

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { postGraphQL } from '@gtm/testing';
+import { auditServer } from 'graphql-http';
+import { startStack, type Stack } from './stack.js';
+
+let stack: Stack;
+const gql = (query: string, variables?: Record<string, unknown>) => postGraphQL(stack.gatewayUrl, { query, variables });
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('the federated stack', () => {
+  it('answers one query that reads across all five subgraphs', async () => {
+    const company = await gql(`mutation { createCompany(input: { name: "Blossomer", websiteUrl: "https://blossomer.io" }) { id } }`);
+    expect(company.errors).toBeUndefined();
+    const lead = await gql(`mutation ($companyId: ID!) { createLead(input: { firstName: "Ada", email: "ada@blossomer.io", companyId: $companyId }) { id } }`, {
+      companyId: company.data!['createCompany'].id,
+    });
+    const campaign = await gql(`mutation { createCampaign(input: { websiteUrl: "Blossomer.io/" }) { id name websiteUrl } }`);
+    expect(campaign.errors).toBeUndefined();
+    expect(campaign.data!['createCampaign']).toMatchObject({ name: 'blossomer.io', websiteUrl: 'https://blossomer.io' });
+    const conversation = await gql(`mutation ($leadId: ID!, $campaignId: ID) { startConversation(input: { leadId: $leadId, campaignId: $campaignId, subject: "Pipeline without SDRs" }) { id } }`, {
+      leadId: lead.data!['createLead'].id,
+      campaignId: campaign.data!['createCampaign'].id,
+    });
+    expect(conversation.errors).toBeUndefined();
+    const job = await gql(`mutation { createEnrichmentJob(input: { name: "companies-200.csv", total: 200 }) { id status } }`);
+    expect(job.errors).toBeUndefined();
+
+    const result = await gql(
+      `query ($campaignId: ID!) {
+        campaign(id: $campaignId) {
+          name
+          website { url domain analyzedAt campaigns { id } }
+          conversations { subject lead { email company { name website { url domain } } } }
+        }
+        enrichmentJobs { edges { node { name status total percent } } }
+      }`,
+      { campaignId: campaign.data!['createCampaign'].id },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({
+      campaign: {
+        name: 'blossomer.io',
+        website: { url: 'https://blossomer.io', domain: 'blossomer.io', analyzedAt: null, campaigns: [{ id: campaign.data!['createCampaign'].id }] },
+        conversations: [
+          { subject: 'Pipeline without SDRs', lead: { email: 'ada@blossomer.io', company: { name: 'Blossomer', website: { url: 'https://blossomer.io', domain: 'blossomer.io' } } } },
+        ],
+      },
+      enrichmentJobs: { edges: [{ node: { name: 'companies-200.csv', status: 'QUEUED', total: 200, percent: 0 } }] },
+    });
+  });
+
+  it('answers an invalid operation with 400 and a validation code', async () => {
+    const result = await gql(`{ leads { edges { node { noSuchField } } } }`);
+    expect(result.status).toBe(400);
+    expect(result.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
+    const syntax = await gql(`{ leads { `);
+    expect(syntax.status).toBe(400);
+    expect(syntax.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_PARSE_FAILED');
+  });
+
+  it('passes a subgraph’s user error through with its code and message', async () => {
+    const result = await gql(`mutation { createLead(input: { email: "nope" }) { id } }`);
+    expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    expect(result.errors?.[0]?.message).toMatch(/email/);
+  });
+
+  it('refuses a direct request to a subgraph that the gateway did not sign', async () => {
+    for (const url of Object.values(stack.subgraphUrls)) {
+      const result = await postGraphQL(url, { query: '{ __typename }' });
+      expect(result.status).toBe(401);
+      expect(result.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('passes the graphql-http audit with no MUST failure', async () => {
+    const results = await auditServer({ url: stack.gatewayUrl });
+    const mustFailures = results.filter((result) => result.name.startsWith('MUST') && result.status !== 'ok');
+    expect(mustFailures.map((result) => `${result.name}: ${'reason' in result ? result.reason : ''}`)).toEqual([]);
+  });
+
+  it('reports every subgraph ready in /health', async () => {
+    const response = await fetch(stack.gatewayUrl.replace('/graphql', '/health'));
+    expect(response.status).toBe(200);
+    const report = (await response.json()) as { status: string; checks: Record<string, { status: string }> };
+    expect(report.status).toBe('ok');
+    expect(Object.keys(report.checks).sort()).toEqual(['campaign-service', 'content-service', 'conversation-service', 'crm-service', 'enrichment-service']);
+  });
+
+  // Runs last: it stops a subgraph.
+  it('keeps the rest of the answer when a subgraph is down, with UPSTREAM_UNAVAILABLE for the missing part', async () => {
+    await gql(`mutation { createLead(input: { firstName: "Grace", email: "grace@example.com" }) { id } }`);
+    await stack.stopSubgraph('conversation');
+    const result = await gql(`{ leads(filter: { search: "grace" }) { edges { node { email conversations { subject } } } } }`);
+    expect(result.data?.['leads']).toEqual({ edges: [{ node: { email: 'grace@example.com', conversations: null } }] });
+    expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'UPSTREAM_UNAVAILABLE', service: 'conversation' } });
+    expect(JSON.stringify(result.errors)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack/i);
+
+    const health = await fetch(stack.gatewayUrl.replace('/graphql', '/health'));
+    expect(health.status).toBe(503);
+    const report = (await health.json()) as { checks: Record<string, { status: string }> };
+    expect(report.checks['conversation-service']?.status).toBe('down');
+    expect(report.checks['crm-service']?.status).toBe('up');
+  });
+});
