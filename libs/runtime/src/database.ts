@@ -102,6 +102,8 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
     pool: { min: 0, max: options.poolMax ?? 10 },
     forceUtcTimezone: true,
     allowGlobalContext: false,
+    // Plain text: query logs go to pino or to a test's counter, never to a terminal.
+    colors: false,
     debug: onQuery ? ['query'] : false,
     loggerFactory: (loggerOptions) =>
       new DefaultLogger({
