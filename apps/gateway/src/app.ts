@@ -11,6 +11,7 @@ import express from 'express';
 import { createDevelopmentCallerResolver, requestIdFor } from './caller/caller-resolver.js';
 import { subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
 import type { GatewayContext } from './context.js';
+import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
 import { createHealthRouter } from './health/health.route.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraphs/subgraph-data-source.js';
 import { loadSupergraph } from './supergraph/supergraph.js';
@@ -26,6 +27,13 @@ export interface GatewayOverrides {
 }
 
 const authenticationNote = 'development mode: API keys are not enabled yet, so every request runs as tenant "dev"';
+
+const defaultGraphiqlQuery = `# Welcome to GTM Graph. Press the run button to list your campaigns and leads.
+query Overview {
+  campaigns(first: 5) { edges { node { id name websiteUrl website { domain analyzedAt } } } }
+  leads(first: 5) { edges { node { id email status company { name } conversations { subject } } } }
+}
+`;
 
 /** The composition root of the gateway. */
 export async function createApp(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<GatewayApp> {
@@ -61,6 +69,15 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   logger.warn(authenticationNote);
 
   app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, authenticationNote }));
+  if (config.GRAPHIQL_ENABLED) {
+    // Mounted before the GraphQL handler: it answers GET /graphql only for browsers asking for HTML.
+    app.use(
+      createGraphiqlRouter({
+        assetsDirectory: config.GRAPHIQL_ASSETS_PATH,
+        config: { title: 'GTM Graph', defaultHeaders: '', defaultQuery: defaultGraphiqlQuery },
+      }),
+    );
+  }
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),

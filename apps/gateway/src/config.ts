@@ -30,6 +30,8 @@ const gatewayEnvironmentSchema = z.object({
   /** Longest a single subgraph fetch may take. */
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   GRAPHIQL_ENABLED: booleanFlag(true),
+  /** Where the GraphiQL bundle lives. Default: apps/gateway/dist/graphiql, written by the build. */
+  GRAPHIQL_ASSETS_PATH: z.string().min(1).default(fileURLToPath(new URL('../dist/graphiql', import.meta.url))),
   INTROSPECTION_ENABLED: booleanFlag(true),
   LOG_LEVEL: logLevelSchema,
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),

@@ -9,7 +9,7 @@ import { WebsiteReference } from './website.type.js';
 export class WebsiteResolver {
   constructor(private readonly campaignService: CampaignService) {}
 
-  @FieldResolver(() => [CampaignType], { description: 'Your campaigns for this website, newest first.' })
+  @FieldResolver(() => [CampaignType], { nullable: true, description: 'Your campaigns for this website, newest first. Null only while the campaign service is unavailable.' })
   campaigns(@Root() website: WebsiteReference, @Ctx() context: SubgraphContext<CampaignLoaders>) {
     return this.campaignService.listForWebsite(context, website.url);
   }

@@ -8,6 +8,6 @@ export async function loadSupergraph(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read the supergraph at ${path}: run \`npm run schema:write\` to compose it (${(error as Error).message})`);
+    throw new Error(`cannot read the supergraph at ${path}: run \`npm run schema:write\` to compose it`, { cause: error });
   }
 }

@@ -1,0 +1,26 @@
+import { Field, ID, InputType } from 'type-graphql';
+import { ConversationStatus } from './conversation.entity.js';
+
+@InputType()
+export class StartConversationInput {
+  @Field(() => ID, { description: 'The lead to talk to.' })
+  leadId!: string;
+
+  @Field(() => ID, { nullable: true, description: 'The campaign this conversation belongs to, if any.' })
+  campaignId?: string | null;
+
+  @Field({ description: '1 to 300 characters.' })
+  subject!: string;
+}
+
+@InputType()
+export class ConversationFilter {
+  @Field(() => ID, { nullable: true })
+  leadId?: string | null;
+
+  @Field(() => ID, { nullable: true })
+  campaignId?: string | null;
+
+  @Field(() => [ConversationStatus], { nullable: true, description: 'Conversations in any of these statuses.' })
+  status?: ConversationStatus[] | null;
+}

@@ -1,0 +1,5 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { CreateConversations } from './20261122000000-create-conversations.js';
+
+/** Every migration of the conversation schema, oldest first. Append; never edit one that has shipped. */
+export const migrations: MigrationObject[] = [{ name: '20261122000000-create-conversations', class: CreateConversations }];

@@ -1,0 +1,45 @@
+import { ConnectionType } from '@gtm/runtime';
+import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { JobStatus } from './enrichment-job.entity.js';
+
+registerEnumType(JobStatus, { name: 'JobStatus', description: 'Where a background job stands.' });
+
+// A type separate from the entity because the entity's `error` column is for operators only.
+@ObjectType('EnrichmentJob', { description: 'One enrichment run over a list of records, with its progress.' })
+@Directive('@key(fields: "id")')
+export class EnrichmentJobType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field({ description: 'What the job is called, typically the uploaded file name.' })
+  name!: string;
+
+  @Field(() => JobStatus)
+  status!: JobStatus;
+
+  @Field(() => Int, { description: 'Records to process.' })
+  total!: number;
+
+  @Field(() => Int, { description: 'Records processed successfully.' })
+  completed!: number;
+
+  @Field(() => Int, { description: 'Records that could not be processed.' })
+  failed!: number;
+
+  @Field(() => String, { nullable: true, description: 'A short note on the job’s state.' })
+  message!: string | null;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  updatedAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  startedAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the job succeeded, failed or was cancelled.' })
+  finishedAt!: Date | null;
+}
+
+export const EnrichmentJobConnection = ConnectionType(EnrichmentJobType, 'EnrichmentJob');

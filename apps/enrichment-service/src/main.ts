@@ -1,0 +1,5 @@
+import { runMain } from '@gtm/runtime';
+import { createApp } from './app.js';
+import { loadConfig } from './config.js';
+
+await runMain('enrichment-service', () => createApp(loadConfig()));

@@ -1,0 +1,5 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { CreateEnrichmentJobs } from './20261122000000-create-enrichment-jobs.js';
+
+/** Every migration of the enrichment schema, oldest first. Append; never edit one that has shipped. */
+export const migrations: MigrationObject[] = [{ name: '20261122000000-create-enrichment-jobs', class: CreateEnrichmentJobs }];

@@ -1,0 +1,14 @@
+import { buildSubgraphSchema, type SubgraphContext } from '@gtm/runtime';
+import type { ContainerType } from 'type-graphql';
+import { enrichmentJobReference } from './enrichment-job/enrichment-job.reference.js';
+import { EnrichmentJobResolver } from './enrichment-job/enrichment-job.resolver.js';
+import type { EnrichmentLoaders } from './loaders.js';
+
+/** The enrichment subgraph's schema. `container` supplies the resolver instances built in app.ts. */
+export function buildEnrichmentSchema(container: ContainerType) {
+  return buildSubgraphSchema<SubgraphContext<EnrichmentLoaders>>({
+    resolvers: [EnrichmentJobResolver],
+    container,
+    referenceResolvers: { ...enrichmentJobReference },
+  });
+}
