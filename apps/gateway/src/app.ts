@@ -28,10 +28,12 @@ export interface GatewayOverrides {
 
 const authenticationNote = 'development mode: API keys are not enabled yet, so every request runs as tenant "dev"';
 
-const defaultGraphiqlQuery = `# Welcome to GTM Graph. Press the run button to list your campaigns and leads.
+// Reads across all five subgraphs, so a first run shows what the federated graph joins together.
+const defaultGraphiqlQuery = `# Welcome to GTM Graph. Press the run button (or Ctrl-Enter).
 query Overview {
-  campaigns(first: 5) { edges { node { id name websiteUrl website { domain analyzedAt } } } }
-  leads(first: 5) { edges { node { id email status company { name } conversations { subject } } } }
+  campaigns(first: 5) { edges { node { id name website { domain analyzedAt } conversations { subject } } } }
+  leads(first: 5) { edges { node { id email status company { name website { domain } } conversations { subject } } } }
+  enrichmentJobs(first: 5) { edges { node { name status percent } } }
 }
 `;
 
