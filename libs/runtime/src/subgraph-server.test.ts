@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Entity, Property } from '@mikro-orm/decorators/legacy';
+import { createSubgraphClient, createTestCaller, createTestCallerKeys, createTestDatabase, testEnvironment, type TestCallerKeys, type TestDatabase } from '@gtm/testing';
+import { Ctx, Field, ObjectType, Query, Resolver } from 'type-graphql';
+import type { SubgraphContext } from './context.js';
+import { createDatabase, TenantScopedEntity, TenantScopeError } from './database.js';
+import { createLogger } from './logger.js';
+import { createRedis } from './redis.js';
+import { buildSubgraphSchema } from './subgraph-schema.js';
+import { createSubgraphServer } from './subgraph-server.js';
+
+@Entity({ tableName: 'note' })
+class Note extends TenantScopedEntity {
+  @Property({ type: 'text' })
+  text!: string;
+}
+
+@ObjectType()
+class Slow {
+  @Field()
+  finished!: boolean;
+}
+
+@Resolver()
+class SlowResolver {
+  @Query(() => Slow)
+  async slow(@Ctx() _context: SubgraphContext): Promise<Slow> {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    return { finished: true };
+  }
+}
+
+const logger = createLogger({ service: 'runtime-test', level: 'silent' });
+let testDatabase: TestDatabase;
+let callerKeys: TestCallerKeys;
+
+beforeAll(async () => {
+  [testDatabase, callerKeys] = await Promise.all([createTestDatabase(), createTestCallerKeys()]);
+});
+
+afterAll(async () => {
+  await testDatabase?.drop();
+});
+
+async function openDatabase() {
+  const database = await createDatabase({ url: testDatabase.url, schema: 'runtime_test', entities: [Note], migrations: [], logger });
+  await database.orm.em.getConnection().execute('create schema if not exists runtime_test');
+  await database.orm.em.getConnection().execute(
+    'create table if not exists runtime_test.note (id uuid primary key, tenant_id uuid not null, text text not null, created_at timestamptz not null, updated_at timestamptz not null)',
+  );
+  return database;
+}
+
+describe('tenant scoping', () => {
+  it('refuses reads without a tenant and writes for another tenant', async () => {
+    const database = await openDatabase();
+    try {
+      const tenantA = '11111111-1111-4111-8111-111111111111';
+      const tenantB = '22222222-2222-4222-8222-222222222222';
+      const asA = database.forkForTenant(tenantA);
+      await asA.persist(asA.create(Note, { tenantId: tenantA, text: 'mine' } as never)).flush();
+
+      const asB = database.forkForTenant(tenantB);
+      expect(await asB.find(Note, {})).toEqual([]);
+      expect(await asB.count(Note, {})).toBe(0);
+      expect(await asB.nativeUpdate(Note, {}, { text: 'overwritten' })).toBe(0);
+      await expect(asB.persist(asB.create(Note, { tenantId: tenantA, text: 'planted' } as never)).flush()).rejects.toBeInstanceOf(TenantScopeError);
+
+      const unscoped = database.orm.em.fork();
+      await expect(unscoped.find(Note, {})).rejects.toThrow(/tenant/);
+      await expect(unscoped.persist(unscoped.create(Note, { tenantId: tenantA, text: 'x' } as never)).flush()).rejects.toBeInstanceOf(TenantScopeError);
+
+      const notes = await database.forkForTenant(tenantA).find(Note, {});
+      expect(notes.map((note) => note.text)).toEqual(['mine']);
+    } finally {
+      await database.close();
+    }
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('finishes an in-flight request, then stops accepting and closes its pools', async () => {
+    const database = await openDatabase();
+    const redis = createRedis({ url: testEnvironment.redisUrl });
+    await redis.connect();
+    const resolver = new SlowResolver();
+    const server = await createSubgraphServer({
+      name: 'runtime-test',
+      schema: await buildSubgraphSchema({ resolvers: [SlowResolver], container: { get: () => resolver } }),
+      database,
+      redis,
+      logger,
+      verifier: callerKeys.verifier,
+      createLoaders: () => ({}),
+      shutdownGraceMs: 5_000,
+    });
+    const url = await server.listen(0, '127.0.0.1');
+    const call = createSubgraphClient(url, callerKeys.signer);
+
+    const inFlight = call(createTestCaller(), '{ slow { finished } }');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closing = server.close();
+    const answer = await inFlight;
+    await closing;
+
+    expect(answer.status).toBe(200);
+    expect(answer.data).toEqual({ slow: { finished: true } });
+    await expect(fetch(url.replace('/graphql', '/health'))).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(['end', 'close']).toContain(redis.status);
+    expect(await database.orm.isConnected()).toBe(false);
+  });
+});
