@@ -1,26 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SubgraphApp } from '@gtm/runtime';
-import { createSubgraphClient, createSubgraphTestSetup, createTestCaller, postGraphQL, type SubgraphTestSetup } from '@gtm/testing';
+import { type SubgraphUnderTest, createTestCaller, postGraphQL, startSubgraphUnderTest } from '@gtm/testing';
 import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
 
-let setup: SubgraphTestSetup;
-let app: SubgraphApp;
-let call: ReturnType<typeof createSubgraphClient>;
-const queries: string[] = [];
+let subgraph: SubgraphUnderTest<SubgraphApp>;
 const tenantA = createTestCaller();
 const tenantB = createTestCaller();
 
 beforeAll(async () => {
-  setup = await createSubgraphTestSetup();
-  app = await createApp(loadConfig(setup.environment), { onQuery: (sql) => queries.push(sql) });
-  call = createSubgraphClient(app.url, setup.callerKeys.signer);
+  subgraph = await startSubgraphUnderTest((environment, onQuery) => createApp(loadConfig(environment), { onQuery }));
 });
 
-afterAll(async () => {
-  await app?.close();
-  await setup?.dispose();
-});
+afterAll(() => subgraph?.close());
 
 const createCampaign = `mutation ($input: CreateCampaignInput!) { createCampaign(input: $input) { id name websiteUrl userContext website { url } createdAt updatedAt } }`;
 const renameCampaign = `mutation ($id: ID!, $name: String!) { renameCampaign(id: $id, name: $name) { id name updatedAt } }`;
@@ -33,7 +25,7 @@ const namesOf = (connection: { edges: { node: { name: string } }[] }) => connect
 
 describe('campaigns', () => {
   it('creates a campaign from a bare website, normalising the URL and naming it after the domain', async () => {
-    const created = await call(tenantA, createCampaign, { input: { websiteUrl: 'Blossomer.io/', userContext: '  We sell GTM research to B2B founders.  ' } });
+    const created = await subgraph.call(tenantA, createCampaign, { input: { websiteUrl: 'Blossomer.io/', userContext: '  We sell GTM research to B2B founders.  ' } });
     expect(created.errors).toBeUndefined();
     const campaign = created.data!['createCampaign'];
     expect(campaign).toMatchObject({
@@ -44,7 +36,7 @@ describe('campaigns', () => {
     });
     expect(Date.parse(campaign.createdAt)).not.toBeNaN();
 
-    const read = await call(tenantA, readCampaign, { id: campaign.id });
+    const read = await subgraph.call(tenantA, readCampaign, { id: campaign.id });
     expect(read.data!['campaign']).toEqual({
       id: campaign.id,
       name: 'blossomer.io',
@@ -56,37 +48,37 @@ describe('campaigns', () => {
 
   it('keeps a given name, drops the www. from a default one and stores no context when none is given', async () => {
     const caller = createTestCaller();
-    const named = await call(caller, createCampaign, { input: { websiteUrl: 'https://www.Intryc.com/#pricing', name: '  Intryc Q3 outbound ' } });
+    const named = await subgraph.call(caller, createCampaign, { input: { websiteUrl: 'https://www.Intryc.com/#pricing', name: '  Intryc Q3 outbound ' } });
     expect(named.data!['createCampaign']).toMatchObject({ name: 'Intryc Q3 outbound', websiteUrl: 'https://www.intryc.com', userContext: null });
-    const defaulted = await call(caller, createCampaign, { input: { websiteUrl: 'www.panfactum.com', name: '   ', userContext: '' } });
+    const defaulted = await subgraph.call(caller, createCampaign, { input: { websiteUrl: 'www.panfactum.com', name: '   ', userContext: '' } });
     expect(defaulted.data!['createCampaign']).toMatchObject({ name: 'panfactum.com', websiteUrl: 'https://www.panfactum.com', userContext: null });
   });
 
   it('renames a campaign and keeps the new name', async () => {
     const caller = createTestCaller();
-    const created = await call(caller, createCampaign, { input: { websiteUrl: 'acme.com' } });
+    const created = await subgraph.call(caller, createCampaign, { input: { websiteUrl: 'acme.com' } });
     const { id, updatedAt } = created.data!['createCampaign'];
 
-    const renamed = await call(caller, renameCampaign, { id, name: '  Acme enterprise push ' });
+    const renamed = await subgraph.call(caller, renameCampaign, { id, name: '  Acme enterprise push ' });
     expect(renamed.errors).toBeUndefined();
     expect(renamed.data!['renameCampaign']).toMatchObject({ id, name: 'Acme enterprise push' });
     expect(Date.parse(renamed.data!['renameCampaign'].updatedAt)).toBeGreaterThan(Date.parse(updatedAt));
 
-    const read = await call(caller, readCampaign, { id });
+    const read = await subgraph.call(caller, readCampaign, { id });
     expect(read.data!['campaign']).toMatchObject({ name: 'Acme enterprise push', websiteUrl: 'https://acme.com' });
   });
 
   it('lists campaigns newest first as a Relay connection, with stable pages', async () => {
     const caller = createTestCaller();
     for (let index = 0; index < 7; index += 1) {
-      const result = await call(caller, createCampaign, { input: { websiteUrl: `site${index}.example.com`, name: `Campaign ${index}` } });
+      const result = await subgraph.call(caller, createCampaign, { input: { websiteUrl: `site${index}.example.com`, name: `Campaign ${index}` } });
       expect(result.errors).toBeUndefined();
     }
     const seen: string[] = [];
     let after: string | null = null;
     let pages = 0;
     for (;;) {
-      const result: { data?: Record<string, any> | null } = await call(caller, listCampaigns, { first: 3, after });
+      const result: { data?: Record<string, any> | null } = await subgraph.call(caller, listCampaigns, { first: 3, after });
       const connection = result.data!['campaigns'];
       expect(connection.pageInfo.hasPreviousPage).toBe(after !== null);
       seen.push(...namesOf(connection));
@@ -106,60 +98,60 @@ describe('campaigns', () => {
       { websiteUrl: 'https://intryc.com', name: 'Intryc support leaders' },
       { websiteUrl: 'https://intryc.com/careers', name: '100% quality' },
     ];
-    for (const input of inputs) expect((await call(caller, createCampaign, { input })).errors).toBeUndefined();
+    for (const input of inputs) expect((await subgraph.call(caller, createCampaign, { input })).errors).toBeUndefined();
 
-    const search = await call(caller, listCampaigns, { filter: { search: 'BLOSSOMER' } });
+    const search = await subgraph.call(caller, listCampaigns, { filter: { search: 'BLOSSOMER' } });
     expect(namesOf(search.data!['campaigns'])).toEqual(['Blossomer agencies', 'Blossomer founders']);
-    const middle = await call(caller, listCampaigns, { filter: { search: 'support' } });
+    const middle = await subgraph.call(caller, listCampaigns, { filter: { search: 'support' } });
     expect(namesOf(middle.data!['campaigns'])).toEqual(['Intryc support leaders']);
     // `%` is matched literally, not as a wildcard.
-    const literal = await call(caller, listCampaigns, { filter: { search: '0%' } });
+    const literal = await subgraph.call(caller, listCampaigns, { filter: { search: '0%' } });
     expect(namesOf(literal.data!['campaigns'])).toEqual(['100% quality']);
 
-    const byWebsite = await call(caller, listCampaigns, { filter: { websiteUrl: 'Intryc.com/' } });
+    const byWebsite = await subgraph.call(caller, listCampaigns, { filter: { websiteUrl: 'Intryc.com/' } });
     expect(namesOf(byWebsite.data!['campaigns'])).toEqual(['Intryc support leaders']);
-    const both = await call(caller, listCampaigns, { filter: { websiteUrl: 'blossomer.io', search: 'agenc' } });
+    const both = await subgraph.call(caller, listCampaigns, { filter: { websiteUrl: 'blossomer.io', search: 'agenc' } });
     expect(namesOf(both.data!['campaigns'])).toEqual(['Blossomer agencies']);
-    const none = await call(caller, listCampaigns, { filter: { websiteUrl: 'https://unknown.example' } });
+    const none = await subgraph.call(caller, listCampaigns, { filter: { websiteUrl: 'https://unknown.example' } });
     expect(none.data!['campaigns'].edges).toEqual([]);
   });
 
   it('rejects bad input with BAD_USER_INPUT or NOT_FOUND and saves nothing', async () => {
     const caller = createTestCaller();
-    const ftp = await call(caller, createCampaign, { input: { websiteUrl: 'ftp://x' } });
+    const ftp = await subgraph.call(caller, createCampaign, { input: { websiteUrl: 'ftp://x' } });
     expect(ftp.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'websiteUrl' } });
-    const noHost = await call(caller, createCampaign, { input: { websiteUrl: 'not a website' } });
+    const noHost = await subgraph.call(caller, createCampaign, { input: { websiteUrl: 'not a website' } });
     expect(noHost.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'websiteUrl' } });
-    const longContext = await call(caller, createCampaign, { input: { websiteUrl: 'acme.com', userContext: 'x'.repeat(5_001) } });
+    const longContext = await subgraph.call(caller, createCampaign, { input: { websiteUrl: 'acme.com', userContext: 'x'.repeat(5_001) } });
     expect(longContext.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'userContext' } });
-    const longName = await call(caller, createCampaign, { input: { websiteUrl: 'acme.com', name: 'x'.repeat(201) } });
+    const longName = await subgraph.call(caller, createCampaign, { input: { websiteUrl: 'acme.com', name: 'x'.repeat(201) } });
     expect(longName.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'name' } });
-    const missingUrl = await call(caller, `mutation { createCampaign(input: { name: "No site" }) { id } }`);
+    const missingUrl = await subgraph.call(caller, `mutation { createCampaign(input: { name: "No site" }) { id } }`);
     expect(missingUrl.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
 
-    const maximal = await call(caller, createCampaign, { input: { websiteUrl: 'acme.com', name: 'n'.repeat(200), userContext: 'c'.repeat(5_000) } });
+    const maximal = await subgraph.call(caller, createCampaign, { input: { websiteUrl: 'acme.com', name: 'n'.repeat(200), userContext: 'c'.repeat(5_000) } });
     expect(maximal.errors).toBeUndefined();
     const id = maximal.data!['createCampaign'].id;
 
-    const empty = await call(caller, renameCampaign, { id, name: '   ' });
+    const empty = await subgraph.call(caller, renameCampaign, { id, name: '   ' });
     expect(empty.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'name' } });
-    const tooLong = await call(caller, renameCampaign, { id, name: 'y'.repeat(201) });
+    const tooLong = await subgraph.call(caller, renameCampaign, { id, name: 'y'.repeat(201) });
     expect(tooLong.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'name' } });
-    const unknown = await call(caller, renameCampaign, { id: missingId, name: 'Anything' });
+    const unknown = await subgraph.call(caller, renameCampaign, { id: missingId, name: 'Anything' });
     expect(unknown.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
-    const notAnId = await call(caller, renameCampaign, { id: 'campaign-1', name: 'Anything' });
+    const notAnId = await subgraph.call(caller, renameCampaign, { id: 'campaign-1', name: 'Anything' });
     expect(notAnId.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
 
-    const badFilter = await call(caller, listCampaigns, { filter: { websiteUrl: 'ftp://x' } });
+    const badFilter = await subgraph.call(caller, listCampaigns, { filter: { websiteUrl: 'ftp://x' } });
     expect(badFilter.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'filter.websiteUrl' } });
-    const badCursor = await call(caller, listCampaigns, { after: 'garbage' });
+    const badCursor = await subgraph.call(caller, listCampaigns, { after: 'garbage' });
     expect(badCursor.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
-    const tooMany = await call(caller, listCampaigns, { first: 1_000 });
+    const tooMany = await subgraph.call(caller, listCampaigns, { first: 1_000 });
     expect(tooMany.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
 
-    expect((await call(caller, readCampaign, { id: missingId })).data!['campaign']).toBeNull();
-    expect((await call(caller, readCampaign, { id: 'campaign-1' })).data!['campaign']).toBeNull();
-    const all = await call(caller, listCampaigns, {});
+    expect((await subgraph.call(caller, readCampaign, { id: missingId })).data!['campaign']).toBeNull();
+    expect((await subgraph.call(caller, readCampaign, { id: 'campaign-1' })).data!['campaign']).toBeNull();
+    const all = await subgraph.call(caller, listCampaigns, {});
     expect(all.data!['campaigns'].edges).toEqual([{ cursor: expect.any(String), node: { name: 'n'.repeat(200), websiteUrl: 'https://acme.com' } }]);
   });
 });
@@ -168,13 +160,13 @@ describe('Website.campaigns', () => {
   it('returns each website’s campaigns for the caller’s tenant only, newest first', async () => {
     const caller = createTestCaller();
     const other = createTestCaller();
-    await call(caller, createCampaign, { input: { websiteUrl: 'https://shared-site.example', name: 'First' } });
-    await call(other, createCampaign, { input: { websiteUrl: 'https://shared-site.example', name: 'Other tenant' } });
-    await call(caller, createCampaign, { input: { websiteUrl: 'Shared-Site.example/', name: 'Second' } });
-    await call(caller, createCampaign, { input: { websiteUrl: 'https://own-site.example', name: 'Own' } });
+    await subgraph.call(caller, createCampaign, { input: { websiteUrl: 'https://shared-site.example', name: 'First' } });
+    await subgraph.call(other, createCampaign, { input: { websiteUrl: 'https://shared-site.example', name: 'Other tenant' } });
+    await subgraph.call(caller, createCampaign, { input: { websiteUrl: 'Shared-Site.example/', name: 'Second' } });
+    await subgraph.call(caller, createCampaign, { input: { websiteUrl: 'https://own-site.example', name: 'Own' } });
 
     const representations = ['https://shared-site.example', 'https://own-site.example', 'https://nobody.example', ''].map((url) => ({ __typename: 'Website', url }));
-    const mine = await call(caller, websiteCampaigns, { representations });
+    const mine = await subgraph.call(caller, websiteCampaigns, { representations });
     expect(mine.errors).toBeUndefined();
     expect(mine.data!['_entities']).toEqual([
       {
@@ -189,7 +181,7 @@ describe('Website.campaigns', () => {
       { url: '', campaigns: [] },
     ]);
 
-    const theirs = await call(other, websiteCampaigns, { representations: representations.slice(0, 2) });
+    const theirs = await subgraph.call(other, websiteCampaigns, { representations: representations.slice(0, 2) });
     expect(theirs.data!['_entities']).toEqual([
       { url: 'https://shared-site.example', campaigns: [{ name: 'Other tenant', websiteUrl: 'https://shared-site.example' }] },
       { url: 'https://own-site.example', campaigns: [] },
@@ -199,34 +191,34 @@ describe('Website.campaigns', () => {
 
 describe('tenant isolation', () => {
   it('tenant B cannot read, list, rename or resolve by reference tenant A’s campaign', async () => {
-    const created = await call(tenantA, createCampaign, { input: { websiteUrl: 'secret-site.example', name: 'Secret plan' } });
+    const created = await subgraph.call(tenantA, createCampaign, { input: { websiteUrl: 'secret-site.example', name: 'Secret plan' } });
     const id = created.data!['createCampaign'].id;
 
-    expect((await call(tenantB, readCampaign, { id })).data!['campaign']).toBeNull();
-    const listed = await call(tenantB, listCampaigns, { filter: { search: 'Secret' } });
+    expect((await subgraph.call(tenantB, readCampaign, { id })).data!['campaign']).toBeNull();
+    const listed = await subgraph.call(tenantB, listCampaigns, { filter: { search: 'Secret' } });
     expect(listed.data!['campaigns'].edges).toEqual([]);
-    const byWebsite = await call(tenantB, listCampaigns, { filter: { websiteUrl: 'secret-site.example' } });
+    const byWebsite = await subgraph.call(tenantB, listCampaigns, { filter: { websiteUrl: 'secret-site.example' } });
     expect(byWebsite.data!['campaigns'].edges).toEqual([]);
-    const renamed = await call(tenantB, renameCampaign, { id, name: 'Hacked' });
+    const renamed = await subgraph.call(tenantB, renameCampaign, { id, name: 'Hacked' });
     expect(renamed.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
-    const referenced = await call(tenantB, `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Campaign { id name } } }`, {
+    const referenced = await subgraph.call(tenantB, `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Campaign { id name } } }`, {
       representations: [{ __typename: 'Campaign', id }],
     });
     expect(referenced.data!['_entities']).toEqual([null]);
-    const website = await call(tenantB, websiteCampaigns, { representations: [{ __typename: 'Website', url: 'https://secret-site.example' }] });
+    const website = await subgraph.call(tenantB, websiteCampaigns, { representations: [{ __typename: 'Website', url: 'https://secret-site.example' }] });
     expect(website.data!['_entities']).toEqual([{ url: 'https://secret-site.example', campaigns: [] }]);
 
-    const stillThere = await call(tenantA, readCampaign, { id });
+    const stillThere = await subgraph.call(tenantA, readCampaign, { id });
     expect(stillThere.data!['campaign']).toMatchObject({ name: 'Secret plan' });
   });
 
   it('refuses a request that the gateway did not sign, _entities included', async () => {
-    const unsigned = await postGraphQL(app.url, { query: `{ _entities(representations: [{ __typename: "Website", url: "https://blossomer.io" }]) { __typename } }` });
+    const unsigned = await postGraphQL(subgraph.app.url, { query: `{ _entities(representations: [{ __typename: "Website", url: "https://blossomer.io" }]) { __typename } }` });
     expect(unsigned.status).toBe(401);
     expect(unsigned.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
-    const unsignedMutation = await postGraphQL(app.url, { query: 'mutation { createCampaign(input: { websiteUrl: "acme.com" }) { id } }' });
+    const unsignedMutation = await postGraphQL(subgraph.app.url, { query: 'mutation { createCampaign(input: { websiteUrl: "acme.com" }) { id } }' });
     expect(unsignedMutation.status).toBe(401);
-    const forged = await postGraphQL(app.url, { query: '{ campaigns { edges { cursor } } }' }, { 'x-gtm-caller': 'eyJhbGciOiJub25lIn0.eyJjYWxsZXIiOnt9fQ.' });
+    const forged = await postGraphQL(subgraph.app.url, { query: '{ campaigns { edges { cursor } } }' }, { 'x-gtm-caller': 'eyJhbGciOiJub25lIn0.eyJjYWxsZXIiOnt9fQ.' });
     expect(forged.status).toBe(401);
   });
 });
@@ -237,7 +229,7 @@ describe('entity references', () => {
 
   beforeAll(async () => {
     for (let index = 0; index < 100; index += 1) {
-      const result = await call(caller, createCampaign, { input: { websiteUrl: `reference${index}.example.com`, name: `Reference ${index}` } });
+      const result = await subgraph.call(caller, createCampaign, { input: { websiteUrl: `reference${index}.example.com`, name: `Reference ${index}` } });
       campaigns.push(result.data!['createCampaign']);
     }
   });
@@ -246,15 +238,15 @@ describe('entity references', () => {
   const websiteRepresentations = (count: number) => campaigns.slice(0, count).map(({ websiteUrl }) => ({ __typename: 'Website', url: websiteUrl }));
 
   const countSelects = async (query: string, representations: object[]) => {
-    queries.length = 0;
-    const result = await call(caller, query, { representations });
+    subgraph.queries.length = 0;
+    const result = await subgraph.call(caller, query, { representations });
     expect(result.errors).toBeUndefined();
     expect(result.data!['_entities']).toHaveLength(representations.length);
     // No leading \b: MikroORM colours its log lines, so `select` follows an escape code ending in `m`.
-    return { result, selects: queries.filter((sql) => /select\s/i.test(sql)).length };
+    return { result, selects: subgraph.queries.filter((sql) => /select\s/i.test(sql)).length };
   };
 
-  it('resolves 100 Campaign references with a constant number of SQL queries', async () => {
+  it('resolves 100 Campaign references with a constant number of SQL subgraph.queries', async () => {
     const resolve = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Campaign { id name website { url } } } }`;
     const one = await countSelects(resolve, campaignRepresentations(1));
     const hundred = await countSelects(resolve, campaignRepresentations(100));
@@ -277,7 +269,7 @@ describe('entity references', () => {
 
 describe('health', () => {
   it('reports PostgreSQL and Redis as up', async () => {
-    const response = await fetch(app.url.replace('/graphql', '/health'));
+    const response = await fetch(subgraph.app.url.replace('/graphql', '/health'));
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'ok', service: 'campaign-service', checks: { postgres: { status: 'up' }, redis: { status: 'up' } } });
   });

@@ -1,33 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CallerContext } from '@gtm/caller';
-import { createSubgraphClient, createSubgraphTestSetup, createTestCaller, postGraphQL, type SubgraphTestSetup } from '@gtm/testing';
+import { type SubgraphUnderTest, createTestCaller, postGraphQL, startSubgraphUnderTest } from '@gtm/testing';
 import { createApp, type ContentApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createContentLoaders } from '../loaders.js';
 import type { WebsiteFields } from './website.service.js';
 
-let setup: SubgraphTestSetup;
-let app: ContentApp;
-let call: ReturnType<typeof createSubgraphClient>;
-const queries: string[] = [];
+let subgraph: SubgraphUnderTest<ContentApp>;
 const tenantA = createTestCaller();
 const tenantB = createTestCaller();
 
 beforeAll(async () => {
-  setup = await createSubgraphTestSetup();
-  app = await createApp(loadConfig(setup.environment), { onQuery: (sql) => queries.push(sql) });
-  call = createSubgraphClient(app.url, setup.callerKeys.signer);
+  subgraph = await startSubgraphUnderTest((environment, onQuery) => createApp(loadConfig(environment), { onQuery }));
 });
 
-afterAll(async () => {
-  await app?.close();
-  await setup?.dispose();
-});
+afterAll(() => subgraph?.close());
 
 /** Stores a website as the analysis will: through the service, in a request-like tenant scope. */
 async function storeWebsite(caller: CallerContext, fields: WebsiteFields) {
-  const em = app.database.forkForTenant(caller.tenantId);
-  return app.services.websites.upsertWebsite({ em, caller, loaders: createContentLoaders(em), logger: app.logger }, fields);
+  const em = subgraph.app.database.forkForTenant(caller.tenantId);
+  return subgraph.app.services.websites.upsertWebsite({ em, caller, loaders: createContentLoaders(em), logger: subgraph.app.logger }, fields);
 }
 
 const websiteQuery = `query ($url: String!) { website(url: $url) { url domain title description summary analyzedAt } }`;
@@ -39,7 +31,7 @@ describe('website', () => {
   it('finds a stored website by any spelling of its URL', async () => {
     await storeWebsite(tenantA, { url: 'https://blossomer.io', title: 'Blossomer', description: 'AI GTM engineer', summary: 'Blossomer builds outbound campaigns.', analyzedAt });
 
-    const result = await call(tenantA, websiteQuery, { url: 'https://Blossomer.io/' });
+    const result = await subgraph.call(tenantA, websiteQuery, { url: 'https://Blossomer.io/' });
     expect(result.errors).toBeUndefined();
     expect(result.data!['website']).toEqual({
       url: 'https://blossomer.io',
@@ -49,17 +41,17 @@ describe('website', () => {
       summary: 'Blossomer builds outbound campaigns.',
       analyzedAt: '2026-11-20T09:30:00.000Z',
     });
-    const bareHost = await call(tenantA, websiteQuery, { url: 'blossomer.io#pricing' });
+    const bareHost = await subgraph.call(tenantA, websiteQuery, { url: 'blossomer.io#pricing' });
     expect(bareHost.data!['website']).toMatchObject({ url: 'https://blossomer.io', title: 'Blossomer' });
   });
 
   it('rejects a malformed URL with BAD_USER_INPUT and returns null for an unknown one', async () => {
     for (const url of ['not a url', 'ftp://files.example.com', 'localhostless']) {
-      const result = await call(tenantA, websiteQuery, { url });
+      const result = await subgraph.call(tenantA, websiteQuery, { url });
       expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'url' } });
       expect(result.data?.['website'] ?? null).toBeNull();
     }
-    const unknown = await call(tenantA, websiteQuery, { url: 'https://never-analysed.example.com' });
+    const unknown = await subgraph.call(tenantA, websiteQuery, { url: 'https://never-analysed.example.com' });
     expect(unknown.errors).toBeUndefined();
     expect(unknown.data!['website']).toBeNull();
   });
@@ -70,7 +62,7 @@ describe('website', () => {
     const second = await storeWebsite(caller, { url: 'HTTPS://PANFACTUM.COM', title: 'Panfactum — DevOps', summary: null, analyzedAt });
     expect(second.id).toBe(first.id);
 
-    const read = await call(caller, websiteQuery, { url: 'panfactum.com' });
+    const read = await subgraph.call(caller, websiteQuery, { url: 'panfactum.com' });
     // Omitted fields keep their value, null clears one.
     expect(read.data!['website']).toEqual({
       url: 'https://panfactum.com',
@@ -80,7 +72,7 @@ describe('website', () => {
       summary: null,
       analyzedAt: '2026-11-20T09:30:00.000Z',
     });
-    const listed = await call(caller, `{ websites { edges { node { url } } } }`);
+    const listed = await subgraph.call(caller, `{ websites { edges { node { url } } } }`);
     expect(listed.data!['websites'].edges).toEqual([{ node: { url: 'https://panfactum.com' } }]);
   });
 
@@ -92,7 +84,7 @@ describe('website', () => {
       storeWebsite(caller, { url: 'intryc.com', description: 'QA for support teams' }),
     ]);
     expect(stored[0].id).toBe(stored[2].id);
-    const listed = await call(caller, `{ websites { edges { node { url domain } } } }`);
+    const listed = await subgraph.call(caller, `{ websites { edges { node { url domain } } } }`);
     expect(listed.data!['websites'].edges.map((edge: any) => edge.node).toSorted((left: any, right: any) => left.url.localeCompare(right.url))).toEqual([
       { url: 'https://intryc.com', domain: 'intryc.com' },
       { url: 'https://www.intryc.com', domain: 'intryc.com' },
@@ -106,21 +98,21 @@ describe('website', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const result: { data?: Record<string, any> | null } = await call(caller, page, { after });
+      const result: { data?: Record<string, any> | null } = await subgraph.call(caller, page, { after });
       const connection: { edges: { node: { title: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } = result.data!['websites'];
       seen.push(...connection.edges.map((edge) => edge.node.title));
       if (!connection.pageInfo.hasNextPage) break;
       after = connection.pageInfo.endCursor;
     }
     expect(seen).toEqual(['Site 4', 'Site 3', 'Site 2', 'Site 1', 'Site 0']);
-    const badCursor = await call(caller, `{ websites(after: "garbage") { edges { cursor } } }`);
+    const badCursor = await subgraph.call(caller, `{ websites(after: "garbage") { edges { cursor } } }`);
     expect(badCursor.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
   });
 });
 
 describe('entity references', () => {
   it('resolves a Website reference to the stored website, or to an unanalysed one', async () => {
-    const result = await call(tenantA, resolveWebsites, {
+    const result = await subgraph.call(tenantA, resolveWebsites, {
       representations: [
         { __typename: 'Website', url: 'https://blossomer.io' },
         { __typename: 'Website', url: 'https://www.Unknown.example.org/' },
@@ -136,7 +128,7 @@ describe('entity references', () => {
   });
 
   it('adds website to a Company from the websiteUrl crm provides', async () => {
-    const result = await call(tenantA, resolveCompanies, {
+    const result = await subgraph.call(tenantA, resolveCompanies, {
       representations: [
         { __typename: 'Company', id: 'c1', websiteUrl: 'https://blossomer.io' },
         { __typename: 'Company', id: 'c2', websiteUrl: null },
@@ -153,18 +145,18 @@ describe('entity references', () => {
     ]);
   });
 
-  it('resolves 100 Website and Company references with a constant number of SQL queries', async () => {
+  it('resolves 100 Website and Company references with a constant number of SQL subgraph.queries', async () => {
     const caller = createTestCaller();
     const urls = Array.from({ length: 100 }, (_, index) => `https://ref${index}.example.com`);
     // Half analysed, half not: both kinds come out of the same batch.
     for (const [index, url] of urls.entries()) if (index % 2 === 0) await storeWebsite(caller, { url, title: `Ref ${index}` });
 
     const countQueries = async (query: string, representations: object[]) => {
-      queries.length = 0;
-      const result = await call(caller, query, { representations });
+      subgraph.queries.length = 0;
+      const result = await subgraph.call(caller, query, { representations });
       expect(result.errors).toBeUndefined();
       expect(result.data!['_entities']).toHaveLength(representations.length);
-      return { entities: result.data!['_entities'], selects: queries.filter((sql) => /\bselect\b/i.test(sql)).length };
+      return { entities: result.data!['_entities'], selects: subgraph.queries.filter((sql) => /\bselect\b/i.test(sql)).length };
     };
     const websiteOne = await countQueries(resolveWebsites, [{ __typename: 'Website', url: urls[0] }]);
     const websiteHundred = await countQueries(resolveWebsites, urls.map((url) => ({ __typename: 'Website', url })));
@@ -187,32 +179,32 @@ describe('tenant isolation', () => {
   it('tenant B cannot read, list or resolve by reference tenant A’s website', async () => {
     await storeWebsite(tenantA, { url: 'https://secret.example.com', title: 'A’s secret analysis', summary: 'Only tenant A may see this.', analyzedAt });
 
-    expect((await call(tenantB, websiteQuery, { url: 'https://secret.example.com' })).data!['website']).toBeNull();
-    expect((await call(tenantB, `{ websites { edges { node { url } } } }`)).data!['websites'].edges).toEqual([]);
+    expect((await subgraph.call(tenantB, websiteQuery, { url: 'https://secret.example.com' })).data!['website']).toBeNull();
+    expect((await subgraph.call(tenantB, `{ websites { edges { node { url } } } }`)).data!['websites'].edges).toEqual([]);
 
-    const website = await call(tenantB, resolveWebsites, { representations: [{ __typename: 'Website', url: 'https://secret.example.com' }] });
+    const website = await subgraph.call(tenantB, resolveWebsites, { representations: [{ __typename: 'Website', url: 'https://secret.example.com' }] });
     expect(website.data!['_entities']).toEqual([{ url: 'https://secret.example.com', domain: 'secret.example.com', title: null, summary: null, analyzedAt: null }]);
-    const company = await call(tenantB, resolveCompanies, { representations: [{ __typename: 'Company', id: 'b1', websiteUrl: 'https://secret.example.com' }] });
+    const company = await subgraph.call(tenantB, resolveCompanies, { representations: [{ __typename: 'Company', id: 'b1', websiteUrl: 'https://secret.example.com' }] });
     expect(company.data!['_entities']).toEqual([{ id: 'b1', website: { url: 'https://secret.example.com', domain: 'secret.example.com', title: null, analyzedAt: null } }]);
 
     // Tenant B analysing the same site gets its own row; A's stays as it was.
     await storeWebsite(tenantB, { url: 'https://secret.example.com', title: 'B’s own analysis' });
-    expect((await call(tenantB, websiteQuery, { url: 'https://secret.example.com' })).data!['website']).toMatchObject({ title: 'B’s own analysis', summary: null });
-    expect((await call(tenantA, websiteQuery, { url: 'https://secret.example.com' })).data!['website']).toMatchObject({ title: 'A’s secret analysis', summary: 'Only tenant A may see this.' });
+    expect((await subgraph.call(tenantB, websiteQuery, { url: 'https://secret.example.com' })).data!['website']).toMatchObject({ title: 'B’s own analysis', summary: null });
+    expect((await subgraph.call(tenantA, websiteQuery, { url: 'https://secret.example.com' })).data!['website']).toMatchObject({ title: 'A’s secret analysis', summary: 'Only tenant A may see this.' });
   });
 
   it('refuses a request that the gateway did not sign, _entities included', async () => {
-    const unsigned = await postGraphQL(app.url, { query: `{ _entities(representations: [{ __typename: "Website", url: "https://blossomer.io" }]) { __typename } }` });
+    const unsigned = await postGraphQL(subgraph.app.url, { query: `{ _entities(representations: [{ __typename: "Website", url: "https://blossomer.io" }]) { __typename } }` });
     expect(unsigned.status).toBe(401);
     expect(unsigned.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
-    const forged = await postGraphQL(app.url, { query: '{ websites { edges { cursor } } }' }, { 'x-gtm-caller': 'eyJhbGciOiJub25lIn0.eyJjYWxsZXIiOnt9fQ.' });
+    const forged = await postGraphQL(subgraph.app.url, { query: '{ websites { edges { cursor } } }' }, { 'x-gtm-caller': 'eyJhbGciOiJub25lIn0.eyJjYWxsZXIiOnt9fQ.' });
     expect(forged.status).toBe(401);
   });
 });
 
 describe('health', () => {
   it('reports PostgreSQL and Redis as up', async () => {
-    const response = await fetch(app.url.replace('/graphql', '/health'));
+    const response = await fetch(subgraph.app.url.replace('/graphql', '/health'));
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'ok', service: 'content-service', checks: { postgres: { status: 'up' }, redis: { status: 'up' } } });
   });

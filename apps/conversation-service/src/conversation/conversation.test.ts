@@ -1,27 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SubgraphApp } from '@gtm/runtime';
-import { createSubgraphClient, createSubgraphTestSetup, createTestCaller, postGraphQL, type SubgraphTestSetup } from '@gtm/testing';
+import { type SubgraphUnderTest, createTestCaller, postGraphQL, startSubgraphUnderTest } from '@gtm/testing';
 import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
 
-let setup: SubgraphTestSetup;
-let app: SubgraphApp;
-let call: ReturnType<typeof createSubgraphClient>;
-const queries: string[] = [];
+let subgraph: SubgraphUnderTest<SubgraphApp>;
 const tenantA = createTestCaller();
 const tenantB = createTestCaller();
 
 beforeAll(async () => {
-  setup = await createSubgraphTestSetup();
-  app = await createApp(loadConfig(setup.environment), { onQuery: (sql) => queries.push(sql) });
-  call = createSubgraphClient(app.url, setup.callerKeys.signer);
+  subgraph = await startSubgraphUnderTest((environment, onQuery) => createApp(loadConfig(environment), { onQuery }));
 });
 
-afterAll(async () => {
-  await app?.close();
-  await setup?.dispose();
-});
+afterAll(() => subgraph?.close());
 
 const conversationFields = 'id subject status lastMessageAt createdAt updatedAt lead { id } campaign { id }';
 const startConversation = `mutation ($input: StartConversationInput!) { startConversation(input: $input) { ${conversationFields} } }`;
@@ -30,7 +22,7 @@ const leadConversations = `query ($representations: [_Any!]!) { _entities(repres
 const campaignConversations = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Campaign { id conversations { id subject } } } }`;
 
 async function start(caller: ReturnType<typeof createTestCaller>, input: { leadId: string; campaignId?: string | null; subject: string }) {
-  const result = await call(caller, startConversation, { input });
+  const result = await subgraph.call(caller, startConversation, { input });
   expect(result.errors).toBeUndefined();
   return result.data!['startConversation'] as { id: string; subject: string; status: string; updatedAt: string };
 }
@@ -39,38 +31,38 @@ describe('conversations', () => {
   it('starts an open conversation with a lead and a campaign, and reads it back', async () => {
     const leadId = randomUUID();
     const campaignId = randomUUID();
-    const created = await call(tenantA, startConversation, { input: { leadId: leadId.toUpperCase(), campaignId, subject: '  Quick question about Blossomer ' } });
+    const created = await subgraph.call(tenantA, startConversation, { input: { leadId: leadId.toUpperCase(), campaignId, subject: '  Quick question about Blossomer ' } });
     expect(created.errors).toBeUndefined();
     const conversation = created.data!['startConversation'];
     expect(conversation).toMatchObject({ subject: 'Quick question about Blossomer', status: 'OPEN', lastMessageAt: null, lead: { id: leadId }, campaign: { id: campaignId } });
 
-    const read = await call(tenantA, `query ($id: ID!) { conversation(id: $id) { ${conversationFields} } }`, { id: conversation.id });
+    const read = await subgraph.call(tenantA, `query ($id: ID!) { conversation(id: $id) { ${conversationFields} } }`, { id: conversation.id });
     expect(read.data!['conversation']).toEqual(conversation);
 
     const withoutCampaign = await start(tenantA, { leadId, subject: 'Follow-up' });
-    const readBack = await call(tenantA, `query ($id: ID!) { conversation(id: $id) { campaign { id } lead { id } } }`, { id: withoutCampaign.id });
+    const readBack = await subgraph.call(tenantA, `query ($id: ID!) { conversation(id: $id) { campaign { id } lead { id } } }`, { id: withoutCampaign.id });
     expect(readBack.data!['conversation']).toEqual({ campaign: null, lead: { id: leadId } });
   });
 
   it('does not expose the raw lead and campaign ids', async () => {
-    const result = await call(tenantA, `{ conversations { edges { node { leadId campaignId } } } }`);
+    const result = await subgraph.call(tenantA, `{ conversations { edges { node { leadId campaignId } } } }`);
     expect(result.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
   it('closes a conversation, and closing it again changes nothing', async () => {
     const caller = createTestCaller();
     const conversation = await start(caller, { leadId: randomUUID(), subject: 'Closing time' });
-    const closed = await call(caller, `mutation ($id: ID!) { closeConversation(id: $id) { id status updatedAt } }`, { id: conversation.id });
+    const closed = await subgraph.call(caller, `mutation ($id: ID!) { closeConversation(id: $id) { id status updatedAt } }`, { id: conversation.id });
     expect(closed.errors).toBeUndefined();
     expect(closed.data!['closeConversation']).toMatchObject({ id: conversation.id, status: 'CLOSED' });
-    const again = await call(caller, `mutation ($id: ID!) { closeConversation(id: $id) { id status updatedAt } }`, { id: conversation.id });
+    const again = await subgraph.call(caller, `mutation ($id: ID!) { closeConversation(id: $id) { id status updatedAt } }`, { id: conversation.id });
     expect(again.data!['closeConversation']).toEqual(closed.data!['closeConversation']);
 
-    const read = await call(caller, `query ($id: ID!) { conversation(id: $id) { status } }`, { id: conversation.id });
+    const read = await subgraph.call(caller, `query ($id: ID!) { conversation(id: $id) { status } }`, { id: conversation.id });
     expect(read.data!['conversation']).toEqual({ status: 'CLOSED' });
 
-    expect((await call(caller, closeConversation, { id: randomUUID() })).errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
-    expect((await call(caller, closeConversation, { id: 'not-an-id' })).errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+    expect((await subgraph.call(caller, closeConversation, { id: randomUUID() })).errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+    expect((await subgraph.call(caller, closeConversation, { id: 'not-an-id' })).errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
   });
 
   it('lists conversations as a Relay connection, newest first, with stable pages and filters', async () => {
@@ -83,13 +75,13 @@ describe('conversations', () => {
       const conversation = await start(caller, { leadId: index % 2 === 0 ? leadOne : leadTwo, campaignId: index < 2 ? campaignId : null, subject: `Thread ${index}` });
       ids.push(conversation.id);
     }
-    await call(caller, closeConversation, { id: ids[2] });
+    await subgraph.call(caller, closeConversation, { id: ids[2] });
 
     const page = `query ($after: String, $filter: ConversationFilter) { conversations(first: 2, after: $after, filter: $filter) { edges { cursor node { subject } } pageInfo { hasNextPage endCursor } } }`;
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const result: { data?: Record<string, any> | null } = await call(caller, page, { after });
+      const result: { data?: Record<string, any> | null } = await subgraph.call(caller, page, { after });
       const connection: { edges: { node: { subject: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } = result.data!['conversations'];
       seen.push(...connection.edges.map((edge) => edge.node.subject));
       if (!connection.pageInfo.hasNextPage) break;
@@ -98,7 +90,7 @@ describe('conversations', () => {
     expect(seen).toEqual(['Thread 4', 'Thread 3', 'Thread 2', 'Thread 1', 'Thread 0']);
 
     const subjects = async (filter: Record<string, unknown>) => {
-      const result = await call(caller, `query ($filter: ConversationFilter) { conversations(filter: $filter) { edges { node { subject } } } }`, { filter });
+      const result = await subgraph.call(caller, `query ($filter: ConversationFilter) { conversations(filter: $filter) { edges { node { subject } } } }`, { filter });
       expect(result.errors).toBeUndefined();
       return result.data!['conversations'].edges.map((edge: { node: { subject: string } }) => edge.node.subject);
     };
@@ -120,19 +112,19 @@ describe('conversations', () => {
       { input: { leadId, subject: 'x'.repeat(301) }, field: 'subject' },
     ];
     for (const attempt of attempts) {
-      const result = await call(caller, startConversation, { input: attempt.input });
+      const result = await subgraph.call(caller, startConversation, { input: attempt.input });
       expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: attempt.field } });
     }
     await start(caller, { leadId, subject: 'x'.repeat(300) });
 
-    const badFilter = await call(caller, `{ conversations(filter: { leadId: "lead-42" }) { edges { cursor } } }`);
+    const badFilter = await subgraph.call(caller, `{ conversations(filter: { leadId: "lead-42" }) { edges { cursor } } }`);
     expect(badFilter.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'filter.leadId' } });
-    const badCursor = await call(caller, `{ conversations(after: "garbage") { edges { cursor } } }`);
+    const badCursor = await subgraph.call(caller, `{ conversations(after: "garbage") { edges { cursor } } }`);
     expect(badCursor.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
-    const tooMany = await call(caller, `{ conversations(first: 1000) { edges { cursor } } }`);
+    const tooMany = await subgraph.call(caller, `{ conversations(first: 1000) { edges { cursor } } }`);
     expect(tooMany.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
 
-    const all = await call(caller, `{ conversations { edges { node { subject } } } }`);
+    const all = await subgraph.call(caller, `{ conversations { edges { node { subject } } } }`);
     expect(all.data!['conversations'].edges).toEqual([{ node: { subject: 'x'.repeat(300) } }]);
   });
 });
@@ -148,7 +140,7 @@ describe('Lead.conversations and Campaign.conversations', () => {
     const third = await start(caller, { leadId: leadTwo, campaignId, subject: 'Third' });
     const quiet = randomUUID();
 
-    const leads = await call(caller, leadConversations, { representations: [leadOne, leadTwo, quiet].map((id) => ({ __typename: 'Lead', id })) });
+    const leads = await subgraph.call(caller, leadConversations, { representations: [leadOne, leadTwo, quiet].map((id) => ({ __typename: 'Lead', id })) });
     expect(leads.errors).toBeUndefined();
     expect(leads.data!['_entities']).toEqual([
       { id: leadOne, conversations: [{ id: second.id, subject: 'Second' }, { id: first.id, subject: 'First' }] },
@@ -156,7 +148,7 @@ describe('Lead.conversations and Campaign.conversations', () => {
       { id: quiet, conversations: [] },
     ]);
 
-    const campaigns = await call(caller, campaignConversations, { representations: [{ __typename: 'Campaign', id: campaignId }, { __typename: 'Campaign', id: 'not-a-uuid' }] });
+    const campaigns = await subgraph.call(caller, campaignConversations, { representations: [{ __typename: 'Campaign', id: campaignId }, { __typename: 'Campaign', id: 'not-a-uuid' }] });
     expect(campaigns.errors).toBeUndefined();
     expect(campaigns.data!['_entities']).toEqual([
       { id: campaignId, conversations: [{ id: third.id, subject: 'Third' }, { id: first.id, subject: 'First' }] },
@@ -171,47 +163,47 @@ describe('tenant isolation', () => {
     const campaignId = randomUUID();
     const conversation = await start(tenantA, { leadId, campaignId, subject: 'Secret deal' });
 
-    expect((await call(tenantB, `query ($id: ID!) { conversation(id: $id) { id } }`, { id: conversation.id })).data!['conversation']).toBeNull();
-    const listed = await call(tenantB, `query ($leadId: ID) { conversations(filter: { leadId: $leadId }) { edges { node { id } } } }`, { leadId });
+    expect((await subgraph.call(tenantB, `query ($id: ID!) { conversation(id: $id) { id } }`, { id: conversation.id })).data!['conversation']).toBeNull();
+    const listed = await subgraph.call(tenantB, `query ($leadId: ID) { conversations(filter: { leadId: $leadId }) { edges { node { id } } } }`, { leadId });
     expect(listed.data!['conversations'].edges).toEqual([]);
-    const closed = await call(tenantB, closeConversation, { id: conversation.id });
+    const closed = await subgraph.call(tenantB, closeConversation, { id: conversation.id });
     expect(closed.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
-    const referenced = await call(tenantB, `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Conversation { id subject } } }`, {
+    const referenced = await subgraph.call(tenantB, `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Conversation { id subject } } }`, {
       representations: [{ __typename: 'Conversation', id: conversation.id }],
     });
     expect(referenced.data!['_entities']).toEqual([null]);
-    const viaLead = await call(tenantB, leadConversations, { representations: [{ __typename: 'Lead', id: leadId }] });
+    const viaLead = await subgraph.call(tenantB, leadConversations, { representations: [{ __typename: 'Lead', id: leadId }] });
     expect(viaLead.data!['_entities']).toEqual([{ id: leadId, conversations: [] }]);
-    const viaCampaign = await call(tenantB, campaignConversations, { representations: [{ __typename: 'Campaign', id: campaignId }] });
+    const viaCampaign = await subgraph.call(tenantB, campaignConversations, { representations: [{ __typename: 'Campaign', id: campaignId }] });
     expect(viaCampaign.data!['_entities']).toEqual([{ id: campaignId, conversations: [] }]);
 
     // The same lookups as tenant A prove the row is there to be hidden.
-    const owner = await call(tenantA, leadConversations, { representations: [{ __typename: 'Lead', id: leadId }] });
+    const owner = await subgraph.call(tenantA, leadConversations, { representations: [{ __typename: 'Lead', id: leadId }] });
     expect(owner.data!['_entities']).toEqual([{ id: leadId, conversations: [{ id: conversation.id, subject: 'Secret deal' }] }]);
-    const stillOpen = await call(tenantA, `query ($id: ID!) { conversation(id: $id) { status } }`, { id: conversation.id });
+    const stillOpen = await subgraph.call(tenantA, `query ($id: ID!) { conversation(id: $id) { status } }`, { id: conversation.id });
     expect(stillOpen.data!['conversation']).toEqual({ status: 'OPEN' });
   });
 
   it('refuses a request that the gateway did not sign, _entities included', async () => {
-    const unsigned = await postGraphQL(app.url, { query: `{ _entities(representations: [{ __typename: "Lead", id: "x" }]) { __typename } }` });
+    const unsigned = await postGraphQL(subgraph.app.url, { query: `{ _entities(representations: [{ __typename: "Lead", id: "x" }]) { __typename } }` });
     expect(unsigned.status).toBe(401);
     expect(unsigned.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
-    const unsignedList = await postGraphQL(app.url, { query: '{ conversations { edges { cursor } } }' });
+    const unsignedList = await postGraphQL(subgraph.app.url, { query: '{ conversations { edges { cursor } } }' });
     expect(unsignedList.status).toBe(401);
   });
 });
 
-const countSelects = () => queries.filter((sql) => /\bselect\b/i.test(sql)).length;
+const countSelects = () => subgraph.queries.filter((sql) => /\bselect\b/i.test(sql)).length;
 
 describe('batched references', () => {
-  it('resolves 100 Lead references with their conversations in a constant number of SQL queries', async () => {
+  it('resolves 100 Lead references with their conversations in a constant number of SQL subgraph.queries', async () => {
     const caller = createTestCaller();
     const leadIds = Array.from({ length: 100 }, () => randomUUID());
     for (const [index, leadId] of leadIds.entries()) await start(caller, { leadId, subject: `Lead thread ${index}` });
 
     const countQueries = async (count: number) => {
-      queries.length = 0;
-      const result = await call(caller, leadConversations, { representations: leadIds.slice(0, count).map((id) => ({ __typename: 'Lead', id })) });
+      subgraph.queries.length = 0;
+      const result = await subgraph.call(caller, leadConversations, { representations: leadIds.slice(0, count).map((id) => ({ __typename: 'Lead', id })) });
       expect(result.errors).toBeUndefined();
       expect(result.data!['_entities']).toHaveLength(count);
       const last = result.data!['_entities'][count - 1];
@@ -224,7 +216,7 @@ describe('batched references', () => {
     expect(forHundred).toBeLessThanOrEqual(1);
   });
 
-  it('resolves 100 Conversation and Campaign references in a constant number of SQL queries', async () => {
+  it('resolves 100 Conversation and Campaign references in a constant number of SQL subgraph.queries', async () => {
     const caller = createTestCaller();
     const campaignIds = Array.from({ length: 100 }, () => randomUUID());
     const conversationIds: string[] = [];
@@ -233,11 +225,11 @@ describe('batched references', () => {
     }
     const resolveConversations = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Conversation { id subject lead { id } campaign { id } } } }`;
     const countQueries = async (count: number) => {
-      queries.length = 0;
-      const conversations = await call(caller, resolveConversations, { representations: conversationIds.slice(0, count).map((id) => ({ __typename: 'Conversation', id })) });
+      subgraph.queries.length = 0;
+      const conversations = await subgraph.call(caller, resolveConversations, { representations: conversationIds.slice(0, count).map((id) => ({ __typename: 'Conversation', id })) });
       expect(conversations.errors).toBeUndefined();
       expect(conversations.data!['_entities'][count - 1]).toMatchObject({ id: conversationIds[count - 1], campaign: { id: campaignIds[count - 1] } });
-      const campaigns = await call(caller, campaignConversations, { representations: campaignIds.slice(0, count).map((id) => ({ __typename: 'Campaign', id })) });
+      const campaigns = await subgraph.call(caller, campaignConversations, { representations: campaignIds.slice(0, count).map((id) => ({ __typename: 'Campaign', id })) });
       expect(campaigns.errors).toBeUndefined();
       expect(campaigns.data!['_entities'][count - 1]).toEqual({ id: campaignIds[count - 1], conversations: [{ id: conversationIds[count - 1], subject: `Campaign thread ${count - 1}` }] });
       return countSelects();
@@ -251,7 +243,7 @@ describe('batched references', () => {
 
 describe('health', () => {
   it('reports PostgreSQL and Redis as up', async () => {
-    const response = await fetch(app.url.replace('/graphql', '/health'));
+    const response = await fetch(subgraph.app.url.replace('/graphql', '/health'));
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'ok', service: 'conversation-service', checks: { postgres: { status: 'up' }, redis: { status: 'up' } } });
   });

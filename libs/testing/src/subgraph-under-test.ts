@@ -1,0 +1,37 @@
+import { createSubgraphClient } from './graphql-client.js';
+import { createSubgraphTestSetup } from './subgraph-test-setup.js';
+
+export interface SubgraphUnderTest<App> {
+  app: App;
+  /** Calls the subgraph over HTTP as a given caller, signed as the gateway would sign it. */
+  call: ReturnType<typeof createSubgraphClient>;
+  /** Every SQL statement the app ran; clear it (`length = 0`) before counting. */
+  queries: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one subgraph for a service test on its own fresh database, real Redis and a test key pair.
+ * `start` is the app's own composition root, given the environment and the query counter.
+ */
+export async function startSubgraphUnderTest<App extends { url: string; close(): Promise<void> }>(
+  start: (environment: Record<string, string>, onQuery: (sql: string) => void) => Promise<App>,
+): Promise<SubgraphUnderTest<App>> {
+  const setup = await createSubgraphTestSetup();
+  const queries: string[] = [];
+  try {
+    const app = await start(setup.environment, (sql) => queries.push(sql));
+    return {
+      app,
+      call: createSubgraphClient(app.url, setup.callerKeys.signer),
+      queries,
+      async close() {
+        await app.close();
+        await setup.dispose();
+      },
+    };
+  } catch (error) {
+    await setup.dispose();
+    throw error;
+  }
+}
