@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { badUserInput } from './errors.js';
 
 /**
@@ -16,4 +16,14 @@ export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unkn
 /** Keeps only the keys a client sent, so an update touches exactly those fields. */
 export function definedFields<Input extends object>(input: Input): Partial<Input> {
   return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Partial<Input>;
+}
+
+/** Optional free text: trimmed, at most `maximum` characters, and blank stored as null. */
+export function optionalText(maximum: number) {
+  return z
+    .string()
+    .trim()
+    .max(maximum)
+    .nullish()
+    .transform((value) => (value ? value : null));
 }

@@ -1,13 +1,11 @@
 import { UniqueConstraintViolationException, type FilterQuery } from '@mikro-orm/core';
-import { badUserInput, containsPattern, definedFields, domainOf, normalizeWebsiteUrl, notFound, paginate, parseInput, type ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
+import { badUserInput, containsPattern, definedFields, domainOf, normalizeWebsiteUrl, notFound, optionalText, paginate, parseInput, type ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
 import { z } from 'zod';
 import type { CrmLoaders } from '../loaders.js';
 import { Company } from './company.entity.js';
 import type { CompanyFilter, CreateCompanyInput, UpdateCompanyInput } from './company.input.js';
 
 type CrmContext = SubgraphContext<CrmLoaders>;
-
-const optionalText = (maximum: number) => z.string().trim().max(maximum).nullish().transform((value) => (value ? value : null));
 
 const companyFieldsSchema = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(300),

@@ -5,6 +5,7 @@ import {
   definedFields,
   isUuid,
   notFound,
+  optionalText,
   paginate,
   parseInput,
   type ConnectionArgs,
@@ -17,8 +18,6 @@ import { Lead, LeadStatus } from './lead.entity.js';
 import type { CreateLeadInput, LeadFilter, UpdateLeadInput } from './lead.input.js';
 
 type CrmContext = SubgraphContext<CrmLoaders>;
-
-const optionalText = (maximum: number) => z.string().trim().max(maximum).nullish().transform((value) => (value ? value : null));
 
 const leadFieldsSchema = z.object({
   firstName: optionalText(200),
