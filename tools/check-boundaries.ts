@@ -1,6 +1,7 @@
 // Enforces the workspace's module boundaries from the Nx project tags (project.json):
 //   - an app never imports another app (type:app → type:app is refused);
-//   - a library imports only libraries (type:util → util; type:testing → util, testing);
+//   - a library imports only libraries (type:util → util; type:testing → util, testing), and any
+//     project's *.test.ts files may import type:testing;
 //   - a project of scope:X imports only scope:X or scope:shared;
 //   - every imported @gtm/* package is declared in the importer's package.json, so Nx's project
 //     graph (and `nx run-many -t build` ordering) sees the same edges as the code.
@@ -78,7 +79,9 @@ export function checkBoundaries(workspaceRoot: string): string[] {
         else if (specifier.startsWith('@gtm/')) target = byPackage.get(specifier.split('/').slice(0, 2).join('/'));
         if (!target || target === project) continue;
         const where = relative(workspaceRoot, file);
-        if (!(allowedTypes[project.type] ?? []).includes(target.type)) {
+        // Any project's tests may use the testing library; its shipped code may not.
+        const allowed = [...(allowedTypes[project.type] ?? []), ...(/\.test\.tsx?$/.test(file) ? ['testing'] : [])];
+        if (!allowed.includes(target.type)) {
           violations.push(`${where}: ${project.name} (type:${project.type}) must not import ${target.name} (type:${target.type})`);
         }
         if (target.scope !== 'shared' && target.scope !== project.scope && project.type !== 'e2e') {

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { postGraphQL } from '@gtm/testing';
 import { chromium, type Browser } from 'playwright-core';
 import { startStack, type Stack } from './stack.js';
 
 let stack: Stack;
 let browser: Browser;
-const gql = (query: string, variables?: Record<string, unknown>) => postGraphQL(stack.gatewayUrl, { query, variables });
+const gql = (query: string, variables?: Record<string, unknown>) => stack.gql(query, variables);
 
 beforeAll(async () => {
   stack = await startStack();
@@ -34,6 +33,9 @@ describe('GraphiQL on the running gateway', () => {
 
     const page = await browser.newPage();
     const problems: string[] = [];
+    page.on('response', (answer) => {
+      if (answer.status() === 401) problems.push(`401 for ${answer.request().method()} ${answer.url()} ${JSON.stringify(answer.request().headers())}`);
+    });
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(message.text());
     });

@@ -8,9 +8,11 @@ import { createApp as createCrmApp } from '@gtm/crm-service/app';
 import { loadConfig as loadCrmConfig } from '@gtm/crm-service/config';
 import { createApp as createEnrichmentApp } from '@gtm/enrichment-service/app';
 import { loadConfig as loadEnrichmentConfig } from '@gtm/enrichment-service/config';
+import { openApiKeyRegistry } from '@gtm/gateway/api-key-registry';
 import { createApp as createGatewayApp } from '@gtm/gateway/app';
 import { loadConfig as loadGatewayConfig } from '@gtm/gateway/config';
-import { createSubgraphTestSetup, type SubgraphTestSetup } from '@gtm/testing';
+import { createLogger } from '@gtm/runtime';
+import { createSubgraphTestSetup, postGraphQL, type GraphQLResponse, type SubgraphTestSetup } from '@gtm/testing';
 
 export type SubgraphName = 'campaign' | 'content' | 'enrichment' | 'crm' | 'conversation';
 
@@ -21,6 +23,11 @@ interface RunningApp {
 
 export interface Stack extends AsyncDisposable {
   gatewayUrl: string;
+  /** A key of tenant `e2e` with every scope. */
+  apiKey: string;
+  /** Runs an operation through the gateway with `apiKey`, or with the given headers instead. */
+  gql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse>;
+  gateway: Awaited<ReturnType<typeof createGatewayApp>>;
   subgraphUrls: Record<SubgraphName, string>;
   setup: SubgraphTestSetup;
   /** Stops one subgraph, as a crash or deploy would, leaving the rest running. */
@@ -42,10 +49,16 @@ export async function startStack(): Promise<Stack> {
     crm: await createCrmApp(loadCrmConfig(environment)),
     conversation: await createConversationApp(loadConversationConfig(environment)),
   };
+  // The key exists before the gateway starts, so GraphiQL can offer it, as `npm start` does.
+  const registry = await openApiKeyRegistry({ databaseUrl: environment['DATABASE_URL']!, logger: createLogger({ service: 'e2e', level: 'silent' }), poolMax: 1 });
+  const { key: apiKey } = await registry.apiKeys.createKey({ tenant: 'e2e', tier: 'enterprise', scopes: ['read', 'write', 'admin'] });
+  await registry.close();
   const gateway = await createGatewayApp(
     loadGatewayConfig({
       NODE_ENV: 'test',
       GATEWAY_PORT: '0',
+      DATABASE_URL: environment['DATABASE_URL'],
+      REDIS_URL: environment['REDIS_URL'],
       LOG_LEVEL: 'silent',
       CALLER_TOKEN_PRIVATE_KEY: setup.callerKeys.keys.privateKeyPem,
       CAMPAIGN_SERVICE_URL: subgraphs.campaign.url,
@@ -54,6 +67,7 @@ export async function startStack(): Promise<Stack> {
       CRM_SERVICE_URL: subgraphs.crm.url,
       CONVERSATION_SERVICE_URL: subgraphs.conversation.url,
       SUBGRAPH_TIMEOUT_MS: '5000',
+      GRAPHIQL_DEFAULT_API_KEY: apiKey,
     }),
   );
   const stopped = new Set<SubgraphName>();
@@ -66,6 +80,9 @@ export async function startStack(): Promise<Stack> {
   };
   return {
     gatewayUrl: gateway.url,
+    apiKey,
+    gateway,
+    gql: (query, variables, headers = { authorization: `Bearer ${apiKey}` }) => postGraphQL(gateway.url, { query, variables }, headers),
     subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([name, app]) => [name, app.url])) as Record<SubgraphName, string>,
     setup,
     async stopSubgraph(name) {

@@ -6,27 +6,37 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { createCallerTokenSigner } from '@gtm/caller';
-import { createLogger, useErrorMasking, type Logger } from '@gtm/runtime';
+import { createLogger, createRedis, useErrorMasking, type Logger } from '@gtm/runtime';
 import express from 'express';
-import { createDevelopmentCallerResolver, requestIdFor } from './caller/caller-resolver.js';
+import { createApiKeyAuthenticator } from './api-key/api-key.authenticator.js';
+import { openApiKeyRegistry } from './api-key/api-key.registry.js';
+import type { ApiKeyService } from './api-key/api-key.service.js';
+import { authenticatedKeyOf, createAuthenticationMiddleware } from './api-key/authentication.middleware.js';
+import { useScopeEnforcement } from './api-key/scope.plugin.js';
+import { callerFor, requestIdFor } from './caller/caller-resolver.js';
 import { subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
 import { createHealthRouter } from './health/health.route.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraphs/subgraph-data-source.js';
+import { operationLimitsFrom } from './operation-limits/operation-limits.config.js';
+import { useOperationLimits } from './operation-limits/operation-limits.plugin.js';
+import { requestLimits } from './operation-limits/request-limits.middleware.js';
+import { tierLimitsFrom } from './rate-limit/rate-limit.config.js';
+import { createRateLimitMiddleware } from './rate-limit/rate-limit.middleware.js';
+import { createRateLimiter } from './rate-limit/rate-limiter.js';
 import { loadSupergraph } from './supergraph/supergraph.js';
 
 export interface GatewayApp {
   /** The public GraphQL endpoint. */
   url: string;
+  services: { apiKeys: ApiKeyService };
   close(): Promise<void>;
 }
 
 export interface GatewayOverrides {
   logger?: Logger;
 }
-
-const authenticationNote = 'development mode: API keys are not enabled yet, so every request runs as tenant "dev"';
 
 // Reads across all five subgraphs, so a first run shows what the federated graph joins together.
 const defaultGraphiqlQuery = `# Welcome to GTM Graph. Press the run button (or Ctrl-Enter).
@@ -41,8 +51,13 @@ query Overview {
 export async function createApp(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<GatewayApp> {
   const logger = overrides.logger ?? createLogger({ service: 'gateway', level: config.LOG_LEVEL });
   const signer = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY });
-  const resolveCaller = createDevelopmentCallerResolver();
   const agent = createSubgraphAgent();
+  const { database, apiKeys } = await openApiKeyRegistry({ databaseUrl: config.DATABASE_URL, logger, poolMax: config.DATABASE_POOL_MAX });
+  const redis = createRedis({ url: config.REDIS_URL });
+  await redis.connect();
+  const rateLimiter = createRateLimiter({ redis, limits: tierLimitsFrom(config) });
+  const operationLimits = operationLimitsFrom(config);
+  const authenticator = createApiKeyAuthenticator({ database, logger, cacheTtlMs: config.API_KEY_CACHE_TTL_MS });
 
   const gateway = new ApolloGateway({
     supergraphSdl: await loadSupergraph(config.SUPERGRAPH_PATH),
@@ -64,30 +79,45 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_GRACE_MS }),
       // GraphiQL is served from our own bundle; Apollo's landing page would load from a CDN.
       ApolloServerPluginLandingPageDisabled(),
+      useScopeEnforcement(),
+      useOperationLimits<GatewayContext>(operationLimits),
       useErrorMasking<GatewayContext>({ requestIdOf: (context) => context.requestId, loggerOf: (context) => context.logger }),
     ],
   });
   await apollo.start();
-  logger.warn(authenticationNote);
 
-  app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, authenticationNote }));
+  app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, dependencies: { postgres: () => database.ping(), redis: () => redis.ping() } }));
   if (config.GRAPHIQL_ENABLED) {
     // Mounted before the GraphQL handler: it answers GET /graphql only for browsers asking for HTML.
     app.use(
       createGraphiqlRouter({
         assetsDirectory: config.GRAPHIQL_ASSETS_PATH,
-        config: { title: 'GTM Graph', defaultHeaders: '', defaultQuery: defaultGraphiqlQuery },
+        config: {
+          title: 'GTM Graph',
+          defaultHeaders: JSON.stringify({ Authorization: `Bearer ${config.GRAPHIQL_DEFAULT_API_KEY ?? '<your API key>'}` }, null, 2),
+          defaultQuery: defaultGraphiqlQuery,
+        },
       }),
     );
   }
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    createAuthenticationMiddleware({ authenticator, logger }),
+    // After authentication (it needs the tier), before parsing (a refusal costs no parsing).
+    createRateLimitMiddleware({
+      limiter: rateLimiter,
+      logger,
+      callerOf: (request, response) => {
+        const authenticatedKey = authenticatedKeyOf(response);
+        return authenticatedKey ? callerFor(authenticatedKey, requestIdFor(request)) : undefined;
+      },
+    }),
+    ...requestLimits(operationLimits),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = requestIdFor(req);
         res.setHeader('x-request-id', requestId);
-        const caller = resolveCaller(req, requestId);
+        const caller = callerFor(authenticatedKeyOf(res)!, requestId);
         return { caller, callerToken: await signer.sign(caller), requestId, logger: logger.child({ requestId, tenant: caller.tenantSlug }) };
       },
     }),
@@ -105,9 +135,10 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
 
   return {
     url,
+    services: { apiKeys },
     async close() {
       await apollo.stop();
-      await agent.close();
+      await Promise.allSettled([agent.close(), database.close(), redis.quit()]);
     },
   };
 }

@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { logLevelSchema, parseEnvironment, pemSchema, portSchema } from '@gtm/runtime';
+import { logLevelSchema, parseEnvironment, pemSchema, portSchema, postgresUrlSchema, redisUrlSchema } from '@gtm/runtime';
 import { z } from 'zod';
+import { operationLimitsEnvironmentSchema } from './operation-limits/operation-limits.config.js';
+import { rateLimitEnvironmentSchema } from './rate-limit/rate-limit.config.js';
 
 const subgraphUrl = (defaultPort: number) =>
   z
@@ -18,6 +20,14 @@ const gatewayEnvironmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   GATEWAY_PORT: portSchema.default(4000),
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Holds the gateway's own schema: tenants and API keys. */
+  DATABASE_URL: postgresUrlSchema,
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(5),
+  REDIS_URL: redisUrlSchema,
+  /** How long an API key lookup is reused; a revoked key stops working within this. */
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(5_000).default(4_000),
+  /** Development only: a key GraphiQL puts in its header editor (npm start sets it). */
+  GRAPHIQL_DEFAULT_API_KEY: z.string().max(200).optional(),
   CAMPAIGN_SERVICE_URL: subgraphUrl(4001),
   CONTENT_SERVICE_URL: subgraphUrl(4002),
   ENRICHMENT_SERVICE_URL: subgraphUrl(4003),
@@ -35,6 +45,8 @@ const gatewayEnvironmentSchema = z.object({
   INTROSPECTION_ENABLED: booleanFlag(true),
   LOG_LEVEL: logLevelSchema,
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  ...rateLimitEnvironmentSchema.shape,
+  ...operationLimitsEnvironmentSchema.shape,
 });
 
 type GatewayEnvironment = z.infer<typeof gatewayEnvironmentSchema>;
@@ -45,6 +57,18 @@ export type SubgraphName = (typeof subgraphNames)[number];
 
 export interface GatewayConfig extends GatewayEnvironment {
   subgraphUrls: Record<SubgraphName, string>;
+}
+
+const apiKeyCommandEnvironmentSchema = z.object({
+  DATABASE_URL: postgresUrlSchema,
+  LOG_LEVEL: logLevelSchema,
+});
+
+export type ApiKeyCommandConfig = z.infer<typeof apiKeyCommandEnvironmentSchema>;
+
+/** Settings of `npm run apikey`: only where the key registry lives. */
+export function loadApiKeyCommandConfig(environment: Record<string, string | undefined> = process.env): ApiKeyCommandConfig {
+  return parseEnvironment(apiKeyCommandEnvironmentSchema, environment);
 }
 
 /** The only place the gateway reads the environment. */

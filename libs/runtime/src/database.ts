@@ -61,6 +61,12 @@ export interface DatabaseOptions {
   poolMax?: number;
   /** Called with every SQL statement; tests use it to count queries. Default: none. */
   onQuery?: (sql: string) => void;
+  /**
+   * Scope every entity to a tenant (filter and flush guard). Default: true. Only the gateway's
+   * key registry turns it off: finding the tenant of a presented API key is the one lookup that
+   * must search across tenants.
+   */
+  tenantScoped?: boolean;
 }
 
 export interface Database {
@@ -90,7 +96,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       allOrNothing: true,
       snapshot: false,
     },
-    filters: {
+    filters: options.tenantScoped === false ? {} : {
       [tenantFilterName]: {
         name: tenantFilterName,
         cond: (args: { tenantId?: string }) => ({ tenantId: args.tenantId }),
@@ -98,7 +104,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
         args: true,
       },
     },
-    subscribers: [new TenantGuard()],
+    subscribers: options.tenantScoped === false ? [] : [new TenantGuard()],
     pool: { min: 0, max: options.poolMax ?? 10 },
     forceUtcTimezone: true,
     allowGlobalContext: false,

@@ -8,6 +8,7 @@ export const ErrorCode = {
   BadUserInput: 'BAD_USER_INPUT',
   RateLimited: 'RATE_LIMITED',
   UpstreamUnavailable: 'UPSTREAM_UNAVAILABLE',
+  OperationLimitExceeded: 'OPERATION_LIMIT_EXCEEDED',
   Internal: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

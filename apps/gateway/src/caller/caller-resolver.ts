@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { developmentTenant, type CallerContext } from '@gtm/caller';
+import type { CallerContext } from '@gtm/caller';
 import type { Request } from 'express';
+import type { AuthenticatedKey } from '../api-key/api-key.authenticator.js';
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -10,23 +11,14 @@ export function requestIdFor(request: Request): string {
   return offered && requestIdPattern.test(offered) ? offered : randomUUID();
 }
 
-/**
- * Turns a request into the caller the subgraphs will see. API keys arrive with the edge-security
- * work; until then every request runs as the development tenant, and the gateway says so at start
- * and in /health.
- */
-export function createDevelopmentCallerResolver() {
-  return (request: Request, requestId: string): CallerContext => {
-    void request;
-    return {
-      tenantId: developmentTenant.tenantId,
-      tenantSlug: developmentTenant.tenantSlug,
-      keyId: null,
-      tier: 'enterprise',
-      scopes: ['read', 'write', 'admin'],
-      requestId,
-    };
+/** The caller the subgraphs will see for a request made with a valid key. */
+export function callerFor(authenticatedKey: AuthenticatedKey, requestId: string): CallerContext {
+  return {
+    tenantId: authenticatedKey.tenantId,
+    tenantSlug: authenticatedKey.tenantSlug,
+    keyId: authenticatedKey.keyId,
+    tier: authenticatedKey.tier,
+    scopes: authenticatedKey.scopes,
+    requestId,
   };
 }
-
-export type CallerResolver = ReturnType<typeof createDevelopmentCallerResolver>;

@@ -63,11 +63,20 @@ function connectionParamsFrom(headers: FetcherOpts['headers']): Record<string, s
  * A lazy client closes its socket once its last subscription ends, so an earlier client whose
  * headers were edited away needs no disposing, and a subscription still running on it is not cut.
  */
-function createGatewayFetcher(location: Location): Fetcher {
+function createGatewayFetcher(location: Location, defaultHeaders: string): Fetcher {
   const url = new URL('/graphql', location.href).toString();
   const subscriptionUrl = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/graphql`;
   let current: { key: string; fetcher: Fetcher } | undefined;
-  return (params, options) => {
+  let fallbackHeaders: Record<string, unknown> | undefined;
+  try {
+    fallbackHeaders = defaultHeaders ? (JSON.parse(defaultHeaders) as Record<string, unknown>) : undefined;
+  } catch {
+    fallbackHeaders = undefined;
+  }
+  return (params, givenOptions) => {
+    // GraphiQL 4 introspects before its header editor exists (graphql/graphiql#3969) and then sends
+    // no headers at all; use the configured defaults so the first introspection is authenticated.
+    const options = givenOptions?.headers || !fallbackHeaders ? givenOptions : { ...givenOptions, headers: fallbackHeaders };
     const connectionParams = connectionParamsFrom(options?.headers);
     const key = JSON.stringify(connectionParams);
     if (current?.key !== key) {
@@ -84,7 +93,7 @@ const container = document.getElementById('graphiql');
 if (!container) throw new Error('the GraphiQL page has no #graphiql element');
 createRoot(container).render(
   <GraphiQL
-    fetcher={createGatewayFetcher(window.location)}
+    fetcher={createGatewayFetcher(window.location, config.defaultHeaders)}
     defaultQuery={config.defaultQuery}
     defaultHeaders={config.defaultHeaders}
     isHeadersEditorEnabled

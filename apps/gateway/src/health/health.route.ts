@@ -1,4 +1,4 @@
-import { runHealthChecks } from '@gtm/runtime';
+import { runHealthChecks, type HealthCheck } from '@gtm/runtime';
 import { Router } from 'express';
 import type { Agent } from 'undici';
 import { fetch as undiciFetch } from 'undici';
@@ -7,8 +7,8 @@ import type { SubgraphName } from '../config.js';
 export interface HealthRouteOptions {
   subgraphUrls: Record<SubgraphName, string>;
   agent: Agent;
-  /** Said in every report until API keys exist. */
-  authenticationNote: string;
+  /** The gateway's own dependencies (its PostgreSQL schema, Redis). */
+  dependencies: Record<string, HealthCheck>;
 }
 
 /**
@@ -21,7 +21,7 @@ export function createHealthRouter(options: HealthRouteOptions): Router {
     response.json({ status: 'ok', service: 'gateway' });
   });
   router.get('/health', async (_request, response) => {
-    const checks = Object.fromEntries(
+    const subgraphChecks = Object.fromEntries(
       Object.entries(options.subgraphUrls).map(([name, url]) => [
         `${name}-service`,
         async () => {
@@ -31,8 +31,8 @@ export function createHealthRouter(options: HealthRouteOptions): Router {
         },
       ]),
     );
-    const report = await runHealthChecks('gateway', checks);
-    response.status(report.status === 'ok' ? 200 : 503).json({ ...report, authentication: options.authenticationNote });
+    const report = await runHealthChecks('gateway', { ...options.dependencies, ...subgraphChecks });
+    response.status(report.status === 'ok' ? 200 : 503).json(report);
   });
   return router;
 }

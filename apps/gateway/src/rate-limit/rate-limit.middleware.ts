@@ -1,0 +1,137 @@
+import type { CallerContext } from '@gtm/caller';
+import { createLogger, ErrorCode, type Logger } from '@gtm/runtime';
+import type { Request, RequestHandler, Response } from 'express';
+import type { RateLimitDecision, RateLimiter } from './rate-limiter.js';
+
+export interface CreateRateLimitMiddlewareOptions {
+  limiter: RateLimiter;
+  /**
+   * The authenticated caller of a request, as the authentication step left it (for example on
+   * `response.locals`). `undefined` lets the request through uncounted: authentication answers
+   * anonymous requests before this runs.
+   */
+  callerOf: (request: Request, response: Response) => CallerContext | undefined;
+  /** Where the fail-open warning goes. Default: a gateway logger on standard output. */
+  logger?: Logger;
+  /** Longest a request waits for Redis's answer before it is let through. Default: 500 ms. */
+  decisionTimeoutMs?: number;
+  /** The clock for spacing warnings, in milliseconds. Default: `Date.now`. */
+  now?: () => number;
+}
+
+export interface RateLimitErrorBody {
+  errors: [
+    {
+      message: string;
+      extensions: { code: typeof ErrorCode.RateLimited; retryAfterSeconds: number; limit: number; window: RateLimitDecision['window'] };
+    },
+  ];
+}
+
+const warningIntervalMilliseconds = 60_000;
+
+class DecisionTimeoutError extends Error {
+  override readonly name = 'DecisionTimeoutError';
+}
+
+function plural(count: number, unit: string): string {
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
+}
+
+function describeWait(seconds: number): string {
+  if (seconds < 120) return plural(seconds, 'second');
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 120) return plural(minutes, 'minute');
+  const remainderMinutes = minutes % 60;
+  return `${plural(Math.floor(minutes / 60), 'hour')}${remainderMinutes ? ` ${plural(remainderMinutes, 'minute')}` : ''}`;
+}
+
+/** The 429 answer: which limit was hit and when to come back, shaped like a GraphQL response. */
+export function rateLimitErrorBody(caller: CallerContext, decision: RateLimitDecision): RateLimitErrorBody {
+  const who = caller.keyId ? 'per API key' : 'for this tenant';
+  const resetNote = decision.window === 'day' ? ' (the daily limit resets at 00:00 UTC)' : '';
+  const message =
+    `Rate limit exceeded: the ${caller.tier} tier allows ${decision.limit.toLocaleString('en-US')} requests per ${decision.window} ${who}. ` +
+    `Retry in ${describeWait(decision.resetSeconds)}${resetNote}.`;
+  return {
+    errors: [
+      { message, extensions: { code: ErrorCode.RateLimited, retryAfterSeconds: decision.resetSeconds, limit: decision.limit, window: decision.window } },
+    ],
+  };
+}
+
+/**
+ * Enforces the caller's tier limits on the GraphQL endpoint. Mount it on `/graphql` after
+ * authentication and before the body parser, so a refused request costs no parsing. Every counted
+ * answer carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds) and
+ * `RateLimit-Policy`; a refusal is HTTP 429 with `Retry-After` and the code RATE_LIMITED.
+ */
+export function createRateLimitMiddleware(options: CreateRateLimitMiddlewareOptions): RequestHandler {
+  const { limiter, callerOf } = options;
+  const logger = options.logger ?? createLogger({ service: 'gateway' });
+  const decisionTimeoutMs = options.decisionTimeoutMs ?? 500;
+  const now = options.now ?? Date.now;
+  let lastWarningAt = Number.NEGATIVE_INFINITY;
+  let requestsLetThroughUnchecked = 0;
+  let failing = false;
+
+  const decide = async (caller: CallerContext): Promise<RateLimitDecision> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new DecisionTimeoutError(`Redis did not answer within ${decisionTimeoutMs} ms`)), decisionTimeoutMs);
+    });
+    try {
+      return await Promise.race([limiter.consume(caller), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  // Fail open: rate limits protect capacity and cost, they are not what keeps tenants apart
+  // (authentication and the caller token do that). When Redis is down, refusing every request
+  // would turn a cache outage into a full API outage for every tenant, whereas letting requests
+  // through unchecked for a while costs, at worst, some extra load. The LLM budget is guarded
+  // separately where LLM calls are made. One warning per minute keeps the outage visible
+  // without writing a line for every request.
+  const letThroughUnchecked = (error: unknown) => {
+    requestsLetThroughUnchecked += 1;
+    failing = true;
+    const at = now();
+    if (at - lastWarningAt < warningIntervalMilliseconds) return;
+    lastWarningAt = at;
+    logger.warn(
+      { err: error, requestsLetThroughUnchecked },
+      'rate limits are not enforced: Redis did not answer, so requests are let through unchecked (fail open)',
+    );
+    requestsLetThroughUnchecked = 0;
+  };
+
+  return (request, response, next) => {
+    // A CORS preflight is sent by the browser on its own, not by the client's code: it must not
+    // use up the budget of the request it precedes.
+    if (request.method === 'OPTIONS') return next();
+    const caller = callerOf(request, response);
+    if (!caller) return next();
+
+    decide(caller).then(
+      (decision) => {
+        if (failing) {
+          failing = false;
+          logger.info('rate limits are enforced again: Redis answers');
+        }
+        const tierLimits = limiter.limits[caller.tier];
+        response.setHeader('RateLimit-Limit', String(decision.limit));
+        response.setHeader('RateLimit-Remaining', String(decision.remaining));
+        response.setHeader('RateLimit-Reset', String(decision.resetSeconds));
+        response.setHeader('RateLimit-Policy', `${tierLimits.perMinute};w=60, ${tierLimits.perDay};w=86400`);
+        if (decision.allowed) return next();
+        response.setHeader('Retry-After', String(decision.resetSeconds));
+        response.status(429).json(rateLimitErrorBody(caller, decision));
+      },
+      (error: unknown) => {
+        letThroughUnchecked(error);
+        next();
+      },
+    );
+  };
+}
