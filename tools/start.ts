@@ -384,6 +384,11 @@ function writeProcessRecords(): void {
  * stop its processes, which would hold the ports this run needs: they are stopped, but only where
  * the pid still runs the same command (pids are reused).
  */
+async function stopLeftover(record: ProcessRecord): Promise<void> {
+  say(`stopping ${record.name} (pid ${record.pid}), left running by an earlier npm start that did not shut down`);
+  await stopPid(record.pid, record.name === 'redis-server' ? redisStopSteps : appStopSteps);
+}
+
 async function claimDataDirectory(): Promise<void> {
   let records: ProcessRecords = { owner: 0, processes: [] };
   try {
@@ -395,14 +400,10 @@ async function claimDataDirectory(): Promise<void> {
     throw new StartError(`GTM Graph is already running from this folder (npm start, pid ${records.owner}). Stop it first (Ctrl-C in its terminal).`);
   }
   const leftovers = records.processes.filter((record) => record.marker && commandLineOf(record.pid)?.includes(record.marker));
-  const stop = async (record: ProcessRecord) => {
-    say(`stopping ${record.name} (pid ${record.pid}), left running by an earlier npm start that did not shut down`);
-    await stopPid(record.pid, record.name === 'redis-server' ? redisStopSteps : appStopSteps);
-  };
   // The same order as a normal stop: gateway, subgraphs, then Redis.
-  await Promise.all(leftovers.filter((record) => record.name === 'gateway').map(stop));
-  await Promise.all(leftovers.filter((record) => record.name !== 'gateway' && record.name !== 'redis-server').map(stop));
-  await Promise.all(leftovers.filter((record) => record.name === 'redis-server').map(stop));
+  await Promise.all(leftovers.filter((record) => record.name === 'gateway').map(stopLeftover));
+  await Promise.all(leftovers.filter((record) => record.name !== 'gateway' && record.name !== 'redis-server').map(stopLeftover));
+  await Promise.all(leftovers.filter((record) => record.name === 'redis-server').map(stopLeftover));
   writeProcessRecords();
   ownsDataDirectory = true;
 }

@@ -21,6 +21,15 @@ afterAll(async () => {
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
+/** Runs the built `npm run apikey` command against the stack's database. */
+function runApiKeyCommand(...args: string[]) {
+  return spawnSync(process.execPath, [`${workspaceRoot}apps/gateway/dist/cli/apikey.js`, ...args], {
+    env: { PATH: process.env['PATH'], DATABASE_URL: stack.setup.environment['DATABASE_URL'] },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
 describe('API keys at the gateway', () => {
   it('answers a missing, malformed, unknown or revoked key with the same 401', async () => {
     const { key: revoked, apiKey } = await stack.gateway.services.apiKeys.createKey({ tenant: 'revoked-co', tier: 'free' });
@@ -103,21 +112,15 @@ describe('API keys at the gateway', () => {
   });
 
   it('manages keys from the command line', () => {
-    const run = (...args: string[]) =>
-      spawnSync(process.execPath, [`${workspaceRoot}apps/gateway/dist/cli/apikey.js`, ...args], {
-        env: { PATH: process.env['PATH'], DATABASE_URL: stack.setup.environment['DATABASE_URL'] },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-    const created = run('create', '--tenant', 'cli-co', '--tier', 'pro');
+    const created = runApiKeyCommand('create', '--tenant', 'cli-co', '--tier', 'pro');
     expect(created.status).toBe(0);
     const key = created.stdout.split('\n')[0]!;
     expect(key).toMatch(/^gtm_[A-Za-z0-9]{10}_[A-Za-z0-9_-]{43}$/);
-    const listed = run('list', '--tenant', 'cli-co');
+    const listed = runApiKeyCommand('list', '--tenant', 'cli-co');
     expect(listed.stdout).toContain(key.split('_')[1]);
     expect(listed.stdout).not.toContain(key);
-    expect(run('revoke', key.split('_')[1]!).stdout).toMatch(/Revoked/);
-    const badTier = run('create', '--tenant', 'cli-co', '--tier', 'gold');
+    expect(runApiKeyCommand('revoke', key.split('_')[1]!).stdout).toMatch(/Revoked/);
+    const badTier = runApiKeyCommand('create', '--tenant', 'cli-co', '--tier', 'gold');
     expect(badTier.status).toBe(2);
     expect(badTier.stderr).toMatch(/tier must be one of free, pro, enterprise/);
   });

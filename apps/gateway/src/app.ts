@@ -75,6 +75,9 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     gateway,
     introspection: config.INTROSPECTION_ENABLED,
     includeStacktraceInErrorResponses: false,
+    // runMain owns SIGINT/SIGTERM: it drains, closes pools and exits. Apollo's own handlers would
+    // race it and re-raise the signal into a process that already handles it.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_GRACE_MS }),
       // GraphiQL is served from our own bundle; Apollo's landing page would load from a CDN.

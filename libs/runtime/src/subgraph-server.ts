@@ -58,6 +58,9 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
   const apollo = new ApolloServer<SubgraphContext<Loaders>>({
     schema: options.schema,
     includeStacktraceInErrorResponses: false,
+    // runMain owns SIGINT/SIGTERM: it drains, closes pools and exits. Apollo's own handlers would
+    // race it and re-raise the signal into a process that already handles it.
+    stopOnTerminationSignals: false,
     plugins: [
       // Inline traces feed Apollo Studio, which this deployment does not use; they only cost time.
       ApolloServerPluginInlineTraceDisabled(),
