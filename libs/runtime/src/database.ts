@@ -48,6 +48,13 @@ class TenantGuard implements EventSubscriber {
   }
 }
 
+const tenantFilter = {
+  name: tenantFilterName,
+  cond: (args: { tenantId?: string }) => ({ tenantId: args.tenantId }),
+  default: true,
+  args: true,
+};
+
 export interface DatabaseOptions {
   /** postgres:// URL of the server; the service's tables live in `schema` inside it. */
   url: string;
@@ -82,6 +89,7 @@ export interface Database {
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
   const { onQuery, logger } = options;
+  const tenantScoped = options.tenantScoped ?? true;
   const orm = await MikroORM.init({
     clientUrl: options.url,
     schema: options.schema,
@@ -96,15 +104,8 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       allOrNothing: true,
       snapshot: false,
     },
-    filters: options.tenantScoped === false ? {} : {
-      [tenantFilterName]: {
-        name: tenantFilterName,
-        cond: (args: { tenantId?: string }) => ({ tenantId: args.tenantId }),
-        default: true,
-        args: true,
-      },
-    },
-    subscribers: options.tenantScoped === false ? [] : [new TenantGuard()],
+    filters: tenantScoped ? { [tenantFilterName]: tenantFilter } : {},
+    subscribers: tenantScoped ? [new TenantGuard()] : [],
     pool: { min: 0, max: options.poolMax ?? 10 },
     forceUtcTimezone: true,
     allowGlobalContext: false,
