@@ -12,7 +12,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swcOptions] },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  testMatch: ['<rootDir>/apps/*/src/**/*.test.ts', '<rootDir>/libs/*/src/**/*.test.ts', '<rootDir>/e2e/src/**/*.test.ts'],
+  testMatch: ['<rootDir>/apps/*/src/**/*.test.ts', '<rootDir>/libs/*/src/**/*.test.ts', '<rootDir>/e2e/src/**/*.test.ts', '<rootDir>/tools/**/*.test.ts'],
   setupFiles: ['reflect-metadata'],
   reporters: ['default', '<rootDir>/tools/jest-summary-reporter.js'],
   testTimeout: 60_000,
