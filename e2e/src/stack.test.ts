@@ -100,6 +100,18 @@ describe('the federated stack', () => {
     expect(Object.keys(report.checks).toSorted()).toEqual(['campaign-service', 'content-service', 'conversation-service', 'crm-service', 'enrichment-service', 'postgres', 'redis']);
   });
 
+  it('exposes Prometheus metrics of requests and operations, refusals included', async () => {
+    await gql('{ leads { edges { cursor } } }');
+    await stack.gql('{ __typename }', undefined, {});
+    const response = await fetch(stack.gatewayUrl.replace('/graphql', '/metrics'));
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toMatch(/gtm_gateway_http_requests_total\{status="401"\} [1-9]/);
+    expect(text).toMatch(/gtm_gateway_http_requests_total\{status="200"\} [1-9]/);
+    expect(text).toMatch(/gtm_gateway_operation_duration_seconds_count\{type="query",outcome="OK"\} [1-9]/);
+    expect(text).toContain('process_resident_memory_bytes');
+  });
+
   // Runs last: it stops a subgraph.
   it('keeps the rest of the answer when a subgraph is down, with UPSTREAM_UNAVAILABLE for the missing part', async () => {
     await gql(`mutation { createLead(input: { firstName: "Grace", email: "grace@example.com" }) { id } }`);

@@ -25,6 +25,7 @@ import { requestLimits } from './operation-limits/request-limits.middleware.js';
 import { tierLimitsFrom } from './rate-limit/rate-limit.config.js';
 import { createRateLimitMiddleware } from './rate-limit/rate-limit.middleware.js';
 import { createRateLimiter } from './rate-limit/rate-limiter.js';
+import { createGatewayMetrics } from './metrics/metrics.js';
 import { loadSupergraph } from './supergraph/supergraph.js';
 
 export interface GatewayApp {
@@ -57,6 +58,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   await redis.connect();
   const rateLimiter = createRateLimiter({ redis, limits: tierLimitsFrom(config) });
   const operationLimits = operationLimitsFrom(config);
+  const metrics = createGatewayMetrics({ scrapeToken: config.METRICS_TOKEN });
   const authenticator = createApiKeyAuthenticator({ database, logger, cacheTtlMs: config.API_KEY_CACHE_TTL_MS });
 
   const gateway = new ApolloGateway({
@@ -82,6 +84,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_GRACE_MS }),
       // GraphiQL is served from our own bundle; Apollo's landing page would load from a CDN.
       ApolloServerPluginLandingPageDisabled(),
+      metrics.plugin<GatewayContext>(),
       useScopeEnforcement(),
       useOperationLimits<GatewayContext>(operationLimits),
       useErrorMasking<GatewayContext>({ requestIdOf: (context) => context.requestId, loggerOf: (context) => context.logger }),
@@ -89,6 +92,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   });
   await apollo.start();
 
+  app.use(metrics.router());
   app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, dependencies: { postgres: () => database.ping(), redis: () => redis.ping() } }));
   if (config.GRAPHIQL_ENABLED) {
     // Mounted before the GraphQL handler: it answers GET /graphql only for browsers asking for HTML.
@@ -105,6 +109,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   }
   app.use(
     '/graphql',
+    metrics.countRequests,
     createAuthenticationMiddleware({ authenticator, logger }),
     // After authentication (it needs the tier), before parsing (a refusal costs no parsing).
     createRateLimitMiddleware({

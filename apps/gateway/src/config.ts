@@ -44,6 +44,8 @@ const gatewayEnvironmentSchema = z.object({
   GRAPHIQL_ASSETS_PATH: z.string().min(1).default(fileURLToPath(new URL('../dist/graphiql', import.meta.url))),
   INTROSPECTION_ENABLED: booleanFlag(true),
   LOG_LEVEL: logLevelSchema,
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`; unset, it is open. */
+  METRICS_TOKEN: z.string().min(16).optional(),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   ...rateLimitEnvironmentSchema.shape,
   ...operationLimitsEnvironmentSchema.shape,
