@@ -11,9 +11,9 @@ import express from 'express';
 import { createApiKeyAuthenticator } from './api-key/api-key.authenticator.js';
 import { openApiKeyRegistry } from './api-key/api-key.registry.js';
 import type { ApiKeyService } from './api-key/api-key.service.js';
-import { authenticatedKeyOf, createAuthenticationMiddleware } from './api-key/authentication.middleware.js';
+import { createAuthenticationMiddleware } from './api-key/authentication.middleware.js';
 import { useScopeEnforcement } from './api-key/scope.plugin.js';
-import { callerFor, requestIdFor } from './caller/caller-resolver.js';
+import { assignCaller, assignRequestId, callerOf } from './caller/caller-resolver.js';
 import { subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
@@ -110,23 +110,21 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   app.use(
     '/graphql',
     metrics.countRequests,
+    assignRequestId,
     createAuthenticationMiddleware({ authenticator, logger }),
+    assignCaller,
     // After authentication (it needs the tier), before parsing (a refusal costs no parsing).
     createRateLimitMiddleware({
       limiter: rateLimiter,
       logger,
-      callerOf: (request, response) => {
-        const authenticatedKey = authenticatedKeyOf(response);
-        return authenticatedKey ? callerFor(authenticatedKey, requestIdFor(request)) : undefined;
-      },
+      callerOf: (_request, response) => callerOf(response),
     }),
     ...requestLimits(operationLimits),
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const requestId = requestIdFor(req);
-        res.setHeader('x-request-id', requestId);
-        const caller = callerFor(authenticatedKeyOf(res)!, requestId);
-        return { caller, callerToken: await signer.sign(caller), requestId, logger: logger.child({ requestId, tenant: caller.tenantSlug }) };
+      context: async ({ res }) => {
+        // Authentication ran first, so every request that reaches GraphQL has a caller.
+        const caller = callerOf(res)!;
+        return { caller, callerToken: await signer.sign(caller), requestId: caller.requestId, logger: logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }) };
       },
     }),
   );

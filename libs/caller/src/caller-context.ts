@@ -24,12 +24,3 @@ export type CallerContext = z.infer<typeof callerContextSchema>;
 
 /** The request header that carries the signed caller token from the gateway to a subgraph. */
 export const callerTokenHeader = 'x-gtm-caller';
-
-/**
- * The tenant every request runs as until API keys exist. A fixed id keeps development data
- * stable across restarts.
- */
-export const developmentTenant = {
-  tenantId: '00000000-0000-4000-8000-000000000001',
-  tenantSlug: 'dev',
-} as const;

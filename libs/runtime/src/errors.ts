@@ -43,7 +43,3 @@ export function maskError(formatted: GraphQLFormattedError, requestId: string | 
     extensions: { code: ErrorCode.Internal, requestId },
   };
 }
-
-export function isMaskedError(formatted: GraphQLFormattedError): boolean {
-  return formatted.extensions?.['code'] === ErrorCode.Internal;
-}

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { CallerContext } from '@gtm/caller';
-import type { Request } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type { AuthenticatedKey } from '../api-key/api-key.authenticator.js';
+import { authenticatedKeyOf } from '../api-key/authentication.middleware.js';
 
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** A client's own request id when it is safe to log and echo, else a new one. */
-export function requestIdFor(request: Request): string {
+function requestIdFor(request: Request): string {
   const offered = request.header('x-request-id');
   return offered && requestIdPattern.test(offered) ? offered : randomUUID();
 }
@@ -21,4 +22,23 @@ export function callerFor(authenticatedKey: AuthenticatedKey, requestId: string)
     scopes: authenticatedKey.scopes,
     requestId,
   };
+}
+
+/** Gives each /graphql request its id once, and echoes it, refusals included. */
+export function assignRequestId(request: Request, response: Response, next: NextFunction): void {
+  const requestId = requestIdFor(request);
+  response.locals['requestId'] = requestId;
+  response.setHeader('x-request-id', requestId);
+  next();
+}
+
+/** After authentication: the caller of this request, built once for every later step. */
+export function assignCaller(_request: Request, response: Response, next: NextFunction): void {
+  const authenticatedKey = authenticatedKeyOf(response);
+  if (authenticatedKey) response.locals['caller'] = callerFor(authenticatedKey, response.locals['requestId'] as string);
+  next();
+}
+
+export function callerOf(response: Response): CallerContext | undefined {
+  return response.locals['caller'] as CallerContext | undefined;
 }
