@@ -1,12 +1,11 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { createCallerTokenSigner } from '@gtm/caller';
-import { createLogger, createRedis, useErrorMasking, type Logger } from '@gtm/runtime';
+import { createLogger, createRedis, listenForGraphQL, useErrorMasking, type Logger } from '@gtm/runtime';
 import express from 'express';
 import { createApiKeyAuthenticator } from './api-key/api-key.authenticator.js';
 import { openApiKeyRegistry } from './api-key/api-key.registry.js';
@@ -129,14 +128,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     }),
   );
 
-  const url = await new Promise<string>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => {
-      const address = httpServer.address() as AddressInfo;
-      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      resolve(`http://${host}:${address.port}/graphql`);
-    });
-  });
+  const url = await listenForGraphQL(httpServer, config.GATEWAY_PORT, config.GATEWAY_HOST);
   logger.info({ url }, 'gateway listening');
 
   return {

@@ -6,6 +6,7 @@ export * from './database.js';
 export * from './error-masking.plugin.js';
 export * from './errors.js';
 export * from './health.js';
+export * from './listen.js';
 export * from './loaders.js';
 export * from './logger.js';
 export * from './pagination.js';

@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -12,6 +11,7 @@ import type { Database, EntityManager } from './database.js';
 import { useErrorMasking } from './error-masking.plugin.js';
 import { ErrorCode } from './errors.js';
 import { runHealthChecks } from './health.js';
+import { listenForGraphQL } from './listen.js';
 import type { Logger } from './logger.js';
 import type { Redis } from './redis.js';
 
@@ -104,15 +104,7 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
 
   return {
     httpServer,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(port, host, () => {
-          const address = httpServer.address() as AddressInfo;
-          const printableHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          resolve(`http://${printableHost}:${address.port}/graphql`);
-        });
-      }),
+    listen: (port, host) => listenForGraphQL(httpServer, port, host),
     async close() {
       // apollo.stop() runs the drain plugin: stop accepting, wait for in-flight requests, close sockets.
       await apollo.stop();
