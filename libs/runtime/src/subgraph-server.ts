@@ -4,6 +4,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { CallerTokenError, callerTokenHeader, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
+import { createAccessLog } from './access-log.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { SubgraphContext } from './context.js';
@@ -86,6 +87,7 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
 
   app.use(
     '/graphql',
+    createAccessLog(logger),
     authenticate,
     express.json({ limit: '2mb' }),
     expressMiddleware(apollo, {
