@@ -18,6 +18,8 @@ const subgraphs = [
   { name: 'enrichment', app: 'enrichment-service', url: 'http://127.0.0.1:4003/graphql' },
   { name: 'crm', app: 'crm-service', url: 'http://127.0.0.1:4004/graphql' },
   { name: 'conversation', app: 'conversation-service', url: 'http://127.0.0.1:4005/graphql' },
+  // Served inside the gateway's process (usage, job progress); the URL is never fetched.
+  { name: 'gateway', app: 'gateway', url: 'http://gateway.local/graphql' },
 ];
 
 type SchemaBuilder = (container: { get: (resolverClass: Function) => unknown }) => Promise<GraphQLSchema>;

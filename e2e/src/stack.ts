@@ -11,14 +11,23 @@ import { loadConfig as loadEnrichmentConfig } from '@gtm/enrichment-service/conf
 import { openApiKeyRegistry } from '@gtm/gateway/api-key-registry';
 import { createApp as createGatewayApp } from '@gtm/gateway/app';
 import { loadConfig as loadGatewayConfig } from '@gtm/gateway/config';
-import { createLogger } from '@gtm/runtime';
-import { createSubgraphTestSetup, postGraphQL, type GraphQLResponse, type SubgraphTestSetup } from '@gtm/testing';
+import { createLogger, type Logger } from '@gtm/runtime';
+import { createSubgraphTestSetup, postGraphQL, uniqueRedisPrefix, type GraphQLResponse, type SubgraphTestSetup } from '@gtm/testing';
 
 export type SubgraphName = 'campaign' | 'content' | 'enrichment' | 'crm' | 'conversation';
 
 interface RunningApp {
   url: string;
   close(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Gateway environment variables on top of the stack's own (limits, CORS …). */
+  gatewayEnvironment?: Record<string, string>;
+  /** Where every app's log lines go, at debug level; default: nowhere. Tests read them. */
+  logDestination?: NodeJS.WritableStream;
+  /** Also written to the subgraphs' database URL (trust authentication ignores it), to prove it is never logged. */
+  databasePassword?: string;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -28,6 +37,8 @@ export interface Stack extends AsyncDisposable {
   /** Runs an operation through the gateway with `apiKey`, or with the given headers instead. */
   gql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse>;
   gateway: Awaited<ReturnType<typeof createGatewayApp>>;
+  /** The prefix of the gateway's Redis keys: a service reporting LLM usage writes under it. */
+  redisKeyPrefix: string;
   subgraphUrls: Record<SubgraphName, string>;
   setup: SubgraphTestSetup;
   /** Stops one subgraph, as a crash or deploy would, leaving the rest running. */
@@ -39,16 +50,25 @@ export interface Stack extends AsyncDisposable {
  * Boots the five subgraphs and the gateway in this process on free ports, against one fresh
  * database (one schema per service) and the machine's Redis, as the stack tests' client sees them.
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const setup = await createSubgraphTestSetup();
-  const environment = setup.environment;
+  const environment = { ...setup.environment };
+  if (options.databasePassword) {
+    const url = new URL(environment['DATABASE_URL']!);
+    url.password = options.databasePassword;
+    environment['DATABASE_URL'] = url.toString();
+  }
+  const logger = (service: string): Logger | undefined =>
+    options.logDestination ? createLogger({ service, level: 'debug', destination: options.logDestination }) : undefined;
   const subgraphs: Record<SubgraphName, RunningApp> = {
-    campaign: await createCampaignApp(loadCampaignConfig(environment)),
-    content: await createContentApp(loadContentConfig(environment)),
-    enrichment: await createEnrichmentApp(loadEnrichmentConfig(environment)),
-    crm: await createCrmApp(loadCrmConfig(environment)),
-    conversation: await createConversationApp(loadConversationConfig(environment)),
+    campaign: await createCampaignApp(loadCampaignConfig(environment), { logger: logger('campaign') }),
+    content: await createContentApp(loadContentConfig(environment), { logger: logger('content') }),
+    enrichment: await createEnrichmentApp(loadEnrichmentConfig(environment), { logger: logger('enrichment') }),
+    crm: await createCrmApp(loadCrmConfig(environment), { logger: logger('crm') }),
+    conversation: await createConversationApp(loadConversationConfig(environment), { logger: logger('conversation') }),
   };
+  // Its own stream and counters: other test files run gateways against the same Redis.
+  const redisKeyPrefix = uniqueRedisPrefix();
   // The key exists before the gateway starts, so GraphiQL can offer it, as `npm start` does.
   const registry = await openApiKeyRegistry({ databaseUrl: environment['DATABASE_URL']!, logger: createLogger({ service: 'e2e', level: 'silent' }), poolMax: 1 });
   const { key: apiKey } = await registry.apiKeys.createKey({ tenant: 'e2e', tier: 'enterprise', scopes: ['read', 'write', 'admin'] });
@@ -68,7 +88,10 @@ export async function startStack(): Promise<Stack> {
       CONVERSATION_SERVICE_URL: subgraphs.conversation.url,
       SUBGRAPH_TIMEOUT_MS: '5000',
       GRAPHIQL_DEFAULT_API_KEY: apiKey,
+      REDIS_KEY_PREFIX: redisKeyPrefix,
+      ...options.gatewayEnvironment,
     }),
+    { logger: logger('gateway') },
   );
   const stopped = new Set<SubgraphName>();
   const close = async () => {
@@ -82,6 +105,7 @@ export async function startStack(): Promise<Stack> {
     gatewayUrl: gateway.url,
     apiKey,
     gateway,
+    redisKeyPrefix,
     gql: (query, variables, headers = { authorization: `Bearer ${apiKey}` }) => postGraphQL(gateway.url, { query, variables }, headers),
     subgraphUrls: Object.fromEntries(Object.entries(subgraphs).map(([name, app]) => [name, app.url])) as Record<SubgraphName, string>,
     setup,

@@ -1,5 +1,6 @@
 import type { CallerContext } from '@gtm/caller';
 import type { Logger } from '@gtm/runtime';
+import type { RequestMeter } from './usage/request-metering.js';
 
 /** One gateway request: who is calling, the signed token forwarded to subgraphs, and a logger. */
 export interface GatewayContext {
@@ -7,4 +8,6 @@ export interface GatewayContext {
   callerToken: string;
   requestId: string;
   logger: Logger;
+  /** Filled in as the operation runs; recorded as usage when the answer has gone out. */
+  meter?: RequestMeter;
 }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 
+export * from './access-log.js';
 export * from './config.js';
 export * from './context.js';
 export * from './database.js';
@@ -7,6 +8,7 @@ export * from './error-masking.plugin.js';
 export * from './errors.js';
 export * from './health.js';
 export * from './listen.js';
+export * from './llm-usage.js';
 export * from './loaders.js';
 export * from './logger.js';
 export * from './pagination.js';
