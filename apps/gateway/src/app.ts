@@ -5,32 +5,42 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { createCallerTokenSigner } from '@gtm/caller';
-import { createLogger, createRedis, listenForGraphQL, useErrorMasking, type Logger } from '@gtm/runtime';
+import { createAccessLog, createLogger, createRedis, listenForGraphQL, useErrorMasking, type Logger } from '@gtm/runtime';
+import cors from 'cors';
 import express from 'express';
 import { createApiKeyAuthenticator } from './api-key/api-key.authenticator.js';
-import { openApiKeyRegistry } from './api-key/api-key.registry.js';
+import { gatewaySchema, openApiKeyRegistry } from './api-key/api-key.registry.js';
 import type { ApiKeyService } from './api-key/api-key.service.js';
 import { createAuthenticationMiddleware } from './api-key/authentication.middleware.js';
 import { useScopeEnforcement } from './api-key/scope.plugin.js';
 import { assignCaller, assignRequestId, callerOf } from './caller/caller-resolver.js';
-import { subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
+import { gatewaySubgraphName, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
 import { createHealthRouter } from './health/health.route.js';
+import { GatewayLocalDataSource } from './subgraphs/local-data-source.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraphs/subgraph-data-source.js';
 import { operationLimitsFrom } from './operation-limits/operation-limits.config.js';
 import { useOperationLimits } from './operation-limits/operation-limits.plugin.js';
 import { requestLimits } from './operation-limits/request-limits.middleware.js';
+import { llmBackedFieldsOf, useLlmBudget } from './rate-limit/llm-budget.plugin.js';
 import { tierLimitsFrom } from './rate-limit/rate-limit.config.js';
 import { createRateLimitMiddleware } from './rate-limit/rate-limit.middleware.js';
 import { createRateLimiter } from './rate-limit/rate-limiter.js';
 import { createGatewayMetrics } from './metrics/metrics.js';
+import { buildGatewaySchema } from './schema.js';
 import { loadSupergraph } from './supergraph/supergraph.js';
+import { createLlmUsageIngestor } from './usage/llm-usage.ingestor.js';
+import { createRequestMetering, meterOf, useRequestMetering } from './usage/request-metering.js';
+import { createRequestUsageRecorder } from './usage/request-usage.recorder.js';
+import { UsageRepository } from './usage/usage.repository.js';
+import { UsageResolver } from './usage/usage.resolver.js';
+import { UsageService } from './usage/usage.service.js';
 
 export interface GatewayApp {
   /** The public GraphQL endpoint. */
   url: string;
-  services: { apiKeys: ApiKeyService };
+  services: { apiKeys: ApiKeyService; usage: UsageService };
   close(): Promise<void>;
 }
 
@@ -53,17 +63,24 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   const signer = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY });
   const agent = createSubgraphAgent();
   const { database, apiKeys } = await openApiKeyRegistry({ databaseUrl: config.DATABASE_URL, logger, poolMax: config.DATABASE_POOL_MAX });
-  const redis = createRedis({ url: config.REDIS_URL });
+  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX || undefined });
   await redis.connect();
+  const requestUsage = createRequestUsageRecorder({ database, logger });
+  const llmUsage = createLlmUsageIngestor({ redis, database, logger });
+  const usage = new UsageService(new UsageRepository(database, gatewaySchema), requestUsage, llmUsage);
+  const resolvers = new Map<Function, unknown>([[UsageResolver, new UsageResolver(usage)]]);
+  const gatewayLocalSchema = await buildGatewaySchema({ get: (resolverClass) => resolvers.get(resolverClass) });
   const rateLimiter = createRateLimiter({ redis, limits: tierLimitsFrom(config) });
   const operationLimits = operationLimitsFrom(config);
   const metrics = createGatewayMetrics({ scrapeToken: config.METRICS_TOKEN });
   const authenticator = createApiKeyAuthenticator({ database, logger, cacheTtlMs: config.API_KEY_CACHE_TTL_MS });
 
+  const supergraphSdl = await loadSupergraph(config.SUPERGRAPH_PATH);
   const gateway = new ApolloGateway({
-    supergraphSdl: await loadSupergraph(config.SUPERGRAPH_PATH),
+    supergraphSdl,
     // The supergraph names each subgraph; where it listens comes from this deployment's config.
     buildService: ({ name }) => {
+      if (name === gatewaySubgraphName) return new GatewayLocalDataSource(gatewayLocalSchema);
       if (!(subgraphNames as readonly string[]).includes(name)) throw new Error(`the supergraph names an unknown subgraph "${name}"`);
       return new SubgraphDataSource({ name, url: config.subgraphUrls[name as SubgraphName], agent, timeoutMs: config.SUBGRAPH_TIMEOUT_MS });
     },
@@ -86,13 +103,28 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       metrics.plugin<GatewayContext>(),
       useScopeEnforcement(),
       useOperationLimits<GatewayContext>(operationLimits),
+      useLlmBudget<GatewayContext>({ limiter: rateLimiter, llmBackedFields: llmBackedFieldsOf(supergraphSdl), callerOf: (context) => context.caller, logger }),
       useErrorMasking<GatewayContext>({ requestIdOf: (context) => context.requestId, loggerOf: (context) => context.logger }),
+      // After masking, so the outcome recorded is the code the client saw.
+      useRequestMetering<GatewayContext>(),
     ],
   });
   await apollo.start();
 
   app.use(metrics.router());
   app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, dependencies: { postgres: () => database.ping(), redis: () => redis.ping() } }));
+  // First on /graphql: a browser's preflight carries no key and must be answered before
+  // authentication, and before GraphiQL's GET route, for which Express would answer OPTIONS itself.
+  app.use(
+    '/graphql',
+    cors({
+      origin: config.CORS_ORIGINS,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
   if (config.GRAPHIQL_ENABLED) {
     // Mounted before the GraphQL handler: it answers GET /graphql only for browsers asking for HTML.
     app.use(
@@ -110,6 +142,8 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     '/graphql',
     metrics.countRequests,
     assignRequestId,
+    createAccessLog(logger),
+    createRequestMetering({ recorder: requestUsage, callerOf }),
     createAuthenticationMiddleware({ authenticator, logger }),
     assignCaller,
     // After authentication (it needs the tier), before parsing (a refusal costs no parsing).
@@ -123,7 +157,13 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       context: async ({ res }) => {
         // Authentication ran first, so every request that reaches GraphQL has a caller.
         const caller = callerOf(res)!;
-        return { caller, callerToken: await signer.sign(caller), requestId: caller.requestId, logger: logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }) };
+        return {
+          caller,
+          callerToken: await signer.sign(caller),
+          requestId: caller.requestId,
+          logger: logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }),
+          meter: meterOf(res),
+        };
       },
     }),
   );
@@ -133,9 +173,11 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
 
   return {
     url,
-    services: { apiKeys },
+    services: { apiKeys, usage },
     async close() {
       await apollo.stop();
+      // Usage still buffered is written before the database closes.
+      await Promise.allSettled([requestUsage.close(), llmUsage.close()]);
       await Promise.allSettled([agent.close(), database.close(), redis.quit()]);
     },
   };

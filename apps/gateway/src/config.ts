@@ -24,6 +24,21 @@ const gatewayEnvironmentSchema = z.object({
   DATABASE_URL: postgresUrlSchema,
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(5),
   REDIS_URL: redisUrlSchema,
+  /**
+   * Prefix of every Redis key the gateway uses (rate limits, the LLM usage stream). Services that
+   * report LLM usage must use the same one. Default: none.
+   */
+  REDIS_KEY_PREFIX: z.string().max(64).regex(/^[A-Za-z0-9:_-]*$/, 'may hold only letters, digits, colons, dashes and underscores').default(''),
+  /**
+   * Browser origins allowed to call /graphql from their pages (CORS), comma-separated, such as
+   * `https://app.example.com,http://localhost:5173`. Default: none, so only same-origin pages
+   * (GraphiQL) and non-browser clients can call.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine((origin) => /^https?:\/\/[^/]+$/.test(origin) && URL.canParse(origin), 'must list origins such as https://app.example.com (scheme and host, no path)'))),
   /** How long an API key lookup is reused; a revoked key stops working within this. */
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(5_000).default(4_000),
   /** Development only: a key GraphiQL puts in its header editor (npm start sets it). */
@@ -56,6 +71,9 @@ type GatewayEnvironment = z.infer<typeof gatewayEnvironmentSchema>;
 /** Subgraph names as they appear in the supergraph (`join__Graph`), with where each one listens. */
 export const subgraphNames = ['campaign', 'content', 'enrichment', 'crm', 'conversation'] as const;
 export type SubgraphName = (typeof subgraphNames)[number];
+
+/** The subgraph the gateway serves itself, in its own process (usage, job progress). */
+export const gatewaySubgraphName = 'gateway';
 
 export interface GatewayConfig extends GatewayEnvironment {
   subgraphUrls: Record<SubgraphName, string>;
