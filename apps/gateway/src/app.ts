@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createCallerTokenSigner } from '@gtm/caller';
+import { createCallerTokenSigner, type CallerContext } from '@gtm/caller';
 import { createAccessLog, createLogger, createRedis, listenForGraphQL, useErrorMasking, type Logger } from '@gtm/runtime';
 import cors from 'cors';
 import express from 'express';
@@ -13,7 +13,7 @@ import { gatewaySchema, openApiKeyRegistry } from './api-key/api-key.registry.js
 import type { ApiKeyService } from './api-key/api-key.service.js';
 import { createAuthenticationMiddleware } from './api-key/authentication.middleware.js';
 import { useScopeEnforcement } from './api-key/scope.plugin.js';
-import { assignCaller, assignRequestId, callerOf } from './caller/caller-resolver.js';
+import { assignCaller, assignFixedCaller, assignRequestId, callerOf } from './caller/caller-resolver.js';
 import { gatewaySubgraphName, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
@@ -46,6 +46,12 @@ export interface GatewayApp {
 
 export interface GatewayOverrides {
   logger?: Logger;
+  /**
+   * Benchmarks only (bench/gateway): skip API-key authentication and rate limiting and treat
+   * every request as this caller, to measure what those two steps cost. No configuration or
+   * environment variable reaches it; only code that builds the app in process can.
+   */
+  benchmarkWithoutEdgeSecurity?: CallerContext;
 }
 
 // Reads across all five subgraphs, so a first run shows what the federated graph joins together.
@@ -138,20 +144,22 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       }),
     );
   }
+  // Who is calling (API key → caller) and whether they may (rate limits). After authentication
+  // (the limits need the tier), before parsing (a refusal costs no parsing).
+  const edgeSecurity = overrides.benchmarkWithoutEdgeSecurity
+    ? [assignFixedCaller(overrides.benchmarkWithoutEdgeSecurity)]
+    : [
+        createAuthenticationMiddleware({ authenticator, logger }),
+        assignCaller,
+        createRateLimitMiddleware({ limiter: rateLimiter, logger, callerOf: (_request, response) => callerOf(response) }),
+      ];
   app.use(
     '/graphql',
     metrics.countRequests,
     assignRequestId,
     createAccessLog(logger),
     createRequestMetering({ recorder: requestUsage, callerOf }),
-    createAuthenticationMiddleware({ authenticator, logger }),
-    assignCaller,
-    // After authentication (it needs the tier), before parsing (a refusal costs no parsing).
-    createRateLimitMiddleware({
-      limiter: rateLimiter,
-      logger,
-      callerOf: (_request, response) => callerOf(response),
-    }),
+    ...edgeSecurity,
     ...requestLimits(operationLimits),
     expressMiddleware(apollo, {
       context: async ({ res }) => {

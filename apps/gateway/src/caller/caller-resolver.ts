@@ -42,3 +42,11 @@ export function assignCaller(_request: Request, response: Response, next: NextFu
 export function callerOf(response: Response): CallerContext | undefined {
   return response.locals['caller'] as CallerContext | undefined;
 }
+
+/** In place of authentication, for benchmarks only: every request is this caller. */
+export function assignFixedCaller(caller: CallerContext) {
+  return (_request: Request, response: Response, next: NextFunction): void => {
+    response.locals['caller'] = { ...caller, requestId: response.locals['requestId'] as string };
+    next();
+  };
+}
