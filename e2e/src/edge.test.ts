@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PassThrough } from 'node:stream';
+import pg from 'pg';
 import { startStack, type Stack } from './stack.js';
 
 const allowedOrigin = 'https://app.example.com';
@@ -13,7 +14,7 @@ beforeAll(async () => {
   const logs = new PassThrough();
   logs.on('data', (chunk: Buffer) => logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
   stack = await startStack({
-    gatewayEnvironment: { CORS_ORIGINS: `${allowedOrigin}, http://localhost:5173`, METRICS_TOKEN: metricsToken },
+    gatewayEnvironment: { CORS_ORIGINS: `${allowedOrigin}, http://localhost:5173`, METRICS_TOKEN: metricsToken, INTROSPECTION_ENABLED: 'false' },
     logDestination: logs,
     databasePassword,
   });
@@ -88,6 +89,40 @@ describe('the metrics scrape token', () => {
     const answer = await fetch(metricsUrl(), { headers: { authorization: `Bearer ${metricsToken}` } });
     expect(answer.status).toBe(200);
     expect(await answer.text()).toMatch(/gtm_gateway_http_requests_total/);
+  });
+});
+
+describe('introspection turned off', () => {
+  it('refuses schema introspection and still answers __typename', async () => {
+    const answer = await stack.gql('{ __schema { types { name } } }');
+    expect(answer.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(answer.errors?.[0]?.message).toMatch(/introspection/i);
+    expect((await stack.gql('{ __typename }')).data).toEqual({ __typename: 'Query' });
+  });
+});
+
+describe('an unexpected failure', () => {
+  it('reaches the client as INTERNAL_SERVER_ERROR with the request id and nothing else, and the logs keep the detail', async () => {
+    const database = new pg.Client({ connectionString: stack.setup.environment['DATABASE_URL'] });
+    await database.connect();
+    // A table gone from under the CRM service: its SQL fails, as it would after a bad migration.
+    await database.query('alter table crm.company rename to company_gone');
+    try {
+      const requestId = 'masking-test-0001';
+      const answer = await stack.gql('query Companies { companies(first: 1) { edges { node { id name } } } }', undefined, {
+        authorization: `Bearer ${stack.apiKey}`,
+        'x-request-id': requestId,
+      });
+      const error = answer.errors?.[0];
+      expect(error?.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', requestId });
+      expect(error?.message).toBe(`Internal server error. Quote request id ${requestId} when reporting it.`);
+      expect(JSON.stringify(answer)).not.toMatch(/company_gone|relation|select|crm\.|stack/i);
+      const detail = logLines.find((line) => line.includes(requestId) && line.includes('unexpected error'));
+      expect(detail).toMatch(/company/);
+    } finally {
+      await database.query('alter table crm.company_gone rename to company');
+      await database.end();
+    }
   });
 });
 
