@@ -33,7 +33,11 @@ export class SingleFlight<Value> {
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         joined.waiters -= 1;
-        if (joined.waiters === 0) joined.controller.abort();
+        if (joined.waiters === 0) {
+          joined.controller.abort();
+          // A caller arriving now must start afresh, not join work that is being cancelled.
+          if (this.flights.get(key) === joined) this.flights.delete(key);
+        }
         reject(new LlmAbortedError());
       };
       signal.addEventListener('abort', onAbort, { once: true });
