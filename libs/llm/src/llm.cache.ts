@@ -15,6 +15,9 @@ export interface LlmCacheOptions {
 }
 
 export interface LlmCacheLock {
+  /** Stores the answer and releases the lock in one round trip, in that order, so waiters find the answer. */
+  storeAndRelease(key: string, value: string): Promise<void>;
+  /** Releases the lock (again is a no-op). */
   release(): Promise<void>;
 }
 
@@ -63,15 +66,17 @@ export function createLlmCache(options: LlmCacheOptions): LlmCache {
     }
   };
 
+  const store = async (key: string, value: string) => {
+    try {
+      await redis.set(key, value, 'EX', options.ttlSeconds);
+    } catch (error) {
+      warn('write', error);
+    }
+  };
+
   return {
     lookup,
-    async store(key, value) {
-      try {
-        await redis.set(key, value, 'EX', options.ttlSeconds);
-      } catch (error) {
-        warn('write', error);
-      }
-    },
+    store,
     async tryLock(fingerprint) {
       const token = randomBytes(12).toString('hex');
       const key = lockKey(fingerprint);
@@ -80,10 +85,23 @@ export function createLlmCache(options: LlmCacheOptions): LlmCache {
         if (acquired !== 'OK') return undefined;
       } catch (error) {
         warn('lock', error);
-        return { release: async () => {} };
+        return { storeAndRelease: (answerKey, value) => store(answerKey, value), release: async () => {} };
       }
+      let released = false;
       return {
+        async storeAndRelease(answerKey, value) {
+          released = true;
+          try {
+            const results = (await redis.pipeline().set(answerKey, value, 'EX', options.ttlSeconds).eval(releaseScript, 1, key, token).exec()) ?? [];
+            const failed = results.find(([error]) => error);
+            if (failed) warn('write', failed[0]);
+          } catch (error) {
+            warn('write', error);
+          }
+        },
         async release() {
+          if (released) return;
+          released = true;
           try {
             await redis.eval(releaseScript, 1, key, token);
           } catch (error) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
-import { cacheHash, createLlmCache, type LlmCache } from './llm.cache.js';
+import { cacheHash, createLlmCache, type LlmCache, type LlmCacheLock } from './llm.cache.js';
 import { LlmAbortedError, LlmError, LlmInvalidOutputError, LlmProviderError, LlmUnavailableError, redactSecrets, type LlmProviderFailure } from './llm.errors.js';
 import { silentLlmLogger, type LlmLogger } from './llm.logger.js';
 import { createLlmMetrics, noLlmMetrics, type LlmCallOutcome, type LlmMetrics } from './llm.metrics.js';
@@ -281,13 +281,16 @@ export function createLlm(options: CreateLlmOptions): Llm {
   };
 
   /** Each provider in order until one answers; an open circuit costs no network call. */
-  const resolveFresh = async <Value>(mode: Mode<Value>, tally: Tally, signal: AbortSignal): Promise<Answer<Value>> => {
+  const resolveFresh = async <Value>(mode: Mode<Value>, tally: Tally, signal: AbortSignal, lock?: LlmCacheLock): Promise<Answer<Value>> => {
     const failures: LlmProviderFailure[] = [];
     for (const slot of slots) {
       if (signal.aborted) throw new LlmAbortedError();
       try {
         const answer = await mode.attempt(slot, tally, signal);
-        if (cache && answer.cacheable !== undefined && !slot.provider.local) await cache.store(mode.cacheKey(slot.provider), answer.cacheable);
+        if (cache && answer.cacheable !== undefined && !slot.provider.local) {
+          const key = mode.cacheKey(slot.provider);
+          await (lock ? lock.storeAndRelease(key, answer.cacheable) : cache.store(key, answer.cacheable));
+        }
         return answer;
       } catch (caught) {
         if (signal.aborted) throw new LlmAbortedError();
@@ -342,7 +345,7 @@ export function createLlm(options: CreateLlmOptions): Llm {
       if (answer) return answer;
     }
     try {
-      return await resolveFresh(mode, tally, signal);
+      return await resolveFresh(mode, tally, signal, lock);
     } finally {
       await lock?.release();
     }
