@@ -174,12 +174,12 @@ describe('single-flight', () => {
   });
 
   test('one caller giving up does not cancel the call for the others', async () => {
-    openai.respondWith({ json: positioning, delayMs: 300 });
+    openai.respondWith({ json: positioning, delayMs: 500 });
     const llm = llmWith();
     const controller = new AbortController();
     const impatient = llm.generateObject({ ...request, signal: controller.signal });
     const patient = llm.generateObject(request);
-    await sleep(50);
+    while (openai.requests.length === 0) await sleep(5);
     controller.abort();
     await expect(impatient).rejects.toMatchObject({ code: 'LLM_ABORTED' });
     await expect(patient).resolves.toMatchObject({ object: positioning });
