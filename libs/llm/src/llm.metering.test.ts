@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { createLlm, type CreateLlmOptions } from './llm.js';
 import type { LlmTask, LlmUsageRecord } from './llm.types.js';
+import { createOfflineProvider } from './providers/offline.provider.js';
 import { createOpenAiProvider } from './providers/openai.provider.js';
 
 const schema = z.object({ subject: z.string().min(1) });
@@ -116,9 +117,14 @@ describe('Prometheus metrics', () => {
     await llm.generateObject(request);
     await Promise.all([llm.generateObject({ ...request, prompt: 'shared' }), llm.generateObject({ ...request, prompt: 'shared' })]);
     // A second instance on the same registry reuses the series instead of failing to register.
-    const other = llmFor('gpt-5-mini', { metricsRegistry: registry, maxRetries: 0, breakerFailures: 1 });
+    const other = createLlm({
+      providers: [createOpenAiProvider({ apiKey: 'sk-test', baseURL: openai.baseURL, model: 'gpt-5-mini' }), createOfflineProvider()],
+      metricsRegistry: registry,
+      maxRetries: 0,
+      breakerFailures: 1,
+    });
     openai.respondWith({ status: 500 });
-    await other.generateObject({ ...request, prompt: 'fails' }).catch(() => undefined);
+    expect((await other.generateObject({ ...request, prompt: 'fails' })).provider).toBe('offline');
 
     const text = await registry.metrics();
     expect(text).toContain('llm_calls_total{task="email-subject",provider="openai",model="gpt-5-mini",outcome="invalid_output"} 1');
@@ -132,5 +138,6 @@ describe('Prometheus metrics', () => {
     expect(text).toContain('llm_call_duration_seconds_count{provider="openai",model="gpt-5-mini",outcome="ok"} 2');
     expect(text).toContain('llm_failovers_total{provider="openai",reason="LLM_PROVIDER_ERROR"} 1');
     expect(text).toContain('llm_circuit_open{provider="openai",model="gpt-5-mini"} 1');
+    expect(text).toContain('llm_calls_total{task="email-subject",provider="offline",model="offline",outcome="ok"} 1');
   });
 });

@@ -57,7 +57,7 @@ export function createLlmMetrics(registry: Registry): LlmMetrics {
   const failovers = registered(
     registry,
     'llm_failovers_total',
-    () => new Counter({ name: 'llm_failovers_total', help: 'Times a provider failed and the next one was tried.', labelNames: ['provider', 'reason'], registers }),
+    () => new Counter({ name: 'llm_failovers_total', help: 'Times a provider failed a call and the next provider was tried.', labelNames: ['provider', 'reason'], registers }),
   );
   const circuit = registered(
     registry,

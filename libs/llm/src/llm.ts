@@ -283,7 +283,7 @@ export function createLlm(options: CreateLlmOptions): Llm {
   /** Each provider in order until one answers; an open circuit costs no network call. */
   const resolveFresh = async <Value>(mode: Mode<Value>, tally: Tally, signal: AbortSignal, lock?: LlmCacheLock): Promise<Answer<Value>> => {
     const failures: LlmProviderFailure[] = [];
-    for (const slot of slots) {
+    for (const [position, slot] of slots.entries()) {
       if (signal.aborted) throw new LlmAbortedError();
       try {
         const answer = await mode.attempt(slot, tally, signal);
@@ -296,7 +296,7 @@ export function createLlm(options: CreateLlmOptions): Llm {
         if (signal.aborted) throw new LlmAbortedError();
         const error = asLlmError(caught, slot.provider);
         failures.push({ provider: slot.provider.name, model: slot.provider.model, error });
-        metrics.failover(slot.provider.name, error.code);
+        if (position < slots.length - 1) metrics.failover(slot.provider.name, error.code);
         // An open circuit would log on every call while it lasts; its opening was logged once.
         const level = error.code === 'LLM_CIRCUIT_OPEN' ? 'debug' : 'warn';
         logger[level](
