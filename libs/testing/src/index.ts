@@ -7,3 +7,4 @@ export * from './fake-llm-server.js';
 export * from './fake-openai-server.js';
 export * from './fake-anthropic-server.js';
 export * from './captured-logs.js';
+export * from './schema-example.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
-import { startFakeAnthropicServer, startFakeOpenAiServer, type FakeLlmServer } from '@gtm/testing';
+import { answerFromSchema, startFakeAnthropicServer, startFakeOpenAiServer, type FakeLlmServer } from '@gtm/testing';
 import { z } from 'zod';
 import { createLlm } from '../llm.js';
 import type { LlmTask } from '../llm.types.js';
@@ -243,5 +243,33 @@ describe('offline', () => {
       .catch((error: unknown) => error as Error);
     expect(failure).toMatchObject({ code: 'LLM_UNAVAILABLE', failures: [{ error: { code: 'LLM_NOT_CONFIGURED' } }] });
     expect((failure as Error).message).toContain('no language model is configured');
+  });
+});
+
+describe('answerFromSchema (the default reply other services can use in end-to-end tests)', () => {
+  test('answers each provider with an object the task schema accepts', async () => {
+    openai.respondWith(answerFromSchema);
+    anthropic.respondWith(answerFromSchema);
+    const nested: LlmTask<unknown, null> = {
+      name: 'nested',
+      version: '1',
+      schema: z.object({
+        company: companySchema,
+        website: z.url(),
+        founded: z.number().int().min(1800).max(2100),
+        tags: z.array(z.string().min(12)).min(3),
+        contact: z.object({ email: z.email(), phone: z.string().nullable() }),
+      }),
+      offline: () => null,
+    };
+    const providers = [
+      createOpenAiProvider({ apiKey: 'sk-test-openai-key', baseURL: openai.baseURL, model: 'gpt-5-mini' }),
+      createOpenAiProvider({ apiKey: 'sk-test-openai-key', baseURL: openai.baseURL, model: 'gpt-5-mini', api: 'responses' }),
+      createAnthropicProvider({ apiKey: 'sk-ant-test-key', baseURL: anthropic.baseURL, model: 'claude-haiku-4-5' }),
+    ];
+    for (const provider of providers) {
+      const result = await createLlm({ providers: [provider] }).generateObject({ task: nested, context: null, prompt });
+      expect(result).toMatchObject({ provider: provider.name, firstAttemptValid: true, object: { founded: 1800, company: { employeeRange: '1-10' } } });
+    }
   });
 });
