@@ -3,3 +3,8 @@ export * from './graphql-client.js';
 export * from './test-environment.js';
 export * from './subgraph-test-setup.js';
 export * from './subgraph-under-test.js';
+export * from './fake-llm-server.js';
+export * from './fake-openai-server.js';
+export * from './fake-anthropic-server.js';
+export * from './captured-logs.js';
+export * from './schema-example.js';

@@ -1,0 +1,13 @@
+export * from './llm.js';
+export * from './llm.config.js';
+export * from './llm.errors.js';
+export * from './llm.types.js';
+export type { LlmLogger } from './llm.logger.js';
+export { createLlmMetrics, type LlmCallOutcome, type LlmMetrics } from './llm.metrics.js';
+export { prepareOutputSchema, type PreparedOutputSchema } from './output-schema.js';
+export { costOf, defaultLlmPrices, findPrice, type LlmPriceTable } from './price-table.js';
+export { parseStructuredOutput, type StructuredOutputResult } from './structured-output.js';
+export { createAnthropicProvider, type AnthropicProviderSettings } from './providers/anthropic.provider.js';
+export { createOfflineProvider, type OfflineProviderSettings } from './providers/offline.provider.js';
+export { createOpenAiCompatibleProvider, type OpenAiCompatibleProviderSettings } from './providers/openai-compatible.provider.js';
+export { createOpenAiProvider, type OpenAiProviderSettings } from './providers/openai.provider.js';
