@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { createLlm, createOpenAiProvider } from '@gtm/llm';
 import { createLlmUsageReporter, createLogger, createRedis, llmUsageStreamKey, type Redis } from '@gtm/runtime';
-import { testEnvironment } from '@gtm/testing';
+import { answerFromSchema, startFakeOpenAiServer, testEnvironment } from '@gtm/testing';
 import pg from 'pg';
+import { z } from 'zod';
 import { startStack, type Stack } from './stack.js';
 
 let stack: Stack;
@@ -126,6 +128,36 @@ describe('usage metering', () => {
       ],
     });
     expect(days).toEqual([{ day: new Date().toISOString().slice(0, 10), requests: 0, llmCalls: 4, llmCostUsd: 0.0235 }]);
+  });
+
+  it('meters a real model call end to end: the LLM layer, the usage stream, the usage query', async () => {
+    const acme = await newTenant('model-acme');
+    await using openAi = await startFakeOpenAiServer({ respond: answerFromSchema });
+    const reporter = createLlmUsageReporter({ redis: serviceRedis, service: 'campaign', logger: createLogger({ service: 'campaign', level: 'silent' }) });
+    const llm = createLlm({
+      providers: [createOpenAiProvider({ apiKey: 'sk-test', baseURL: openAi.baseURL, model: 'gpt-5-mini' })],
+      // What a service wires: every record of a call made for a caller goes to the usage stream.
+      onUsage: (record) => (record.attribution ? reporter.report(record.attribution, record) : undefined),
+    });
+    const task = { name: 'company-name', version: '1', schema: z.object({ companyName: z.string() }), offline: () => ({ companyName: 'unknown' }) };
+    const attribution = { tenantId: acme.tenantId, keyId: acme.keyId, requestId: 'model-call-1' };
+    const fresh = await llm.generateObject({ task, context: {}, prompt: 'Which company is this?', attribution });
+    expect(fresh.usage.inputTokens).toBeGreaterThan(0);
+    // The same call again, at the same moment: answered once upstream, metered twice (once as shared).
+    const shared = await Promise.all([llm.generateObject({ task, context: {}, prompt: 'And this one?', attribution }), llm.generateObject({ task, context: {}, prompt: 'And this one?', attribution })]);
+    const results = [fresh, ...shared];
+    expect(openAi.requests).toHaveLength(2);
+
+    const { llm: usage } = await usageOf(acme.key);
+    expect(usage.calls).toBe(3);
+    expect(usage.cachedCalls).toBe(1);
+    expect(usage.models).toHaveLength(1);
+    expect(usage.models[0]).toMatchObject({ service: 'campaign', provider: 'openai', model: 'gpt-5-mini', calls: 3, cachedCalls: 1 });
+    const sum = (pick: (result: (typeof results)[number]) => number) => results.reduce((total, result) => total + pick(result), 0);
+    expect(usage.inputTokens).toBe(sum((result) => result.usage.inputTokens));
+    expect(usage.outputTokens).toBe(sum((result) => result.usage.outputTokens));
+    expect(usage.costUsd).toBeGreaterThan(0);
+    expect(usage.costUsd).toBeCloseTo(sum((result) => result.costUsd), 8);
   });
 
   it('refuses a window that ends before it starts or spans more than a year, naming the argument', async () => {

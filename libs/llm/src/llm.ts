@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -12,6 +13,7 @@ import type {
   GenerateTextRequest,
   GenerateTextResult,
   Llm,
+  LlmAttribution,
   LlmMessage,
   LlmPrice,
   LlmProvider,
@@ -210,7 +212,8 @@ export function createLlm(options: CreateLlmOptions): Llm {
 
   const emitUsage = (record: Omit<LlmUsageRecord, 'id' | 'at'>) => {
     if (!options.onUsage) return;
-    const full: LlmUsageRecord = { id: randomUUID(), at: new Date(), ...record };
+    const attribution = attributions.getStore();
+    const full: LlmUsageRecord = { id: randomUUID(), at: new Date(), ...record, ...(attribution ? { attribution } : {}) };
     const reportFailure = (error: unknown) =>
       logger.error({ task: record.task, error: error instanceof Error ? error.message : String(error) }, 'LLM onUsage hook failed; the call itself succeeded');
     try {
@@ -351,7 +354,13 @@ export function createLlm(options: CreateLlmOptions): Llm {
     }
   };
 
-  const run = async <Value>(mode: Mode<Value>, request: { signal?: AbortSignal; bypassCache?: boolean }): Promise<Answer<Value> & { tally: Tally; latencyMs: number }> => {
+  // Who each usage record is for, without threading it through every step: upstream calls run in
+  // the context of the request that made them (a single-flight leader's), a joined answer in its own.
+  const attributions = new AsyncLocalStorage<LlmAttribution | undefined>();
+  const run = <Value>(mode: Mode<Value>, request: { signal?: AbortSignal; bypassCache?: boolean; attribution?: LlmAttribution }) =>
+    attributions.run(request.attribution, () => runAttributed(mode, request));
+
+  const runAttributed = async <Value>(mode: Mode<Value>, request: { signal?: AbortSignal; bypassCache?: boolean }): Promise<Answer<Value> & { tally: Tally; latencyMs: number }> => {
     const started = performance.now();
     if (request.signal?.aborted) throw new LlmAbortedError();
     if (request.bypassCache) {

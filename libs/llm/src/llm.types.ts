@@ -30,7 +30,16 @@ export interface LlmTextTask<Context = unknown> {
   offlineText?(context: Context): string;
 }
 
+/** Who a call is made for, handed back on its usage records so a service can meter per tenant. */
+export interface LlmAttribution {
+  tenantId: string;
+  keyId?: string | null;
+  requestId?: string | null;
+}
+
 interface LlmRequestOptions {
+  /** Passed through to `onUsage` on every record this call causes. Default: none. */
+  attribution?: LlmAttribution;
   /** Overrides the task's `system`. */
   system?: string;
   prompt: string;
@@ -109,6 +118,8 @@ export interface LlmUsageRecord {
   cached: boolean;
   outcome: 'ok' | 'invalid_output' | 'error';
   at: Date;
+  /** The request's `attribution`, when it gave one. */
+  attribution?: LlmAttribution;
 }
 
 // ---- The provider interface: what a factory such as createOpenAiProvider returns. ----
