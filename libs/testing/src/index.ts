@@ -8,3 +8,4 @@ export * from './fake-openai-server.js';
 export * from './fake-anthropic-server.js';
 export * from './captured-logs.js';
 export * from './schema-example.js';
+export * from './fixture-site.js';
