@@ -117,7 +117,9 @@ export function createLlmCache(options: LlmCacheOptions): LlmCache {
         const found = await lookup(keys);
         if (found) return found;
         try {
-          if ((await redis.exists(lockKey(fingerprint))) === 0) return undefined;
+          // The holder may have stored its answer and released the lock between our two reads:
+          // look once more before calling upstream ourselves.
+          if ((await redis.exists(lockKey(fingerprint))) === 0) return (await lookup(keys)) ?? undefined;
         } catch (error) {
           warn('lock check', error);
           return undefined;
