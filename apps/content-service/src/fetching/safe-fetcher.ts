@@ -72,14 +72,12 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
   const hostQueues = new Map<string, BulkheadPolicy>();
 
   // The one place a connection learns its address: resolved here, checked here, used as is.
-  // `lookup` has no URL, so the host's allowlisting is decided from the host name and port the
-  // connection was opened for (undici passes both in `connect`).
-  const checkedLookup = (admitted: (hostname: string) => boolean): LookupFunction =>
+  const lookupFor = (checked: boolean): LookupFunction =>
     ((hostname: string, lookupOptions: { all?: boolean }, callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void) => {
       resolveHost(hostname).then(
         (addresses) => {
           if (addresses.length === 0) return callback(new FetchFailure('unreachable', `${hostname} has no address.`, hostname), '', 0);
-          if (!admitted(hostname)) {
+          if (checked) {
             // One refused address refuses the host: a client may connect to any of them.
             for (const { address } of addresses) {
               const reason = refusalReasonOf(address);
@@ -93,17 +91,14 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
       );
     }) as unknown as LookupFunction;
 
-  // One agent per admitted/not-admitted decision would be needed if lookup could not see the port;
-  // instead the request carries its URL's verdict through a per-request dispatcher option.
-  const agentFor = (url: URL): Dispatcher => {
-    const admittedHere = allowlist.admits(url);
-    return new Agent({
-      connect: { lookup: checkedLookup(() => admittedHere), timeout: Math.min(timeoutMs, 10_000) },
-      keepAliveTimeout: 1,
-      connections: 1,
-      maxRedirections: 0,
-    } as Agent.Options);
-  };
+  // `lookup` sees a host name but not the URL's port, so it cannot apply a `host:port` entry
+  // itself. The verdict is taken per URL instead, choosing between two agents: undici pools
+  // connections per origin, and an origin is either allowlisted or not, so a connection made by
+  // one agent is never reused for a request the other should have checked.
+  const agentOptions = { connect: { timeout: Math.min(timeoutMs, 10_000) }, maxRedirections: 0 };
+  const checkingAgent = new Agent({ ...agentOptions, connect: { ...agentOptions.connect, lookup: lookupFor(true) } } as Agent.Options);
+  const allowlistedAgent = new Agent({ ...agentOptions, connect: { ...agentOptions.connect, lookup: lookupFor(false) } } as Agent.Options);
+  const agentFor = (url: URL): Dispatcher => (allowlist.admits(url) ? allowlistedAgent : checkingAgent);
 
   const checkUrl = (raw: string, base?: string): URL => {
     let url: URL;
@@ -149,32 +144,27 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
   };
 
   const fetchOnce = async (url: URL, signal: AbortSignal) => {
-    const dispatcher = agentFor(url);
-    try {
-      const response = await request(url, {
-        dispatcher,
-        method: 'GET',
-        signal,
-        headers: { 'user-agent': userAgent, accept: 'text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5' },
-      }).catch((error: unknown) => {
-        throw networkFailure(error, url);
-      });
-      const declaredLength = Number(response.headers['content-length']);
-      if (Number.isFinite(declaredLength) && declaredLength > maximumBytes) {
-        response.body.destroy();
-        throw new FetchFailure('unusable-response', `${url.href} is larger than ${Math.round(maximumBytes / 1024)} KiB, the most read from one page.`, url.href);
-      }
-      if (response.statusCode >= 300 && response.statusCode < 400) {
-        await response.body.dump();
-        return { response, body: Buffer.alloc(0) };
-      }
-      const body = await readBody(response.body, url.href).catch((error: unknown) => {
-        throw error instanceof FetchFailure ? error : networkFailure(error, url);
-      });
-      return { response, body };
-    } finally {
-      void dispatcher.close();
+    const response = await request(url, {
+      dispatcher: agentFor(url),
+      method: 'GET',
+      signal,
+      headers: { 'user-agent': userAgent, accept: 'text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5' },
+    }).catch((error: unknown) => {
+      throw networkFailure(error, url);
+    });
+    const declaredLength = Number(response.headers['content-length']);
+    if (Number.isFinite(declaredLength) && declaredLength > maximumBytes) {
+      response.body.destroy();
+      throw new FetchFailure('unusable-response', `${url.href} is larger than ${Math.round(maximumBytes / 1024)} KiB, the most read from one page.`, url.href);
     }
+    if (response.statusCode >= 300 && response.statusCode < 400) {
+      await response.body.dump();
+      return { response, body: Buffer.alloc(0) };
+    }
+    const body = await readBody(response.body, url.href).catch((error: unknown) => {
+      throw error instanceof FetchFailure ? error : networkFailure(error, url);
+    });
+    return { response, body };
   };
 
   const networkFailure = (error: unknown, url: URL): FetchFailure => {
@@ -219,6 +209,7 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
     },
     async close() {
       hostQueues.clear();
+      await Promise.all([checkingAgent.close(), allowlistedAgent.close()]);
     },
   };
 }
