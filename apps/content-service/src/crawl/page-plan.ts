@@ -1,3 +1,4 @@
+import { normalizeWebsiteUrl } from '@gtm/runtime';
 import * as cheerio from 'cheerio';
 import type { SafeFetcher } from '../fetching/safe-fetcher.js';
 import { kindPriority, pageKindOf, type PageKind } from './page-kind.js';
@@ -8,7 +9,7 @@ export interface PlannedPage {
   kind: PageKind;
 }
 
-/** Links and sitemap entries that lead to pages of the same site, without fragments or queries. */
+/** Links and sitemap entries that lead to pages of the same site, normalised like every website URL, without queries. */
 function sameSitePages(urls: Iterable<string>, home: URL): string[] {
   const pages = new Set<string>();
   for (const raw of urls) {
@@ -20,9 +21,9 @@ function sameSitePages(urls: Iterable<string>, home: URL): string[] {
     }
     if (url.protocol !== home.protocol || url.host !== home.host) continue;
     if (/\.(pdf|png|jpe?g|gif|svg|webp|zip|mp4|css|js|xml|json|ico)$/i.test(url.pathname)) continue;
-    url.hash = '';
+    // A query string rarely changes what a marketing page says; dropping it avoids reading one page twice.
     url.search = '';
-    pages.add(url.href.replace(/\/$/, '') || url.href);
+    pages.add(normalizeWebsiteUrl(url.href));
   }
   return [...pages];
 }
@@ -62,7 +63,7 @@ export async function sitemapPages(fetcher: SafeFetcher, sitemapUrls: string[], 
  */
 export function planPages(options: { homeUrl: string; candidates: Iterable<string>; robots: RobotsPolicy; maximumPages: number }): PlannedPage[] {
   const home = new URL(options.homeUrl);
-  const homeKey = home.href.replace(/\/$/, '');
+  const homeKey = normalizeWebsiteUrl(home.href);
   const scored = sameSitePages(options.candidates, home)
     .filter((url) => url !== homeKey && options.robots.isAllowed(url))
     .map((url) => ({ url, kind: pageKindOf(url), depth: new URL(url).pathname.split('/').filter(Boolean).length }))
