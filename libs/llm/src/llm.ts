@@ -394,6 +394,18 @@ export function createLlm(options: CreateLlmOptions): Llm {
     return { ...answer, cached: !answer.local, tally: { attempts: 0, usage: emptyUsage(), costUsd: 0 }, latencyMs };
   };
 
+  /** What object and text results share: who answered, what it cost, how it went. */
+  const resultOf = (answer: Answer<unknown> & { tally: Tally; latencyMs: number }) => ({
+    provider: answer.provider,
+    model: answer.model,
+    usage: answer.tally.usage,
+    costUsd: answer.tally.costUsd,
+    latencyMs: answer.latencyMs,
+    attempts: answer.tally.attempts,
+    cached: answer.cached,
+    ...(answer.confidence === undefined ? {} : { confidence: answer.confidence }),
+  });
+
   const prepared = (taskName: string, schema: z.ZodType): PreparedOutputSchema => {
     const known = preparedSchemas.get(schema);
     if (known && known.taskName === taskName) return known;
@@ -492,19 +504,7 @@ export function createLlm(options: CreateLlmOptions): Llm {
       };
 
       const answer = await run(mode, request);
-      return {
-        object: answer.value,
-        provider: answer.provider,
-        model: answer.model,
-        usage: answer.tally.usage,
-        costUsd: answer.tally.costUsd,
-        latencyMs: answer.latencyMs,
-        attempts: answer.tally.attempts,
-        cached: answer.cached,
-        firstAttemptValid: answer.firstAttemptValid,
-        repaired: answer.repaired,
-        ...(answer.confidence === undefined ? {} : { confidence: answer.confidence }),
-      };
+      return { object: answer.value, ...resultOf(answer), firstAttemptValid: answer.firstAttemptValid, repaired: answer.repaired };
     },
 
     async generateText<Context>(request: GenerateTextRequest<Context>): Promise<GenerateTextResult> {
@@ -556,17 +556,7 @@ export function createLlm(options: CreateLlmOptions): Llm {
       };
 
       const answer = await run(mode, request);
-      return {
-        text: answer.value,
-        provider: answer.provider,
-        model: answer.model,
-        usage: answer.tally.usage,
-        costUsd: answer.tally.costUsd,
-        latencyMs: answer.latencyMs,
-        attempts: answer.tally.attempts,
-        cached: answer.cached,
-        ...(answer.confidence === undefined ? {} : { confidence: answer.confidence }),
-      };
+      return { text: answer.value, ...resultOf(answer) };
     },
 
     providerStates() {
