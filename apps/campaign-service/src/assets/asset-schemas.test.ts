@@ -103,6 +103,9 @@ describe('asset schemas as JSON schema (what libs/llm sends to providers)', () =
   });
 });
 
+const issuesOf = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
+  result.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? [];
+
 describe('asset schemas as validators', () => {
   it('accept well-formed assets', () => {
     expect(productOverviewSchema.parse(overview)).toEqual(overview);
@@ -111,9 +114,6 @@ describe('asset schemas as validators', () => {
     expect(positioningSchema.parse({ uniqueInsight: 'x', valuePropositions: [{ theme: 't', description: 'd', evidence: notStated }], differentiators: [], competitiveAlternatives: [], sources: [] })).toBeTruthy();
     expect(emailSequenceSchema.parse({ emails: [email, { ...email, step: 2, delayDays: 3 }], sources: [] }).emails).toHaveLength(2);
   });
-
-  const issuesOf = (result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
-    result.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? [];
 
   it('reject missing sources, blank or too long texts, long or repeated lists', () => {
     const { sources: _sources, ...withoutSources } = overview;
