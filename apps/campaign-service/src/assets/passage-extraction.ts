@@ -122,8 +122,8 @@ const firstPersonPlural = /\b(we|we're|we’re|we've|we’ve|our|us)\b/i;
 /** "Talk to a Panfactum engineer about our approach": the company inviting, not a customer speaking. */
 export const invitation = /^(talk|book|contact|learn|get|try|see|discover|join|start|schedule|request|sign|call|read|watch)\b/i;
 
-/** The company's own name as words, for telling its voice from its customers'. */
-function nameMatcher(companyName: string | null | undefined): RegExp | undefined {
+/** The company's own name as a whole word, case aside; undefined for a blank name. */
+export function companyNamePattern(companyName: string | null | undefined): RegExp | undefined {
   const name = companyName?.trim();
   if (!name) return undefined;
   return new RegExp(`\\b${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'i');
@@ -139,7 +139,7 @@ export interface FragmentOptions {
  * once (a carousel repeats its testimonials; the first, most relevant copy stays).
  */
 export function fragmentsOf(passages: readonly WebsitePassage[], options: FragmentOptions = {}): Fragment[] {
-  const company = nameMatcher(options.companyName);
+  const company = companyNamePattern(options.companyName);
   const spokenByCustomer = (text: string) =>
     firstPersonSingular.test(text) || (company !== undefined && company.test(text) && firstPersonPlural.test(text) && !invitation.test(text));
   const seen = new Set<string>();

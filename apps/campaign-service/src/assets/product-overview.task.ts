@@ -2,7 +2,7 @@ import type { AssetContext } from './asset-context.js';
 import { AssetKind } from './asset-kind.js';
 import { notStated, productOverviewSchema, type ProductOverview } from './asset-schemas.js';
 import { defineAssetTask } from './asset-task.js';
-import { Citations, companyNameFromUrl, cueScore, fragmentsOf, invitation, rankFragments, type Cue, type Fragment } from './passage-extraction.js';
+import { Citations, companyNameFromUrl, companyNamePattern, cueScore, fragmentsOf, invitation, rankFragments, type Cue, type Fragment } from './passage-extraction.js';
 import {
   attributionOf,
   audiencePhrase,
@@ -66,11 +66,11 @@ export function buildProductOverviewOffline(context: AssetContext): ProductOverv
       return citations.cite(fragment);
     });
   const statements = fragments.filter((fragment) => fragment.shape !== 'heading' && companyStatement(fragment, 3));
-  const namesCompany = new RegExp(`\\b${companyName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`, 'i');
+  const namesCompany = companyNamePattern(companyName);
 
   const [describing] = rankFragments(
     statements.filter((fragment) => wordCount(fragment) >= 8 && !invitation.test(fragment.text)),
-    (fragment) => cueScore(fragment.text, describes) + (namesCompany.test(fragment.text) ? 3 : 0) + (fragment.passageIndex <= 1 ? 1 : 0) - (painScore(fragment) > 0 ? 3 : 0),
+    (fragment) => cueScore(fragment.text, describes) + (namesCompany?.test(fragment.text) ? 3 : 0) + (fragment.passageIndex <= 1 ? 1 : 0) - (painScore(fragment) > 0 ? 3 : 0),
     { limit: 1, minimumScore: 2 },
   );
   let description = notStated;
