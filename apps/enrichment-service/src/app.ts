@@ -7,6 +7,8 @@ import { DataSourceService } from './data-source/data-source.service.js';
 import { EnrichmentJob } from './enrichment-job/enrichment-job.entity.js';
 import { EnrichmentJobResolver } from './enrichment-job/enrichment-job.resolver.js';
 import { EnrichmentJobService } from './enrichment-job/enrichment-job.service.js';
+import { EnrichmentPlanResolver } from './enrichment-plan/enrichment-plan.resolver.js';
+import { EnrichmentPlanService } from './enrichment-plan/enrichment-plan.service.js';
 import { createEnrichmentLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
 import { buildEnrichmentSchema } from './schema.js';
@@ -20,9 +22,11 @@ export interface EnrichmentAppOverrides {
 export async function createApp(config: EnrichmentConfig, overrides: EnrichmentAppOverrides = {}): Promise<SubgraphApp> {
   const enrichmentJobService = new EnrichmentJobService();
   const dataSourceService = new DataSourceService();
+  const enrichmentPlanService = new EnrichmentPlanService(dataSourceService);
   const resolvers = new Map<Function, object>([
     [EnrichmentJobResolver, new EnrichmentJobResolver(enrichmentJobService)],
     [DataSourceResolver, new DataSourceResolver(dataSourceService)],
+    [EnrichmentPlanResolver, new EnrichmentPlanResolver(enrichmentPlanService)],
   ]);
   return startSubgraphApp({
     name: 'enrichment-service',

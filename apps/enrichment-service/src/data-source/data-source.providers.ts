@@ -8,7 +8,8 @@ import type { DataSourceCategory, EnrichmentAttribute } from './data-source.voca
  * - `coverage`: share of records for which the provider returns the attribute (its match or find
  *   rate), for a typical B2B list of companies with a website and people with a name;
  * - `quality` / `attributeQuality`: share of returned values that are right (email deliverable,
- *   title current, number reaches the person);
+ *   title current, number reaches the person). A database's stored "verified" status ages between
+ *   its checks, hence a lower `person.emailVerified` quality than real-time finders and verifiers;
  * - `costPerRecordUsd`: the list price of one typical lookup (all attributes listed, at the
  *   entry-level paid plan unless said otherwise), explained in `costBasis`.
  * They are meant to rank providers against each other, not to quote a price: a real contract, a
@@ -41,6 +42,14 @@ export interface CuratedProvider {
 
 const { CREDITS, ENTERPRISE, SUBSCRIPTION, USAGE, FREEMIUM } = DataSourcePricingModel;
 
+/**
+ * Accuracy of a provider's firmographics (domain, industry, size, location): public facts that
+ * providers mostly agree on, hence better than its contact data, which `quality` describes.
+ */
+function firmographicsQuality(quality: number): Partial<Record<EnrichmentAttribute, number>> {
+  return { 'company.domain': quality, 'company.industry': quality, 'company.employeeCount': quality, 'company.location': quality };
+}
+
 export const curatedProviders: CuratedProvider[] = [
   {
     name: 'Apollo.io',
@@ -67,7 +76,7 @@ export const curatedProviders: CuratedProvider[] = [
       'signals.hiring': 0.5,
       'signals.intent': 0.3,
     },
-    attributeQuality: { 'person.email': 0.8, 'person.phone': 0.6, 'person.mobile': 0.6 },
+    attributeQuality: { ...firmographicsQuality(0.9), 'person.emailVerified': 0.6, 'person.email': 0.8, 'person.phone': 0.6, 'person.mobile': 0.6 },
     costPerRecordUsd: 0.05,
     chargedOnlyWhenFound: false,
     quality: 0.75,
@@ -104,6 +113,7 @@ export const curatedProviders: CuratedProvider[] = [
       'signals.intent': 0.7,
       'signals.jobChange': 0.5,
     },
+    attributeQuality: { ...firmographicsQuality(0.95), 'person.emailVerified': 0.7 },
     costPerRecordUsd: 0.6,
     chargedOnlyWhenFound: false,
     quality: 0.85,
@@ -134,6 +144,7 @@ export const curatedProviders: CuratedProvider[] = [
       'person.linkedinUrl': 0.4,
       'signals.intent': 0.4,
     },
+    attributeQuality: firmographicsQuality(0.9),
     costPerRecordUsd: 0.45,
     chargedOnlyWhenFound: false,
     quality: 0.8,
@@ -166,7 +177,7 @@ export const curatedProviders: CuratedProvider[] = [
       'person.mobile': 0.3,
       'signals.jobChange': 0.5,
     },
-    attributeQuality: { 'person.email': 0.7 },
+    attributeQuality: { ...firmographicsQuality(0.9), 'person.emailVerified': 0.5, 'person.email': 0.7 },
     costPerRecordUsd: 0.2,
     chargedOnlyWhenFound: true,
     quality: 0.8,
@@ -209,6 +220,7 @@ export const curatedProviders: CuratedProvider[] = [
       'person.phone': 0.55,
       'person.mobile': 0.5,
     },
+    attributeQuality: { ...firmographicsQuality(0.85), 'person.emailVerified': 0.6 },
     costPerRecordUsd: 0.4,
     chargedOnlyWhenFound: true,
     quality: 0.75,
@@ -241,7 +253,7 @@ export const curatedProviders: CuratedProvider[] = [
       'signals.intent': 0.5,
       'signals.hiring': 0.4,
     },
-    attributeQuality: { 'person.mobile': 0.9, 'person.phone': 0.85 },
+    attributeQuality: { ...firmographicsQuality(0.9), 'person.emailVerified': 0.7, 'person.mobile': 0.9, 'person.phone': 0.85 },
     costPerRecordUsd: 0.6,
     chargedOnlyWhenFound: false,
     quality: 0.85,
@@ -280,6 +292,7 @@ export const curatedProviders: CuratedProvider[] = [
       'company.description': 0.8,
       'signals.news': 0.5,
     },
+    attributeQuality: firmographicsQuality(0.85),
     costPerRecordUsd: 0.1,
     chargedOnlyWhenFound: false,
     quality: 0.8,
@@ -326,6 +339,7 @@ export const curatedProviders: CuratedProvider[] = [
       'company.description': 0.8,
       'signals.news': 0.4,
     },
+    attributeQuality: firmographicsQuality(0.85),
     costPerRecordUsd: 0.08,
     chargedOnlyWhenFound: false,
     quality: 0.7,
@@ -363,6 +377,7 @@ export const curatedProviders: CuratedProvider[] = [
       'person.phone': 0.5,
       'person.mobile': 0.5,
     },
+    attributeQuality: { 'person.emailVerified': 0.6 },
     costPerRecordUsd: 0.25,
     chargedOnlyWhenFound: true,
     quality: 0.75,
@@ -389,7 +404,7 @@ export const curatedProviders: CuratedProvider[] = [
       'person.phone': 0.45,
       'person.mobile': 0.35,
     },
-    attributeQuality: { 'person.email': 0.8 },
+    attributeQuality: { ...firmographicsQuality(0.85), 'person.emailVerified': 0.6, 'person.email': 0.8 },
     costPerRecordUsd: 0.3,
     chargedOnlyWhenFound: false,
     quality: 0.75,
@@ -501,6 +516,7 @@ export const curatedProviders: CuratedProvider[] = [
       'signals.hiring': 0.7,
       'signals.jobChange': 0.6,
     },
+    attributeQuality: firmographicsQuality(0.85),
     costPerRecordUsd: 0.1,
     chargedOnlyWhenFound: false,
     quality: 0.75,
@@ -543,6 +559,7 @@ export const curatedProviders: CuratedProvider[] = [
       'person.linkedinUrl': 0.4,
       'signals.news': 0.7,
     },
+    attributeQuality: firmographicsQuality(0.85),
     costPerRecordUsd: 0.03,
     chargedOnlyWhenFound: false,
     quality: 0.7,
@@ -652,6 +669,7 @@ export const curatedProviders: CuratedProvider[] = [
       'company.description': 0.7,
       'signals.news': 0.6,
     },
+    attributeQuality: firmographicsQuality(0.8),
     costPerRecordUsd: 0.05,
     chargedOnlyWhenFound: false,
     quality: 0.65,
@@ -673,6 +691,7 @@ export const curatedProviders: CuratedProvider[] = [
       'company.description': 0.8,
       'company.technologies': 0.5,
     },
+    attributeQuality: firmographicsQuality(0.9),
     costPerRecordUsd: 0.1,
     chargedOnlyWhenFound: false,
     quality: 0.75,
@@ -697,6 +716,7 @@ export const curatedProviders: CuratedProvider[] = [
       'company.description': 0.8,
       'signals.news': 0.4,
     },
+    attributeQuality: firmographicsQuality(0.85),
     costPerRecordUsd: 0.1,
     chargedOnlyWhenFound: false,
     quality: 0.8,
@@ -723,6 +743,7 @@ export const curatedProviders: CuratedProvider[] = [
       'signals.jobChange': 0.6,
       'signals.news': 0.4,
     },
+    attributeQuality: firmographicsQuality(0.85),
     costPerRecordUsd: 0.05,
     chargedOnlyWhenFound: false,
     quality: 0.75,
