@@ -1,13 +1,15 @@
 import { buildSubgraphSchema, type SubgraphContext } from '@gtm/runtime';
 import type { ContainerType } from 'type-graphql';
+import { DataSourceResolver } from './data-source/data-source.resolver.js';
 import { enrichmentJobReference } from './enrichment-job/enrichment-job.reference.js';
 import { EnrichmentJobResolver } from './enrichment-job/enrichment-job.resolver.js';
+import { EnrichmentPlanResolver } from './enrichment-plan/enrichment-plan.resolver.js';
 import type { EnrichmentLoaders } from './loaders.js';
 
 /** The enrichment subgraph's schema. `container` supplies the resolver instances built in app.ts. */
 export function buildEnrichmentSchema(container: ContainerType) {
   return buildSubgraphSchema<SubgraphContext<EnrichmentLoaders>>({
-    resolvers: [EnrichmentJobResolver],
+    resolvers: [EnrichmentJobResolver, DataSourceResolver, EnrichmentPlanResolver],
     container,
     referenceResolvers: { ...enrichmentJobReference },
   });

@@ -16,6 +16,12 @@ export interface SubgraphAppOptions<Loaders> {
   /** Builds the schema; called once the shared dependencies exist. */
   buildSchema: (dependencies: { database: Database; redis: Redis; logger: Logger }) => Promise<GraphQLSchema>;
   createLoaders: (em: EntityManager, caller: CallerContext) => Loaders;
+  /**
+   * Runs after the migrations and before the schema is built: writes the reference data a service
+   * ships with its code (catalogs shared by every tenant), so it is in place before any request.
+   * Default: none.
+   */
+  seed?: (database: Database, logger: Logger) => Promise<void>;
   /** Default: a pino logger at LOG_LEVEL on standard output. */
   logger?: Logger;
   /** Called with every SQL statement (tests count queries). Default: none. */
@@ -37,7 +43,7 @@ export function schemaNameFor(serviceName: string): string {
 }
 
 /**
- * Starts one subgraph: logger, database (migrated), Redis, caller verification, HTTP server.
+ * Starts one subgraph: logger, database (migrated and seeded), Redis, caller verification, HTTP server.
  * Whatever was opened is closed again when a later step fails, so a failed start leaks nothing.
  */
 export async function startSubgraphApp<Loaders>(options: SubgraphAppOptions<Loaders>): Promise<SubgraphApp> {
@@ -56,6 +62,7 @@ export async function startSubgraphApp<Loaders>(options: SubgraphAppOptions<Load
   const redis = createRedis({ url: config.REDIS_URL });
   try {
     await database.migrate();
+    await options.seed?.(database, logger);
     await redis.connect();
     const schema = await options.buildSchema({ database, redis, logger });
     const server = await createSubgraphServer({
