@@ -6,6 +6,8 @@ import { comparisonKey, countWords, normalizeText } from './text-normalization.j
 
 export interface MainContent {
   headings: Array<{ level: number; text: string }>;
+  /** Names on logo images in the main content (customer and partner logo walls). */
+  logos: string[];
   sections: PageSection[];
   wordCount: number;
   /** Which reading won: readability's article, or the page's structure minus its boilerplate. */
@@ -62,6 +64,19 @@ function isBoilerplate(element: Element, tag: string): boolean {
   return isHeader && element.querySelector('h1') === null;
 }
 
+// Containers of logo walls: "logos", "customers", "clients", "trusted-by", "marquee" …
+const logoWall = /(?:^|[\s_-])(logos|logo-wall|customers|clients|partners|trusted|trusted-by|brands|marquee)(?:$|[\s_-])/i;
+// Alt texts that name no one.
+const genericAlt = /^(logo|image|img|icon|company|customer|client|partner|brand|picture|photo|avatar|placeholder|\d+)$/i;
+
+/** The name on a logo image: `alt="Brightline Logistics logo"` → "Brightline Logistics". */
+function logoName(image: Element, inLogoWall: boolean): string | null {
+  const alt = normalizeText(image.getAttribute('alt') ?? '');
+  const isLogo = inLogoWall || /\blogo\b/i.test(alt) || /logo/i.test(image.getAttribute('src') ?? '');
+  const name = alt.replace(/\s*[-–|]?\s*logo(type)?\s*$/i, '').replace(/^logo( of)?\s*[-–:]?\s*/i, '').trim();
+  return isLogo && name && !genericAlt.test(name) && countWords(name) <= 6 ? name : null;
+}
+
 const headingLevels: Record<string, number> = { h1: 1, h2: 2, h3: 3, h4: 4, h5: 5, h6: 6 };
 const maximumDepth = 400;
 
@@ -104,9 +119,11 @@ function textOf(element: Element): string {
  * call to action, not content, and is dropped. Skipped boilerplate elements are returned so the
  * caller can remove them before readability sees the tree.
  */
-function readStructure(root: Element): { events: ContentEvent[]; skipped: Element[] } {
+function readStructure(root: Element): { events: ContentEvent[]; skipped: Element[]; logos: string[] } {
   const events: ContentEvent[] = [];
   const skipped: Element[] = [];
+  const logos = new Set<string>();
+  let logoWallDepth = 0;
   let buffer: string[] = [];
   let hasPlainText = false;
   let interactiveDepth = 0;
@@ -141,6 +158,10 @@ function readStructure(root: Element): { events: ContentEvent[]; skipped: Elemen
     if (node.nodeType !== 1 || depth > maximumDepth) return;
     const element = node as Element;
     const tag = tagOf(element);
+    if (tag === 'img' && !isHidden(element)) {
+      const name = logoName(element, logoWallDepth > 0);
+      if (name) logos.add(name);
+    }
     if (isBoilerplate(element, tag)) {
       skipped.push(element);
       return;
@@ -171,7 +192,10 @@ function readStructure(root: Element): { events: ContentEvent[]; skipped: Elemen
     }
     if (isInteractive && interactiveDepth++ === 0) linkStart = buffer.length;
     if (!isBlock) buffer.push(inlineBoundary);
+    const isLogoWall = logoWall.test(`${element.getAttribute('class') ?? ''} ${element.getAttribute('id') ?? ''}`);
+    if (isLogoWall) logoWallDepth += 1;
     for (let child = element.firstChild; child; child = child.nextSibling) visit(child, depth + 1);
+    if (isLogoWall) logoWallDepth -= 1;
     if (!isBlock) buffer.push(inlineBoundary);
     if (isInteractive && --interactiveDepth === 0) longestLink = Math.max(longestLink, countWords(buffer.slice(linkStart).join('')));
     if (isBlock) {
@@ -183,7 +207,7 @@ function readStructure(root: Element): { events: ContentEvent[]; skipped: Elemen
 
   for (let child = root.firstChild; child; child = child.nextSibling) visit(child, 0);
   flush();
-  return { events, skipped };
+  return { events, skipped, logos: [...logos] };
 }
 
 const eventWords = (events: readonly ContentEvent[]) => events.reduce((total, event) => total + (event.type === 'scope' ? 0 : countWords(event.text)), 0);
@@ -307,5 +331,5 @@ export function readMainContent(document: HtmlDocument): MainContent {
   }
   const headings = events.flatMap((event) => (event.type === 'heading' ? [{ level: event.level, text: event.text }] : []));
   const sections = sectionsOf(events);
-  return { headings, sections, wordCount: contentWordCount(headings, sections), extractedWith };
+  return { headings, logos: structural.logos, sections, wordCount: contentWordCount(headings, sections), extractedWith };
 }

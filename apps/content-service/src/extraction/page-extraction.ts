@@ -28,6 +28,8 @@ export interface ExtractedPage extends PageMetadata {
   contacts: ContactDetails;
   teamMembers: TeamMember[];
   technologies: DetectedTechnology[];
+  /** Names on logo images in the main content (alt text), e.g. a "trusted by" wall of customer logos. */
+  logos: string[];
   /** Absolute links to other pages of the same site (`www.` or not), without fragments, each once. */
   links: string[];
   /** Words of the main content (headings and sections). */
@@ -79,6 +81,7 @@ export function extractPage(html: string, url: string): ExtractedPage {
     contacts,
     teamMembers: findTeamMembers(kind, content.sections, metadata.jsonLd),
     technologies,
+    logos: content.logos,
     links,
     wordCount: content.wordCount,
     extractedWith: content.extractedWith,

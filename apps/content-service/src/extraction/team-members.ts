@@ -29,7 +29,8 @@ export function looksLikePersonName(text: string): boolean {
   return !roleWords.test(text) && /^\p{Lu}/u.test(parts[0]!) && /^\p{Lu}/u.test(parts.at(-1)!);
 }
 
-function looksLikeJobTitle(text: string): boolean {
+/** "VP of Sales", "Co-founder & CEO", "Support Agent": short, with a word jobs are named by. */
+export function looksLikeJobTitle(text: string): boolean {
   return text.length <= 80 && text.split(' ').length <= 10 && roleWords.test(text);
 }
 
