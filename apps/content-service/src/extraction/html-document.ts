@@ -17,10 +17,12 @@ const htmlOpenTag = /<html(\s[^>]*)?>/i;
  * `<html><head>…</head><body>…</body></html>` first.
  */
 function completeDocument(html: string): string {
-  const hasHtml = htmlOpenTag.test(html);
-  const hasBody = /<body[\s>]/i.test(html);
+  // Tags are looked for outside scripts, styles and comments: `var s = "<body>"` is not a body.
+  const markup = html.replace(/<script\b[\s\S]*?<\/script\s*>|<style\b[\s\S]*?<\/style\s*>|<!--[\s\S]*?-->/gi, '');
+  const hasHtml = htmlOpenTag.test(markup);
+  const hasBody = /<body[\s>]/i.test(markup);
   if (hasHtml && hasBody) return html;
-  const htmlAttributes = htmlOpenTag.exec(html)?.[1] ?? '';
+  const htmlAttributes = htmlOpenTag.exec(markup)?.[1] ?? '';
   const head = headPart.exec(html)?.[1] ?? '';
   const rest = html
     .replace(headPart, '')

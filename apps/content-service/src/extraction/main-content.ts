@@ -78,7 +78,8 @@ function logoName(image: Element, inLogoWall: boolean): string | null {
 }
 
 const headingLevels: Record<string, number> = { h1: 1, h2: 2, h3: 3, h4: 4, h5: 5, h6: 6 };
-const maximumDepth = 400;
+// Deeper nesting is not a real page; the walks are recursive and the stack must hold.
+const maximumDepth = 1_000;
 
 // Marks where an inline element starts or ends while text is gathered.
 const inlineBoundary = '\uE000';

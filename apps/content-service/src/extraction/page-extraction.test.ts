@@ -193,6 +193,11 @@ describe('extractPage on difficult input', () => {
     expect(page.wordCount).toBe(2);
   });
 
+  it('is not fooled by tags inside scripts, and reads deeply nested text', () => {
+    expect(extractPage('<script>var markup = "<body><html>";</script><p>Real text.</p>', url).sections[0]?.text).toBe('Real text.');
+    expect(extractPage(`${'<div>'.repeat(900)}Deep text.${'</div>'.repeat(900)}`, url).sections[0]?.text).toBe('Deep text.');
+  });
+
   it('decodes entities and normalises unicode and whitespace', () => {
     const page = extractPage('<p>Caf&eacute; &#150; na&iuml;ve&nbsp;&nbsp;text &amp; more&#0; ﬁnance ＡＢＣ &bogus; zero\u200Bwidth soft\u00ADhyphen</p>', url);
     expect(page.sections[0]?.text).toBe('Café – naïve text & more finance ABC &bogus; zerowidth softhyphen');

@@ -50,7 +50,8 @@ export function tagOf(element: Element): string {
 }
 
 const maximumInlineScript = 20_000;
-const maximumDepth = 400;
+// Deeper nesting is not a real page; the walks are recursive and the stack must hold.
+const maximumDepth = 1_000;
 const resourceAttributes: Record<string, string> = { script: 'src', link: 'href', iframe: 'src', img: 'src', source: 'src', video: 'src', audio: 'src', embed: 'src', form: 'action' };
 
 /** Walks the document once and collects what contacts, technologies and links are read from. */
