@@ -19,7 +19,8 @@ type ContentEvent = { type: 'heading'; level: number; text: string } | ({ type: 
 
 // Never main content: not text, or text a visitor does not read as the page's message.
 const skippedTags = new Set([...nonTextTags, 'iframe', 'img', 'picture', 'video', 'audio', 'map', 'input', 'dialog', 'nav', 'aside', 'footer']);
-const skippedRoles = new Set(['navigation', 'contentinfo', 'complementary', 'search', 'dialog', 'alertdialog', 'menu', 'menubar', 'tablist']);
+// Not `tablist`: landing pages put their feature names and descriptions in tabs (Webflow's w-tab-menu).
+const skippedRoles = new Set(['navigation', 'contentinfo', 'complementary', 'search', 'dialog', 'alertdialog', 'menu', 'menubar']);
 // Class and id tokens of cookie banners, newsletter boxes, pop-ups and site chrome. Whole tokens
 // only: "footer" is the site's footer, "card-footer" is part of a pricing card.
 const boilerplateTokens = new Set([
@@ -211,6 +212,7 @@ function readStructure(root: Element): { events: ContentEvent[]; skipped: Elemen
   return { events, skipped, logos: [...logos] };
 }
 
+const headingCount = (events: readonly ContentEvent[]) => events.filter((event) => event.type === 'heading').length;
 const eventWords = (events: readonly ContentEvent[]) => events.reduce((total, event) => total + (event.type === 'scope' ? 0 : countWords(event.text)), 0);
 
 /**
@@ -304,8 +306,9 @@ const readabilityMinimumShare = 0.7;
  * The page's main content, split into sections at its headings. Two readings are compared: the
  * page's structure minus navigation, header, footer, asides, hidden elements, cookie banners,
  * newsletter boxes and pop-ups; and, on article-like pages, Mozilla Readability run on what
- * remains. Readability wins when it keeps most of the text (it is better at dropping in-content
- * clutter such as related posts); otherwise the structural reading stands. Mutates `document` (removes the boilerplate; readability rewrites it).
+ * remains. Readability wins when it keeps most of the words and headings (it is better at
+ * dropping in-content clutter such as related posts); otherwise the structural reading stands.
+ * Mutates `document`: the boilerplate is removed, and readability rewrites what is left.
  */
 export function readMainContent(document: HtmlDocument): MainContent {
   const structural = readStructure(document.body);
@@ -320,7 +323,6 @@ export function readMainContent(document: HtmlDocument): MainContent {
       const article = new Readability<Element>(document, { serializer: (node) => node as Element }).parse();
       if (article?.content) {
         const readable = withOriginalHeadingLevels(withoutRepeats(readStructure(article.content).events), events);
-        const headingCount = (list: readonly ContentEvent[]) => list.filter((event) => event.type === 'heading').length;
         if (eventWords(readable) >= structuralWords * readabilityMinimumShare && headingCount(readable) >= headingCount(events) * readabilityMinimumShare) {
           events = readable;
           extractedWith = 'readability';

@@ -92,6 +92,8 @@ describe('extractPage on real captured home pages', () => {
       expect(page.openGraph['description']).toBe('Unlock actionable insights to improve customer experience. Intryc’s AI-driven automation enhances ticket reviews & agent performance for better outcomes.');
       expect(mainText(page)).toContain('Intryc ensures you cover 100% of your tickets with no extra work');
       expect(page.headings).toContainEqual({ level: 2, text: 'Know exactly what’s working and what needs attention' });
+      // Feature tabs (Webflow's role="tablist") are content, not navigation.
+      expect(page.sections.find((section) => section.headingPath.at(-1) === 'Evaluations with AI')?.text).toMatch(/^Break through that 5% ticket sample ceiling\./);
       expect(page.wordCount).toBeGreaterThan(600);
     });
 
