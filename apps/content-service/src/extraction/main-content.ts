@@ -298,7 +298,7 @@ const readabilityMinimumWords = 80;
  * Readability is taken when it keeps at least this share of the words and of the headings the
  * structural reading found: what it dropped beyond that is then sidebars, related posts and
  * comments. On landing pages it keeps one block out of many, or the paragraphs without the
- * headings that say what each is about (intryc.com: 7 of 12), and the structure stands.
+ * headings that say what each is about (intryc.com: 7 of 15), and the structure stands.
  */
 const readabilityMinimumShare = 0.7;
 

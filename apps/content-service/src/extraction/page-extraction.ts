@@ -1,3 +1,6 @@
+// Website extraction, pure and synchronous, no network and no model. For each fetched page
+// extractPage(html, url); once the site's pages are known (home page first), removeRepeatedBlocks
+// over all of them; then chunkPages, extractiveSummary and findSiteFacts on the cleaned pages.
 import { pageKindOf, type PageKind } from '../crawl/page-kind.js';
 import { findContactDetails, type ContactDetails } from './contact-details.js';
 import { parseDocument } from './html-document.js';
@@ -59,7 +62,8 @@ function sameSiteLinks(survey: PageSurvey, base: string, pageUrl: string): strin
 /**
  * Reads one page: metadata, JSON-LD, contacts, technologies and links from the whole original
  * document (head and footer included), then the main content without boilerplate, split into
- * sections. Pure and synchronous; never throws on malformed HTML (the result is then empty).
+ * sections. `url` is the absolute URL the page was read from (after redirects): it gives the
+ * page kind and resolves relative links. Never throws on malformed HTML (the result is then empty).
  */
 export function extractPage(html: string, url: string): ExtractedPage {
   const document = parseDocument(html);
