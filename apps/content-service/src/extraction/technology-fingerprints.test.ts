@@ -24,6 +24,7 @@ describe('detectTechnologies', () => {
       Intercom: 'inline script intercomSettings',
       Stripe: 'script https://js.stripe.com/v3/',
       Cloudflare: 'script https://cdnjs.cloudflare.com/ajax/libs/jquery/3.7.1/jquery.min.js',
+      React: 'implied by Next.js',
     });
   });
 
@@ -35,7 +36,8 @@ describe('detectTechnologies', () => {
   it('reads Shopify, Gatsby, Vue and Cloudflare email protection from their marks in the markup', () => {
     const technologies = technologiesOf(`<html><body><div id="___gatsby"><div data-v-1a2b3c4d class="x">
       <img src="https://cdn.shopify.com/s/files/1/logo.png"><span class="__cf_email__" data-cfemail="0011">[email protected]</span></div></div></body></html>`);
-    expect(Object.keys(technologies)).toEqual(['Shopify', 'Gatsby', 'Vue.js', 'Cloudflare']);
+    // React is not seen here but implied by Gatsby; implied technologies come after those seen.
+    expect(Object.keys(technologies)).toEqual(['Shopify', 'Gatsby', 'Vue.js', 'Cloudflare', 'React']);
     expect(technologies['Cloudflare']).toBe('attribute data-cfemail');
   });
 });

@@ -30,6 +30,8 @@ interface Fingerprint {
   className?: RegExp;
   /** Element ids, inline scripts' ids included. */
   elementId?: RegExp;
+  /** Technologies this one is built on, reported with `implied by <name>` when not seen themselves. */
+  implies?: string[];
 }
 
 const fingerprints: Fingerprint[] = [
@@ -46,10 +48,10 @@ const fingerprints: Fingerprint[] = [
   { name: 'Sanity', category: 'cms', resource: /cdn\.sanity\.io/ },
   { name: 'Shopify', category: 'ecommerce', generator: /Shopify/i, resource: /cdn\.shopify\.com|shopifycdn\.net/, inlineScript: /Shopify\.shop\s*=/ },
   // Frameworks and libraries
-  { name: 'Next.js', category: 'framework', generator: /^Next\.js/i, resource: /\/_next\/static\//, elementId: /^(__next|__NEXT_DATA__)$/ },
-  { name: 'Gatsby', category: 'framework', generator: /^Gatsby\b/i, elementId: /^___gatsby$/, resource: /\/page-data\/.*\.json|\/webpack-runtime-[\w]+\.js/ },
+  { name: 'Next.js', category: 'framework', implies: ['React'], generator: /^Next\.js/i, resource: /\/_next\/static\//, elementId: /^(__next|__NEXT_DATA__)$/ },
+  { name: 'Gatsby', category: 'framework', implies: ['React'], generator: /^Gatsby\b/i, elementId: /^___gatsby$/, resource: /\/page-data\/.*\.json|\/webpack-runtime-[\w]+\.js/ },
   { name: 'Astro', category: 'framework', generator: /^Astro\b/i, resource: /\/_astro\//, attribute: /^data-astro-/, className: /^astro-[a-z0-9]{6,}$/ },
-  { name: 'Nuxt', category: 'framework', generator: /^Nuxt/i, resource: /\/_nuxt\//, elementId: /^__nuxt$/, attribute: /^data-n-head$/ },
+  { name: 'Nuxt', category: 'framework', implies: ['Vue.js'], generator: /^Nuxt/i, resource: /\/_nuxt\//, elementId: /^__nuxt$/, attribute: /^data-n-head$/ },
   { name: 'Docusaurus', category: 'framework', generator: /^Docusaurus\b/i },
   { name: 'Hugo', category: 'framework', generator: /^Hugo\b/i },
   { name: 'React', category: 'javascript library', resource: /\/react(-dom)?([.@-][\w.-]*)?\.(m?js)\b|unpkg\.com\/react@/, attribute: /^data-react(root|-helmet)$/ },
@@ -138,6 +140,11 @@ export function detectTechnologies(survey: PageSurvey, meta: Record<string, stri
     const link = evidence ? undefined : firstMatch(links, fingerprint.link);
     if (link) evidence = `link ${short(link)}`;
     if (evidence) detected.push({ name: fingerprint.name, category: fingerprint.category, evidence: short(evidence) });
+  }
+  const implied = detected.flatMap((technology) => (fingerprints.find((fingerprint) => fingerprint.name === technology.name)?.implies ?? []).map((name) => ({ name, by: technology.name })));
+  for (const { name, by } of implied) {
+    const category = fingerprints.find((fingerprint) => fingerprint.name === name)?.category ?? 'javascript library';
+    if (!detected.some((other) => other.name === name)) detected.push({ name, category, evidence: `implied by ${by}` });
   }
   return detected;
 }
