@@ -1,11 +1,17 @@
+import { llmEnvironmentSchema } from '@gtm/llm';
 import { parseEnvironment, portSchema, subgraphEnvironmentSchema } from '@gtm/runtime';
 import { z } from 'zod';
+import { renderModes } from './crawl/rendering-page-reader.js';
 
 const allowlistEntry = z
   .string()
   .regex(/^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i, 'entries must be `host` or `host:port`, such as localhost:8080 or staging.internal');
 
-const contentEnvironmentSchema = subgraphEnvironmentSchema.extend({
+const integer = (minimum: number, maximum: number, fallback: number) => z.coerce.number().int().min(minimum).max(maximum).default(fallback);
+
+const contentEnvironmentSchema = z.object({
+  ...subgraphEnvironmentSchema.shape,
+  ...llmEnvironmentSchema.shape,
   PORT: portSchema.default(4002),
   /**
    * Comma-separated `host` or `host:port` entries that may be fetched even though they resolve to
@@ -17,6 +23,27 @@ const contentEnvironmentSchema = subgraphEnvironmentSchema.extend({
     .default('')
     .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
     .pipe(z.array(allowlistEntry)),
+  /** Longest one page may take, redirects included. Default: 15 000 ms. */
+  CONTENT_FETCH_TIMEOUT_MS: integer(500, 120_000, 15_000),
+  /** Largest page read, in bytes. Default: 5 MiB. */
+  CONTENT_FETCH_MAX_BYTES: integer(10_000, 50 * 1024 * 1024, 5 * 1024 * 1024),
+  /** Requests in flight to one site at a time. Default: 2. */
+  CONTENT_FETCH_PER_HOST_CONCURRENCY: integer(1, 16, 2),
+  /** Pages read per site, the home page included. Default: 8. */
+  CONTENT_MAX_PAGES: integer(1, 50, 8),
+  /** How long an analysis is reused before a new crawl; `refresh: true` always crawls. Default: 86 400 s (24 h). */
+  CONTENT_ANALYSIS_TTL_SECONDS: integer(0, 31_536_000, 86_400),
+  /** Render JavaScript pages in Chromium: `off`, `auto` (pages whose HTML is an empty shell) or `always`. Default: `off`. */
+  CONTENT_RENDER_JAVASCRIPT: z.enum(renderModes).default('off'),
+  /** Default: `/usr/bin/chromium` (Debian's package). */
+  CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+  /** When set, pages are read through Firecrawl's API instead of directly. Default: unset. */
+  FIRECRAWL_API_KEY: z.string().min(1).optional(),
+  /** Default: `https://api.firecrawl.dev`; a self-hosted Firecrawl gives its own. */
+  FIRECRAWL_API_URL: z
+    .string()
+    .refine((value) => /^https?:\/\//.test(value) && URL.canParse(value), 'must be an http(s):// URL')
+    .default('https://api.firecrawl.dev'),
 });
 
 export type ContentConfig = z.infer<typeof contentEnvironmentSchema>;

@@ -12,6 +12,8 @@ export interface RobotsPolicy {
   /** The site's Crawl-delay for our user agent, in milliseconds; 0 when it sets none. */
   crawlDelayMs: number;
   sitemaps: string[];
+  /** Why robots.txt could not be read, when that is why nothing is allowed (the site is down or failing). */
+  unavailable?: FetchFailure;
 }
 
 /** Longest Crawl-delay honoured; a site asking for more is crawled no further than its home page. */
@@ -30,7 +32,7 @@ export async function loadRobotsPolicy(fetcher: SafeFetcher, origin: string): Pr
     text = (await fetcher.fetch(robotsUrl)).body;
   } catch (error) {
     if (error instanceof FetchFailure && error.kind === 'unusable-response') return { isAllowed: () => true, crawlDelayMs: 0, sitemaps: [] };
-    if (error instanceof FetchFailure && error.kind === 'unreachable') return { isAllowed: () => false, crawlDelayMs: 0, sitemaps: [] };
+    if (error instanceof FetchFailure && error.kind === 'unreachable') return { isAllowed: () => false, crawlDelayMs: 0, sitemaps: [], unavailable: error };
     throw error;
   }
   const robots = robotsParser(robotsUrl, text);

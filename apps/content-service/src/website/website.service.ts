@@ -1,9 +1,11 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { definedFields, domainOf, normalizeWebsiteUrl, paginate, parseInput, type ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
+import { badUserInput, definedFields, domainOf, normalizeWebsiteUrl, paginate, parseInput, type ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
 import { z } from 'zod';
+import type { RankedChunk } from '../chunk/content-search.repository.js';
 import type { ContentLoaders } from '../loaders.js';
+import type { WebPage } from '../page/web-page.entity.js';
 import { Website } from './website.entity.js';
-import type { WebsiteView } from './website.type.js';
+import type { ContextQualityType, WebsiteView } from './website.type.js';
 
 type ContentContext = SubgraphContext<ContentLoaders>;
 
@@ -32,6 +34,9 @@ const websiteFieldsSchema = z.object({
   summary: optionalText(20_000),
   analyzedAt: z.date().nullish(),
 });
+
+/** The longest search query taken; longer ones are a mistake, not a question. */
+const maximumQueryLength = 500;
 
 export class WebsiteService {
   /** The tenant's stored website for a URL in any spelling, or null; a malformed URL is BAD_USER_INPUT. */
@@ -84,6 +89,27 @@ export class WebsiteService {
     }
   }
 
+  async pagesOf(context: ContentContext, website: WebsiteView): Promise<WebPage[]> {
+    return website.id ? context.loaders.pagesByWebsite.load(website.id) : [];
+  }
+
+  qualityOf(website: WebsiteView): ContextQualityType {
+    if (website.qualityLevel === null || website.qualityScore === null) {
+      return { level: 'MISSING', score: 0, gaps: ['The website has not been analysed yet: run analyzeWebsite.'] };
+    }
+    return { level: website.qualityLevel, score: website.qualityScore, gaps: website.qualityGaps };
+  }
+
+  /** Ranked passages of an analysed website; batched across websites by the loader. */
+  async search(context: ContentContext, website: WebsiteView, query: string, limit: number): Promise<RankedChunk[]> {
+    const trimmed = query.trim();
+    if (!trimmed) throw badUserInput('Give search words, such as "pricing" or "who it is for".', 'query');
+    if (trimmed.length > maximumQueryLength) throw badUserInput(`A search query is at most ${maximumQueryLength} characters.`, 'query');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50) throw badUserInput('limit must be between 1 and 50.', 'limit');
+    if (!website.id) return [];
+    return context.loaders.chunkSearches.load({ websiteId: website.id, query: trimmed, limit });
+  }
+
   private async findStored(context: ContentContext, normalizedUrl: string): Promise<Website | null> {
     const [website] = await context.loaders.websitesByUrl.load(normalizedUrl);
     return website ?? null;
@@ -92,5 +118,19 @@ export class WebsiteService {
 
 /** A website known only by its URL: nothing has been analysed for this tenant yet. */
 export function unanalysedWebsite(normalizedUrl: string): WebsiteView {
-  return { url: normalizedUrl, domain: domainOf(normalizedUrl), title: null, description: null, summary: null, analyzedAt: null };
+  return {
+    url: normalizedUrl,
+    domain: domainOf(normalizedUrl),
+    title: null,
+    description: null,
+    summary: null,
+    extractiveSummary: null,
+    summaryProvider: null,
+    analyzedAt: null,
+    qualityScore: null,
+    qualityLevel: null,
+    qualityGaps: [],
+    source: null,
+    facts: null,
+  };
 }

@@ -19,7 +19,7 @@ afterAll(() => subgraph?.close());
 /** Stores a website as the analysis will: through the service, in a request-like tenant scope. */
 async function storeWebsite(caller: CallerContext, fields: WebsiteFields) {
   const em = subgraph.app.database.forkForTenant(caller.tenantId);
-  return subgraph.app.services.websites.upsertWebsite({ em, caller, loaders: createContentLoaders(em), logger: subgraph.app.logger }, fields);
+  return subgraph.app.services.websites.upsertWebsite({ em, caller, loaders: createContentLoaders(em, caller), logger: subgraph.app.logger }, fields);
 }
 
 const websiteQuery = `query ($url: String!) { website(url: $url) { url domain title description summary analyzedAt } }`;

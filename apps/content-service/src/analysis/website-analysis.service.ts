@@ -1,0 +1,213 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { Llm } from '@gtm/llm';
+import { domainOf, normalizeWebsiteUrl, type Database, type EntityManager, type Logger, type SubgraphContext } from '@gtm/runtime';
+import { ContentChunk } from '../chunk/content-chunk.entity.js';
+import type { CrawledSite, SiteCrawler } from '../crawl/site-crawler.js';
+import { chunkPages, type ContentChunkDraft } from '../extraction/chunking.js';
+import { extractiveSummary } from '../extraction/extractive-summary.js';
+import { extractPage, type ExtractedPage } from '../extraction/page-extraction.js';
+import { removeRepeatedBlocks } from '../extraction/site-cleaning.js';
+import { findSiteFacts } from '../extraction/site-facts.js';
+import { FetchFailure } from '../fetching/fetch-errors.js';
+import type { ContentLoaders } from '../loaders.js';
+import { WebPage } from '../page/web-page.entity.js';
+import { Website, type WebsiteFacts } from '../website/website.entity.js';
+import type { AnalysisSingleFlight } from './analysis-single-flight.js';
+import { assessContextQuality, type ContextQuality } from './context-quality.js';
+import { websiteSummaryPrompt, websiteSummaryTask } from './website-summary.task.js';
+
+type ContentContext = SubgraphContext<ContentLoaders>;
+
+export interface WebsiteAnalysisOptions {
+  database: Database;
+  crawler: SiteCrawler;
+  llm: Llm;
+  singleFlight: AnalysisSingleFlight;
+  logger: Logger;
+  /** How long an analysis is reused without `refresh`. */
+  ttlMs: number;
+  /** Default: the system clock. Tests move it to expire analyses. */
+  now?: () => Date;
+}
+
+/** Everything an analysis found, before it is stored. */
+export interface SiteAnalysis {
+  crawled: CrawledSite;
+  pages: ExtractedPage[];
+  chunks: ContentChunkDraft[];
+  quality: ContextQuality;
+  facts: WebsiteFacts;
+  extractiveSummary: string;
+}
+
+/**
+ * Turns a URL into a stored, searchable, scored website: crawl, extract, clean, chunk, assess,
+ * summarise, store. Analyses are reused for `ttlMs`; concurrent ones for a site share one crawl.
+ * A failed crawl stores nothing, so the previous good analysis, if any, stays.
+ */
+export class WebsiteAnalysisService {
+  private readonly now: () => Date;
+
+  constructor(private readonly options: WebsiteAnalysisOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async analyze(context: ContentContext, url: string, request: { refresh: boolean }): Promise<Website> {
+    const normalizedUrl = normalizeWebsiteUrl(url, 'url');
+    if (!request.refresh) {
+      const fresh = await this.findAnalyzedSince(context.em, normalizedUrl, new Date(this.now().getTime() - this.options.ttlMs));
+      if (fresh) return fresh;
+    }
+    const startedAt = this.now();
+    return this.options.singleFlight.run(
+      `${context.caller.tenantId}:${normalizedUrl}`,
+      () => this.analyzeNow(context, normalizedUrl),
+      // Another process's result: read afresh, outside this request's identity map.
+      () => this.findAnalyzedSince(this.options.database.forkForTenant(context.caller.tenantId), normalizedUrl, startedAt),
+    );
+  }
+
+  /** The pure part: what the crawled pages say. Exposed for the benchmark and tests. */
+  static analyzePages(crawled: CrawledSite): SiteAnalysis {
+    const extracted = crawled.pages.map((page) => {
+      const extractedPage = extractPage(page.html, page.url);
+      // A reader's metadata (Firecrawl's) comes from the page's real <head>, which its HTML may have lost.
+      return { ...extractedPage, kind: page.kind, title: page.metadata?.title ?? extractedPage.title, description: page.metadata?.description ?? extractedPage.description };
+    });
+    const pages = removeRepeatedBlocks(extracted);
+    const chunks = chunkPages(pages);
+    const siteFacts = findSiteFacts(pages);
+    const totalWords = pages.reduce((sum, page) => sum + page.wordCount, 0);
+    const facts: WebsiteFacts = {
+      contacts: mergeContacts(pages),
+      teamMembers: uniqueBy(
+        pages.flatMap((page) => page.teamMembers.map((member) => ({ ...member, pageUrl: page.url }))),
+        (member) => member.name.toLowerCase(),
+      ),
+      technologies: uniqueBy(
+        pages.flatMap((page) => page.technologies),
+        (technology) => technology.name,
+      ),
+      skippedPages: crawled.skippedPages,
+    };
+    return { crawled, pages, chunks, facts, quality: assessContextQuality(siteFacts, totalWords), extractiveSummary: extractiveSummary(pages) };
+  }
+
+  private async analyzeNow(context: ContentContext, normalizedUrl: string): Promise<Website> {
+    let crawled: CrawledSite;
+    try {
+      crawled = await this.options.crawler.crawl(normalizedUrl);
+    } catch (error) {
+      if (error instanceof FetchFailure) throw error.toGraphQLError();
+      throw error;
+    }
+    const analysis = WebsiteAnalysisService.analyzePages(crawled);
+    const summary = await this.summarise(context, normalizedUrl, analysis);
+    const website = await this.store(context, normalizedUrl, analysis, summary);
+    context.loaders.websitesByUrl.clear(normalizedUrl);
+    this.options.logger.info(
+      { url: normalizedUrl, pages: analysis.pages.length, chunks: analysis.chunks.length, quality: analysis.quality.score, source: crawled.source },
+      'website analysed',
+    );
+    return website;
+  }
+
+  /** The model's summary when a provider answers; the extractive one otherwise. Never fails the analysis. */
+  private async summarise(context: ContentContext, url: string, analysis: SiteAnalysis): Promise<{ text: string | null; provider: string | null }> {
+    if (analysis.chunks.length === 0) return { text: analysis.extractiveSummary || null, provider: null };
+    const home = analysis.pages[0]!;
+    const summaryContext = {
+      url,
+      title: home.title,
+      description: home.description,
+      extractiveSummary: analysis.extractiveSummary,
+      passages: analysis.chunks.map((chunk) => ({ pageUrl: chunk.pageUrl, heading: chunk.heading, text: chunk.text })),
+    };
+    try {
+      const result = await this.options.llm.generateObject({
+        task: websiteSummaryTask,
+        context: summaryContext,
+        prompt: websiteSummaryPrompt(summaryContext),
+        attribution: { tenantId: context.caller.tenantId, keyId: context.caller.keyId, requestId: context.caller.requestId },
+      });
+      return { text: result.object.summary || null, provider: result.provider };
+    } catch (error) {
+      this.options.logger.warn({ err: error, url }, 'no model could summarise the website; keeping the extractive summary');
+      return { text: analysis.extractiveSummary || null, provider: 'offline' };
+    }
+  }
+
+  /** Replaces the website's analysis in one transaction: readers see the old one or the new one, never half. */
+  private async store(context: ContentContext, url: string, analysis: SiteAnalysis, summary: { text: string | null; provider: string | null }): Promise<Website> {
+    const tenantId = context.caller.tenantId;
+    const home = analysis.pages[0]!;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await context.em.transactional(async (em) => {
+          const website = (await em.findOne(Website, { url })) ?? em.create(Website, { tenantId, url, domain: domainOf(url) } as never);
+          em.assign(website, {
+            title: home.title ?? home.openGraph['title'] ?? null,
+            description: home.description ?? home.openGraph['description'] ?? null,
+            summary: summary.text,
+            summaryProvider: summary.provider,
+            extractiveSummary: analysis.extractiveSummary || null,
+            qualityScore: analysis.quality.score,
+            qualityLevel: analysis.quality.level,
+            qualityGaps: analysis.quality.gaps,
+            source: analysis.crawled.pages.some((page) => page.source === 'CHROMIUM') ? 'CHROMIUM' : analysis.crawled.source,
+            facts: analysis.facts,
+            analyzedAt: this.now(),
+          } as never);
+          await em.persist(website).flush();
+          await em.nativeDelete(ContentChunk, { tenantId, websiteId: website.id });
+          await em.nativeDelete(WebPage, { tenantId, websiteId: website.id });
+          const createdAt = this.now();
+          const pages = analysis.pages.map((page, position) =>
+            em.create(WebPage, { tenantId, websiteId: website.id, url: page.url, title: page.title, kind: page.kind, wordCount: page.wordCount, position, createdAt, updatedAt: createdAt } as never),
+          );
+          const chunks = analysis.chunks.map((chunk, position) =>
+            em.create(ContentChunk, {
+              tenantId,
+              websiteId: website.id,
+              pageUrl: chunk.pageUrl,
+              heading: chunk.heading,
+              headingPath: chunk.headingPath,
+              headingTrail: chunk.headingPath.join(' › '),
+              text: chunk.text,
+              position,
+              wordCount: chunk.text.split(/\s+/).filter(Boolean).length,
+              createdAt,
+              updatedAt: createdAt,
+            } as never),
+          );
+          await em.persist([...pages, ...chunks]).flush();
+          return website;
+        });
+      } catch (error) {
+        // Only without Redis can two processes store one new site at once; the second then updates the first's row.
+        if (!(error instanceof UniqueConstraintViolationException) || attempt >= 2) throw error;
+      }
+    }
+  }
+
+  private async findAnalyzedSince(em: EntityManager, url: string, since: Date): Promise<Website | null> {
+    return em.findOne(Website, { url, analyzedAt: { $gte: since } });
+  }
+}
+
+function uniqueBy<Item>(items: Item[], keyOf: (item: Item) => string): Item[] {
+  const seen = new Map<string, Item>();
+  for (const item of items) if (!seen.has(keyOf(item))) seen.set(keyOf(item), item);
+  return [...seen.values()];
+}
+
+function mergeContacts(pages: ExtractedPage[]): WebsiteFacts['contacts'] {
+  return {
+    emails: [...new Set(pages.flatMap((page) => page.contacts.emails))],
+    phones: [...new Set(pages.flatMap((page) => page.contacts.phones))],
+    socialLinks: uniqueBy(
+      pages.flatMap((page) => page.contacts.socialLinks),
+      (link) => link.url,
+    ),
+  };
+}
