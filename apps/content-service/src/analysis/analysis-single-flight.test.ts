@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, createRedis } from '@gtm/runtime';
@@ -12,6 +12,7 @@ const keyPrefix = `test:${randomUUID()}:`;
 const processA = new AnalysisSingleFlight({ redis, logger, pollMs: 10, keyPrefix });
 const processB = new AnalysisSingleFlight({ redis, logger, pollMs: 10, keyPrefix });
 
+beforeAll(() => redis.connect());
 afterAll(() => redis.quit());
 
 describe('analysis single-flight', () => {
@@ -57,5 +58,15 @@ describe('analysis single-flight', () => {
     expect(first).toMatchObject({ status: 'rejected' });
     expect(second).toEqual({ status: 'fulfilled', value: 'second try' });
     expect(runs).toBe(2);
+  });
+
+  it('still runs the work when Redis cannot answer, only without sharing across processes', async () => {
+    const unreachable = createRedis({ url: 'redis://127.0.0.1:1' });
+    const isolated = new AnalysisSingleFlight({ redis: unreachable, logger, pollMs: 10 });
+    try {
+      expect(await isolated.run('site-4', async () => 'analysed anyway', async () => null)).toBe('analysed anyway');
+    } finally {
+      unreachable.disconnect();
+    }
   });
 });

@@ -16,6 +16,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await fetcher?.close();
   await site?.close();
 });
 
@@ -35,6 +36,7 @@ describe('robots.txt', () => {
     const open = createSafeFetcher({ allowlist: [bare.host, failing.host] });
     expect((await loadRobotsPolicy(open, bare.origin)).isAllowed(`${bare.origin}/private`)).toBe(true);
     expect((await loadRobotsPolicy(open, failing.origin)).isAllowed(`${failing.origin}/`)).toBe(false);
+    await open.close();
   });
 });
 

@@ -3,7 +3,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { refusalReasonOf } from './address-policy.js';
 import { FetchFailure } from './fetch-errors.js';
-import { createSafeFetcher, type HostResolver } from './safe-fetcher.js';
+import { createSafeFetcher as createFetcher, type HostResolver, type SafeFetcher, type SafeFetcherOptions } from './safe-fetcher.js';
+
+// Every fetcher a test makes is closed at the end, so no keep-alive socket outlives the file.
+const openFetchers: SafeFetcher[] = [];
+const createSafeFetcher = (options: SafeFetcherOptions) => {
+  const fetcher = createFetcher(options);
+  openFetchers.push(fetcher);
+  return fetcher;
+};
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -47,7 +55,11 @@ beforeAll(async () => {
       for (let index = 0; index < 40; index += 1) response.write('y'.repeat(64 * 1024));
       return response.end();
     }
-    if (path === '/slow') return void setTimeout(() => response.writeHead(200, { 'content-type': 'text/html' }).end('late'), 3_000);
+    if (path === '/slow') {
+      const timer = setTimeout(() => response.writeHead(200, { 'content-type': 'text/html' }).end('late'), 3_000);
+      // The client gives up first; a timer left running would keep the test worker alive.
+      return void response.on('close', () => clearTimeout(timer));
+    }
     if (path.startsWith('/concurrent')) {
       inFlight += 1;
       mostInFlight = Math.max(mostInFlight, inFlight);
@@ -65,6 +77,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await Promise.all(openFetchers.map((fetcher) => fetcher.close()));
   await Promise.all([site?.close(), internal?.close()]);
 });
 
@@ -82,7 +95,7 @@ const resolveHost: HostResolver = async (hostname) => {
   return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
 };
 
-const fetcherFor = (extra: Partial<Parameters<typeof createSafeFetcher>[0]> = {}) =>
+const fetcherFor = (extra: Partial<SafeFetcherOptions> = {}) =>
   createSafeFetcher({ allowlist: [`127.0.0.1:${site.port}`, `site.test:${site.port}`], resolveHost, timeoutMs: 1_500, maximumBytes: 2 * 1024 * 1024, ...extra });
 
 async function failureOf(promise: Promise<unknown>): Promise<FetchFailure> {
