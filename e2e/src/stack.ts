@@ -26,6 +26,8 @@ export interface StackOptions {
   gatewayEnvironment?: Record<string, string>;
   /** Where every app's log lines go, at debug level; default: nowhere. Tests read them. */
   logDestination?: NodeJS.WritableStream;
+  /** Subgraph environment variables on top of the test setup's (fetch allowlist, LLM settings …); every subgraph gets them. */
+  subgraphEnvironment?: Record<string, string>;
   /** Also written to the subgraphs' database URL (trust authentication ignores it), to prove it is never logged. */
   databasePassword?: string;
 }
@@ -52,7 +54,7 @@ export interface Stack extends AsyncDisposable {
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const setup = await createSubgraphTestSetup();
-  const environment = { ...setup.environment };
+  const environment = { ...setup.environment, ...options.subgraphEnvironment };
   if (options.databasePassword) {
     const url = new URL(environment['DATABASE_URL']!);
     url.password = options.databasePassword;
