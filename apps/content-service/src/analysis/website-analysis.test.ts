@@ -137,6 +137,22 @@ describe('analyzeWebsite on a multi-page site', () => {
     expect(nothing.data!['website'].search).toEqual([]);
   });
 
+  it('answers the searches of many references in one SQL query', async () => {
+    const representations = [site.origin, 'https://not-analysed.example.com', `${site.origin}/`].map((url) => ({ __typename: 'Website', url }));
+    subgraph.queries.length = 0;
+    const result = await subgraph.call(
+      caller,
+      `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Website { url pricing: search(query: "pricing", limit: 1) { pageUrl } team: search(query: "team CEO", limit: 2) { pageUrl } } } }`,
+      { representations },
+    );
+    expect(result.errors).toBeUndefined();
+    const [analysed, unanalysed] = result.data!['_entities'];
+    expect(new URL(analysed.pricing[0].pageUrl).pathname).toBe('/pricing');
+    expect(new URL(analysed.team[0].pageUrl).pathname).toBe('/about');
+    expect(unanalysed).toEqual({ url: 'https://not-analysed.example.com', pricing: [], team: [] });
+    expect(subgraph.queries.filter((sql) => sql.includes('content_chunk'))).toHaveLength(1);
+  });
+
   it('refuses an empty search and a limit out of range', async () => {
     const empty = await subgraph.call(caller, search, { url: site.origin, query: '  ', limit: 3 });
     expect(empty.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'query' });
