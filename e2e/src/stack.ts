@@ -28,6 +28,11 @@ export interface StackOptions {
   logDestination?: NodeJS.WritableStream;
   /** Also written to the subgraphs' database URL (trust authentication ignores it), to prove it is never logged. */
   databasePassword?: string;
+  /**
+   * Environment variables for one subgraph on top of the stack's own, e.g. content's
+   * `CONTENT_FETCH_ALLOWLIST` for a fixture site or campaign's LLM settings. Default: none.
+   */
+  subgraphEnvironment?: Partial<Record<SubgraphName, Record<string, string>>>;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -60,12 +65,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const logger = (service: string): Logger | undefined =>
     options.logDestination ? createLogger({ service, level: 'debug', destination: options.logDestination }) : undefined;
+  const environmentOf = (name: SubgraphName) => ({ ...environment, ...options.subgraphEnvironment?.[name] });
+  // Content first: campaign generation calls its API, so campaign needs its URL.
+  const content = await createContentApp(loadContentConfig(environmentOf('content')), { logger: logger('content') });
   const subgraphs: Record<SubgraphName, RunningApp> = {
-    campaign: await createCampaignApp(loadCampaignConfig(environment), { logger: logger('campaign') }),
-    content: await createContentApp(loadContentConfig(environment), { logger: logger('content') }),
-    enrichment: await createEnrichmentApp(loadEnrichmentConfig(environment), { logger: logger('enrichment') }),
-    crm: await createCrmApp(loadCrmConfig(environment), { logger: logger('crm') }),
-    conversation: await createConversationApp(loadConversationConfig(environment), { logger: logger('conversation') }),
+    campaign: await createCampaignApp(loadCampaignConfig({ CONTENT_SERVICE_URL: content.url, ...environmentOf('campaign') }), { logger: logger('campaign') }),
+    content,
+    enrichment: await createEnrichmentApp(loadEnrichmentConfig(environmentOf('enrichment')), { logger: logger('enrichment') }),
+    crm: await createCrmApp(loadCrmConfig(environmentOf('crm')), { logger: logger('crm') }),
+    conversation: await createConversationApp(loadConversationConfig(environmentOf('conversation')), { logger: logger('conversation') }),
   };
   // Its own stream and counters: other test files run gateways against the same Redis.
   const redisKeyPrefix = uniqueRedisPrefix();
