@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import {
   AssetFieldError,
+  assetKinds,
   assetSchemaOf,
   checkGrounding,
   dropUnsupportedSources,
@@ -69,7 +70,8 @@ export function assetStatusOf(record: AssetRecord, weakConfidence: number): Asse
     generatedAt: current?.createdAt ?? null,
     origin: current?.origin ?? null,
     sources: (current?.content.sources ?? []).map((source: AssetSource) => ({ url: source.url, quote: source.quote })),
-    basedOn: Object.entries(current?.basedOn ?? {}).map(([kind, version]) => ({ kind: kind as AssetKind, version: version! })),
+    // In build order: the stored JSON keeps no order of its own.
+    basedOn: assetKinds.filter((kind) => current?.basedOn[kind] !== undefined).map((kind) => ({ kind, version: current!.basedOn[kind]! })),
     websiteAnalyzedAt: current?.websiteAnalyzedAt ?? null,
     passageCount: current?.passages.length ?? 0,
     instructions: current?.instructions ?? null,

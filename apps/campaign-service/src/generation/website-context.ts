@@ -102,7 +102,7 @@ const genericTitleWords = /^(home|homepage|welcome|pricing|about( us)?|blog|cont
  */
 export function companyNameFromTitle(title: string | null): string | null {
   const parts = (title ?? '')
-    .split(/\s+[—–|·:-]\s+|\s*\|\s*/)
+    .split(/\s+[—–·-]\s+|\s*\|\s*|:\s+/)
     .map((part) => part.trim())
     .filter(Boolean);
   // A title without a separator is a headline, not a name.
