@@ -114,7 +114,11 @@ export class CampaignAssetVersion extends TenantScopedEntity {
   @Property({ type: 'text' })
   promptVersion!: string;
 
-  /** Instructions this version followed (generateAsset, or a section/global correction). */
+  /**
+   * The asset's instructions (generateAsset's, a GLOBAL correction's), carried by the corrections
+   * made on it; a rebuild nobody asked for by name follows them again. A SECTION correction's
+   * instructions are on its correction.
+   */
   @Property({ type: 'text', nullable: true })
   instructions: string | null = null;
 

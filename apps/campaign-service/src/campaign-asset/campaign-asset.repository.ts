@@ -170,7 +170,7 @@ export class CampaignAssetRepository {
   async recordVersion(em: EntityManager, tenantId: string, campaignId: string, draft: VersionDraft, rebuilding: readonly AssetKind[] = []): Promise<RecordedVersion> {
     return em.fork().transactional(async (transaction) => {
       const [row] = await this.lockRows(transaction, tenantId, campaignId, [draft.kind]);
-      const version = await this.append(transaction, tenantId, campaignId, draft);
+      const version = this.append(transaction, tenantId, campaignId, row!, draft);
       row!.state = AssetState.READY;
       row!.currentVersion = version.version;
       row!.error = null;
@@ -196,7 +196,7 @@ export class CampaignAssetRepository {
     return em.fork().transactional(async (transaction) => {
       const [row] = await this.lockRows(transaction, tenantId, campaignId, [draft.kind]);
       if (row!.currentVersion !== beforeVersion) return null;
-      const version = await this.append(transaction, tenantId, campaignId, draft);
+      const version = this.append(transaction, tenantId, campaignId, row!, draft);
       row!.currentVersion = version.version;
       // A correction changes content, not freshness: a STALE asset stays STALE, a FAILED one shows its corrected content.
       if (row!.state !== AssetState.STALE) row!.state = AssetState.READY;
@@ -234,10 +234,12 @@ export class CampaignAssetRepository {
     return entry;
   }
 
-  /** Adds the draft as the kind's next version. */
-  private async append(transaction: EntityManager, tenantId: string, campaignId: string, draft: VersionDraft): Promise<CampaignAssetVersion> {
-    const latest = await transaction.findOne(CampaignAssetVersion, { campaignId, kind: draft.kind }, { orderBy: { version: 'desc' } });
-    const version = transaction.create(CampaignAssetVersion, { tenantId, campaignId, version: (latest?.version ?? 0) + 1, ...draft } as never);
+  /**
+   * Adds the draft as the kind's next version. Every version becomes current in the transaction
+   * that writes it, under the row's lock, so the current one is the latest.
+   */
+  private append(transaction: EntityManager, tenantId: string, campaignId: string, row: CampaignAsset, draft: VersionDraft): CampaignAssetVersion {
+    const version = transaction.create(CampaignAssetVersion, { tenantId, campaignId, version: (row.currentVersion ?? 0) + 1, ...draft } as never);
     transaction.persist(version);
     return version;
   }
@@ -258,16 +260,21 @@ export class CampaignAssetRepository {
 
   /** The kinds' rows, created when missing, locked for the transaction. */
   private async lockRows(transaction: EntityManager, tenantId: string, campaignId: string, kinds: readonly AssetKind[]): Promise<CampaignAsset[]> {
-    // Created first (ignoring rows another transaction created meanwhile), then locked, so two
-    // runs never both insert a kind's row.
-    const now = this.now();
-    await transaction
-      .createQueryBuilder(CampaignAsset)
-      .insert(kinds.map((kind) => ({ id: randomUUID(), tenantId, campaignId, kind, state: AssetState.MISSING, stateChangedAt: now, createdAt: now, updatedAt: now })))
-      .onConflict(['tenantId', 'campaignId', 'kind'])
-      .ignore()
-      .execute();
-    const rows = await transaction.find(CampaignAsset, { campaignId, kind: { $in: [...kinds] } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const lock = () => transaction.find(CampaignAsset, { campaignId, kind: { $in: [...kinds] } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    let rows = await lock();
+    if (rows.length < kinds.length) {
+      // Created (ignoring rows another transaction created meanwhile), then locked, so two runs
+      // never both insert a kind's row.
+      const now = this.now();
+      const missing = kinds.filter((kind) => !rows.some((row) => row.kind === kind));
+      await transaction
+        .createQueryBuilder(CampaignAsset)
+        .insert(missing.map((kind) => ({ id: randomUUID(), tenantId, campaignId, kind, state: AssetState.MISSING, stateChangedAt: now, createdAt: now, updatedAt: now })))
+        .onConflict(['tenantId', 'campaignId', 'kind'])
+        .ignore()
+        .execute();
+      rows = await lock();
+    }
     return kinds.map((kind) => rows.find((row) => row.kind === kind)!);
   }
 }

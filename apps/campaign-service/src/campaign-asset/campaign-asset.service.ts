@@ -21,7 +21,7 @@ import {
 import { Campaign } from '../campaign/campaign.entity.js';
 import { groundingSummary, groundingWarnings, inheritedPassages, type AssetOrchestrator, type GenerationOutcome, type GenerationRun } from '../generation/asset-orchestrator.js';
 import { sectionRewriteTask } from '../generation/section-rewrite.task.js';
-import type { WebsiteContextSource } from '../generation/website-context.js';
+import { distinctPassages, type WebsiteContextSource } from '../generation/website-context.js';
 import type { CampaignLoaders } from '../loaders.js';
 import { AssetOrigin, CorrectionScope, type CampaignAssetVersion } from './campaign-asset.entity.js';
 import type { CorrectAssetInput } from './campaign-asset.input.js';
@@ -165,7 +165,7 @@ export class CampaignAssetService {
         });
       }
       // The user's value needs no website behind it: the version keeps its confidence and sources basis.
-      const draft: VersionDraft = { ...this.carriedOver(current), origin: AssetOrigin.FIELD_CORRECTION, content, provider: 'user', model: 'user', instructions: null };
+      const draft: VersionDraft = { ...this.carriedOver(current), origin: AssetOrigin.FIELD_CORRECTION, content, provider: 'user', model: 'user' };
       const recorded = await this.options.repository.recordCorrection(
         context.em,
         context.caller.tenantId,
@@ -226,7 +226,8 @@ export class CampaignAssetService {
     }
     content = { ...content, sources: mergeSources(content.sources, result.object.sources) };
     const records = await this.options.repository.load(context.em, campaignId);
-    const report = checkGrounding(content, [...current.passages, ...inheritedPassages(kind, records)], { kind });
+    const passagesByKind = new Map(records.map((record) => [record.kind, record.current?.passages ?? []]));
+    const report = checkGrounding(content, distinctPassages([...current.passages, ...inheritedPassages(kind, passagesByKind)]), { kind });
     // A rewrite never makes the asset more trusted than it was; unsupported new quotes and claims make it less.
     const confidence = Math.min(current.confidence, groundedConfidence(result.confidence, report));
     const draft: VersionDraft = {
@@ -236,7 +237,6 @@ export class CampaignAssetService {
       confidence,
       provider: result.provider,
       model: result.model,
-      instructions,
       grounding: groundingSummary(report),
       warnings: groundingWarnings(report),
       usage: { ...result.usage, costUsd: result.costUsd, latencyMs: result.latencyMs, cached: result.cached },
@@ -271,10 +271,15 @@ export class CampaignAssetService {
     return outcome.staled;
   }
 
-  /** What a correction's version keeps of the one it corrects. */
-  private carriedOver(current: CampaignAssetVersion): Omit<VersionDraft, 'origin' | 'content' | 'provider' | 'model' | 'instructions'> {
+  /**
+   * What a correction's version keeps of the one it corrects, its instructions included: they are
+   * the asset's, which a later rebuild follows again. A section's own instructions are the
+   * correction's, kept with it.
+   */
+  private carriedOver(current: CampaignAssetVersion): Omit<VersionDraft, 'origin' | 'content' | 'provider' | 'model'> {
     return {
       kind: current.kind,
+      instructions: current.instructions,
       confidence: current.confidence,
       promptVersion: current.promptVersion,
       basedOn: current.basedOn,

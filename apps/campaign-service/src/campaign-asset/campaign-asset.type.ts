@@ -76,7 +76,10 @@ export class AssetStatusType {
   @Field(() => Int, { description: 'How many website passages it was given.' })
   passageCount!: number;
 
-  @Field(() => String, { nullable: true, description: 'The instructions it followed.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The instructions it was generated with (generateAsset, a GLOBAL correction); a rebuild it did not ask for follows them again. A section rewrite\'s are on its correction.',
+  })
   instructions!: string | null;
 
   @Field(() => [String], { description: 'What to know about this version: notes not applied, quotes dropped, claims the website does not support.' })

@@ -27,6 +27,7 @@ import { planGeneration, StepReason, type AssetSnapshot, type GenerationPlan, ty
 import {
   companyNameFromTitle,
   ContentServiceError,
+  distinctPassages,
   passagesForKind,
   retrievalQueriesFor,
   WebsiteAnalysisError,
@@ -98,10 +99,22 @@ class ModelRequiredError extends Error {
   override readonly name = 'ModelRequiredError';
 }
 
-/** What a run knows about one asset while it runs. */
+/** What a run knows about one asset while it runs: as stored, or as just built (its version not yet written). */
 interface RunAsset {
-  record: AssetRecord;
   content: Asset | null;
+  /** Null while its new version waits to be written. */
+  version: number | null;
+  passages: UsedPassage[];
+  instructions: string | null;
+}
+
+/** A version was not written because one it is built on could not be. */
+class NotStoredError extends Error {
+  override readonly name = 'NotStoredError';
+
+  constructor(readonly kind: AssetKind) {
+    super(`${kind} could not be stored`);
+  }
 }
 
 /**
@@ -136,9 +149,8 @@ export class AssetOrchestrator {
    * why) and returned in `failures`, the other steps going on where they can.
    */
   async generate(run: GenerationRun, campaignId: string, request: GenerationRequest): Promise<GenerationOutcome> {
-    const campaign = await run.em.fork().findOne(Campaign, { id: campaignId });
+    const [campaign, records] = await Promise.all([run.em.fork().findOne(Campaign, { id: campaignId }), this.options.repository.load(run.em, campaignId)]);
     if (!campaign) throw notFound('Campaign', campaignId);
-    const records = await this.options.repository.load(run.em, campaignId);
     const snapshots = new Map(records.map((record) => [record.kind, snapshotOf(record)]));
     const planInput = { assets: snapshots, kinds: request.kinds, regenerate: request.regenerate, weakConfidence: this.weakConfidence, modelAvailable: this.modelAvailable() };
 
@@ -150,48 +162,75 @@ export class AssetOrchestrator {
       return { plan: firstPlan, built: new Map(), failures: [], staled: [] };
     }
 
-    const website = await this.readWebsite(run, campaign, request.kinds, request.website, firstPlan);
+    const [website, corrections] = await Promise.all([
+      this.readWebsite(run, campaign, request.kinds, request.website, firstPlan),
+      this.options.repository.corrections(run.em, campaignId),
+    ]);
     const plan = planGeneration({ ...planInput, websiteAnalyzedAt: website.analyzedAt });
     await request.onStep?.({ type: 'planned', steps: plan.steps, weakKept: plan.weakKept });
     if (plan.steps.length === 0) return { plan, built: new Map(), failures: [], staled: [] };
 
-    const corrections = await this.options.repository.corrections(run.em, campaignId);
-    const assets = new Map(records.map((record): [AssetKind, RunAsset] => [record.kind, { record, content: record.current?.content ?? null }]));
+    const assets = new Map(
+      records.map((record): [AssetKind, RunAsset] => [record.kind, { content: record.current?.content ?? null, version: record.current?.version ?? null, passages: record.current?.passages ?? [], instructions: record.current?.instructions ?? null }]),
+    );
     const plannedKinds = plan.steps.map((step) => step.kind);
-    await this.options.repository.markGenerating(run.em, run.tenantId, campaignId, plannedKinds);
-
+    const stepsByKind = new Map(plan.steps.map((step) => [step.kind, step]));
     const built = new Map<AssetKind, number>();
     const staled = new Set<AssetKind>();
-    const failures: GenerationOutcome['failures'] = [];
-    // Steps may run concurrently; their writes go one at a time (one row lock order, one version number each).
+
+    // The model calls are the critical path; the bookkeeping runs beside them. A step hands its
+    // version to this queue and its dependents start their model call at once; the writes go one
+    // at a time, in the order the steps finished, so each knows the versions it is built on.
     let writes: Promise<unknown> = Promise.resolve();
-    const serialised = <Result>(write: () => Promise<Result>) => {
+    const enqueue = <Result>(write: () => Promise<Result>): Promise<Result> => {
       const next = writes.then(write, write);
       writes = next.catch(() => undefined);
       return next;
     };
+    const marked = enqueue(() => this.options.repository.markGenerating(run.em, run.tenantId, campaignId, plannedKinds));
+    const stored = new Map<AssetKind, Promise<void>>();
 
-    const stepsByKind = new Map(plan.steps.map((step) => [step.kind, step]));
     const outcomes = await runInDependencyOrder(
       plannedKinds,
       (kind) => stepsByKind.get(kind)!.waitsFor,
       async (kind) => {
         await request.onStep?.({ type: 'started', kind });
         const draft = await this.buildVersion(run, campaign, kind, stepsByKind.get(kind)!, assets, website, corrections, request);
-        const stillToBuild = plannedKinds.filter((other) => !built.has(other) && other !== kind);
-        const recorded = await serialised(() => this.options.repository.recordVersion(run.em, run.tenantId, campaignId, draft, stillToBuild));
-        built.set(kind, recorded.version.version);
-        for (const stale of recorded.staled) staled.add(stale);
-        assets.set(kind, { record: { ...assets.get(kind)!.record, current: recorded.version }, content: draft.content });
-        await request.onStep?.({ type: 'succeeded', kind, version: recorded.version.version, confidence: draft.confidence, provider: draft.provider });
+        assets.set(kind, { content: draft.content, version: null, passages: draft.passages, instructions: draft.instructions });
+        const write = enqueue(async () => {
+          // Its prerequisites built in this run were written before it: their version numbers are known now.
+          for (const prerequisite of prerequisitesOf(kind)) {
+            if (!stepsByKind.has(prerequisite)) continue;
+            const version = built.get(prerequisite);
+            if (version === undefined) throw new NotStoredError(prerequisite);
+            draft.basedOn[prerequisite] = version;
+          }
+          const stillToBuild = plannedKinds.filter((other) => !built.has(other) && other !== kind);
+          const recorded = await this.options.repository.recordVersion(run.em, run.tenantId, campaignId, draft, stillToBuild);
+          built.set(kind, recorded.version.version);
+          for (const stale of recorded.staled) staled.add(stale);
+          await request.onStep?.({ type: 'succeeded', kind, version: recorded.version.version, confidence: draft.confidence, provider: draft.provider });
+        });
+        // Failures are read from the settled writes below; this keeps an early one from going unhandled.
+        write.catch(() => undefined);
+        stored.set(kind, write);
       },
       { concurrency: this.concurrency },
     );
+    await marked;
+    const writeErrors = new Map<AssetKind, unknown>();
+    await Promise.all([...stored].map(([kind, write]) => write.catch((error: unknown) => void writeErrors.set(kind, error))));
 
+    const failures: GenerationOutcome['failures'] = [];
     for (const kind of plannedKinds) {
       const outcome = outcomes.get(kind)!;
-      if (outcome.status === 'succeeded') continue;
-      const error = outcome.status === 'failed' ? this.describeFailure(run, kind, outcome.error) : `Not built: ${outcome.because}, which it is built on, could not be built.`;
+      const writeError = writeErrors.get(kind);
+      let error: string | null = null;
+      if (outcome.status === 'failed') error = this.describeFailure(run, kind, outcome.error);
+      else if (outcome.status === 'skipped') error = `Not built: ${outcome.because}, which it is built on, could not be built.`;
+      else if (writeError instanceof NotStoredError) error = `Not stored: ${writeError.kind}, which it is built on, could not be stored.`;
+      else if (writeError !== undefined) error = this.describeFailure(run, kind, writeError);
+      if (error === null) continue;
       failures.push({ kind, error });
       await request.onStep?.({ type: 'failed', kind, error });
     }
@@ -276,15 +315,16 @@ export class AssetOrchestrator {
     const basedOn: AssetBasis = {};
     for (const prerequisite of prerequisitesOf(kind)) {
       const present = assets.get(prerequisite);
-      if (!present?.content || !present.record.current) continue;
+      if (!present?.content) continue;
       prerequisites[prerequisite] = present.content;
-      basedOn[prerequisite] = present.record.current.version;
+      // Built in this run: filled in when its version is written.
+      if (present.version !== null) basedOn[prerequisite] = present.version;
     }
-    const groundingPassages = [...passages, ...inheritedPassages(kind, [...assets.values()].map((asset) => asset.record))];
+    const groundingPassages = distinctPassages([...passages, ...inheritedPassages(kind, new Map([...assets].map(([assetKind, asset]) => [assetKind, asset.passages])))]);
     const fieldCorrections = corrections.filter((correction) => correction.kind === kind && correction.scope === CorrectionScope.FIELD && correction.fieldPath !== null);
-    const previous = assets.get(kind)?.record.current ?? null;
     // New instructions win; a rebuild the user did not ask for by name keeps the ones it was built with.
-    const instructions = request.instructions && kind in request.instructions ? (request.instructions[kind] ?? null) : step.reason === StepReason.REQUESTED ? null : (previous?.instructions ?? null);
+    const instructions =
+      request.instructions && kind in request.instructions ? (request.instructions[kind] ?? null) : step.reason === StepReason.REQUESTED ? null : (assets.get(kind)?.instructions ?? null);
     const context: AssetContext = {
       websiteUrl: campaign.websiteUrl,
       // The product overview names the company; until it exists, the home page title may.
@@ -359,9 +399,8 @@ export class AssetOrchestrator {
  * against them too: an asset may carry a prerequisite's citation (the offline answers do), and
  * that quote was found on the website even when this asset's own searches did not return it.
  */
-export function inheritedPassages(kind: AssetKind, records: readonly AssetRecord[]): WebsitePassage[] {
-  const built = transitivePrerequisitesOf(kind);
-  return records.filter((record) => built.includes(record.kind)).flatMap((record) => record.current?.passages ?? []);
+export function inheritedPassages(kind: AssetKind, passagesByKind: ReadonlyMap<AssetKind, readonly WebsitePassage[]>): WebsitePassage[] {
+  return transitivePrerequisitesOf(kind).flatMap((prerequisite) => passagesByKind.get(prerequisite) ?? []);
 }
 
 function snapshotOf(record: AssetRecord): AssetSnapshot {

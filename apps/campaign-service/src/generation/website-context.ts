@@ -44,6 +44,16 @@ export function retrievalQueriesFor(kinds: readonly AssetKind[]): string[] {
 
 const passageKey = (passage: WebsitePassage) => `${passage.pageUrl}\u0000${passage.heading}\u0000${passage.text}`;
 
+/** Each passage once: the assets of a campaign are given many of the same passages, and grounding reads every one. */
+export function distinctPassages(passages: readonly WebsitePassage[]): WebsitePassage[] {
+  const seen = new Set<string>();
+  return passages.filter((passage) => {
+    if (seen.has(passageKey(passage))) return false;
+    seen.add(passageKey(passage));
+    return true;
+  });
+}
+
 /**
  * The passages one asset is given: its queries' results interleaved rank by rank (each query's
  * best, then each one's second …, queries in their order of importance), each passage once.
