@@ -36,8 +36,6 @@ export interface CampaignAssetServiceOptions {
   llm: Llm;
   /** The website source of one request: content-service with the caller's token. */
   websiteFor(context: CampaignContext): WebsiteContextSource;
-  /** Below this confidence an asset shows as weak. Default: 0.5. */
-  weakConfidence?: number;
 }
 
 const instructionsSchema = z
@@ -83,10 +81,11 @@ export function assetStatusOf(record: AssetRecord, weakConfidence: number): Asse
 
 /** Generation and corrections of a campaign's assets (API.md: generateAsset, correctAsset, Campaign.assets). */
 export class CampaignAssetService {
-  readonly weakConfidence: number;
+  constructor(private readonly options: CampaignAssetServiceOptions) {}
 
-  constructor(private readonly options: CampaignAssetServiceOptions) {
-    this.weakConfidence = options.weakConfidence ?? 0.5;
+  /** Below this confidence an asset shows as weak: the orchestrator's threshold. */
+  get weakConfidence(): number {
+    return this.options.orchestrator.weakConfidence;
   }
 
   /** The run of one request: its tenant, its EntityManager, the caller for metering. */

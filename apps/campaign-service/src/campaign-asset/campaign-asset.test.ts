@@ -116,7 +116,7 @@ describe('a campaign\'s assets', () => {
     expect(persona.sources).toEqual(contents.TARGET_PERSONA.sources);
   });
 
-  it('reads the assets of 100 campaigns, as the gateway asks for @requires, in two queries', async () => {
+  it('reads the assets of 100 campaigns, as the gateway asks for @requires, in two queries more than the campaigns\' own', async () => {
     const caller = createTestCaller();
     const ids: string[] = [];
     for (let index = 0; index < 3; index += 1) ids.push((await campaignWithAssets(caller)).id);

@@ -130,7 +130,8 @@ class NotStoredError extends Error {
  * run's tenant, EntityManager and website source, and reports each step through `onStep`.
  */
 export class AssetOrchestrator {
-  private readonly weakConfidence: number;
+  /** Below this confidence an asset is weak. */
+  readonly weakConfidence: number;
   private readonly concurrency: number;
 
   constructor(private readonly options: AssetOrchestratorOptions) {
