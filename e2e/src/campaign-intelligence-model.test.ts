@@ -110,6 +110,23 @@ describe('generation with a model', () => {
     }
   });
 
+  it('shows the assets being built as GENERATING while the run is on, and runs two campaigns\' generations side by side', async () => {
+    // Different notes, so the two runs' prompts differ (identical calls in flight would be shared).
+    const [first, second] = [await newCampaign('First campaign.'), await newCampaign('Second campaign.')];
+    const running = Promise.all([generate(first, 'TARGET_COMPANY'), generate(second, 'TARGET_COMPANY')]);
+    let seen: string[] = [];
+    for (let attempt = 0; attempt < 50 && !seen.includes('GENERATING'); attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      seen = (await gql(`query ($id: ID!) { campaign(id: $id) { assets { state } } }`, { id: first })).data!['campaign'].assets.map((asset: { state: string }) => asset.state);
+    }
+    expect(seen.slice(0, 2)).toEqual(['GENERATING', 'GENERATING']);
+    const [one, two] = await running;
+    expect([statusOf(one, 'TARGET_COMPANY').state, statusOf(two, 'TARGET_COMPANY').state]).toEqual(['READY', 'READY']);
+    // Each campaign's calls are a chain, but nothing serialises one campaign behind the other.
+    const [a, b] = openAi.requests.filter((request) => taskOf(request) === 'product-overview');
+    expect(Math.abs(a!.receivedAt - b!.receivedAt)).toBeLessThan(modelDelayMs);
+  });
+
   it('drops a quote the website does not contain and lowers the asset\'s confidence', async () => {
     const honest = statusOf(await generate(await newCampaign(), 'PRODUCT_OVERVIEW'), 'PRODUCT_OVERVIEW');
     const lying = statusOf(await generate(await newCampaign(`Note: ${lieMarker}.`), 'PRODUCT_OVERVIEW'), 'PRODUCT_OVERVIEW');
@@ -157,7 +174,8 @@ describe('generation with a model', () => {
       const entries = await redis.xrevrange(llmUsageStreamKey, '+', '-', 'COUNT', 2000);
       const events = entries.map(([, fields]) => llmUsageEventSchema.parse(JSON.parse(fields[1]!))).filter((event) => event.tenantId === rows[0]!.id && event.service === 'campaign-service');
       expect(events.map((event) => event.task)).toEqual(expect.arrayContaining(['campaign.product-overview', 'campaign.target-company']));
-      expect(events.every((event) => event.provider === 'openai' && event.inputTokens > 0 && event.requestId !== null)).toBe(true);
+      // A call shared with an identical one in flight is metered too, as cached and free.
+      expect(events.every((event) => event.provider === 'openai' && (event.cached || event.inputTokens > 0) && event.requestId !== null)).toBe(true);
     } finally {
       redis.disconnect();
     }

@@ -43,7 +43,7 @@ export interface GenerationRun {
   /** Put on every LLM usage record (metering, the LLM budget). */
   attribution: LlmAttribution;
   logger: Logger;
-  /** Aborts the model calls in flight; the steps not yet run are left as they were. */
+  /** Aborts the model calls in flight: the steps it stops, and those waiting on them, are marked FAILED (cancelled). */
   signal?: AbortSignal;
 }
 
