@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { LockMode } from '@mikro-orm/core';
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@gtm/runtime';
 import { assetKinds, dependentsOf, type Asset, type AssetKind } from '../assets/index.js';
 import {
@@ -68,6 +67,11 @@ export interface AssetRepositoryOptions {
   now?: () => Date;
 }
 
+/** A transaction found a kind without its row; it is created outside the transaction, then the work is retried. */
+class MissingRowsError extends Error {
+  override readonly name = 'MissingRowsError';
+}
+
 export const interruptedMessage = 'Generation was interrupted before it finished (the service stopped). Generate it again.';
 
 /** A row's state as readers see it. */
@@ -132,8 +136,7 @@ export class CampaignAssetRepository {
   /** Marks kinds GENERATING (creating their rows), so readers see the run. */
   async markGenerating(em: EntityManager, tenantId: string, campaignId: string, kinds: readonly AssetKind[]): Promise<void> {
     if (kinds.length === 0) return;
-    await em.fork().transactional(async (transaction) => {
-      const rows = await this.lockRows(transaction, tenantId, campaignId, kinds);
+    await this.withLockedRows(em, tenantId, campaignId, kinds, async (_transaction, rows) => {
       const now = this.now();
       for (const row of rows) {
         row.state = AssetState.GENERATING;
@@ -146,13 +149,8 @@ export class CampaignAssetRepository {
   /** Marks kinds FAILED with why, for the user; their content, if any, stays readable. */
   async markFailed(em: EntityManager, tenantId: string, campaignId: string, failures: ReadonlyArray<{ kind: AssetKind; error: string }>): Promise<void> {
     if (failures.length === 0) return;
-    await em.fork().transactional(async (transaction) => {
-      const rows = await this.lockRows(
-        transaction,
-        tenantId,
-        campaignId,
-        failures.map((failure) => failure.kind),
-      );
+    const kinds = failures.map((failure) => failure.kind);
+    await this.withLockedRows(em, tenantId, campaignId, kinds, async (_transaction, rows) => {
       const now = this.now();
       for (const row of rows) {
         row.state = AssetState.FAILED;
@@ -168,8 +166,7 @@ export class CampaignAssetRepository {
    * is locked, so concurrent writers number their versions one after the other.
    */
   async recordVersion(em: EntityManager, tenantId: string, campaignId: string, draft: VersionDraft, rebuilding: readonly AssetKind[] = []): Promise<RecordedVersion> {
-    return em.fork().transactional(async (transaction) => {
-      const [row] = await this.lockRows(transaction, tenantId, campaignId, [draft.kind]);
+    return this.withLockedRows(em, tenantId, campaignId, [draft.kind], async (transaction, [row]) => {
       const version = this.append(transaction, tenantId, campaignId, row!, draft);
       row!.state = AssetState.READY;
       row!.currentVersion = version.version;
@@ -193,8 +190,7 @@ export class CampaignAssetRepository {
     correction: CorrectionDraft,
     draft: VersionDraft,
   ): Promise<{ correction: CampaignCorrection; recorded: RecordedVersion } | null> {
-    return em.fork().transactional(async (transaction) => {
-      const [row] = await this.lockRows(transaction, tenantId, campaignId, [draft.kind]);
+    return this.withLockedRows(em, tenantId, campaignId, [draft.kind], async (transaction, [row]) => {
       if (row!.currentVersion !== beforeVersion) return null;
       const version = this.append(transaction, tenantId, campaignId, row!, draft);
       row!.currentVersion = version.version;
@@ -258,23 +254,47 @@ export class CampaignAssetRepository {
     return dependents.filter((dependent) => rows.some((row) => row.kind === dependent));
   }
 
-  /** The kinds' rows, created when missing, locked for the transaction. */
-  private async lockRows(transaction: EntityManager, tenantId: string, campaignId: string, kinds: readonly AssetKind[]): Promise<CampaignAsset[]> {
-    const lock = () => transaction.find(CampaignAsset, { campaignId, kind: { $in: [...kinds] } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    let rows = await lock();
-    if (rows.length < kinds.length) {
-      // Created (ignoring rows another transaction created meanwhile), then locked, so two runs
-      // never both insert a kind's row.
-      const now = this.now();
-      const missing = kinds.filter((kind) => !rows.some((row) => row.kind === kind));
-      await transaction
-        .createQueryBuilder(CampaignAsset)
-        .insert(missing.map((kind) => ({ id: randomUUID(), tenantId, campaignId, kind, state: AssetState.MISSING, stateChangedAt: now, createdAt: now, updatedAt: now })))
-        .onConflict(['tenantId', 'campaignId', 'kind'])
-        .ignore()
-        .execute();
-      rows = await lock();
+  /**
+   * Runs `work` in one transaction with the kinds' rows locked (so concurrent writers of an asset
+   * take turns and number their versions one after the other). Rows a kind does not have yet are
+   * created first, through a flush like every other write (decision 0005's tenant guard).
+   */
+  private async withLockedRows<Result>(
+    em: EntityManager,
+    tenantId: string,
+    campaignId: string,
+    kinds: readonly AssetKind[],
+    work: (transaction: EntityManager, rows: CampaignAsset[]) => Promise<Result>,
+  ): Promise<Result> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await em.fork().transactional(async (transaction) => {
+          const rows = await transaction.find(CampaignAsset, { campaignId, kind: { $in: [...kinds] } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+          if (rows.length < kinds.length) throw new MissingRowsError();
+          return work(
+            transaction,
+            kinds.map((kind) => rows.find((row) => row.kind === kind)!),
+          );
+        });
+      } catch (error) {
+        if (!(error instanceof MissingRowsError) || attempt >= 3) throw error;
+        await this.createRows(em, tenantId, campaignId, kinds);
+      }
     }
-    return kinds.map((kind) => rows.find((row) => row.kind === kind)!);
+  }
+
+  /** Creates the rows the kinds lack; a row another run created meanwhile is left as it is. */
+  private async createRows(em: EntityManager, tenantId: string, campaignId: string, kinds: readonly AssetKind[]): Promise<void> {
+    const fork = em.fork();
+    const existing = await fork.find(CampaignAsset, { campaignId, kind: { $in: [...kinds] } });
+    for (const kind of kinds.filter((candidate) => !existing.some((row) => row.kind === candidate))) {
+      fork.create(CampaignAsset, { tenantId, campaignId, kind, state: AssetState.MISSING, stateChangedAt: this.now() } as never);
+    }
+    try {
+      await fork.flush();
+    } catch (error) {
+      // Another run created one of them first: the caller looks again.
+      if (!(error instanceof UniqueConstraintViolationException)) throw error;
+    }
   }
 }

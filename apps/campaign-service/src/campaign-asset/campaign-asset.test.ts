@@ -291,6 +291,36 @@ describe('tenants and unknown campaigns', () => {
   });
 });
 
+describe('concurrent writers', () => {
+  it('number the versions of one asset one after the other, creating its row once', async () => {
+    const caller = createTestCaller();
+    const created = await subgraph.call(caller, createCampaign, { input: { websiteUrl: loadCapture('blossomer.io').url } });
+    const id = created.data!['createCampaign'].id as string;
+    const content = assetTaskOf(AssetKind.PRODUCT_OVERVIEW).offline(contextOf('blossomer.io')) as Asset;
+    const draft = {
+      kind: AssetKind.PRODUCT_OVERVIEW,
+      origin: AssetOrigin.GENERATED,
+      content,
+      confidence: 0.3,
+      provider: 'offline',
+      model: 'offline',
+      promptVersion: '1',
+      instructions: null,
+      basedOn: {},
+      websiteAnalyzedAt: null,
+      passages: [],
+      grounding: { supportedQuotes: 0, misattributedQuotes: 0, unsupportedQuotes: [], checkedClaims: 0, unsupportedClaims: [] },
+      warnings: [],
+      usage: null,
+    };
+    const em = subgraph.app.database.forkForTenant(caller.tenantId);
+    const written = await Promise.all([1, 2, 3].map(() => subgraph.app.services.repository.recordVersion(em, caller.tenantId, id, { ...draft })));
+    expect(written.map((recorded) => recorded.version.version).toSorted()).toEqual([1, 2, 3]);
+    const read = await subgraph.call(caller, readAssets, { id });
+    expect(statusOf(read.data!['campaign'], AssetKind.PRODUCT_OVERVIEW)).toMatchObject({ state: 'READY', version: 3 });
+  });
+});
+
 describe('an interrupted generation', () => {
   it('reads FAILED, with what to do, once it is older than any generation takes', async () => {
     const caller = createTestCaller();
