@@ -81,6 +81,8 @@ export function assetStatusOf(record: AssetRecord, weakConfidence: number): Asse
 
 /** Generation and corrections of a campaign's assets (API.md: generateAsset, correctAsset, Campaign.assets). */
 export class CampaignAssetService {
+  private readonly websiteSources = new WeakMap<CampaignContext, WebsiteContextSource>();
+
   constructor(private readonly options: CampaignAssetServiceOptions) {}
 
   /** Below this confidence an asset shows as weak: the orchestrator's threshold. */
@@ -94,8 +96,14 @@ export class CampaignAssetService {
     return { em: context.em, tenantId: caller.tenantId, attribution: { tenantId: caller.tenantId, keyId: caller.keyId, requestId: caller.requestId }, logger: context.logger, signal };
   }
 
+  /** The request's website source, one per request so that its searches are shared by every run the request makes. */
   websiteFor(context: CampaignContext): WebsiteContextSource {
-    return this.options.websiteFor(context);
+    let source = this.websiteSources.get(context);
+    if (!source) {
+      source = this.options.websiteFor(context);
+      this.websiteSources.set(context, source);
+    }
+    return source;
   }
 
   /** The five assets of a campaign, batched across campaigns. */
