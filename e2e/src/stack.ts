@@ -26,10 +26,13 @@ export interface StackOptions {
   gatewayEnvironment?: Record<string, string>;
   /** Where every app's log lines go, at debug level; default: nowhere. Tests read them. */
   logDestination?: NodeJS.WritableStream;
-  /** Subgraph environment variables on top of the test setup's (fetch allowlist, LLM settings …); every subgraph gets them. */
-  subgraphEnvironment?: Record<string, string>;
   /** Also written to the subgraphs' database URL (trust authentication ignores it), to prove it is never logged. */
   databasePassword?: string;
+  /**
+   * Environment variables for one subgraph on top of the stack's own, e.g. content's
+   * `CONTENT_FETCH_ALLOWLIST` for a fixture site or campaign's LLM settings. Default: none.
+   */
+  subgraphEnvironment?: Partial<Record<SubgraphName, Record<string, string>>>;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -54,7 +57,7 @@ export interface Stack extends AsyncDisposable {
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const setup = await createSubgraphTestSetup();
-  const environment = { ...setup.environment, ...options.subgraphEnvironment };
+  const environment = { ...setup.environment };
   if (options.databasePassword) {
     const url = new URL(environment['DATABASE_URL']!);
     url.password = options.databasePassword;
@@ -62,12 +65,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const logger = (service: string): Logger | undefined =>
     options.logDestination ? createLogger({ service, level: 'debug', destination: options.logDestination }) : undefined;
+  const environmentOf = (name: SubgraphName) => ({ ...environment, ...options.subgraphEnvironment?.[name] });
+  // Content first: campaign generation calls its API, so campaign needs its URL.
+  const content = await createContentApp(loadContentConfig(environmentOf('content')), { logger: logger('content') });
   const subgraphs: Record<SubgraphName, RunningApp> = {
-    campaign: await createCampaignApp(loadCampaignConfig(environment), { logger: logger('campaign') }),
-    content: await createContentApp(loadContentConfig(environment), { logger: logger('content') }),
-    enrichment: await createEnrichmentApp(loadEnrichmentConfig(environment), { logger: logger('enrichment') }),
-    crm: await createCrmApp(loadCrmConfig(environment), { logger: logger('crm') }),
-    conversation: await createConversationApp(loadConversationConfig(environment), { logger: logger('conversation') }),
+    campaign: await createCampaignApp(loadCampaignConfig({ CONTENT_SERVICE_URL: content.url, ...environmentOf('campaign') }), { logger: logger('campaign') }),
+    content,
+    enrichment: await createEnrichmentApp(loadEnrichmentConfig(environmentOf('enrichment')), { logger: logger('enrichment') }),
+    crm: await createCrmApp(loadCrmConfig(environmentOf('crm')), { logger: logger('crm') }),
+    conversation: await createConversationApp(loadConversationConfig(environmentOf('conversation')), { logger: logger('conversation') }),
   };
   // Its own stream and counters: other test files run gateways against the same Redis.
   const redisKeyPrefix = uniqueRedisPrefix();

@@ -12,7 +12,7 @@ beforeAll(async () => {
   site = await startFixtureSite(fileURLToPath(new URL('../../apps/content-service/fixtures/northwind-site', import.meta.url)), {
     '/robots.txt': (_request, response) => void response.writeHead(200, { 'content-type': 'text/plain' }).end(`User-agent: *\nDisallow: /private\nSitemap: ${site.origin}/sitemap.xml\n`),
   });
-  stack = await startStack({ subgraphEnvironment: { CONTENT_FETCH_ALLOWLIST: site.host }, gatewayEnvironment: { LLM_BUDGET_ENTERPRISE_PER_DAY: '3' } });
+  stack = await startStack({ subgraphEnvironment: { content: { CONTENT_FETCH_ALLOWLIST: site.host } }, gatewayEnvironment: { LLM_BUDGET_ENTERPRISE_PER_DAY: '3' } });
 });
 
 afterAll(async () => {

@@ -1,11 +1,23 @@
-import { startSubgraphApp, type Logger, type SubgraphApp } from '@gtm/runtime';
+import { createLlmFromConfig } from '@gtm/llm';
+import { createLlmUsageReporter, startSubgraphApp, type Logger, type SubgraphApp } from '@gtm/runtime';
+import { CampaignAsset, CampaignAssetVersion, CampaignCorrection } from './campaign-asset/campaign-asset.entity.js';
+import { CampaignAssetRepository } from './campaign-asset/campaign-asset.repository.js';
+import { CampaignAssetResolver } from './campaign-asset/campaign-asset.resolver.js';
+import { CampaignAssetService } from './campaign-asset/campaign-asset.service.js';
+import { CampaignJob } from './campaign-job/campaign-job.entity.js';
+import { CampaignJobResolver, CampaignJobsResolver } from './campaign-job/campaign-job.resolver.js';
+import { CampaignJobService } from './campaign-job/campaign-job.service.js';
 import { Campaign } from './campaign/campaign.entity.js';
 import { CampaignResolver } from './campaign/campaign.resolver.js';
 import { CampaignService } from './campaign/campaign.service.js';
 import type { CampaignConfig } from './config.js';
+import { AssetOrchestrator } from './generation/asset-orchestrator.js';
+import { IcpResolver } from './icp/icp.resolver.js';
+import { IcpService } from './icp/icp.service.js';
 import { createCampaignLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
 import { buildCampaignSchema } from './schema.js';
+import { ContentClient } from './website/content.client.js';
 import { WebsiteResolver } from './website/website.resolver.js';
 
 export interface CampaignAppOverrides {
@@ -13,20 +25,60 @@ export interface CampaignAppOverrides {
   onQuery?: (sql: string) => void;
 }
 
+/** The services the app runs on, for in-process callers (tests, the benchmark). */
+export interface CampaignServices {
+  assets: CampaignAssetService;
+  repository: CampaignAssetRepository;
+  orchestrator: AssetOrchestrator;
+  jobs: CampaignJobService;
+}
+
+export interface CampaignApp extends SubgraphApp {
+  services: CampaignServices;
+}
+
 /** The composition root of the campaign service: builds its services and resolvers, then starts it. */
-export async function createApp(config: CampaignConfig, overrides: CampaignAppOverrides = {}): Promise<SubgraphApp> {
+export async function createApp(config: CampaignConfig, overrides: CampaignAppOverrides = {}): Promise<CampaignApp> {
   const campaignService = new CampaignService();
-  const resolvers = new Map<Function, object>([
-    [CampaignResolver, new CampaignResolver(campaignService)],
-    [WebsiteResolver, new WebsiteResolver(campaignService)],
-  ]);
-  return startSubgraphApp({
+  const repository = new CampaignAssetRepository();
+  const content = new ContentClient({ url: config.CONTENT_SERVICE_URL, timeoutMs: config.CONTENT_SERVICE_TIMEOUT_MS });
+  let services: CampaignServices | undefined;
+  const app = await startSubgraphApp({
     name: 'campaign-service',
     config,
-    entities: [Campaign],
+    entities: [Campaign, CampaignAsset, CampaignAssetVersion, CampaignCorrection, CampaignJob],
     migrations,
-    buildSchema: () => buildCampaignSchema({ get: (resolverClass) => resolvers.get(resolverClass) }),
-    createLoaders: createCampaignLoaders,
+    buildSchema: ({ database, redis, logger }) => {
+      const usageReporter = createLlmUsageReporter({ redis, service: 'campaign-service', logger });
+      const llm = createLlmFromConfig(config, {
+        redis,
+        logger,
+        onUsage: (record) => (record.attribution ? usageReporter.report(record.attribution, record) : undefined),
+      });
+      const orchestrator = new AssetOrchestrator({ llm, repository });
+      const assetService = new CampaignAssetService({ orchestrator, repository, llm, websiteFor: (context) => content.forCaller(context.callerToken) });
+      const jobService = new CampaignJobService({ database, orchestrator, assetService, logger });
+      services = { assets: assetService, repository, orchestrator, jobs: jobService };
+      const resolvers = new Map<Function, object>([
+        [CampaignResolver, new CampaignResolver(campaignService)],
+        [WebsiteResolver, new WebsiteResolver(campaignService)],
+        [CampaignAssetResolver, new CampaignAssetResolver(assetService)],
+        [CampaignJobResolver, new CampaignJobResolver(jobService)],
+        [CampaignJobsResolver, new CampaignJobsResolver(jobService)],
+        [IcpResolver, new IcpResolver(new IcpService(campaignService, assetService, orchestrator, repository))],
+      ]);
+      return buildCampaignSchema({ get: (resolverClass) => resolvers.get(resolverClass) });
+    },
+    createLoaders: (em) => createCampaignLoaders(em, repository),
     ...overrides,
   });
+  return {
+    ...app,
+    services: services!,
+    async close() {
+      // Background runs first: they write to the database the app is about to close.
+      await services?.jobs.close();
+      await app.close();
+    },
+  };
 }

@@ -1,8 +1,24 @@
+import { llmEnvironmentSchema } from '@gtm/llm';
 import { parseEnvironment, portSchema, subgraphEnvironmentSchema } from '@gtm/runtime';
-import type { z } from 'zod';
+import { z } from 'zod';
 
-const campaignEnvironmentSchema = subgraphEnvironmentSchema.extend({
+const httpUrl = z.string().refine((value) => /^https?:\/\//.test(value) && URL.canParse(value), 'must be an http(s):// URL');
+
+const campaignEnvironmentSchema = z.object({
+  ...subgraphEnvironmentSchema.shape,
+  ...llmEnvironmentSchema.shape,
   PORT: portSchema.default(4001),
+  /**
+   * The content subgraph's GraphQL URL: generation reads the website analysis and its passages
+   * there, with the caller's token. Default: `http://127.0.0.1:4002/graphql` (its `npm start` port).
+   */
+  CONTENT_SERVICE_URL: httpUrl.default('http://127.0.0.1:4002/graphql'),
+  /**
+   * Longest a call to the content service may take. It covers `analyzeWebsite`, which crawls a
+   * site that was never analysed (up to CONTENT_MAX_PAGES pages, each within
+   * CONTENT_FETCH_TIMEOUT_MS). Default: 120 000 ms.
+   */
+  CONTENT_SERVICE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(120_000),
 });
 
 export type CampaignConfig = z.infer<typeof campaignEnvironmentSchema>;

@@ -1,4 +1,5 @@
 import { startSubgraphApp, type Logger, type SubgraphApp } from '@gtm/runtime';
+import { CampaignEnrichmentPlanResolver } from './campaign/campaign.resolver.js';
 import type { EnrichmentConfig } from './config.js';
 import { DataSource } from './data-source/data-source.entity.js';
 import { DataSourceResolver } from './data-source/data-source.resolver.js';
@@ -27,6 +28,7 @@ export async function createApp(config: EnrichmentConfig, overrides: EnrichmentA
     [EnrichmentJobResolver, new EnrichmentJobResolver(enrichmentJobService)],
     [DataSourceResolver, new DataSourceResolver(dataSourceService)],
     [EnrichmentPlanResolver, new EnrichmentPlanResolver(enrichmentPlanService)],
+    [CampaignEnrichmentPlanResolver, new CampaignEnrichmentPlanResolver(enrichmentPlanService)],
   ]);
   return startSubgraphApp({
     name: 'enrichment-service',

@@ -12,4 +12,10 @@ export interface SubgraphContext<Loaders = unknown> {
   caller: CallerContext;
   loaders: Loaders;
   logger: Logger;
+  /**
+   * The signed caller token this request arrived with (`x-gtm-caller`), for a call this service
+   * makes to another subgraph's API on the caller's behalf: a subgraph can forward it, never mint
+   * one. Never returned to a client. Absent in contexts built outside a request (tests, jobs).
+   */
+  callerToken?: string;
 }

@@ -91,7 +91,7 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
     authenticate,
     express.json({ limit: '2mb' }),
     expressMiddleware(apollo, {
-      context: async ({ res }) => {
+      context: async ({ req, res }) => {
         const caller = res.locals['caller'] as CallerContext;
         const em = database.forkForTenant(caller.tenantId);
         return {
@@ -99,6 +99,7 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
           caller,
           loaders: options.createLoaders(em, caller),
           logger: logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }),
+          callerToken: req.header(callerTokenHeader),
         };
       },
     }),

@@ -4,7 +4,7 @@ export { AssetKind, assetKinds, buildOrderOf, dependentsOf, prerequisitesOf, ret
 export * from './asset-schemas.js';
 export { buildAssetPrompt, type PromptOptions } from './asset-task.js';
 export { assetTaskOf } from './asset-tasks.js';
-export { AssetFieldError, formatFieldPath, parseFieldPath, setFieldAtPath, type AssetFieldErrorCode, type FieldPathSegment } from './field-path.js';
+export { AssetFieldError, formatFieldPath, parseFieldPath, schemaAtPath, setFieldAtPath, type AssetFieldErrorCode, type FieldPathSegment } from './field-path.js';
 export {
   checkGrounding,
   claimFieldsOf,

@@ -16,6 +16,12 @@ export class CampaignType {
   @Field(() => String, { nullable: true, description: 'What the user told us about their offer.' })
   userContext!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why the website could not be analysed when generation last needed it, and what to do; null once an analysis succeeds.',
+  })
+  websiteError!: string | null;
+
   @Field()
   createdAt!: Date;
 

@@ -1,0 +1,52 @@
+import type { SubgraphContext } from '@gtm/runtime';
+import { Arg, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { AssetKind } from '../assets/index.js';
+import type { Campaign } from '../campaign/campaign.entity.js';
+import { CampaignType } from '../campaign/campaign.type.js';
+import type { CampaignLoaders } from '../loaders.js';
+import type { CampaignJobService } from './campaign-job.service.js';
+import { CampaignJobType } from './campaign-job.type.js';
+
+type CampaignContext = SubgraphContext<CampaignLoaders>;
+
+@Resolver(() => CampaignJobType)
+export class CampaignJobResolver {
+  constructor(private readonly jobService: CampaignJobService) {}
+
+  @Mutation(() => CampaignJobType, {
+    description:
+      'Builds the campaign\'s assets in the background: the kinds given (default: all five) and what they need, skipping those already ready unless `regenerate`. ' +
+      'The website is read before it returns, so a site that cannot be analysed fails here. Follow it with campaignJob(id).',
+  })
+  @Directive('@tag(name: "llm")')
+  async generateCampaign(
+    @Arg('campaignId', () => ID) campaignId: string,
+    @Arg('kinds', () => [AssetKind], { nullable: true }) kinds: AssetKind[] | null | undefined,
+    @Arg('regenerate', () => Boolean, { defaultValue: false, description: 'Rebuild the kinds given even when they are ready.' }) regenerate: boolean,
+    @Ctx() context: CampaignContext,
+  ) {
+    return this.jobService.view(await this.jobService.start(context, campaignId, kinds, regenerate));
+  }
+
+  @Query(() => CampaignJobType, { nullable: true, description: 'A generateCampaign job of your tenant, or null.' })
+  async campaignJob(@Arg('id', () => ID) id: string, @Ctx() context: CampaignContext) {
+    const job = await this.jobService.get(context, id);
+    return job ? this.jobService.view(job) : null;
+  }
+
+  @FieldResolver(() => CampaignType, { description: 'The campaign it builds.' })
+  campaign(@Root() job: CampaignJobType, @Ctx() context: CampaignContext) {
+    return context.loaders.campaignById.load(job.campaignId);
+  }
+}
+
+@Resolver(() => CampaignType)
+export class CampaignJobsResolver {
+  constructor(private readonly jobService: CampaignJobService) {}
+
+  @FieldResolver(() => [CampaignJobType], { description: 'Its generateCampaign jobs, newest first.' })
+  async jobs(@Root() campaign: Campaign, @Ctx() context: CampaignContext) {
+    const jobs = await context.loaders.jobsByCampaign.load(campaign.id);
+    return jobs.map((job) => this.jobService.view(job));
+  }
+}

@@ -1,0 +1,184 @@
+import { callerTokenHeader } from '@gtm/caller';
+import DataLoader from 'dataloader';
+import type { WebsitePassage } from '../assets/index.js';
+import { ContentServiceError, WebsiteAnalysisError, type WebsiteContext, type WebsiteContextSource, type WebsiteQuality } from '../generation/website-context.js';
+
+export interface ContentClientOptions {
+  /** content-service's GraphQL endpoint (`CONTENT_SERVICE_URL`). */
+  url: string;
+  /** Longest one call may take, an analysis included (`CONTENT_SERVICE_TIMEOUT_MS`). */
+  timeoutMs: number;
+  /** Passages asked per search. Default: 6. */
+  searchLimit?: number;
+}
+
+/** One search of one website: the DataLoader's key. */
+interface SearchKey {
+  url: string;
+  query: string;
+}
+
+/** What one round trip brought back for one website. */
+interface WebsiteAnswer {
+  url: string;
+  title: string | null;
+  summary: string | null;
+  analyzedAt: string | null;
+  quality: WebsiteQuality;
+  searches: Record<string, WebsitePassage[]>;
+}
+
+interface GraphQLAnswer {
+  data?: Record<string, unknown> | null;
+  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+}
+
+const websiteFields = 'url title summary analyzedAt quality { level score gaps }';
+
+/**
+ * content-service's API as campaign generation uses it: the website's analysis and its passages,
+ * read by entity reference (`_entities` with `{ __typename: "Website", url }`) with the caller's
+ * own signed token, which this service forwards and can never mint (decision 0004).
+ */
+export class ContentClient {
+  private readonly searchLimit: number;
+
+  constructor(private readonly options: ContentClientOptions) {
+    this.searchLimit = options.searchLimit ?? 6;
+  }
+
+  /**
+   * A source for one request. Its searches go through a DataLoader: every search asked in one tick
+   * (all the passages of a generation) becomes one `_entities` request with one aliased `search`
+   * per query, and a query asked twice is sent once.
+   */
+  forCaller(callerToken: string | undefined): WebsiteContextSource {
+    const loader = new DataLoader<SearchKey, { website: WebsiteAnswer; passages: WebsitePassage[] }, string>(
+      async (keys) => {
+        const byUrl = new Map<string, string[]>();
+        for (const key of keys) byUrl.set(key.url, [...(byUrl.get(key.url) ?? []), key.query]);
+        const answers = new Map(await Promise.all([...byUrl].map(async ([url, queries]) => [url, await this.describe(callerToken, url, queries)] as const)));
+        return keys.map((key) => {
+          const website = answers.get(key.url)!;
+          return { website, passages: website.searches[key.query] ?? [] };
+        });
+      },
+      { cacheKeyFn: (key) => `${key.url}\u0000${key.query}` },
+    );
+    return {
+      load: async (websiteUrl, queries) => {
+        const found = await loader.loadMany(queries.map((query) => ({ url: websiteUrl, query })));
+        const failure = found.find((result): result is Error => result instanceof Error);
+        if (failure) throw failure;
+        const [first] = found as Array<{ website: WebsiteAnswer }>;
+        let website = first?.website ?? (await this.describe(callerToken, websiteUrl, []));
+        if (website.analyzedAt === null) {
+          // Never analysed for this tenant: analyse it now and read the passages in the same call.
+          website = await this.analyze(callerToken, websiteUrl, queries);
+          for (const query of queries) loader.clear({ url: websiteUrl, query }).prime({ url: websiteUrl, query }, { website, passages: website.searches[query] ?? [] });
+        }
+        return toContext(website, queries);
+      },
+    };
+  }
+
+  private async describe(callerToken: string | undefined, url: string, queries: readonly string[]): Promise<WebsiteAnswer> {
+    const { variables, declarations, selections } = this.searchSelections(queries);
+    const query = `query CampaignWebsiteContext($representations: [_Any!]!${declarations}) {
+      _entities(representations: $representations) { ... on Website { ${websiteFields} ${selections} } }
+    }`;
+    const answer = await this.post(callerToken, query, { representations: [{ __typename: 'Website', url }], ...variables });
+    if (answer.errors?.length) throw new ContentServiceError(`content-service refused the website lookup: ${answer.errors[0]!.message}`);
+    const [website] = (answer.data?.['_entities'] as unknown[] | undefined) ?? [];
+    if (!website) throw new ContentServiceError(`content-service does not know ${url} as a website`);
+    return readWebsite(website, queries);
+  }
+
+  private async analyze(callerToken: string | undefined, url: string, queries: readonly string[]): Promise<WebsiteAnswer> {
+    const { variables, declarations, selections } = this.searchSelections(queries);
+    const query = `mutation CampaignWebsiteAnalysis($url: String!${declarations}) {
+      analyzeWebsite(url: $url) { ${websiteFields} ${selections} }
+    }`;
+    const answer = await this.post(callerToken, query, { url, ...variables });
+    const error = answer.errors?.[0];
+    if (error) {
+      const code = error.extensions?.code;
+      // The site's own failures come with these codes (content-service's FetchFailure); anything
+      // else is the service's, not the website's.
+      if (code === 'UPSTREAM_UNAVAILABLE') throw new WebsiteAnalysisError('UNREACHABLE', error.message);
+      if (code === 'FORBIDDEN' || code === 'BAD_USER_INPUT') throw new WebsiteAnalysisError('UNREADABLE', error.message);
+      throw new ContentServiceError(`content-service could not analyse the website: ${error.message}`);
+    }
+    const website = answer.data?.['analyzeWebsite'];
+    if (!website) throw new ContentServiceError('content-service answered the analysis without a website');
+    return readWebsite(website, queries);
+  }
+
+  /** One aliased `search` per query (`s0`, `s1` …), with their variables. */
+  private searchSelections(queries: readonly string[]) {
+    const variables: Record<string, unknown> = { limit: this.searchLimit };
+    const declarations = [', $limit: Int!'];
+    const selections: string[] = [];
+    for (const [index, query] of queries.entries()) {
+      variables[`q${index}`] = query;
+      declarations.push(`, $q${index}: String!`);
+      selections.push(`s${index}: search(query: $q${index}, limit: $limit) { text pageUrl heading score }`);
+    }
+    return { variables, declarations: declarations.join(''), selections: selections.join(' ') };
+  }
+
+  private async post(callerToken: string | undefined, query: string, variables: Record<string, unknown>): Promise<GraphQLAnswer> {
+    if (!callerToken) throw new ContentServiceError('no caller token to forward to content-service');
+    let response: Response;
+    try {
+      response = await fetch(this.options.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', [callerTokenHeader]: callerToken },
+        body: JSON.stringify({ query, variables }),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      throw new ContentServiceError(`content-service did not answer: ${(error as Error).message}`, { cause: error });
+    }
+    const text = await response.text();
+    let body: GraphQLAnswer;
+    try {
+      body = JSON.parse(text) as GraphQLAnswer;
+    } catch {
+      throw new ContentServiceError(`content-service answered ${response.status} without JSON`);
+    }
+    // A GraphQL error travels with 200 or, from Apollo, 400; other statuses mean the call itself failed.
+    if (response.status !== 200 && !(response.status === 400 && body.errors)) {
+      throw new ContentServiceError(`content-service answered ${response.status}${body.errors?.[0] ? `: ${body.errors[0].message}` : ''}`);
+    }
+    return body;
+  }
+}
+
+function readWebsite(value: unknown, queries: readonly string[]): WebsiteAnswer {
+  const website = value as Record<string, any>;
+  const searches: Record<string, WebsitePassage[]> = {};
+  for (const [index, query] of queries.entries()) {
+    const chunks = (website[`s${index}`] ?? []) as Array<{ text: string; pageUrl: string; heading: string; score: number }>;
+    searches[query] = chunks.map((chunk) => ({ text: chunk.text, pageUrl: chunk.pageUrl, heading: chunk.heading, score: chunk.score }));
+  }
+  return {
+    url: String(website['url']),
+    title: website['title'] ?? null,
+    summary: website['summary'] ?? null,
+    analyzedAt: website['analyzedAt'] ?? null,
+    quality: website['quality'] ?? { level: 'MISSING', score: 0, gaps: [] },
+    searches,
+  };
+}
+
+function toContext(website: WebsiteAnswer, queries: readonly string[]): WebsiteContext {
+  return {
+    url: website.url,
+    title: website.title,
+    summary: website.summary,
+    analyzedAt: website.analyzedAt ? new Date(website.analyzedAt) : null,
+    quality: website.quality,
+    searches: Object.fromEntries(queries.map((query) => [query, website.searches[query] ?? []])),
+  };
+}
