@@ -9,3 +9,4 @@ export * from './fake-anthropic-server.js';
 export * from './captured-logs.js';
 export * from './schema-example.js';
 export * from './fixture-site.js';
+export * from './typescript-process.js';
