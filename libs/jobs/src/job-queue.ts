@@ -1,4 +1,4 @@
-import type { EntityManager, Logger, Redis } from '@gtm/runtime';
+import { isUuid, type EntityManager, type Logger, type Redis } from '@gtm/runtime';
 import { runMigrations } from 'graphile-worker';
 import { createGraphileLogger } from './graphile-logger.js';
 import type { AnyJobKind, JobTaskPayload } from './job-kind.js';
@@ -99,6 +99,7 @@ export function createJobQueue(options: CreateJobQueueOptions): JobQueue {
       return job;
     },
     async cancel(em, entity, jobId) {
+      if (!isUuid(jobId)) return null;
       const job = await em.findOne(entity, { id: jobId } as never);
       if (!job) return null;
       if (isTerminal(job.status)) return { job, cancelled: false };
