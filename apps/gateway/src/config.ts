@@ -3,6 +3,7 @@ import { logLevelSchema, parseEnvironment, pemSchema, portSchema, postgresUrlSch
 import { z } from 'zod';
 import { operationLimitsEnvironmentSchema } from './operation-limits/operation-limits.config.js';
 import { rateLimitEnvironmentSchema } from './rate-limit/rate-limit.config.js';
+import { webSocketEnvironmentSchema } from './websocket/websocket.config.js';
 
 const subgraphUrl = (defaultPort: number) =>
   z
@@ -60,6 +61,7 @@ const gatewayEnvironmentSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   ...rateLimitEnvironmentSchema.shape,
   ...operationLimitsEnvironmentSchema.shape,
+  ...webSocketEnvironmentSchema.shape,
 });
 
 type GatewayEnvironment = z.infer<typeof gatewayEnvironmentSchema>;

@@ -6,6 +6,7 @@ import { JobStatus } from './job.entity.js';
 import { createJobProgressFeed, type JobProgressFeed } from './job-progress-feed.js';
 import { createJobProgressStore, parseJobProgressMessage, type JobProgressEvent, type JobProgressSnapshot } from './job-progress.js';
 import { createThrottledProgress } from './progress-throttle.js';
+import { testJobProgressSnapshot } from './testing/index.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const prefix = uniqueRedisPrefix();
@@ -23,21 +24,7 @@ afterAll(async () => {
   listener?.disconnect();
 });
 
-function snapshot(overrides: Partial<JobProgressSnapshot> = {}): JobProgressSnapshot {
-  return {
-    jobId: randomUUID(),
-    tenantId: randomUUID(),
-    kind: 'counting',
-    status: JobStatus.RUNNING,
-    total: 10,
-    completed: 0,
-    failed: 0,
-    message: null,
-    updatedAt: new Date().toISOString(),
-    subject: null,
-    ...overrides,
-  };
-}
+const snapshot = testJobProgressSnapshot;
 
 /** Resolves once `predicate` holds for the events collected so far. */
 function collector() {
