@@ -43,6 +43,11 @@ export interface JobQueue {
    * no such job.
    */
   cancel<JobEntity extends Job>(em: EntityManager, entity: new () => JobEntity, jobId: string): Promise<CancelResult<JobEntity> | null>;
+  /**
+   * Publishes a job's current state, for a job not (yet) submitted, such as one that waits for its
+   * input: its progress can be followed from the start. Never throws (a failure is logged).
+   */
+  publish(job: Job): Promise<void>;
   /** Where progress snapshots are written. */
   progress: JobProgressStore;
 }
@@ -74,6 +79,7 @@ export function createJobQueue(options: CreateJobQueueOptions): JobQueue {
 
   return {
     progress,
+    publish,
     async migrate() {
       await runMigrations({ connectionString: options.databaseUrl, schema: options.workerSchema, logger: createGraphileLogger(logger) });
     },

@@ -1,7 +1,7 @@
 import { JobStatus } from '@gtm/jobs';
 import { Field, InputType, Int } from 'type-graphql';
 
-@InputType({ description: 'One row of the list to enrich; give at least a website or a work email.' })
+@InputType({ description: 'One row of the list to enrich. Its company is found from the website, else from a work email.' })
 export class EnrichmentRecordInput {
   @Field(() => String, { nullable: true })
   email?: string | null;

@@ -13,7 +13,9 @@ const maximumRecords = 10_000;
 
 const recordSchema = z
   .object({ email: optionalText(320), companyName: optionalText(300), website: optionalText(2_000) })
-  .refine((record) => record.email !== null || record.website !== null, { message: 'needs a website or an email' });
+  // A row with only a company name is kept (and counted as failed, with its reason): a list is
+  // rarely complete, and one thin row must not refuse the rest. An empty row is a mistake.
+  .refine((record) => record.email !== null || record.website !== null || record.companyName !== null, { message: 'is empty: give a website, an email or a company name' });
 
 const createEnrichmentJobSchema = z
   .object({
@@ -58,7 +60,10 @@ export class EnrichmentJobService {
       }
       return job;
     };
-    return records ? this.jobs.submit(context.em, build) : build(context.em);
+    if (records) return this.jobs.submit(context.em, build);
+    const waiting = await build(context.em);
+    await this.jobs.publish(waiting);
+    return waiting;
   }
 
   async cancel(context: EnrichmentContext, id: string): Promise<EnrichmentJob> {

@@ -164,12 +164,13 @@ describe('running an enrichment job', () => {
       { email: 'someone@gmail.com' },
       { email: 'ops@acme.io', website: 'not a url' },
       { website: 'not a url either' },
+      { companyName: 'Only a name' },
     ];
     const created = await subgraph.call(caller, createJob, { input: { name: 'five.csv', records } });
     expect(created.errors).toBeUndefined();
-    expect(created.data!['createEnrichmentJob']).toMatchObject({ total: 5, completed: 0 });
+    expect(created.data!['createEnrichmentJob']).toMatchObject({ total: 6, completed: 0 });
     const job = await finished(caller, created.data!['createEnrichmentJob'].id);
-    expect(job).toMatchObject({ status: 'SUCCEEDED', total: 5, completed: 3, failed: 2, percent: 100 });
+    expect(job).toMatchObject({ status: 'SUCCEEDED', total: 6, completed: 3, failed: 3, percent: 100 });
     expect(job.startedAt).not.toBeNull();
     expect(job.finishedAt).not.toBeNull();
 
@@ -182,16 +183,17 @@ describe('running an enrichment job', () => {
       { position: 2, status: 'FAILED', domain: null, normalized_website: null, failure_reason: "gmail.com is a personal mailbox; give the company's website." },
       { position: 3, status: 'ENRICHED', domain: 'acme.io', normalized_website: null, failure_reason: null },
       { position: 4, status: 'FAILED', domain: null, normalized_website: null, failure_reason: expect.stringContaining('not a website URL') },
+      { position: 5, status: 'FAILED', domain: null, normalized_website: null, failure_reason: 'Only a company name: give its website or a work email.' },
     ]);
     const items = await subgraph.app.database.orm.em.getConnection().execute(`select count(*)::int as count from enrichment.job_item where job_id = ?`, [job.id]);
-    expect(items).toEqual([{ count: 5 }]);
+    expect(items).toEqual([{ count: 6 }]);
   });
 
   it('refuses records that cannot be enriched, a total that does not match them, and saves nothing', async () => {
     const caller = createTestCaller();
     const attempts = [
       { input: { name: 'empty.csv', records: [] }, field: 'records' },
-      { input: { name: 'blank.csv', records: [{ companyName: 'Only a name' }] }, field: 'records.0' },
+      { input: { name: 'blank.csv', records: [{ companyName: '  ', email: null }] }, field: 'records.0' },
       { input: { name: 'mismatch.csv', total: 3, records: [{ website: 'acme.io' }] }, field: 'total' },
       { input: { name: 'nothing.csv' }, field: 'total' },
     ];

@@ -42,12 +42,13 @@ function websiteOf(website: string | null): string | null {
  * The company domain of a record: from its website when it has a usable one, else from a work
  * email. Deterministic and offline; the data sources of later steps start from this domain.
  */
-export function identifyRecord(record: { email: string | null; website: string | null }): RecordIdentity {
+export function identifyRecord(record: { email: string | null; website: string | null; companyName?: string | null }): RecordIdentity {
   const normalizedWebsite = websiteOf(record.website);
   if (normalizedWebsite) return { found: true, domain: new URL(normalizedWebsite).hostname.replace(/^www\./, ''), normalizedWebsite };
   const emailDomain = emailPattern.exec(record.email?.trim().toLowerCase() ?? '')?.[1];
   if (emailDomain && !personalMailDomains.has(emailDomain)) return { found: true, domain: emailDomain, normalizedWebsite: null };
   if (record.website) return { found: false, failureReason: `"${record.website.slice(0, 100)}" is not a website URL, and no work email gives the company.` };
   if (emailDomain) return { found: false, failureReason: `${emailDomain} is a personal mailbox; give the company's website.` };
+  if (!record.email && record.companyName) return { found: false, failureReason: 'Only a company name: give its website or a work email.' };
   return { found: false, failureReason: 'Neither a website nor a work email: give one of them.' };
 }
