@@ -132,6 +132,19 @@ describe('following a job', () => {
     expect(seen(onSecond)).toEqual(seen(onFirst));
   });
 
+  it('gives each subscriber of a job its own selection and variables', async () => {
+    const job = snapshot({ completed: 4 });
+    await store.write(job);
+    const socket = client(first, keys.acme);
+    const narrow = subscribeForTest(socket, { query: `subscription ($jobId: ID!) { jobProgress(jobId: $jobId) { completed } }`, variables: { jobId: job.jobId } });
+    const aliased = subscribeForTest(socket, { query: `subscription ($jobId: ID!) { progress: jobProgress(jobId: $jobId) { done: completed status } }`, variables: { jobId: job.jobId } });
+    await Promise.all([narrow.received(1), aliased.received(1)]);
+    await store.write({ ...job, status: JobStatus.SUCCEEDED, completed: 10 });
+    await Promise.all([narrow.ended, aliased.ended]);
+    expect(narrow.results).toEqual([{ data: { jobProgress: { completed: 4 } } }, { data: { jobProgress: { completed: 10 } } }]);
+    expect(aliased.results).toEqual([{ data: { progress: { done: 4, status: 'RUNNING' } } }, { data: { progress: { done: 10, status: 'SUCCEEDED' } } }]);
+  });
+
   it('answers a job that does not exist and another tenant’s job with the same NOT_FOUND', async () => {
     const globexJob = snapshot({ tenantId: tenants.globex });
     await store.write(globexJob);

@@ -88,6 +88,18 @@ const unauthorizedCloseCode = 4401;
 const policyViolationCloseCode = 1008;
 /** Caller tokens last 60 s; one is reused for at most half that across a subscription's events. */
 const callerTokenReuseMs = 30_000;
+/** Event executions kept for subscribers that ask the same of the same event (see `sharedExecution`). */
+const maximumSharedExecutions = 1_000;
+/** Parsed and validated operations kept, by their text. */
+const maximumCachedDocuments = 500;
+
+interface CheckedDocument {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  errors: readonly GraphQLError[];
+  /** The subscription as a query (see `asQuery`), printed once. */
+  asQuery?: string;
+}
 
 interface Connection {
   key: string;
@@ -162,6 +174,35 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
   const connections = new WeakMap<WebSocketContext, Connection>();
   let openConnections = 0;
   let openSubscriptions = 0;
+  const sharedExecutions = new Map<string, Promise<FormattedExecutionResult>>();
+  // Clients send the same few operations again and again (every tab of a dashboard): parsing and
+  // validating each text once keeps a thousand subscriptions from holding a thousand syntax trees.
+  const checkedDocuments = new Map<string, CheckedDocument>();
+  const checked = (schema: GraphQLSchema, query: string): CheckedDocument => {
+    const cached = checkedDocuments.get(query);
+    if (cached?.schema === schema) return cached;
+    const document = parse(query);
+    const result = { schema, document, errors: validate(schema, document) };
+    checkedDocuments.set(query, result);
+    if (checkedDocuments.size > maximumCachedDocuments) checkedDocuments.delete(checkedDocuments.keys().next().value!);
+    return result;
+  };
+
+  /**
+   * Many subscribers often follow one job with the same selection (a team watching a big import):
+   * one event then needs one execution, not one per subscriber. The key holds everything the
+   * answer depends on: the event, the tenant whose data it shows, and the operation with its
+   * variables. The oldest entries go first; an event is only ever asked for while it is new.
+   */
+  const sharedExecution = (key: string, run: () => Promise<FormattedExecutionResult>): Promise<FormattedExecutionResult> => {
+    let execution = sharedExecutions.get(key);
+    if (!execution) {
+      execution = run();
+      sharedExecutions.set(key, execution);
+      if (sharedExecutions.size > maximumSharedExecutions) sharedExecutions.delete(sharedExecutions.keys().next().value!);
+    }
+    return execution;
+  };
 
   const record = (caller: CallerContext, operationName: string | null | undefined, operationType: string | null, outcome: string, startedAt: number) =>
     options.onOperation?.({ caller, operationName: operationName ?? null, operationType, outcome, durationMs: performance.now() - startedAt });
@@ -210,14 +251,16 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
     }
 
     const schema = options.apiSchema();
-    let document: DocumentNode;
+    let operationText: CheckedDocument;
     try {
-      document = parse(payload.query);
+      operationText = checked(schema, payload.query);
     } catch (error) {
       return refuse([errorWithCode(error instanceof GraphQLError ? error.message : 'The query could not be parsed.', 'GRAPHQL_PARSE_FAILED')]);
     }
-    const invalid = validate(schema, document);
-    if (invalid.length > 0) return refuse(invalid.map((error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
+    const { document } = operationText;
+    if (operationText.errors.length > 0) {
+      return refuse(operationText.errors.map((error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
+    }
     const operation: OperationDefinitionNode | null | undefined = getOperationAST(document, payload.operationName);
     if (!operation) return refuse([errorWithCode('Could not tell which operation to run: name it in `operationName`.', 'OPERATION_RESOLUTION_FAILURE')]);
 
@@ -241,16 +284,19 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
     if (!field || !fieldDefinition) return refuse([errorWithCode('A subscription needs one field of `Subscription`.', 'GRAPHQL_VALIDATION_FAILED')], 'subscription');
     const jobId = String(getArgumentValues(fieldDefinition, field, variables.coerced)['jobId']);
 
-    const query: GraphQLRequest = { ...request, query: print(asQuery(document, schema)) };
+    operationText.asQuery ??= print(asQuery(document, schema));
+    const query: GraphQLRequest = { ...request, query: operationText.asQuery };
+    const operationKey = [caller.tenantId, query.operationName ?? '', JSON.stringify(query.variables ?? {}), query.query].join('\n');
     let token = { value: '', signedAt: Number.NEGATIVE_INFINITY };
     const stream = await openJobProgressStream({
       feed: options.feed,
       jobId,
       tenantId: caller.tenantId,
-      execute: async (event) => {
-        if (performance.now() - token.signedAt > callerTokenReuseMs) token = { value: await options.signer.sign(caller), signedAt: performance.now() };
-        return execute(caller, query, token.value, event);
-      },
+      execute: (event) =>
+        sharedExecution(`${event.snapshot.jobId}\n${event.sequence}\n${event.snapshot.updatedAt}\n${operationKey}`, async () => {
+          if (performance.now() - token.signedAt > callerTokenReuseMs) token = { value: await options.signer.sign(caller), signedAt: performance.now() };
+          return execute(caller, query, token.value, event);
+        }),
       onEnd: () => (openSubscriptions -= 1),
     });
     // Unknown, expired and another tenant's: one answer for all three.
