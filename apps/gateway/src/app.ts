@@ -42,6 +42,7 @@ import { UsageResolver } from './usage/usage.resolver.js';
 import { UsageService } from './usage/usage.service.js';
 import { createConnectionLimiter } from './websocket/connection-limiter.js';
 import { startGraphQLWebSocketServer } from './websocket/graphql-websocket.js';
+import { useSubscriptionsOverWebSocketOnly } from './websocket/subscription-over-http.plugin.js';
 
 export interface GatewayApp {
   /** The public GraphQL endpoint. */
@@ -122,6 +123,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       ApolloServerPluginLandingPageDisabled(),
       metrics.plugin<GatewayContext>(),
       useScopeEnforcement(),
+      useSubscriptionsOverWebSocketOnly<GatewayContext>(),
       useOperationLimits<GatewayContext>(operationLimits),
       useLlmBudget<GatewayContext>({ limiter: rateLimiter, llmBackedFields: llmBackedFieldsOf(supergraphSdl), callerOf: (context) => context.caller, logger }),
       useErrorMasking<GatewayContext>({ requestIdOf: (context) => context.requestId, loggerOf: (context) => context.logger }),

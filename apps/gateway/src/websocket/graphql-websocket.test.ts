@@ -166,6 +166,14 @@ describe('following a job', () => {
     expect((await postGraphQL(first.url, { query, variables: { jobId: globexJob.jobId } }, { authorization: `Bearer ${keys.globex}` })).data).toEqual({ jobProgress: { status: 'RUNNING' } });
   });
 
+  it('tells a client that posts a subscription over HTTP to use the WebSocket', async () => {
+    const job = snapshot();
+    await store.write(job);
+    const posted = await postGraphQL(first.url, { query: progressSubscription, variables: { jobId: job.jobId } }, { authorization: `Bearer ${keys.acme}` });
+    expect(posted.status).toBe(400);
+    expect(posted.errors?.[0]).toMatchObject({ message: expect.stringContaining('served over WebSocket at /graphql'), extensions: { code: 'BAD_REQUEST' } });
+  });
+
   it('runs queries over the socket as well, and refuses what does not validate', async () => {
     const job = snapshot({ completed: 3 });
     await store.write(job);

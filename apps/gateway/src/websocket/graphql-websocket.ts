@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { ApolloServer, GraphQLRequest } from '@apollo/server';
 import type { CallerContext, CallerTokenSigner } from '@gtm/caller';
 import type { JobProgressEvent, JobProgressFeed } from '@gtm/jobs';
-import { ErrorCode, type Logger } from '@gtm/runtime';
+import { ErrorCode, maskError, type Logger } from '@gtm/runtime';
 import {
   getArgumentValues,
   getOperationAST,
@@ -86,6 +86,8 @@ export interface GraphQLWebSocketServer {
 /** graphql-ws's code for a missing or refused authentication, and the standard one for a policy limit. */
 const unauthorizedCloseCode = 4401;
 const policyViolationCloseCode = 1008;
+/** Standard "try again later": graphql-ws clients retry it. */
+const tryAgainLaterCloseCode = 1013;
 /** Caller tokens last 60 s; one is reused for at most half that across a subscription's events. */
 const callerTokenReuseMs = 30_000;
 /** Event executions kept for subscribers that ask the same of the same event (see `sharedExecution`). */
@@ -129,6 +131,12 @@ function keyFromConnectionParams(params: Readonly<Record<string, unknown>> | und
 
 function errorWithCode(message: string, code: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
+}
+
+/** What a client sees of an unexpected failure: the error masking's answer, nothing internal. */
+function internalError(requestId: string): GraphQLError {
+  const masked = maskError({ message: 'unexpected' }, requestId);
+  return new GraphQLError(masked.message, { extensions: masked.extensions });
 }
 
 /** The one root field of a (validated) subscription, through any fragments it sits in. */
@@ -207,12 +215,21 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
   const record = (caller: CallerContext, operationName: string | null | undefined, operationType: string | null, outcome: string, startedAt: number) =>
     options.onOperation?.({ caller, operationName: operationName ?? null, operationType, outcome, durationMs: performance.now() - startedAt });
 
-  /** Runs one operation through Apollo (plugins, error masking, federation) as `caller`. */
-  const execute = async (caller: CallerContext, request: GraphQLRequest, callerToken: string, jobProgress?: JobProgressEvent): Promise<FormattedExecutionResult> => {
-    const contextValue: GatewayContext = { caller, callerToken, requestId: caller.requestId, logger: logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }), jobProgress };
-    const response = await apollo.executeOperation(request, { contextValue });
-    if (response.body.kind !== 'single') return { errors: [{ message: 'Incremental delivery is not supported over WebSocket.', extensions: { code: 'BAD_REQUEST' } }] };
-    return response.body.singleResult;
+  /**
+   * Runs one operation through Apollo (plugins, error masking, federation) as `caller`. Never
+   * rejects: graphql-ws would send a rejection's message to the client as it is.
+   */
+  const execute = async (caller: CallerContext, request: GraphQLRequest, callerToken: () => Promise<string>, jobProgress?: JobProgressEvent): Promise<FormattedExecutionResult> => {
+    const requestLogger = logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug });
+    try {
+      const contextValue: GatewayContext = { caller, callerToken: await callerToken(), requestId: caller.requestId, logger: requestLogger, jobProgress };
+      const response = await apollo.executeOperation(request, { contextValue });
+      if (response.body.kind !== 'single') return { errors: [{ message: 'Incremental delivery is not supported over WebSocket.', extensions: { code: 'BAD_REQUEST' } }] };
+      return response.body.singleResult;
+    } catch (error) {
+      requestLogger.error({ err: error }, 'a WebSocket operation failed');
+      return { errors: [internalError(caller.requestId).toJSON()] };
+    }
   };
 
   /** Everything checked before an operation may run; errors go back as graphql-ws `error` messages. */
@@ -293,10 +310,17 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
       jobId,
       tenantId: caller.tenantId,
       execute: (event) =>
-        sharedExecution(`${event.snapshot.jobId}\n${event.sequence}\n${event.snapshot.updatedAt}\n${operationKey}`, async () => {
-          if (performance.now() - token.signedAt > callerTokenReuseMs) token = { value: await options.signer.sign(caller), signedAt: performance.now() };
-          return execute(caller, query, token.value, event);
-        }),
+        sharedExecution(`${event.snapshot.jobId}\n${event.sequence}\n${event.snapshot.updatedAt}\n${operationKey}`, () =>
+          execute(
+            caller,
+            query,
+            async () => {
+              if (performance.now() - token.signedAt > callerTokenReuseMs) token = { value: await options.signer.sign(caller), signedAt: performance.now() };
+              return token.value;
+            },
+            event,
+          ),
+        ),
       onEnd: () => (openSubscriptions -= 1),
     });
     // Unknown, expired and another tenant's: one answer for all three.
@@ -314,7 +338,7 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
       execute: (async (args: ExecutionArgs) => {
         const context = args.contextValue as OperationContext;
         if (context.kind !== 'operation') throw new Error('a subscription reached execute');
-        const result = await execute(context.caller, context.request, await options.signer.sign(context.caller));
+        const result = await execute(context.caller, context.request, () => options.signer.sign(context.caller));
         const code = result.errors?.[0]?.extensions?.['code'];
         record(context.caller, context.request.operationName, context.operationType, result.errors?.length ? (typeof code === 'string' ? code : ErrorCode.Internal) : 'OK', context.startedAt);
         return result;
@@ -327,7 +351,15 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
       onConnect: async (context) => {
         const { socket } = context.extra;
         const key = keyFromConnectionParams(context.connectionParams);
-        const authenticatedKey = await options.authenticator.authenticate(key);
+        let authenticatedKey: AuthenticatedKey | null;
+        try {
+          authenticatedKey = await options.authenticator.authenticate(key);
+        } catch (error) {
+          // The key registry could not answer: a retryable close, with nothing internal in it.
+          logger.error({ err: error }, 'could not authenticate a WebSocket connection');
+          socket.close(tryAgainLaterCloseCode, 'The gateway could not check the API key; try again shortly.');
+          return false;
+        }
         if (!authenticatedKey) {
           logger.info({ remoteAddress: context.extra.request.socket.remoteAddress }, 'refused a WebSocket connection without a valid API key');
           // graphql-ws would close with 4403 for `false`; an unknown key is 4401, as 401 over HTTP.
@@ -347,7 +379,16 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
         openConnections += 1;
         return true;
       },
-      onSubscribe: (context, id, payload) => prepare(context, id, payload),
+      onSubscribe: async (context, id, payload) => {
+        try {
+          return await prepare(context, id, payload);
+        } catch (error) {
+          // Redis or PostgreSQL away: this operation fails, the connection and its others go on.
+          const requestId = randomUUID();
+          logger.error({ err: error, requestId }, 'could not start a WebSocket operation');
+          return [internalError(requestId)];
+        }
+      },
       // Apollo's results are already formatted (and masked): send them as they are.
       onNext: (_context, _id, _payload, _args, result) => result as FormattedExecutionResult,
       onClose: async (context) => {
