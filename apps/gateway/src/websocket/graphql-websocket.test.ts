@@ -145,6 +145,17 @@ describe('following a job', () => {
     expect(aliased.results).toEqual([{ data: { progress: { done: 4, status: 'RUNNING' } } }, { data: { progress: { done: 10, status: 'SUCCEEDED' } } }]);
   });
 
+  it('follows a job selected through a fragment on Subscription', async () => {
+    const job = snapshot({ status: JobStatus.SUCCEEDED, completed: 10 });
+    await store.write(job);
+    const subscription = subscribeForTest(client(first, keys.acme), {
+      query: `subscription Follow($jobId: ID!) { ...Progress } fragment Progress on Subscription { jobProgress(jobId: $jobId) { ... on JobProgress { status } completed } }`,
+      variables: { jobId: job.jobId },
+    });
+    expect(await subscription.ended).toEqual({ completed: true });
+    expect(subscription.results).toEqual([{ data: { jobProgress: { status: 'SUCCEEDED', completed: 10 } } }]);
+  });
+
   it('answers a job that does not exist and another tenant’s job with the same NOT_FOUND', async () => {
     const globexJob = snapshot({ tenantId: tenants.globex });
     await store.write(globexJob);

@@ -18,6 +18,7 @@ import {
   type DocumentNode,
   type ExecutionArgs,
   type FieldNode,
+  type FragmentDefinitionNode,
   type FormattedExecutionResult,
   type GraphQLSchema,
   type OperationDefinitionNode,
@@ -143,11 +144,11 @@ function internalError(requestId: string): GraphQLError {
 function rootFieldOf(document: DocumentNode, selectionSet: SelectionSetNode): FieldNode | undefined {
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) return selection;
-    const fragmentSelections =
+    const nested =
       selection.kind === Kind.INLINE_FRAGMENT
         ? selection.selectionSet
-        : document.definitions.find((definition) => definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === selection.name.value);
-    const nested = fragmentSelections && 'selections' in fragmentSelections ? fragmentSelections : fragmentSelections && 'selectionSet' in fragmentSelections ? fragmentSelections.selectionSet : undefined;
+        : document.definitions.find((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === selection.name.value)
+            ?.selectionSet;
     const field = nested && rootFieldOf(document, nested);
     if (field) return field;
   }
