@@ -199,6 +199,37 @@ describe('following a job', () => {
   });
 });
 
+describe('the schema and the records', () => {
+  it('shows the subscription in introspection, as GraphiQL reads it', async () => {
+    const introspection = await postGraphQL(
+      first.url,
+      { query: `{ __schema { subscriptionType { fields { name description args { name type { kind ofType { name } } } type { kind ofType { name } } } } } }` },
+      { authorization: `Bearer ${keys.acme}` },
+    );
+    expect(introspection.data!['__schema'].subscriptionType.fields).toEqual([
+      {
+        name: 'jobProgress',
+        description: expect.stringContaining('the current snapshot first, then each change'),
+        args: [{ name: 'jobId', type: { kind: 'NON_NULL', ofType: { name: 'ID' } } }],
+        type: { kind: 'NON_NULL', ofType: { name: 'JobProgress' } },
+      },
+    ]);
+  });
+
+  it('records each subscription in the tenant’s usage', async () => {
+    const job = snapshot({ status: JobStatus.SUCCEEDED, completed: 10 });
+    await store.write(job);
+    const subscription = subscribeForTest(client(first, keys.acme), { query: progressSubscription, variables: { jobId: job.jobId }, operationName: 'Progress' });
+    await subscription.ended;
+    const usage = await postGraphQL(
+      first.url,
+      { query: `query ($from: DateTime!, $to: DateTime!) { usage(from: $from, to: $to) { operations { operationName operationType requests } } }`, variables: { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() } },
+      { authorization: `Bearer ${keys.acme}` },
+    );
+    expect(usage.data!['usage'].operations).toContainEqual({ operationName: 'Progress', operationType: 'subscription', requests: expect.any(Number) });
+  });
+});
+
 describe('authentication and limits', () => {
   it('closes a connection without a valid API key with 4401', async () => {
     for (const payload of [{}, { authorization: 'Bearer gtm_notakey_atall' }, { apiKey: 'nope' }]) {
