@@ -18,6 +18,7 @@ COPY apps/crm-service/package.json apps/crm-service/
 COPY apps/conversation-service/package.json apps/conversation-service/
 COPY apps/gateway/package.json apps/gateway/
 COPY libs/caller/package.json libs/caller/
+COPY libs/jobs/package.json libs/jobs/
 COPY libs/llm/package.json libs/llm/
 COPY libs/runtime/package.json libs/runtime/
 COPY libs/testing/package.json libs/testing/

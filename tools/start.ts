@@ -954,6 +954,7 @@ function printBanner(facts: { database: StoreInUse; redis: StoreInUse; callerKey
   const base = `http://${host}:${settings.gatewayPort}`;
   const rows: [string, string][] = [
     ['GraphiQL / API', paint('1', `${base}/graphql`)],
+    ['Subscriptions', `${base.replace(/^http/, 'ws')}/graphql (graphql-ws)`],
     ['Health', `${base}/health`],
     ['PostgreSQL', facts.database.description],
     ['Redis', facts.redis.description],

@@ -42,7 +42,7 @@ export interface Stack extends AsyncDisposable {
   /** Runs an operation through the gateway with `apiKey`, or with the given headers instead. */
   gql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse>;
   gateway: Awaited<ReturnType<typeof createGatewayApp>>;
-  /** The prefix of the gateway's Redis keys: a service reporting LLM usage writes under it. */
+  /** The prefix of every Redis key and channel of the stack, the gateway's and the services' alike. */
   redisKeyPrefix: string;
   subgraphUrls: Record<SubgraphName, string>;
   setup: SubgraphTestSetup;
@@ -57,7 +57,9 @@ export interface Stack extends AsyncDisposable {
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const setup = await createSubgraphTestSetup();
-  const environment = { ...setup.environment };
+  // Its own keys, streams and channels: other test files run gateways and services against the same Redis.
+  const redisKeyPrefix = uniqueRedisPrefix();
+  const environment: Record<string, string> = { ...setup.environment, REDIS_KEY_PREFIX: redisKeyPrefix };
   if (options.databasePassword) {
     const url = new URL(environment['DATABASE_URL']!);
     url.password = options.databasePassword;
@@ -75,8 +77,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     crm: await createCrmApp(loadCrmConfig(environmentOf('crm')), { logger: logger('crm') }),
     conversation: await createConversationApp(loadConversationConfig(environmentOf('conversation')), { logger: logger('conversation') }),
   };
-  // Its own stream and counters: other test files run gateways against the same Redis.
-  const redisKeyPrefix = uniqueRedisPrefix();
   // The key exists before the gateway starts, so GraphiQL can offer it, as `npm start` does.
   const registry = await openApiKeyRegistry({ databaseUrl: environment['DATABASE_URL']!, logger: createLogger({ service: 'e2e', level: 'silent' }), poolMax: 1 });
   const { key: apiKey } = await registry.apiKeys.createKey({ tenant: 'e2e', tier: 'enterprise', scopes: ['read', 'write', 'admin'] });

@@ -1,3 +1,4 @@
+import { createJobQueue, jobEntities, startJobWorker, type JobWorker } from '@gtm/jobs';
 import { startSubgraphApp, type Logger, type SubgraphApp } from '@gtm/runtime';
 import { CampaignEnrichmentPlanResolver } from './campaign/campaign.resolver.js';
 import type { EnrichmentConfig } from './config.js';
@@ -6,10 +7,12 @@ import { DataSourceResolver } from './data-source/data-source.resolver.js';
 import { seedDataSourceCatalog } from './data-source/data-source.seed.js';
 import { DataSourceService } from './data-source/data-source.service.js';
 import { EnrichmentJob } from './enrichment-job/enrichment-job.entity.js';
+import { enrichmentJobDefinition } from './enrichment-job/enrichment-job.kind.js';
 import { EnrichmentJobResolver } from './enrichment-job/enrichment-job.resolver.js';
 import { EnrichmentJobService } from './enrichment-job/enrichment-job.service.js';
 import { EnrichmentPlanResolver } from './enrichment-plan/enrichment-plan.resolver.js';
 import { EnrichmentPlanService } from './enrichment-plan/enrichment-plan.service.js';
+import { EnrichmentRecord } from './enrichment-record/enrichment-record.entity.js';
 import { createEnrichmentLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
 import { buildEnrichmentSchema } from './schema.js';
@@ -19,25 +22,60 @@ export interface EnrichmentAppOverrides {
   onQuery?: (sql: string) => void;
 }
 
-/** The composition root of the enrichment service: builds its services and resolvers, then starts it. */
+/** graphile-worker's schema for this service: its queue is its own (decision 0014). */
+const workerSchema = 'enrichment_worker';
+const jobKinds = [enrichmentJobDefinition];
+
+/**
+ * The composition root of the enrichment service: builds its services and resolvers, starts the
+ * subgraph, then (unless JOB_WORKER_CONCURRENCY is 0) the worker that runs its jobs.
+ */
 export async function createApp(config: EnrichmentConfig, overrides: EnrichmentAppOverrides = {}): Promise<SubgraphApp> {
-  const enrichmentJobService = new EnrichmentJobService();
   const dataSourceService = new DataSourceService();
   const enrichmentPlanService = new EnrichmentPlanService(dataSourceService);
   const resolvers = new Map<Function, object>([
-    [EnrichmentJobResolver, new EnrichmentJobResolver(enrichmentJobService)],
     [DataSourceResolver, new DataSourceResolver(dataSourceService)],
     [EnrichmentPlanResolver, new EnrichmentPlanResolver(enrichmentPlanService)],
     [CampaignEnrichmentPlanResolver, new CampaignEnrichmentPlanResolver(enrichmentPlanService)],
   ]);
-  return startSubgraphApp({
+  const app = await startSubgraphApp({
     name: 'enrichment-service',
     config,
-    entities: [EnrichmentJob, DataSource],
+    entities: [...jobEntities, EnrichmentJob, EnrichmentRecord, DataSource],
     migrations,
     seed: (database, logger) => seedDataSourceCatalog(database, logger),
-    buildSchema: () => buildEnrichmentSchema({ get: (resolverClass) => resolvers.get(resolverClass) }),
+    buildSchema: async ({ redis, logger }) => {
+      const jobs = createJobQueue({ databaseUrl: config.DATABASE_URL, workerSchema, redis, logger, kinds: jobKinds });
+      await jobs.migrate();
+      resolvers.set(EnrichmentJobResolver, new EnrichmentJobResolver(new EnrichmentJobService(jobs)));
+      return buildEnrichmentSchema({ get: (resolverClass) => resolvers.get(resolverClass) });
+    },
     createLoaders: createEnrichmentLoaders,
     ...overrides,
   });
+  let worker: JobWorker | undefined;
+  try {
+    if (config.JOB_WORKER_CONCURRENCY > 0) {
+      worker = await startJobWorker({
+        database: app.database,
+        databaseUrl: config.DATABASE_URL,
+        workerSchema,
+        redis: app.redis,
+        logger: app.logger,
+        kinds: jobKinds,
+        concurrency: config.JOB_WORKER_CONCURRENCY,
+      });
+    }
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return {
+    ...app,
+    async close() {
+      // Running jobs go back to the queue before the database they write to closes.
+      await worker?.close();
+      await app.close();
+    },
+  };
 }

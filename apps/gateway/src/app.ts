@@ -5,9 +5,11 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { createCallerTokenSigner, type CallerContext } from '@gtm/caller';
+import { createJobProgressFeed } from '@gtm/jobs';
 import { createAccessLog, createLogger, createRedis, listenForGraphQL, useErrorMasking, type Logger } from '@gtm/runtime';
 import cors from 'cors';
 import express from 'express';
+import type { GraphQLSchema } from 'graphql';
 import { createApiKeyAuthenticator } from './api-key/api-key.authenticator.js';
 import { gatewaySchema, openApiKeyRegistry } from './api-key/api-key.registry.js';
 import type { ApiKeyService } from './api-key/api-key.service.js';
@@ -18,6 +20,8 @@ import { gatewaySubgraphName, subgraphNames, type GatewayConfig, type SubgraphNa
 import type { GatewayContext } from './context.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
 import { createHealthRouter } from './health/health.route.js';
+import { JobProgressResolver } from './job-progress/job-progress.resolver.js';
+import { JobProgressService } from './job-progress/job-progress.service.js';
 import { GatewayLocalDataSource } from './subgraphs/local-data-source.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraphs/subgraph-data-source.js';
 import { operationLimitsFrom } from './operation-limits/operation-limits.config.js';
@@ -25,7 +29,7 @@ import { useOperationLimits } from './operation-limits/operation-limits.plugin.j
 import { requestLimits } from './operation-limits/request-limits.middleware.js';
 import { llmBackedFieldsOf, useLlmBudget } from './rate-limit/llm-budget.plugin.js';
 import { tierLimitsFrom } from './rate-limit/rate-limit.config.js';
-import { createRateLimitMiddleware } from './rate-limit/rate-limit.middleware.js';
+import { createRateLimitCheck, createRateLimitMiddleware } from './rate-limit/rate-limit.middleware.js';
 import { createRateLimiter } from './rate-limit/rate-limiter.js';
 import { createGatewayMetrics } from './metrics/metrics.js';
 import { buildGatewaySchema } from './schema.js';
@@ -36,6 +40,9 @@ import { createRequestUsageRecorder } from './usage/request-usage.recorder.js';
 import { UsageRepository } from './usage/usage.repository.js';
 import { UsageResolver } from './usage/usage.resolver.js';
 import { UsageService } from './usage/usage.service.js';
+import { createConnectionLimiter } from './websocket/connection-limiter.js';
+import { startGraphQLWebSocketServer } from './websocket/graphql-websocket.js';
+import { useSubscriptionsOverWebSocketOnly } from './websocket/subscription-over-http.plugin.js';
 
 export interface GatewayApp {
   /** The public GraphQL endpoint. */
@@ -74,7 +81,11 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   const requestUsage = createRequestUsageRecorder({ database, logger });
   const llmUsage = createLlmUsageIngestor({ redis, database, logger });
   const usage = new UsageService(new UsageRepository(database, gatewaySchema), requestUsage, llmUsage);
-  const resolvers = new Map<Function, unknown>([[UsageResolver, new UsageResolver(usage)]]);
+  const feed = createJobProgressFeed({ redis, logger });
+  const resolvers = new Map<Function, unknown>([
+    [UsageResolver, new UsageResolver(usage)],
+    [JobProgressResolver, new JobProgressResolver(new JobProgressService(feed))],
+  ]);
   const gatewayLocalSchema = await buildGatewaySchema({ get: (resolverClass) => resolvers.get(resolverClass) });
   const rateLimiter = createRateLimiter({ redis, limits: tierLimitsFrom(config) });
   const operationLimits = operationLimitsFrom(config);
@@ -92,6 +103,10 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     },
   });
 
+  // Subscriptions are validated against the same API schema Apollo serves.
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: loaded }) => (apiSchema = loaded));
+
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
@@ -108,6 +123,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       ApolloServerPluginLandingPageDisabled(),
       metrics.plugin<GatewayContext>(),
       useScopeEnforcement(),
+      useSubscriptionsOverWebSocketOnly<GatewayContext>(),
       useOperationLimits<GatewayContext>(operationLimits),
       useLlmBudget<GatewayContext>({ limiter: rateLimiter, llmBackedFields: llmBackedFieldsOf(supergraphSdl), callerOf: (context) => context.caller, logger }),
       useErrorMasking<GatewayContext>({ requestIdOf: (context) => context.requestId, loggerOf: (context) => context.logger }),
@@ -176,6 +192,40 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     }),
   );
 
+  const webSockets = startGraphQLWebSocketServer({
+    httpServer,
+    apollo,
+    apiSchema: () => apiSchema!,
+    authenticator,
+    rateLimit: createRateLimitCheck({ limiter: rateLimiter, logger }),
+    signer,
+    feed,
+    connections: createConnectionLimiter({ redis, logger, maximumPerKey: config.MAX_CONNECTIONS_PER_KEY }),
+    operationLimits,
+    limits: {
+      maximumSubscriptionsPerConnection: config.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maximumConnectionsPerKey: config.MAX_CONNECTIONS_PER_KEY,
+      keepAliveMs: config.WEBSOCKET_KEEP_ALIVE_MS,
+      maximumMessageBytes: config.MAX_BODY_BYTES,
+    },
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    logger,
+    onOperation: ({ caller, operationName, operationType, outcome, durationMs }) =>
+      requestUsage.record({
+        tenantId: caller.tenantId,
+        apiKeyId: caller.keyId!,
+        requestId: caller.requestId,
+        operationName,
+        operationType,
+        outcome,
+        // 101 Switching Protocols: the operation came over the WebSocket.
+        httpStatus: 101,
+        durationMs,
+        at: new Date(),
+      }),
+  });
+  metrics.observeWebSockets(webSockets);
+
   const url = await listenForGraphQL(httpServer, config.GATEWAY_PORT, config.GATEWAY_HOST);
   logger.info({ url }, 'gateway listening');
 
@@ -183,7 +233,10 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     url,
     services: { apiKeys, usage },
     async close() {
+      // WebSocket clients first (1001, their subscriptions end), then HTTP drains.
+      await webSockets.close();
       await apollo.stop();
+      await feed.close();
       // Usage still buffered is written before the database closes.
       await Promise.allSettled([requestUsage.close(), llmUsage.close()]);
       await Promise.allSettled([agent.close(), database.close(), redis.quit()]);

@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { logLevelSchema, parseEnvironment, pemSchema, portSchema, postgresUrlSchema, redisUrlSchema } from '@gtm/runtime';
+import { logLevelSchema, parseEnvironment, pemSchema, portSchema, postgresUrlSchema, redisKeyPrefixSchema, redisUrlSchema } from '@gtm/runtime';
 import { z } from 'zod';
 import { operationLimitsEnvironmentSchema } from './operation-limits/operation-limits.config.js';
 import { rateLimitEnvironmentSchema } from './rate-limit/rate-limit.config.js';
+import { webSocketEnvironmentSchema } from './websocket/websocket.config.js';
 
 const subgraphUrl = (defaultPort: number) =>
   z
@@ -24,11 +25,7 @@ const gatewayEnvironmentSchema = z.object({
   DATABASE_URL: postgresUrlSchema,
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(5),
   REDIS_URL: redisUrlSchema,
-  /**
-   * Prefix of every Redis key the gateway uses (rate limits, the LLM usage stream). Services that
-   * report LLM usage must use the same one. Default: none.
-   */
-  REDIS_KEY_PREFIX: z.string().max(64).regex(/^[A-Za-z0-9:_-]*$/, 'may hold only letters, digits, colons, dashes and underscores').default(''),
+  REDIS_KEY_PREFIX: redisKeyPrefixSchema,
   /**
    * Browser origins allowed to call /graphql from their pages (CORS), comma-separated, such as
    * `https://app.example.com,http://localhost:5173`. Default: none, so only same-origin pages
@@ -64,6 +61,7 @@ const gatewayEnvironmentSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   ...rateLimitEnvironmentSchema.shape,
   ...operationLimitsEnvironmentSchema.shape,
+  ...webSocketEnvironmentSchema.shape,
 });
 
 type GatewayEnvironment = z.infer<typeof gatewayEnvironmentSchema>;

@@ -1,4 +1,5 @@
 import type { CallerContext } from '@gtm/caller';
+import type { JobProgressEvent } from '@gtm/jobs';
 import type { Logger } from '@gtm/runtime';
 import type { RequestMeter } from './usage/request-metering.js';
 
@@ -10,4 +11,6 @@ export interface GatewayContext {
   logger: Logger;
   /** Filled in as the operation runs; recorded as usage when the answer has gone out. */
   meter?: RequestMeter;
+  /** Set while a subscription event is executed: the job progress this execution answers with. */
+  jobProgress?: JobProgressEvent;
 }

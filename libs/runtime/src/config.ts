@@ -26,6 +26,16 @@ export const redisUrlSchema = z
 
 export const portSchema = z.coerce.number().int().min(0).max(65535);
 
+/**
+ * Prefix of every Redis key and channel a process uses (rate limits, the LLM usage stream, job
+ * progress). The gateway and every service must use the same one. Default: none.
+ */
+export const redisKeyPrefixSchema = z
+  .string()
+  .max(64)
+  .regex(/^[A-Za-z0-9:_-]*$/, 'may hold only letters, digits, colons, dashes and underscores')
+  .default('');
+
 /** Settings every subgraph shares; each app extends them with its own in its config.ts. */
 export const subgraphEnvironmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -34,6 +44,7 @@ export const subgraphEnvironmentSchema = z.object({
   /** Connections per service process. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   REDIS_URL: redisUrlSchema,
+  REDIS_KEY_PREFIX: redisKeyPrefixSchema,
   /** The gateway's public key: subgraphs verify caller tokens with it and can never mint one. */
   CALLER_TOKEN_PUBLIC_KEY: pemSchema,
   LOG_LEVEL: logLevelSchema,

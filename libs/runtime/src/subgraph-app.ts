@@ -59,7 +59,7 @@ export async function startSubgraphApp<Loaders>(options: SubgraphAppOptions<Load
     poolMax: config.DATABASE_POOL_MAX,
     onQuery: options.onQuery,
   });
-  const redis = createRedis({ url: config.REDIS_URL });
+  const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX || undefined });
   try {
     await database.migrate();
     await options.seed?.(database, logger);

@@ -2,7 +2,7 @@ import { buildSubgraphSchema as buildApolloSubgraphSchema, type GraphQLResolverM
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { parse, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
-import { buildSchema, createResolversMap, type ContainerType, type NonEmptyArray } from 'type-graphql';
+import { buildSchema, createResolversMap, type BuildSchemaOptions, type ContainerType, type NonEmptyArray } from 'type-graphql';
 
 /**
  * The federation version every subgraph links. Owned here so that all five subgraphs move together
@@ -26,6 +26,8 @@ export interface BuildSubgraphSchemaOptions<Context> {
   referenceResolvers?: ReferenceResolvers<Context>;
   /** Types that no resolver returns but the schema must contain (entity stubs, for instance). */
   orphanedTypes?: Function[];
+  /** type-graphql wants one as soon as a resolver declares a `@Subscription`. Default: none. */
+  pubSub?: BuildSchemaOptions['pubSub'];
 }
 
 /**
@@ -38,6 +40,7 @@ export async function buildSubgraphSchema<Context>(options: BuildSubgraphSchemaO
     resolvers: options.resolvers,
     container: options.container,
     orphanedTypes: options.orphanedTypes,
+    pubSub: options.pubSub,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     skipCheck: true,
     validate: false,

@@ -10,3 +10,5 @@ export * from './captured-logs.js';
 export * from './schema-example.js';
 export * from './fixture-site.js';
 export * from './fake-firecrawl-server.js';
+export * from './typescript-process.js';
+export * from './graphql-websocket-client.js';

@@ -1,7 +1,8 @@
+import { progressPercent } from '@gtm/jobs';
 import { ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { EnrichmentLoaders } from '../loaders.js';
-import { progressPercent, type EnrichmentJob } from './enrichment-job.entity.js';
+import type { EnrichmentJob } from './enrichment-job.entity.js';
 import { CreateEnrichmentJobInput, EnrichmentJobFilter } from './enrichment-job.input.js';
 import type { EnrichmentJobService } from './enrichment-job.service.js';
 import { EnrichmentJobConnection, EnrichmentJobType } from './enrichment-job.type.js';
@@ -26,7 +27,7 @@ export class EnrichmentJobResolver {
     return this.enrichmentJobService.list(context, filter, args);
   }
 
-  @Mutation(() => EnrichmentJobType, { description: 'Creates a QUEUED job.' })
+  @Mutation(() => EnrichmentJobType, { description: 'Creates a QUEUED job; with records, it starts at once.' })
   createEnrichmentJob(@Arg('input', () => CreateEnrichmentJobInput) input: CreateEnrichmentJobInput, @Ctx() context: EnrichmentContext) {
     return this.enrichmentJobService.create(context, input);
   }

@@ -1,18 +1,37 @@
 import type { FilterQuery } from '@mikro-orm/core';
-import { badUserInput, notFound, paginate, parseInput, type ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
+import { JobStatus, type JobQueue } from '@gtm/jobs';
+import { badUserInput, notFound, optionalText, paginate, parseInput, type ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
 import { z } from 'zod';
+import { EnrichmentRecord } from '../enrichment-record/enrichment-record.entity.js';
 import type { EnrichmentLoaders } from '../loaders.js';
-import { activeJobStatuses, EnrichmentJob, finishedJobStatuses, JobStatus } from './enrichment-job.entity.js';
+import { EnrichmentJob } from './enrichment-job.entity.js';
 import type { CreateEnrichmentJobInput, EnrichmentJobFilter } from './enrichment-job.input.js';
 
 type EnrichmentContext = SubgraphContext<EnrichmentLoaders>;
 
-const createEnrichmentJobSchema = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  total: z.number().int().min(0, 'must not be negative').max(1_000_000, 'must be at most 1,000,000'),
-});
+const maximumRecords = 10_000;
+
+const recordSchema = z
+  .object({ email: optionalText(320), companyName: optionalText(300), website: optionalText(2_000) })
+  // A row with only a company name is kept (and counted as failed, with its reason): a list is
+  // rarely complete, and one thin row must not refuse the rest. An empty row is a mistake.
+  .refine((record) => record.email !== null || record.website !== null || record.companyName !== null, { message: 'is empty: give a website, an email or a company name' });
+
+const createEnrichmentJobSchema = z
+  .object({
+    name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+    total: z.number().int().min(0, 'must not be negative').max(1_000_000, 'must be at most 1,000,000').nullish(),
+    records: z.array(recordSchema).min(1, 'must hold at least one record (or leave it out)').max(maximumRecords, `must hold at most ${maximumRecords.toLocaleString('en-US')} records`).nullish(),
+  })
+  .refine((input) => !input.records || input.total === null || input.total === undefined || input.total === input.records.length, {
+    path: ['total'],
+    message: 'must equal the number of records when both are given',
+  })
+  .refine((input) => input.records || (input.total !== null && input.total !== undefined), { path: ['total'], message: 'is required when no records are given' });
 
 export class EnrichmentJobService {
+  constructor(private readonly jobs: JobQueue) {}
+
   async get(context: EnrichmentContext, id: string): Promise<EnrichmentJob | null> {
     return context.loaders.enrichmentJobById.load(id);
   }
@@ -22,35 +41,37 @@ export class EnrichmentJobService {
     return paginate(context.em, EnrichmentJob, where, args);
   }
 
+  /**
+   * A job with records is submitted: the job, its records and its worker task are committed
+   * together. Without records the job only records what is coming (`total`) and waits for them.
+   */
   async create(context: EnrichmentContext, input: CreateEnrichmentJobInput): Promise<EnrichmentJob> {
-    const fields = parseInput(createEnrichmentJobSchema, input);
-    const job = context.em.create(EnrichmentJob, {
-      ...fields,
-      tenantId: context.caller.tenantId,
-      status: JobStatus.QUEUED,
-    } as never);
-    await context.em.persist(job).flush();
-    return job;
+    const { name, total, records } = parseInput(createEnrichmentJobSchema, input);
+    const tenantId = context.caller.tenantId;
+    const build = async (em: typeof context.em) => {
+      const job = em.create(EnrichmentJob, { name, tenantId, total: records?.length ?? total ?? 0, status: JobStatus.QUEUED } as never);
+      job.subjectType = 'EnrichmentJob';
+      job.subjectId = job.id;
+      // The job first: records refer to it by a plain column, which the unit of work cannot order by.
+      await em.persist(job).flush();
+      if (records) {
+        em.persist(records.map((record, position) => em.create(EnrichmentRecord, { ...record, jobId: job.id, position, tenantId } as never)));
+        await em.flush();
+      }
+      return job;
+    };
+    if (records) return this.jobs.submit(context.em, build);
+    const waiting = await build(context.em);
+    await this.jobs.publish(waiting);
+    return waiting;
   }
 
   async cancel(context: EnrichmentContext, id: string): Promise<EnrichmentJob> {
-    const job = await this.get(context, id);
-    if (!job) throw notFound('EnrichmentJob', id);
-    if (finishedJobStatuses.includes(job.status)) throw alreadyFinished(job);
-    const now = new Date();
-    // A conditional update rather than a read-modify-write, so that a worker finishing the job at
-    // the same moment keeps its terminal status instead of having it overwritten with CANCELLED.
-    const changed = await context.em.nativeUpdate(
-      EnrichmentJob,
-      { id, tenantId: context.caller.tenantId, status: { $in: [...activeJobStatuses] } },
-      { status: JobStatus.CANCELLED, finishedAt: now, updatedAt: now },
-    );
-    await context.em.refresh(job);
-    if (changed === 0) throw alreadyFinished(job);
-    return job;
+    const result = await this.jobs.cancel(context.em, EnrichmentJob, id);
+    if (!result) throw notFound('EnrichmentJob', id);
+    if (!result.cancelled) {
+      throw badUserInput(`Enrichment job ${id} already finished (${result.job.status}); only a QUEUED or RUNNING job can be cancelled.`, 'id');
+    }
+    return result.job;
   }
-}
-
-function alreadyFinished(job: EnrichmentJob) {
-  return badUserInput(`Enrichment job ${job.id} already finished (${job.status}); only a QUEUED or RUNNING job can be cancelled.`, 'id');
 }

@@ -22,7 +22,7 @@ const cancelJob = `mutation ($id: ID!) { cancelEnrichmentJob(id: $id) { id statu
 /** Moves a job as the worker will, straight in this test's own database: no API does this yet. */
 async function setProgress(jobId: string, changes: { status?: string; completed?: number; failed?: number }) {
   const connection = subgraph.app.database.orm.em.getConnection();
-  await connection.execute(`update enrichment.enrichment_job set status = coalesce(?, status), completed = coalesce(?, completed), failed = coalesce(?, failed) where id = ?`, [
+  await connection.execute(`update enrichment.job set status = coalesce(?, status), completed = coalesce(?, completed), failed = coalesce(?, failed) where id = ?`, [
     changes.status ?? null,
     changes.completed ?? null,
     changes.failed ?? null,
@@ -142,6 +142,67 @@ describe('enrichment jobs', () => {
 
     const all = await subgraph.call(caller, `{ enrichmentJobs { edges { node { total } } } }`);
     expect(all.data!['enrichmentJobs'].edges).toEqual([{ node: { total: 1_000_000 } }]);
+  });
+});
+
+/** Reads the job until it has finished (the worker runs in the service's process). */
+async function finished(caller: ReturnType<typeof createTestCaller>, jobId: string) {
+  for (;;) {
+    const read = await subgraph.call(caller, `query ($id: ID!) { enrichmentJob(id: $id) { ${jobFields} } }`, { id: jobId });
+    const job = read.data!['enrichmentJob'];
+    if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.status)) return job;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('running an enrichment job', () => {
+  it('enriches each record once when the job is created with its records, counting the ones it could not', async () => {
+    const caller = createTestCaller();
+    const records = [
+      { email: 'jack@panfactum.com', companyName: 'Panfactum' },
+      { website: 'WWW.Blossomer.io/' },
+      { email: 'someone@gmail.com' },
+      { email: 'ops@acme.io', website: 'not a url' },
+      { website: 'not a url either' },
+      { companyName: 'Only a name' },
+    ];
+    const created = await subgraph.call(caller, createJob, { input: { name: 'five.csv', records } });
+    expect(created.errors).toBeUndefined();
+    expect(created.data!['createEnrichmentJob']).toMatchObject({ total: 6, completed: 0 });
+    const job = await finished(caller, created.data!['createEnrichmentJob'].id);
+    expect(job).toMatchObject({ status: 'SUCCEEDED', total: 6, completed: 3, failed: 3, percent: 100 });
+    expect(job.startedAt).not.toBeNull();
+    expect(job.finishedAt).not.toBeNull();
+
+    const rows = await subgraph.app.database.orm.em
+      .getConnection()
+      .execute(`select position, status, domain, normalized_website, failure_reason from enrichment.enrichment_record where job_id = ? order by position`, [job.id]);
+    expect(rows).toEqual([
+      { position: 0, status: 'ENRICHED', domain: 'panfactum.com', normalized_website: null, failure_reason: null },
+      { position: 1, status: 'ENRICHED', domain: 'blossomer.io', normalized_website: 'https://www.blossomer.io', failure_reason: null },
+      { position: 2, status: 'FAILED', domain: null, normalized_website: null, failure_reason: "gmail.com is a personal mailbox; give the company's website." },
+      { position: 3, status: 'ENRICHED', domain: 'acme.io', normalized_website: null, failure_reason: null },
+      { position: 4, status: 'FAILED', domain: null, normalized_website: null, failure_reason: expect.stringContaining('not a website URL') },
+      { position: 5, status: 'FAILED', domain: null, normalized_website: null, failure_reason: 'Only a company name: give its website or a work email.' },
+    ]);
+    const items = await subgraph.app.database.orm.em.getConnection().execute(`select count(*)::int as count from enrichment.job_item where job_id = ?`, [job.id]);
+    expect(items).toEqual([{ count: 6 }]);
+  });
+
+  it('refuses records that cannot be enriched, a total that does not match them, and saves nothing', async () => {
+    const caller = createTestCaller();
+    const attempts = [
+      { input: { name: 'empty.csv', records: [] }, field: 'records' },
+      { input: { name: 'blank.csv', records: [{ companyName: '  ', email: null }] }, field: 'records.0' },
+      { input: { name: 'mismatch.csv', total: 3, records: [{ website: 'acme.io' }] }, field: 'total' },
+      { input: { name: 'nothing.csv' }, field: 'total' },
+    ];
+    for (const attempt of attempts) {
+      const result = await subgraph.call(caller, createJob, { input: attempt.input });
+      expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: attempt.field } });
+    }
+    const all = await subgraph.call(caller, `{ enrichmentJobs { edges { node { id } } } }`);
+    expect(all.data!['enrichmentJobs'].edges).toEqual([]);
   });
 });
 

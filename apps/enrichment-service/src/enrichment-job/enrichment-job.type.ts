@@ -1,8 +1,6 @@
+import { JobStatus } from '@gtm/jobs';
 import { ConnectionType } from '@gtm/runtime';
-import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { JobStatus } from './enrichment-job.entity.js';
-
-registerEnumType(JobStatus, { name: 'JobStatus', description: 'Where a background job stands.' });
+import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 
 // A type separate from the entity because the entity's `error` column is for operators only.
 @ObjectType('EnrichmentJob', { description: 'One enrichment run over a list of records, with its progress.' })

@@ -1,9 +1,15 @@
 import type { MigrationObject } from '@mikro-orm/core';
+import { CreateJobTables } from '@gtm/jobs';
 import { CreateEnrichmentJobs } from './20261122000000-create-enrichment-jobs.js';
 import { CreateDataSourceCatalog } from './20261123000000-create-data-source-catalog.js';
+import { EnrichmentJobsAreJobs } from './20261123000000-enrichment-jobs-are-jobs.js';
+import { CreateEnrichmentRecords } from './20261123000100-create-enrichment-records.js';
 
 /** Every migration of the enrichment schema, oldest first. Append; never edit one that has shipped. */
 export const migrations: MigrationObject[] = [
   { name: '20261122000000-create-enrichment-jobs', class: CreateEnrichmentJobs },
+  { name: '20261122235900-create-job-tables', class: CreateJobTables },
   { name: '20261123000000-create-data-source-catalog', class: CreateDataSourceCatalog },
+  { name: '20261123000000-enrichment-jobs-are-jobs', class: EnrichmentJobsAreJobs },
+  { name: '20261123000100-create-enrichment-records', class: CreateEnrichmentRecords },
 ];

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface GatewayMetricsOptions {
   /** When set, GET /metrics needs `Authorization: Bearer <token>`. Default: open. */
@@ -30,6 +30,28 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}) {
 
   return {
     registry,
+    /** Reports open WebSocket connections and subscriptions, read at each scrape. */
+    observeWebSockets(webSockets: { readonly openConnections: number; readonly openSubscriptions: number }): void {
+      const gauges = [
+        new Gauge({
+          name: 'gtm_gateway_websocket_connections',
+          help: 'Open WebSocket (graphql-ws) connections on this gateway process.',
+          registers: [],
+          collect() {
+            this.set(webSockets.openConnections);
+          },
+        }),
+        new Gauge({
+          name: 'gtm_gateway_subscriptions',
+          help: 'Running subscriptions on this gateway process.',
+          registers: [],
+          collect() {
+            this.set(webSockets.openSubscriptions);
+          },
+        }),
+      ];
+      for (const gauge of gauges) registry.registerMetric(gauge);
+    },
     /** Counts every /graphql answer, including those refused before GraphQL runs. */
     countRequests(_request: Request, response: Response, next: NextFunction): void {
       response.on('finish', () => httpRequests.inc({ status: String(response.statusCode) }));

@@ -60,14 +60,19 @@ export function rateLimitErrorBody(caller: CallerContext, decision: RateLimitDec
   };
 }
 
-/**
- * Enforces the caller's tier limits on the GraphQL endpoint. Mount it on `/graphql` after
- * authentication and before the body parser, so a refused request costs no parsing. Every counted
- * answer carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds) and
- * `RateLimit-Policy`; a refusal is HTTP 429 with `Retry-After` and the code RATE_LIMITED.
- */
-export function createRateLimitMiddleware(options: CreateRateLimitMiddlewareOptions): RequestHandler {
-  const { limiter, callerOf } = options;
+export type RateLimitCheckOptions = Omit<CreateRateLimitMiddlewareOptions, 'callerOf'>;
+
+export interface RateLimitCheck {
+  /**
+   * Counts one request of the caller: the decision, or null when Redis did not answer in time and
+   * the request is let through unchecked (fail open, logged at most once a minute).
+   */
+  (caller: CallerContext): Promise<RateLimitDecision | null>;
+}
+
+/** The rate-limit decision for one request, shared by HTTP requests and WebSocket operations. */
+export function createRateLimitCheck(options: RateLimitCheckOptions): RateLimitCheck {
+  const { limiter } = options;
   const logger = options.logger ?? createLogger({ service: 'gateway' });
   const decisionTimeoutMs = options.decisionTimeoutMs ?? 500;
   const now = options.now ?? Date.now;
@@ -106,6 +111,31 @@ export function createRateLimitMiddleware(options: CreateRateLimitMiddlewareOpti
     requestsLetThroughUnchecked = 0;
   };
 
+  return async (caller) => {
+    try {
+      const decision = await decide(caller);
+      if (failing) {
+        failing = false;
+        logger.info('rate limits are enforced again: Redis answers');
+      }
+      return decision;
+    } catch (error) {
+      letThroughUnchecked(error);
+      return null;
+    }
+  };
+}
+
+/**
+ * Enforces the caller's tier limits on the GraphQL endpoint. Mount it on `/graphql` after
+ * authentication and before the body parser, so a refused request costs no parsing. Every counted
+ * answer carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds) and
+ * `RateLimit-Policy`; a refusal is HTTP 429 with `Retry-After` and the code RATE_LIMITED.
+ */
+export function createRateLimitMiddleware(options: CreateRateLimitMiddlewareOptions): RequestHandler {
+  const { limiter, callerOf } = options;
+  const check = createRateLimitCheck(options);
+
   return (request, response, next) => {
     // A CORS preflight is sent by the browser on its own, not by the client's code: it must not
     // use up the budget of the request it precedes.
@@ -113,25 +143,16 @@ export function createRateLimitMiddleware(options: CreateRateLimitMiddlewareOpti
     const caller = callerOf(request, response);
     if (!caller) return next();
 
-    decide(caller).then(
-      (decision) => {
-        if (failing) {
-          failing = false;
-          logger.info('rate limits are enforced again: Redis answers');
-        }
-        const tierLimits = limiter.limits[caller.tier];
-        response.setHeader('RateLimit-Limit', String(decision.limit));
-        response.setHeader('RateLimit-Remaining', String(decision.remaining));
-        response.setHeader('RateLimit-Reset', String(decision.resetSeconds));
-        response.setHeader('RateLimit-Policy', `${tierLimits.perMinute};w=60, ${tierLimits.perDay};w=86400`);
-        if (decision.allowed) return next();
-        response.setHeader('Retry-After', String(decision.resetSeconds));
-        response.status(429).json(rateLimitErrorBody(caller, decision));
-      },
-      (error: unknown) => {
-        letThroughUnchecked(error);
-        next();
-      },
-    );
+    void check(caller).then((decision) => {
+      if (!decision) return next();
+      const tierLimits = limiter.limits[caller.tier];
+      response.setHeader('RateLimit-Limit', String(decision.limit));
+      response.setHeader('RateLimit-Remaining', String(decision.remaining));
+      response.setHeader('RateLimit-Reset', String(decision.resetSeconds));
+      response.setHeader('RateLimit-Policy', `${tierLimits.perMinute};w=60, ${tierLimits.perDay};w=86400`);
+      if (decision.allowed) return next();
+      response.setHeader('Retry-After', String(decision.resetSeconds));
+      response.status(429).json(rateLimitErrorBody(caller, decision));
+    });
   };
 }

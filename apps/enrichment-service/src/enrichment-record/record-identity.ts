@@ -1,0 +1,54 @@
+import { normalizeWebsiteUrl } from '@gtm/runtime';
+
+/** What the first enrichment step learns about a record: the company it belongs to. */
+export type RecordIdentity =
+  | { found: true; domain: string; normalizedWebsite: string | null }
+  | { found: false; failureReason: string };
+
+// Mailbox providers: an address there says nothing about the company the person works for.
+const personalMailDomains = new Set([
+  'gmail.com',
+  'googlemail.com',
+  'yahoo.com',
+  'hotmail.com',
+  'outlook.com',
+  'live.com',
+  'msn.com',
+  'aol.com',
+  'icloud.com',
+  'me.com',
+  'proton.me',
+  'protonmail.com',
+  'gmx.com',
+  'gmx.de',
+  'web.de',
+  'mail.com',
+  'yandex.ru',
+  'qq.com',
+]);
+
+const emailPattern = /^[^\s@]+@([^\s@]+\.[^\s@]+)$/;
+
+function websiteOf(website: string | null): string | null {
+  if (!website) return null;
+  try {
+    return normalizeWebsiteUrl(website);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The company domain of a record: from its website when it has a usable one, else from a work
+ * email. Deterministic and offline; the data sources of later steps start from this domain.
+ */
+export function identifyRecord(record: { email: string | null; website: string | null; companyName?: string | null }): RecordIdentity {
+  const normalizedWebsite = websiteOf(record.website);
+  if (normalizedWebsite) return { found: true, domain: new URL(normalizedWebsite).hostname.replace(/^www\./, ''), normalizedWebsite };
+  const emailDomain = emailPattern.exec(record.email?.trim().toLowerCase() ?? '')?.[1];
+  if (emailDomain && !personalMailDomains.has(emailDomain)) return { found: true, domain: emailDomain, normalizedWebsite: null };
+  if (record.website) return { found: false, failureReason: `"${record.website.slice(0, 100)}" is not a website URL, and no work email gives the company.` };
+  if (emailDomain) return { found: false, failureReason: `${emailDomain} is a personal mailbox; give the company's website.` };
+  if (!record.email && record.companyName) return { found: false, failureReason: 'Only a company name: give its website or a work email.' };
+  return { found: false, failureReason: 'Neither a website nor a work email: give one of them.' };
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+const setting = (defaultValue: number, minimum: number, maximum: number) => z.coerce.number().int().min(minimum).max(maximum).default(defaultValue);
+
+/**
+ * The WebSocket endpoint's limits, read from the environment: a fragment of the gateway schema,
+ * merged into it by config.ts. The largest message a client may send is MAX_BODY_BYTES, as over HTTP.
+ */
+export const webSocketEnvironmentSchema = z.object({
+  /** Operations (subscriptions, mostly) one WebSocket connection may run at once. Default 50. */
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: setting(50, 1, 10_000),
+  /** WebSocket connections one API key may hold open, across every gateway process. Default 50. */
+  MAX_CONNECTIONS_PER_KEY: setting(50, 1, 100_000),
+  /** How often the gateway pings each WebSocket client; one that has not answered by the next ping is dropped. Default 12 000 ms. */
+  WEBSOCKET_KEEP_ALIVE_MS: setting(12_000, 1_000, 300_000),
+});

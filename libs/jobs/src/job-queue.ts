@@ -1,0 +1,129 @@
+import { isUuid, type EntityManager, type Logger, type Redis } from '@gtm/runtime';
+import { runMigrations } from 'graphile-worker';
+import { createGraphileLogger } from './graphile-logger.js';
+import type { AnyJobKind, JobTaskPayload } from './job-kind.js';
+import { activeJobStatuses, isTerminal, Job, JobStatus } from './job.entity.js';
+import { createJobProgressStore, snapshotOf, type JobProgressStore } from './job-progress.js';
+
+export interface CreateJobQueueOptions {
+  /** The service's PostgreSQL (graphile-worker's schema is created in the same database). */
+  databaseUrl: string;
+  /**
+   * graphile-worker's schema for this service, such as `enrichment_worker`. Each service has its
+   * own, so two services never run each other's tasks or migrate each other's queue.
+   */
+  workerSchema: string;
+  redis: Redis;
+  logger: Logger;
+  /** The kinds of job this service submits. */
+  kinds: AnyJobKind[];
+  /** Passed to the progress store; see `CreateJobProgressStoreOptions`. Default: its defaults. */
+  finishedRetentionSeconds?: number;
+}
+
+export interface CancelResult<JobEntity extends Job> {
+  job: JobEntity;
+  /** False when the job had already finished (its status is unchanged). */
+  cancelled: boolean;
+}
+
+export interface JobQueue {
+  /** Creates or updates graphile-worker's schema; run at start, before anything is submitted. */
+  migrate(): Promise<void>;
+  /**
+   * Runs `build` in a transaction and enqueues the job it returns in that same transaction, so a
+   * job row exists if and only if its worker task does; then publishes its QUEUED snapshot.
+   * `build` creates and persists the job (with its `kind`, `total` and tenant) and any domain rows
+   * the work needs.
+   */
+  submit<JobEntity extends Job>(em: EntityManager, build: (transaction: EntityManager) => Promise<JobEntity>): Promise<JobEntity>;
+  /**
+   * Stops a queued or running job: CANCELLED at once (a running worker stops before its next
+   * item), and a job that has not started is taken off the queue. Null when the tenant of `em` has
+   * no such job.
+   */
+  cancel<JobEntity extends Job>(em: EntityManager, entity: new () => JobEntity, jobId: string): Promise<CancelResult<JobEntity> | null>;
+  /**
+   * Publishes a job's current state, for a job not (yet) submitted, such as one that waits for its
+   * input: its progress can be followed from the start. Never throws (a failure is logged).
+   */
+  publish(job: Job): Promise<void>;
+  /** Where progress snapshots are written. */
+  progress: JobProgressStore;
+}
+
+const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** The schema name, checked, as an SQL identifier. */
+export function quotedWorkerSchema(workerSchema: string): string {
+  if (!schemaNamePattern.test(workerSchema)) throw new Error(`workerSchema must be a lower-case SQL identifier; got "${workerSchema}"`);
+  return `"${workerSchema}"`;
+}
+
+/** Submits and cancels a service's jobs. */
+export function createJobQueue(options: CreateJobQueueOptions): JobQueue {
+  const { logger } = options;
+  const workerSchema = quotedWorkerSchema(options.workerSchema);
+  const progress = createJobProgressStore({ redis: options.redis, finishedRetentionSeconds: options.finishedRetentionSeconds });
+  const kinds = new Map(options.kinds.map((kind) => [kind.kind, kind]));
+
+  // A failure here must not fail the request: the job row is committed and its worker will publish
+  // the job's progress as soon as it runs.
+  const publish = async (job: Job) => {
+    try {
+      await progress.write(snapshotOf(job));
+    } catch (error) {
+      logger.warn({ err: error, jobId: job.id }, 'could not publish job progress; the worker will');
+    }
+  };
+
+  return {
+    progress,
+    publish,
+    async migrate() {
+      await runMigrations({ connectionString: options.databaseUrl, schema: options.workerSchema, logger: createGraphileLogger(logger) });
+    },
+    async submit(em, build) {
+      const job = await em.transactional(async (transaction) => {
+        const created = await build(transaction);
+        const kind = kinds.get(created.kind);
+        if (!kind) throw new Error(`no job kind "${created.kind}" is registered with this queue`);
+        await transaction.flush();
+        const payload: JobTaskPayload = { jobId: created.id, tenantId: created.tenantId };
+        // graphile-worker's own SQL function, on this transaction's connection: the task becomes
+        // visible to workers (and their LISTEN fires) only when the job row commits with it.
+        await transaction.execute(`select ${workerSchema}.add_job(?, ?::json, queue_name => ?, max_attempts => ?, job_key => ?)`, [
+          kind.kind,
+          JSON.stringify(payload),
+          kind.queueOf?.(created) ?? null,
+          kind.maxAttempts ?? 5,
+          created.id,
+        ]);
+        return created;
+      });
+      await publish(job);
+      return job;
+    },
+    async cancel(em, entity, jobId) {
+      if (!isUuid(jobId)) return null;
+      const job = await em.findOne(entity, { id: jobId } as never);
+      if (!job) return null;
+      if (isTerminal(job.status)) return { job, cancelled: false };
+      const now = new Date();
+      const cancelled = await em.transactional(async (transaction) => {
+        // Conditional, so a worker finishing the job at this moment keeps its terminal status.
+        const changed = await transaction.nativeUpdate(
+          Job,
+          { id: jobId, tenantId: job.tenantId, status: { $in: [...activeJobStatuses] } },
+          { status: JobStatus.CANCELLED, message: 'Cancelled.', finishedAt: now, updatedAt: now },
+        );
+        // A job that has not started need not wait for a worker to find it cancelled.
+        if (changed > 0) await transaction.execute(`select ${workerSchema}.remove_job(?)`, [jobId]);
+        return changed > 0;
+      });
+      await em.refresh(job);
+      if (cancelled) await publish(job);
+      return { job, cancelled };
+    },
+  };
+}

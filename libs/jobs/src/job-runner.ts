@@ -1,0 +1,167 @@
+import { raw, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { Database, EntityManager, Logger } from '@gtm/runtime';
+import type { JobHelpers, Task } from 'graphile-worker';
+import type { AnyJobKind, JobItemResult, JobRunContext, JobTaskPayload } from './job-kind.js';
+import { isTerminal, Job, JobItem, JobStatus } from './job.entity.js';
+import { snapshotOf, type JobProgressStore } from './job-progress.js';
+import { createThrottledProgress, type ThrottledProgress } from './progress-throttle.js';
+
+export interface JobTaskDependencies {
+  database: Database;
+  progress: JobProgressStore;
+  logger: Logger;
+  /** Least time between two progress events of one job, in milliseconds. */
+  progressIntervalMs: number;
+  /** True once the worker is shutting down: runs stop between items and hand their job back. */
+  isStopping: () => boolean;
+  /** Resolves once this process's pool holds its presence lock (see worker-presence.ts). */
+  presence: () => Promise<void>;
+}
+
+/** The worker is stopping: the job goes back to the queue and resumes elsewhere. */
+class JobInterruptedError extends Error {
+  override readonly name = 'JobInterruptedError';
+}
+
+type CommitOutcome = { committed: true; completed: number; failed: number; updatedAt: Date } | { committed: false; reason: 'duplicate' | 'not-running' };
+
+const maximumErrorLength = 2_000;
+
+function parsePayload(payload: unknown): JobTaskPayload {
+  const candidate = payload as Partial<JobTaskPayload> | null;
+  if (typeof candidate?.jobId !== 'string' || typeof candidate.tenantId !== 'string') throw new Error('a job task needs { jobId, tenantId } as payload');
+  return { jobId: candidate.jobId, tenantId: candidate.tenantId };
+}
+
+/**
+ * Records one item as processed, writes its results and counts it, in one transaction. The count
+ * is conditional on the job still RUNNING: a cancellation that committed first makes this roll
+ * back, so a cancelled job never counts an item after it was cancelled.
+ */
+async function commitItem(database: Database, job: Job, itemKey: string, result: JobItemResult): Promise<CommitOutcome> {
+  const column = result.outcome === 'completed' ? 'completed' : 'failed';
+  try {
+    return await database.forkForTenant(job.tenantId).transactional(async (transaction: EntityManager) => {
+      const now = new Date();
+      await transaction.insert(JobItem, { jobId: job.id, itemKey, tenantId: job.tenantId, outcome: result.outcome, processedAt: now });
+      await result.save?.(transaction);
+      const rows = (await transaction
+        .createQueryBuilder(Job)
+        .update({ [column]: raw(`${column} + 1`), updatedAt: now } as never)
+        .where({ id: job.id, tenantId: job.tenantId, status: JobStatus.RUNNING })
+        .returning(['completed', 'failed'])
+        .execute('all')) as unknown as Array<{ completed: number; failed: number }>;
+      const counters = rows[0];
+      if (!counters) throw new JobNotRunningSignal();
+      return { committed: true as const, completed: counters.completed, failed: counters.failed, updatedAt: now };
+    });
+  } catch (error) {
+    if (error instanceof JobNotRunningSignal) return { committed: false, reason: 'not-running' };
+    // Another run committed this item first (a worker thought dead, or a retry racing its original).
+    if (error instanceof UniqueConstraintViolationException && /job_item_pkey/.test(error.message)) return { committed: false, reason: 'duplicate' };
+    throw error;
+  }
+}
+
+class JobNotRunningSignal extends Error {}
+
+/** Marks a job that is still active as FAILED or with a retry note; returns it as it now is. */
+async function recordError(em: EntityManager, job: Job, changes: Partial<Pick<Job, 'status' | 'message' | 'error' | 'finishedAt'>>): Promise<Job> {
+  await em.nativeUpdate(Job, { id: job.id, tenantId: job.tenantId, status: { $in: [JobStatus.QUEUED, JobStatus.RUNNING] } }, { ...changes, updatedAt: new Date() });
+  await em.refresh(job);
+  return job;
+}
+
+/** Moves a QUEUED job to RUNNING (or clears a retry's note); false when it is no longer active. */
+async function markRunning(em: EntityManager, job: Job): Promise<boolean> {
+  const now = new Date();
+  await em.nativeUpdate(
+    Job,
+    { id: job.id, tenantId: job.tenantId, status: { $in: [JobStatus.QUEUED, JobStatus.RUNNING] } },
+    { status: JobStatus.RUNNING, startedAt: job.startedAt ?? now, message: null, updatedAt: now },
+  );
+  await em.refresh(job);
+  return job.status === JobStatus.RUNNING;
+}
+
+/**
+ * The graphile-worker task of one kind: takes the job row, walks its items (skipping those an
+ * earlier run committed), commits each one idempotently, publishes throttled progress, and ends
+ * the job SUCCEEDED, or FAILED after its last attempt. An error before that rethrows, and
+ * graphile-worker retries the task with exponential backoff; a retry resumes where the last one
+ * stopped.
+ */
+export function createJobTask(kind: AnyJobKind, dependencies: JobTaskDependencies): Task {
+  const { database, logger } = dependencies;
+  const entity = kind.entity ?? Job;
+
+  return async (payload: unknown, helpers: JobHelpers) => {
+    await dependencies.presence();
+    const { jobId, tenantId } = parsePayload(payload);
+    const jobLogger = logger.child({ jobId, kind: kind.kind, attempt: helpers.job.attempts });
+    const em = database.forkForTenant(tenantId);
+    const job = (await em.findOne(entity, { id: jobId } as never)) as Job | null;
+    if (!job) {
+      jobLogger.warn('job row not found; nothing to run');
+      return;
+    }
+    const progress: ThrottledProgress = createThrottledProgress({ store: dependencies.progress, logger: jobLogger, intervalMs: dependencies.progressIntervalMs });
+    if (isTerminal(job.status) || !(await markRunning(em, job))) {
+      // Cancelled before it started: make sure listeners saw the end.
+      await progress.finish(snapshotOf(job));
+      return;
+    }
+    progress.update(snapshotOf(job));
+    const context: JobRunContext<Job> = { job, em: database.forkForTenant(tenantId), logger: jobLogger, signal: helpers.abortSignal };
+    const processed = new Set((await em.find(JobItem, { jobId }, { fields: ['itemKey'] })).map((item) => item.itemKey));
+
+    try {
+      for await (const item of kind.items(context)) {
+        if (dependencies.isStopping() || helpers.abortSignal.aborted) throw new JobInterruptedError('the worker is stopping');
+        const itemKey = kind.itemKey(item);
+        if (processed.has(itemKey)) continue;
+        processed.add(itemKey);
+        const outcome = await commitItem(database, job, itemKey, await kind.processItem(item, context));
+        if (outcome.committed) {
+          progress.update({ ...snapshotOf(job), completed: outcome.completed, failed: outcome.failed, updatedAt: outcome.updatedAt.toISOString() });
+        } else if (outcome.reason === 'not-running') {
+          await em.refresh(job);
+          jobLogger.info({ status: job.status }, 'job stopped: no longer running');
+          await progress.finish(snapshotOf(job));
+          return;
+        }
+      }
+      const now = new Date();
+      await em.nativeUpdate(Job, { id: jobId, tenantId, status: JobStatus.RUNNING }, { status: JobStatus.SUCCEEDED, finishedAt: now, updatedAt: now });
+      await em.refresh(job);
+      await progress.finish(snapshotOf(job));
+    } catch (error) {
+      await progress.flush();
+      if (error instanceof JobInterruptedError) {
+        // Handed back without using up an attempt: a deploy is not the job's fault. The queued
+        // replacement takes over the job key; this run then ends as done.
+        await helpers.addJob(kind.kind, { jobId, tenantId } satisfies JobTaskPayload, { jobKey: jobId, queueName: kind.queueOf?.(job), maxAttempts: helpers.job.max_attempts });
+        jobLogger.info('job handed back: the worker is stopping');
+        return;
+      }
+      const errorText = (error instanceof Error ? (error.stack ?? error.message) : String(error)).slice(0, maximumErrorLength);
+      const { attempts, max_attempts: maxAttempts } = helpers.job;
+      if (attempts >= maxAttempts) {
+        jobLogger.error({ err: error }, 'job failed on its last attempt');
+        const failed = await recordError(em, job, {
+          status: JobStatus.FAILED,
+          message: `Failed after ${attempts} attempt${attempts === 1 ? '' : 's'}; items already processed are kept.`,
+          error: errorText,
+          finishedAt: new Date(),
+        });
+        await progress.finish(snapshotOf(failed));
+        return;
+      }
+      jobLogger.warn({ err: error }, 'job attempt failed; it will be retried');
+      const retrying = await recordError(em, job, { message: `An error interrupted the job; retrying (attempt ${attempts} of ${maxAttempts} failed).`, error: errorText });
+      progress.update(snapshotOf(retrying));
+      await progress.flush();
+      throw error;
+    }
+  };
+}

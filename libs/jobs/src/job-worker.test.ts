@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { createDatabase, createLogger, createRedis, type Database, type Redis } from '@gtm/runtime';
+import { createTestDatabase, testEnvironment, uniqueRedisPrefix, type TestDatabase } from '@gtm/testing';
+import type { JobKind } from './job-kind.js';
+import { Job, jobEntities, JobStatus } from './job.entity.js';
+import { createJobProgressFeed, type JobProgressFeed } from './job-progress-feed.js';
+import type { JobProgressEvent } from './job-progress.js';
+import { createJobQueue } from './job-queue.js';
+import { startJobWorker, type JobWorker } from './job-worker.js';
+import { countingMigrations, countingSchema, countingWorkerSchema, createCountingKind } from './testing/counting-job.js';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+let testDatabase: TestDatabase;
+let database: Database;
+let redis: Redis;
+let feed: JobProgressFeed;
+const workers: JobWorker[] = [];
+
+beforeAll(async () => {
+  testDatabase = await createTestDatabase();
+  database = await createDatabase({ url: testDatabase.url, schema: countingSchema, entities: jobEntities, migrations: countingMigrations, logger, poolMax: 6 });
+  await database.migrate();
+  redis = createRedis({ url: testEnvironment.redisUrl, keyPrefix: uniqueRedisPrefix() });
+  await redis.connect();
+  await queueFor(createCountingKind()).migrate();
+  feed = createJobProgressFeed({ redis, logger });
+});
+
+// Every worker of this file runs the same task name: one test's worker must not take the next one's jobs.
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((worker) => worker.close()));
+});
+
+afterAll(async () => {
+  await feed?.close();
+  redis?.disconnect();
+  await database?.close();
+  await testDatabase?.drop();
+});
+
+function queueFor(kind: JobKind<number>) {
+  return createJobQueue({ databaseUrl: testDatabase.url, workerSchema: countingWorkerSchema, redis, logger, kinds: [kind] });
+}
+
+async function startWorker(kind: JobKind<number>, concurrency = 2): Promise<JobWorker> {
+  const worker = await startJobWorker({ database, databaseUrl: testDatabase.url, workerSchema: countingWorkerSchema, redis, logger, kinds: [kind], concurrency, pollIntervalMs: 100 });
+  workers.push(worker);
+  return worker;
+}
+
+async function submit(kind: JobKind<number>, total: number, tenantId: string = randomUUID()): Promise<Job> {
+  return queueFor(kind).submit(database.forkForTenant(tenantId), async (transaction) => {
+    const job = transaction.create(Job, { tenantId, kind: 'counting', total } as never);
+    transaction.persist(job);
+    return job;
+  });
+}
+
+/** Listens to a job from its current snapshot on; `until` resolves once a terminal event arrived. */
+async function follow(jobId: string) {
+  const events: JobProgressEvent[] = [];
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const take = (event: JobProgressEvent) => {
+    if (events.length > 0 && event.sequence <= events.at(-1)!.sequence) return;
+    events.push(event);
+    if ([JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED].includes(event.snapshot.status)) finished();
+  };
+  const stop = await feed.follow(jobId, take);
+  const current = await feed.read(jobId);
+  if (current) take(current);
+  return { events, finished: done.then(stop) };
+}
+
+async function jobRow(job: Job): Promise<Job> {
+  return (await database.forkForTenant(job.tenantId).findOneOrFail(Job, { id: job.id })) as Job;
+}
+
+async function itemRows(jobId: string): Promise<{ rows: number; distinct: number; items: number[] }> {
+  const rows = await database.orm.em.getConnection().execute<Array<{ item: number }>>(`select item from ${countingSchema}.processed_item where job_id = ? order by item`, [jobId]);
+  const items = rows.map((row) => row.item);
+  return { rows: items.length, distinct: new Set(items).size, items };
+}
+
+async function queuedTasks(jobId: string): Promise<number> {
+  const rows = await database.orm.em.getConnection().execute<Array<{ count: string }>>(`select count(*) from ${countingWorkerSchema}.jobs where key = ?`, [jobId]);
+  return Number(rows[0]!.count);
+}
+
+/** A promise the test opens by hand. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/** Holds the job at `item` until `resume()`; `reached` resolves when it gets there. */
+function pauseAt(item: number) {
+  const reached = gate();
+  const resumed = gate();
+  return {
+    reached: reached.opened,
+    resume: resumed.open,
+    async beforeItem(current: number) {
+      if (current !== item) return;
+      reached.open();
+      await resumed.opened;
+    },
+  };
+}
+
+describe('running jobs', () => {
+  it('runs a submitted job to SUCCEEDED, each item once, with its progress published from QUEUED to the end', async () => {
+    const kind = createCountingKind({ failedItems: new Set([3, 7]) });
+    const job = await submit(kind, 40);
+    expect(job.status).toBe(JobStatus.QUEUED);
+    const progress = await follow(job.id);
+    await startWorker(kind);
+    await progress.finished;
+
+    const row = await jobRow(job);
+    expect(row).toMatchObject({ status: JobStatus.SUCCEEDED, total: 40, completed: 38, failed: 2 });
+    expect(row.startedAt).toBeInstanceOf(Date);
+    expect(row.finishedAt).toBeInstanceOf(Date);
+    expect(await itemRows(job.id)).toMatchObject({ rows: 40, distinct: 40 });
+    expect(await queuedTasks(job.id)).toBe(0);
+
+    const snapshots = progress.events.map((event) => event.snapshot);
+    expect(snapshots[0]).toMatchObject({ jobId: job.id, tenantId: job.tenantId, kind: 'counting', status: JobStatus.QUEUED, completed: 0 });
+    expect(snapshots.at(-1)).toMatchObject({ status: JobStatus.SUCCEEDED, total: 40, completed: 38, failed: 2 });
+    const processed = snapshots.map((snapshot) => snapshot.completed + snapshot.failed);
+    expect(processed).toEqual(processed.toSorted((left, right) => left - right));
+    expect(snapshots.some((snapshot) => snapshot.status === JobStatus.RUNNING)).toBe(true);
+    expect(Object.keys(snapshots.at(-1)!)).not.toContain('error');
+  });
+
+  it('enqueues in the transaction of the domain write: a submission that fails leaves neither a job row nor a task', async () => {
+    const tenantId = randomUUID();
+    const jobId = randomUUID();
+    const attempt = queueFor(createCountingKind()).submit(database.forkForTenant(tenantId), async (transaction) => {
+      const job = transaction.create(Job, { id: jobId, tenantId, kind: 'counting', total: 3 } as never);
+      transaction.persist(job);
+      await transaction.flush();
+      // A domain write after the job that breaks a constraint: the whole submission rolls back.
+      await transaction.execute(`insert into ${countingSchema}.processed_item (job_id, item, pid) values (?, null, 0)`, [jobId]);
+      return job;
+    });
+    await expect(attempt).rejects.toThrow(/null value/);
+    expect(await database.forkForTenant(tenantId).count(Job, { id: jobId })).toBe(0);
+    expect(await queuedTasks(jobId)).toBe(0);
+  });
+
+  it('retries a failed attempt with backoff and resumes where it stopped, without redoing an item', async () => {
+    let failures = 0;
+    const kind = createCountingKind({
+      maxAttempts: 3,
+      beforeItem: (item) => {
+        if (item === 5 && failures === 0) {
+          failures += 1;
+          throw new Error('the enrichment source timed out');
+        }
+      },
+    });
+    const job = await submit(kind, 12);
+    const progress = await follow(job.id);
+    await startWorker(kind);
+    await progress.finished;
+
+    expect(failures).toBe(1);
+    expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 12, failed: 0, message: null });
+    expect(await itemRows(job.id)).toEqual({ rows: 12, distinct: 12, items: Array.from({ length: 12 }, (_, index) => index) });
+    const retrying = progress.events.find((event) => event.snapshot.message?.includes('retrying'));
+    expect(retrying?.snapshot).toMatchObject({ status: JobStatus.RUNNING, completed: 5 });
+  });
+
+  it('marks a job FAILED after its last attempt, keeps what was processed, and keeps the cause from listeners', async () => {
+    const kind = createCountingKind({
+      maxAttempts: 1,
+      beforeItem: (item) => {
+        if (item === 2) throw new Error('upstream said 500: internal detail');
+      },
+    });
+    const job = await submit(kind, 6);
+    const progress = await follow(job.id);
+    await startWorker(kind);
+    await progress.finished;
+
+    const row = await jobRow(job);
+    expect(row).toMatchObject({ status: JobStatus.FAILED, completed: 2, message: 'Failed after 1 attempt; items already processed are kept.' });
+    expect(row.error).toContain('upstream said 500: internal detail');
+    expect(await itemRows(job.id)).toMatchObject({ rows: 2, distinct: 2 });
+    expect(progress.events.at(-1)?.snapshot).toMatchObject({ status: JobStatus.FAILED, completed: 2 });
+    expect(JSON.stringify(progress.events)).not.toContain('internal detail');
+  });
+});
+
+describe('cancellation', () => {
+  it('stops a running job between items: CANCELLED, nothing counted after it', async () => {
+    const pause = pauseAt(3);
+    const kind = createCountingKind({ beforeItem: pause.beforeItem });
+    const job = await submit(kind, 10);
+    const progress = await follow(job.id);
+    await startWorker(kind);
+    await pause.reached;
+
+    const queue = queueFor(kind);
+    const result = await queue.cancel(database.forkForTenant(job.tenantId), Job, job.id);
+    expect(result).toMatchObject({ cancelled: true, job: { status: JobStatus.CANCELLED } });
+    pause.resume();
+    await progress.finished;
+
+    expect(await jobRow(job)).toMatchObject({ status: JobStatus.CANCELLED, completed: 3 });
+    // Item 3 was in flight when the job was cancelled: its writes rolled back with its count.
+    expect(await itemRows(job.id)).toEqual({ rows: 3, distinct: 3, items: [0, 1, 2] });
+    expect(progress.events.at(-1)?.snapshot).toMatchObject({ status: JobStatus.CANCELLED, completed: 3 });
+    expect(await queue.cancel(database.forkForTenant(job.tenantId), Job, job.id)).toMatchObject({ cancelled: false });
+    expect(await queue.cancel(database.forkForTenant(randomUUID()), Job, job.id)).toBeNull();
+  });
+
+  it('takes a job that has not started off the queue', async () => {
+    const kind = createCountingKind();
+    const job = await submit(kind, 3);
+    expect(await queuedTasks(job.id)).toBe(1);
+    await queueFor(kind).cancel(database.forkForTenant(job.tenantId), Job, job.id);
+    expect(await queuedTasks(job.id)).toBe(0);
+    expect((await feed.read(job.id))?.snapshot).toMatchObject({ status: JobStatus.CANCELLED, completed: 0 });
+  });
+});
+
+describe('concurrency', () => {
+  it('runs the jobs of one queue one at a time, even on a worker with room for more', async () => {
+    const order: string[] = [];
+    const kind = createCountingKind({
+      queueOf: () => 'one-at-a-time',
+      beforeItem: async (item, jobId) => {
+        order.push(jobId);
+        // Gives any other job the chance to run in between, if the queue let it.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      },
+    });
+    const jobs = [await submit(kind, 4), await submit(kind, 4), await submit(kind, 4)];
+    const finished = await Promise.all(jobs.map((job) => follow(job.id)));
+    await startWorker(kind, 4);
+    await Promise.all(finished.map((progress) => progress.finished));
+    // Each job's items ran back to back: the order holds three runs of four.
+    const runs = order.filter((jobId, index) => index === 0 || order[index - 1] !== jobId);
+    expect(runs).toHaveLength(3);
+    expect(new Set(runs).size).toBe(3);
+  });
+
+  it('runs jobs without a queue side by side, up to the worker’s concurrency', async () => {
+    const started = new Set<string>();
+    const bothStarted = gate();
+    const kind = createCountingKind({
+      beforeItem: async (_item, jobId) => {
+        started.add(jobId);
+        if (started.size === 2) bothStarted.open();
+        // Neither job gets past its first item until the other one has started.
+        await bothStarted.opened;
+      },
+    });
+    const jobs = [await submit(kind, 2), await submit(kind, 2)];
+    const finished = await Promise.all(jobs.map((job) => follow(job.id)));
+    await startWorker(kind, 2);
+    await Promise.all(finished.map((progress) => progress.finished));
+    expect(started.size).toBe(2);
+  });
+});
+
+describe('shutdown', () => {
+  it('hands a running job back when its worker stops; the next worker finishes it, each item once', async () => {
+    const pause = pauseAt(4);
+    const pausing = createCountingKind({ beforeItem: pause.beforeItem });
+    const job = await submit(pausing, 9);
+    const progress = await follow(job.id);
+    const first = await startWorker(pausing);
+    await pause.reached;
+    const closing = first.close();
+    pause.resume();
+    await closing;
+    expect(await jobRow(job)).toMatchObject({ status: JobStatus.RUNNING, completed: 5 });
+    expect(await queuedTasks(job.id)).toBe(1);
+
+    await startWorker(createCountingKind());
+    await progress.finished;
+    expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 9 });
+    expect(await itemRows(job.id)).toMatchObject({ rows: 9, distinct: 9 });
+  });
+});

@@ -1,0 +1,111 @@
+import { EventEmitter } from 'node:events';
+import type { Database, Logger, Redis } from '@gtm/runtime';
+import { run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
+import { createGraphileLogger } from './graphile-logger.js';
+import type { AnyJobKind } from './job-kind.js';
+import { createJobProgressStore } from './job-progress.js';
+import { quotedWorkerSchema } from './job-queue.js';
+import { createJobTask } from './job-runner.js';
+import { createWorkerPresence } from './worker-presence.js';
+
+export interface StartJobWorkerOptions {
+  /** The service's database: job rows and the kinds' own tables. */
+  database: Database;
+  /** Its URL, for graphile-worker's own connection pool. */
+  databaseUrl: string;
+  /** graphile-worker's schema for this service (the same as the service's `createJobQueue`). */
+  workerSchema: string;
+  redis: Redis;
+  logger: Logger;
+  kinds: AnyJobKind[];
+  /** Jobs this process runs at the same time. Default: 2. */
+  concurrency?: number;
+  /** How often to look for jobs whose worker process died, and resume them. Default: 10 000 ms. */
+  recoveryIntervalMs?: number;
+  /** How often graphile-worker polls for jobs that became due (retries); new jobs arrive by LISTEN at once. Default: 2 000 ms. */
+  pollIntervalMs?: number;
+  /** Least time between two progress events of one job. Default: 100 ms. */
+  progressIntervalMs?: number;
+  /** A lock younger than this is not taken over (see worker-presence.ts). Default: 2 000 ms. */
+  lockGraceMs?: number;
+}
+
+export interface JobWorker {
+  /** Resumes, now, the jobs of worker processes that died; resolves with how many pools were dead. */
+  recoverNow(): Promise<number>;
+  /**
+   * Stops taking jobs; a running job stops before its next item and goes back to the queue (it
+   * resumes on another worker, or on this service's next start). Resolves once all have stopped.
+   */
+  close(): Promise<void>;
+}
+
+/** Runs the jobs of the given kinds in this process, on graphile-worker. */
+export async function startJobWorker(options: StartJobWorkerOptions): Promise<JobWorker> {
+  const { database, logger } = options;
+  const concurrency = options.concurrency ?? 2;
+  const presence = createWorkerPresence({
+    databaseUrl: options.databaseUrl,
+    quotedWorkerSchema: quotedWorkerSchema(options.workerSchema),
+    logger,
+    lockGraceMs: options.lockGraceMs,
+  });
+  let stopping = false;
+  const progress = createJobProgressStore({ redis: options.redis });
+  const taskList: TaskList = Object.fromEntries(
+    options.kinds.map((kind) => [
+      kind.kind,
+      createJobTask(kind, {
+        database,
+        progress,
+        logger,
+        progressIntervalMs: options.progressIntervalMs ?? 100,
+        isStopping: () => stopping,
+        presence: () => presence.settled(),
+      }),
+    ]),
+  );
+  const events: WorkerEvents = new EventEmitter();
+  // The pool announces itself before any of its jobs does work (each task waits for `settled`).
+  events.on('pool:create', ({ workerPool }) => {
+    presence.announce(workerPool.id).catch((error: unknown) => logger.error({ err: error }, 'could not announce the job worker'));
+  });
+
+  let runner: Runner;
+  try {
+    runner = await run({
+      connectionString: options.databaseUrl,
+      schema: options.workerSchema,
+      concurrency,
+      // graphile-worker's LISTEN connection and one per running job, plus room for its bookkeeping.
+      maxPoolSize: concurrency + 2,
+      pollInterval: options.pollIntervalMs ?? 2_000,
+      noHandleSignals: true,
+      taskList,
+      events,
+      logger: createGraphileLogger(logger),
+    });
+  } catch (error) {
+    await presence.close();
+    throw error;
+  }
+
+  const recover = async () => (await presence.releaseJobsOfDeadWorkers()).length;
+  await recover();
+  const recoveryTimer = setInterval(() => {
+    recover().catch((error: unknown) => logger.warn({ err: error }, 'could not look for jobs of dead workers'));
+  }, options.recoveryIntervalMs ?? 10_000);
+  recoveryTimer.unref();
+  logger.info({ kinds: options.kinds.map((kind) => kind.kind), concurrency, workerSchema: options.workerSchema }, 'job worker started');
+
+  return {
+    recoverNow: recover,
+    async close() {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(recoveryTimer);
+      await runner.stop();
+      await presence.close();
+    },
+  };
+}
