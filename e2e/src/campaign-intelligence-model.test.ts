@@ -168,7 +168,8 @@ describe('generation with a model', () => {
     await client.connect();
     const { rows } = await client.query<{ id: string }>(`select id from gateway.tenant where slug = 'e2e'`);
     await client.end();
-    const redis = createRedis({ url: testEnvironment.redisUrl });
+    // Services write the usage stream under the stack's Redis prefix, where its gateway reads it.
+    const redis = createRedis({ url: testEnvironment.redisUrl, keyPrefix: stack.redisKeyPrefix });
     await redis.connect();
     try {
       const entries = await redis.xrevrange(llmUsageStreamKey, '+', '-', 'COUNT', 2000);
