@@ -58,3 +58,11 @@ function mergeResolverMaps(base: GraphQLResolverMap, extra: GraphQLResolverMap):
   }
   return merged;
 }
+
+/**
+ * The object `registerEnumType` takes for a closed list kept as a `const` array (the form zod and
+ * the entities use): each value is its own key, so GraphQL enum values equal the stored strings.
+ */
+export function graphqlEnumOf<Value extends string>(values: readonly Value[]): { [Key in Value]: Key } {
+  return Object.fromEntries(values.map((value) => [value, value])) as { [Key in Value]: Key };
+}

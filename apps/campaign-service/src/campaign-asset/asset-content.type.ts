@@ -1,3 +1,4 @@
+import { graphqlEnumOf } from '@gtm/runtime';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { buyingRoles, buyingSignalTypes, emailPurposes, priorities, seniorityLevels } from '../assets/index.js';
 
@@ -6,18 +7,15 @@ import { buyingRoles, buyingSignalTypes, emailPurposes, priorities, seniorityLev
 // The enums are the schemas' closed lists; another subgraph reading these fields (enrichment's
 // @requires) declares the same enums.
 
-/** An object whose keys and values are a closed list's values, as registerEnumType takes it. */
-const enumOf = <Value extends string>(values: readonly Value[]) => Object.fromEntries(values.map((value) => [value, value])) as { [Key in Value]: Key };
-
-export const BuyingSignalTypeEnum = enumOf(buyingSignalTypes);
+export const BuyingSignalTypeEnum = graphqlEnumOf(buyingSignalTypes);
 registerEnumType(BuyingSignalTypeEnum, { name: 'BuyingSignalType', description: 'Kinds of event that suggest a company is ready to buy now.' });
-export const SignalPriorityEnum = enumOf(priorities);
+export const SignalPriorityEnum = graphqlEnumOf(priorities);
 registerEnumType(SignalPriorityEnum, { name: 'SignalPriority', description: 'How strongly a buying signal predicts a purchase.' });
-export const SeniorityLevelEnum = enumOf(seniorityLevels);
+export const SeniorityLevelEnum = graphqlEnumOf(seniorityLevels);
 registerEnumType(SeniorityLevelEnum, { name: 'SeniorityLevel', description: 'Seniority levels, coarse enough that every data source maps its own onto them.' });
-export const BuyingRoleEnum = enumOf(buyingRoles);
+export const BuyingRoleEnum = graphqlEnumOf(buyingRoles);
 registerEnumType(BuyingRoleEnum, { name: 'BuyingRole', description: 'The parts a person plays in a purchase.' });
-export const EmailPurposeEnum = enumOf(emailPurposes);
+export const EmailPurposeEnum = graphqlEnumOf(emailPurposes);
 registerEnumType(EmailPurposeEnum, { name: 'EmailPurpose', description: 'Why an email is in the sequence.' });
 
 @ObjectType('ProductOverview', { description: 'What the company sells, grounded in its website.' })

@@ -1,13 +1,11 @@
-import { ConnectionType } from '@gtm/runtime';
+import { ConnectionType, graphqlEnumOf } from '@gtm/runtime';
 import { Directive, Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { pageKinds, type PageKind } from '../crawl/page-kind.js';
 import { pageSources, qualityLevels, type PageSource, type QualityLevel, type Website } from './website.entity.js';
 
-const enumOf = <Value extends string>(values: readonly Value[]) => Object.fromEntries(values.map((value) => [value, value])) as Record<Value, Value>;
-
-export const PageKindEnum = enumOf(pageKinds);
-export const QualityLevelEnum = enumOf(qualityLevels);
-export const PageSourceEnum = enumOf(pageSources);
+export const PageKindEnum = graphqlEnumOf(pageKinds);
+export const QualityLevelEnum = graphqlEnumOf(qualityLevels);
+export const PageSourceEnum = graphqlEnumOf(pageSources);
 registerEnumType(PageKindEnum, { name: 'PageKind', description: 'What a page is about, as far as a go-to-market profile cares.' });
 registerEnumType(QualityLevelEnum, {
   name: 'QualityLevel',
