@@ -1,6 +1,6 @@
 import type { EntityClass } from '@mikro-orm/core';
 import type { EntityManager, Logger } from '@gtm/runtime';
-import type { Job } from './job.entity.js';
+import type { Job, JobStatus } from './job.entity.js';
 
 /** What processing one item came to. */
 export interface JobItemResult {
@@ -11,6 +11,16 @@ export interface JobItemResult {
    * to write.
    */
   save?: (transaction: EntityManager) => Promise<void>;
+  /** The job's message once the item is committed ("Built TARGET_PERSONA."). Default: unchanged. */
+  message?: string | null;
+}
+
+/** How a job that went through all its items ends. */
+export interface JobConclusion {
+  /** SUCCEEDED unless the kind says the job as a whole failed (its goal was not reached). Default: SUCCEEDED. */
+  status?: JobStatus.SUCCEEDED | JobStatus.FAILED;
+  /** What the user reads. Default: the message as it stands. */
+  message?: string | null;
 }
 
 /** What a kind's functions are given while one of its jobs runs. */
@@ -20,8 +30,14 @@ export interface JobRunContext<JobEntity extends Job> {
   /** Scoped to the job's tenant; not in a transaction. */
   em: EntityManager;
   logger: Logger;
-  /** Aborted when the worker must stop (shutdown); long calls in `processItem` should honour it. */
+  /**
+   * Aborted when the worker must stop (shutdown); long calls in `processItem` should honour it.
+   * An item that fails because of it is not a failed attempt: the job is handed back.
+   */
   signal: AbortSignal;
+  /** This run's attempt, from 1; the last one is `maxAttempts`. */
+  attempt: number;
+  maxAttempts: number;
 }
 
 /**
@@ -49,6 +65,16 @@ export interface JobKind<Item, JobEntity extends Job = Job> {
   /** Identifies an item within its job (at most 500 characters). */
   itemKey(item: Item): string;
   processItem(item: Item, context: JobRunContext<JobEntity>): Promise<JobItemResult>;
+  /**
+   * What the job shows while an item is processed ("Building TARGET_PERSONA (3 of 5)."), written
+   * before `processItem` is called. Worth it when items are slow; default: nothing is written.
+   */
+  describeItem?(item: Item, context: JobRunContext<JobEntity>): string;
+  /**
+   * Called once every item is processed, to end the job: its final status and message. Default:
+   * SUCCEEDED with the message as it stands.
+   */
+  conclude?(context: JobRunContext<JobEntity>): Promise<JobConclusion>;
 }
 
 /** Declares a kind of job with its types checked (`defineJobKind<Row, EnrichmentJob>({ … })`). */

@@ -47,7 +47,7 @@ async function commitItem(database: Database, job: Job, itemKey: string, result:
       await result.save?.(transaction);
       const rows = (await transaction
         .createQueryBuilder(Job)
-        .update({ [column]: raw(`${column} + 1`), updatedAt: now } as never)
+        .update({ [column]: raw(`${column} + 1`), updatedAt: now, ...(result.message === undefined ? {} : { message: result.message }) } as never)
         .where({ id: job.id, tenantId: job.tenantId, status: JobStatus.RUNNING })
         .returning(['completed', 'failed'])
         .execute('all')) as unknown as Array<{ completed: number; failed: number }>;
@@ -70,6 +70,15 @@ async function recordError(em: EntityManager, job: Job, changes: Partial<Pick<Jo
   await em.nativeUpdate(Job, { id: job.id, tenantId: job.tenantId, status: { $in: [JobStatus.QUEUED, JobStatus.RUNNING] } }, { ...changes, updatedAt: new Date() });
   await em.refresh(job);
   return job;
+}
+
+/** Shows what the job is doing now, while it is still RUNNING. */
+async function describe(em: EntityManager, job: Job, message: string, progress: ThrottledProgress): Promise<void> {
+  const now = new Date();
+  const changed = await em.nativeUpdate(Job, { id: job.id, tenantId: job.tenantId, status: JobStatus.RUNNING }, { message, updatedAt: now });
+  if (changed === 0) return;
+  Object.assign(job, { message, updatedAt: now });
+  progress.update(snapshotOf(job));
 }
 
 /** Moves a QUEUED job to RUNNING (or clears a retry's note); false when it is no longer active. */
@@ -112,7 +121,14 @@ export function createJobTask(kind: AnyJobKind, dependencies: JobTaskDependencie
       return;
     }
     progress.update(snapshotOf(job));
-    const context: JobRunContext<Job> = { job, em: database.forkForTenant(tenantId), logger: jobLogger, signal: helpers.abortSignal };
+    const context: JobRunContext<Job> = {
+      job,
+      em: database.forkForTenant(tenantId),
+      logger: jobLogger,
+      signal: helpers.abortSignal,
+      attempt: helpers.job.attempts,
+      maxAttempts: helpers.job.max_attempts,
+    };
     const processed = new Set((await em.find(JobItem, { jobId }, { fields: ['itemKey'] })).map((item) => item.itemKey));
 
     try {
@@ -121,9 +137,14 @@ export function createJobTask(kind: AnyJobKind, dependencies: JobTaskDependencie
         const itemKey = kind.itemKey(item);
         if (processed.has(itemKey)) continue;
         processed.add(itemKey);
-        const outcome = await commitItem(database, job, itemKey, await kind.processItem(item, context));
+        if (kind.describeItem) await describe(em, job, kind.describeItem(item, context), progress);
+        const result = await kind.processItem(item, context);
+        const outcome = await commitItem(database, job, itemKey, result);
         if (outcome.committed) {
-          progress.update({ ...snapshotOf(job), completed: outcome.completed, failed: outcome.failed, updatedAt: outcome.updatedAt.toISOString() });
+          // The row as it now is, for the snapshots that follow (never flushed: the row is written by SQL only).
+          Object.assign(job, { completed: outcome.completed, failed: outcome.failed, updatedAt: outcome.updatedAt });
+          if (result.message !== undefined) job.message = result.message;
+          progress.update(snapshotOf(job));
         } else if (outcome.reason === 'not-running') {
           await em.refresh(job);
           jobLogger.info({ status: job.status }, 'job stopped: no longer running');
@@ -131,13 +152,19 @@ export function createJobTask(kind: AnyJobKind, dependencies: JobTaskDependencie
           return;
         }
       }
+      const conclusion = (await kind.conclude?.(context)) ?? {};
       const now = new Date();
-      await em.nativeUpdate(Job, { id: jobId, tenantId, status: JobStatus.RUNNING }, { status: JobStatus.SUCCEEDED, finishedAt: now, updatedAt: now });
+      await em.nativeUpdate(
+        Job,
+        { id: jobId, tenantId, status: JobStatus.RUNNING },
+        { status: conclusion.status ?? JobStatus.SUCCEEDED, finishedAt: now, updatedAt: now, ...(conclusion.message === undefined ? {} : { message: conclusion.message }) },
+      );
       await em.refresh(job);
       await progress.finish(snapshotOf(job));
     } catch (error) {
       await progress.flush();
-      if (error instanceof JobInterruptedError) {
+      // An item cut short by the shutdown (its model call aborted, say) is the deploy's doing too.
+      if (error instanceof JobInterruptedError || dependencies.isStopping() || helpers.abortSignal.aborted) {
         // Handed back without using up an attempt: a deploy is not the job's fault. The queued
         // replacement takes over the job key; this run then ends as done.
         await helpers.addJob(kind.kind, { jobId, tenantId } satisfies JobTaskPayload, { jobKey: jobId, queueName: kind.queueOf?.(job), maxAttempts: helpers.job.max_attempts });

@@ -44,7 +44,17 @@ function queueFor(kind: JobKind<number>) {
 }
 
 async function startWorker(kind: JobKind<number>, concurrency = 2): Promise<JobWorker> {
-  const worker = await startJobWorker({ database, databaseUrl: testDatabase.url, workerSchema: countingWorkerSchema, redis, logger, kinds: [kind], concurrency, pollIntervalMs: 100 });
+  const worker = await startJobWorker({
+    database,
+    databaseUrl: testDatabase.url,
+    workerSchema: countingWorkerSchema,
+    redis,
+    logger,
+    kinds: [kind],
+    concurrency,
+    pollIntervalMs: 100,
+    shutdownAbortAfterMs: 200,
+  });
   workers.push(worker);
   return worker;
 }
@@ -195,6 +205,41 @@ describe('running jobs', () => {
   });
 });
 
+describe('what a job says', () => {
+  it('shows each item while it runs and what it did, gives the kind its attempt, and ends as the kind concludes', async () => {
+    const attempts: Array<[number, number]> = [];
+    const counting = createCountingKind({ failedItems: new Set([2]) });
+    const kind: JobKind<number> = {
+      ...counting,
+      describeItem: (item, { job }) => `Item ${item + 1} of ${job.total}.`,
+      async processItem(item, context) {
+        attempts.push([context.attempt, context.maxAttempts]);
+        return { ...(await counting.processItem(item, context)), message: `Did item ${item + 1}.` };
+      },
+      async conclude({ job, em }) {
+        const row = await em.fork().findOneOrFail(Job, { id: job.id });
+        return row.failed > 0 ? { status: JobStatus.FAILED, message: `${row.failed} of ${row.total} items failed.` } : {};
+      },
+    };
+    const job = await submit(kind, 3);
+    const progress = await follow(job.id);
+    await startWorker(kind);
+    await progress.finished;
+
+    expect(await jobRow(job)).toMatchObject({ status: JobStatus.FAILED, completed: 2, failed: 1, message: '1 of 3 items failed.' });
+    expect(attempts).toEqual([
+      [1, 5],
+      [1, 5],
+      [1, 5],
+    ]);
+    const messages = progress.events.map((event) => event.snapshot.message);
+    // Throttled: a message may be superseded before it is published, but never out of order.
+    const said = ['Item 1 of 3.', 'Did item 1.', 'Item 2 of 3.', 'Did item 2.', 'Item 3 of 3.', 'Did item 3.', '1 of 3 items failed.'];
+    expect(messages.filter((message): message is string => message !== null).every((message, index, shown) => index === 0 || said.indexOf(message) > said.indexOf(shown[index - 1]!))).toBe(true);
+    expect(progress.events.at(-1)?.snapshot).toMatchObject({ status: JobStatus.FAILED, completed: 2, failed: 1, message: '1 of 3 items failed.' });
+  });
+});
+
 describe('cancellation', () => {
   it('stops a running job between items: CANCELLED, nothing counted after it', async () => {
     const pause = pauseAt(3);
@@ -286,5 +331,33 @@ describe('shutdown', () => {
     await progress.finished;
     expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 9 });
     expect(await itemRows(job.id)).toMatchObject({ rows: 9, distinct: 9 });
+  });
+
+  it('hands a job back, without using up an attempt, when its item is cut short by the shutdown', async () => {
+    const reached = gate();
+    const counting = createCountingKind({ maxAttempts: 1 });
+    // Item 1 waits for the worker's signal, as a model call does, and fails when it aborts.
+    const hanging: JobKind<number> = {
+      ...counting,
+      async processItem(item, context) {
+        if (item === 1) {
+          reached.open();
+          await new Promise((_resolve, reject) => context.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+        }
+        return counting.processItem(item, context);
+      },
+    };
+    const job = await submit(hanging, 3);
+    const progress = await follow(job.id);
+    const first = await startWorker(hanging);
+    await reached.opened;
+    await first.close();
+    expect(await jobRow(job)).toMatchObject({ status: JobStatus.RUNNING, completed: 1, error: null });
+    expect(await queuedTasks(job.id)).toBe(1);
+
+    await startWorker(counting);
+    await progress.finished;
+    expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 3 });
+    expect(await itemRows(job.id)).toMatchObject({ rows: 3, distinct: 3 });
   });
 });

@@ -28,6 +28,11 @@ export interface StartJobWorkerOptions {
   progressIntervalMs?: number;
   /** A lock younger than this is not taken over (see worker-presence.ts). Default: 2 000 ms. */
   lockGraceMs?: number;
+  /**
+   * How long `close()` lets a running item finish before its `signal` aborts (its job is then
+   * handed back, and the item runs again on the next worker). Default: 5 000 ms.
+   */
+  shutdownAbortAfterMs?: number;
 }
 
 export interface JobWorker {
@@ -81,6 +86,7 @@ export async function startJobWorker(options: StartJobWorkerOptions): Promise<Jo
       maxPoolSize: concurrency + 2,
       pollInterval: options.pollIntervalMs ?? 2_000,
       noHandleSignals: true,
+      gracefulShutdownAbortTimeout: options.shutdownAbortAfterMs ?? 5_000,
       taskList,
       events,
       logger: createGraphileLogger(logger),
