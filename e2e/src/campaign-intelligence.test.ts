@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { FixtureSite } from '@gtm/testing';
+import { createGraphQLWebSocketClient, subscribeForTest, type FixtureSite } from '@gtm/testing';
 import { startStack, type Stack } from './stack.js';
 import { campaignFields, closedPort, createCampaign, northwindWordsByPath, startNorthwindSite, statusOf, wordsOf, type AssetStatus } from './campaign-fixtures.js';
 
@@ -219,6 +219,49 @@ describe('generateCampaign', () => {
   });
 });
 
+describe('a generateCampaign job, followed live', () => {
+  it('streams each step through Subscription.jobProgress, with the campaign\'s own fields from the campaign subgraph', async () => {
+    const socket = createGraphQLWebSocketClient(stack.gatewayUrl, { authorization: `Bearer ${stack.apiKey}` });
+    try {
+      const id = await newCampaign(site.origin);
+      const started = await gql(`mutation ($id: ID!) { generateCampaign(campaignId: $id, kinds: [TARGET_PERSONA]) { id status steps { kind reason } } }`, { id });
+      expect(started.errors).toBeUndefined();
+      const job = started.data!['generateCampaign'];
+      // The persona needs the product overview and the target company first.
+      expect(job.steps).toEqual([
+        { kind: 'PRODUCT_OVERVIEW', reason: 'MISSING' },
+        { kind: 'TARGET_COMPANY', reason: 'MISSING' },
+        { kind: 'TARGET_PERSONA', reason: 'MISSING' },
+      ]);
+      const subscription = subscribeForTest(socket, {
+        query: `subscription ($jobId: ID!) { jobProgress(jobId: $jobId) { kind status total completed failed percent message campaign { id targetPersona { name } } } }`,
+        variables: { jobId: job.id },
+      });
+      expect(await subscription.ended).toEqual({ completed: true });
+      expect(subscription.results.every((result) => result.errors === undefined)).toBe(true);
+      const events = subscription.results.map((result) => result.data!['jobProgress']);
+      const last = events.at(-1);
+      expect(last).toMatchObject({ kind: 'campaign-generation', status: 'SUCCEEDED', total: 3, completed: 3, failed: 0, percent: 100, message: 'Built PRODUCT_OVERVIEW, TARGET_COMPANY, TARGET_PERSONA.' });
+      // Read at delivery from the campaign subgraph: the persona the job built.
+      expect(last.campaign).toEqual({ id, targetPersona: { name: expect.any(String) } });
+      const processed = events.map((event) => event.completed + event.failed);
+      expect(processed).toEqual(processed.toSorted((left, right) => left - right));
+    } finally {
+      await socket.dispose();
+    }
+  });
+
+  it('cannot be cancelled once finished, and an unknown job is NOT_FOUND', async () => {
+    const id = await newCampaign(site.origin);
+    const job = (await gql(`mutation ($id: ID!) { generateCampaign(campaignId: $id, kinds: [PRODUCT_OVERVIEW]) { id } }`, { id })).data!['generateCampaign'];
+    await waitForJob(job.id);
+    const late = await gql(`mutation ($id: ID!) { cancelCampaignJob(id: $id) { id status } }`, { id: job.id });
+    expect(late.errors?.[0]).toMatchObject({ message: `Campaign job ${job.id} already finished (SUCCEEDED); only a QUEUED or RUNNING job can be cancelled.`, extensions: { code: 'BAD_USER_INPUT' } });
+    const unknown = await gql(`mutation ($id: ID!) { cancelCampaignJob(id: $id) { id } }`, { id: '9b2f5f9e-1f7c-4a51-9a35-1f8b7d4f0e11' });
+    expect(unknown.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+  });
+});
+
 async function waitForJob(id: string) {
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -285,6 +328,8 @@ describe('tenants', () => {
 
     expect((await rival(`query ($id: ID!) { campaign(id: $id) { id productOverview { companyName } } }`, { id })).data).toEqual({ campaign: null });
     expect((await rival(`query ($id: ID!) { campaignJob(id: $id) { id } }`, { id: job.id })).data).toEqual({ campaignJob: null });
+    expect((await rival(`query ($id: ID!) { jobProgress(jobId: $id) { status } }`, { id: job.id })).data).toEqual({ jobProgress: null });
+    expect((await rival(`mutation ($id: ID!) { cancelCampaignJob(id: $id) { id } }`, { id: job.id })).errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
     const generate = await rival(`mutation ($id: ID!) { generateAsset(campaignId: $id, kind: PRODUCT_OVERVIEW) { id } }`, { id });
     expect(generate.errors?.[0]).toMatchObject({ message: `Campaign ${id} was not found.`, extensions: { code: 'NOT_FOUND' } });
     const correct = await rival(`mutation ($input: CorrectAssetInput!) { correctAsset(input: $input) { id } }`, { input: { campaignId: id, kind: 'PRODUCT_OVERVIEW', fieldPath: 'pricing', value: 'Free' } });

@@ -1,10 +1,12 @@
+import { attachJobWorker, createJobQueue, jobEntities, type AttachJobWorkerOptions, type JobWorker } from '@gtm/jobs';
 import { createLlmFromConfig } from '@gtm/llm';
-import { createLlmUsageReporter, startSubgraphApp, type Logger, type SubgraphApp } from '@gtm/runtime';
+import { createLlmUsageReporter, startSubgraphApp, type Logger, type SubgraphApp, type SubgraphContext } from '@gtm/runtime';
 import { CampaignAsset, CampaignAssetVersion, CampaignCorrection } from './campaign-asset/campaign-asset.entity.js';
 import { CampaignAssetRepository } from './campaign-asset/campaign-asset.repository.js';
 import { CampaignAssetResolver } from './campaign-asset/campaign-asset.resolver.js';
 import { CampaignAssetService } from './campaign-asset/campaign-asset.service.js';
 import { CampaignJob } from './campaign-job/campaign-job.entity.js';
+import { createCampaignJobKind } from './campaign-job/campaign-job.kind.js';
 import { CampaignJobResolver, CampaignJobsResolver } from './campaign-job/campaign-job.resolver.js';
 import { CampaignJobService } from './campaign-job/campaign-job.service.js';
 import { Campaign } from './campaign/campaign.entity.js';
@@ -14,7 +16,8 @@ import type { CampaignConfig } from './config.js';
 import { AssetOrchestrator } from './generation/asset-orchestrator.js';
 import { IcpResolver } from './icp/icp.resolver.js';
 import { IcpService } from './icp/icp.service.js';
-import { createCampaignLoaders } from './loaders.js';
+import type { WebsiteContextSource } from './generation/website-context.js';
+import { createCampaignLoaders, type CampaignLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
 import { buildCampaignSchema } from './schema.js';
 import { ContentClient } from './website/content.client.js';
@@ -23,6 +26,10 @@ import { WebsiteResolver } from './website/website.resolver.js';
 export interface CampaignAppOverrides {
   logger?: Logger;
   onQuery?: (sql: string) => void;
+  /** Where generation reads a request's website. Default: content-service, with the caller's token. */
+  websiteFor?: (context: SubgraphContext<CampaignLoaders>) => WebsiteContextSource;
+  /** Worker timings, for tests. Default: libs/jobs' defaults. */
+  jobWorker?: Pick<AttachJobWorkerOptions, 'pollIntervalMs' | 'shutdownAbortAfterMs'>;
 }
 
 /** The services the app runs on, for in-process callers (tests, the benchmark). */
@@ -35,20 +42,28 @@ export interface CampaignServices {
 
 export interface CampaignApp extends SubgraphApp {
   services: CampaignServices;
+  /** Runs the generateCampaign jobs; null when JOB_WORKER_CONCURRENCY is 0. */
+  worker: JobWorker | null;
 }
 
-/** The composition root of the campaign service: builds its services and resolvers, then starts it. */
+
+/**
+ * The composition root of the campaign service: builds its services and resolvers, starts the
+ * subgraph, then (unless JOB_WORKER_CONCURRENCY is 0) the worker that runs its generateCampaign jobs.
+ */
 export async function createApp(config: CampaignConfig, overrides: CampaignAppOverrides = {}): Promise<CampaignApp> {
+  const { websiteFor, jobWorker, ...appOverrides } = overrides;
   const campaignService = new CampaignService();
   const repository = new CampaignAssetRepository();
   const content = new ContentClient({ url: config.CONTENT_SERVICE_URL, timeoutMs: config.CONTENT_SERVICE_TIMEOUT_MS });
   let services: CampaignServices | undefined;
+  let jobKind: ReturnType<typeof createCampaignJobKind> | undefined;
   const app = await startSubgraphApp({
     name: 'campaign-service',
     config,
-    entities: [Campaign, CampaignAsset, CampaignAssetVersion, CampaignCorrection, CampaignJob],
+    entities: [Campaign, CampaignAsset, CampaignAssetVersion, CampaignCorrection, ...jobEntities, CampaignJob],
     migrations,
-    buildSchema: ({ database, redis, logger }) => {
+    buildSchema: async ({ redis, logger }) => {
       const usageReporter = createLlmUsageReporter({ redis, service: 'campaign-service', logger });
       const llm = createLlmFromConfig(config, {
         redis,
@@ -56,8 +71,11 @@ export async function createApp(config: CampaignConfig, overrides: CampaignAppOv
         onUsage: (record) => (record.attribution ? usageReporter.report(record.attribution, record) : undefined),
       });
       const orchestrator = new AssetOrchestrator({ llm, repository });
-      const assetService = new CampaignAssetService({ orchestrator, repository, llm, websiteFor: (context) => content.forCaller(context.callerToken) });
-      const jobService = new CampaignJobService({ database, orchestrator, assetService, logger });
+      jobKind = createCampaignJobKind({ orchestrator, repository });
+      const queue = createJobQueue({ databaseUrl: config.DATABASE_URL, redis, logger, kinds: [jobKind] });
+      await queue.migrate();
+      const assetService = new CampaignAssetService({ orchestrator, repository, llm, websiteFor: websiteFor ?? ((context) => content.forCaller(context.callerToken)) });
+      const jobService = new CampaignJobService({ queue, orchestrator, assetService, repository });
       services = { assets: assetService, repository, orchestrator, jobs: jobService };
       const resolvers = new Map<Function, object>([
         [CampaignResolver, new CampaignResolver(campaignService)],
@@ -70,15 +88,8 @@ export async function createApp(config: CampaignConfig, overrides: CampaignAppOv
       return buildCampaignSchema({ get: (resolverClass) => resolvers.get(resolverClass) });
     },
     createLoaders: (em) => createCampaignLoaders(em, repository),
-    ...overrides,
+    ...appOverrides,
   });
-  return {
-    ...app,
-    services: services!,
-    async close() {
-      // Background runs first: they write to the database the app is about to close.
-      await services?.jobs.close();
-      await app.close();
-    },
-  };
+  const withWorker = await attachJobWorker(app, { databaseUrl: config.DATABASE_URL, kinds: [jobKind!], concurrency: config.JOB_WORKER_CONCURRENCY, ...jobWorker });
+  return { ...withWorker, services: services! };
 }

@@ -1,5 +1,5 @@
 import { llmEnvironmentSchema } from '@gtm/llm';
-import { parseEnvironment, portSchema, subgraphEnvironmentSchema } from '@gtm/runtime';
+import { jobWorkerEnvironmentSchema, parseEnvironment, portSchema, subgraphEnvironmentSchema } from '@gtm/runtime';
 import { z } from 'zod';
 
 const httpUrl = z.string().refine((value) => /^https?:\/\//.test(value) && URL.canParse(value), 'must be an http(s):// URL');
@@ -7,6 +7,7 @@ const httpUrl = z.string().refine((value) => /^https?:\/\//.test(value) && URL.c
 const campaignEnvironmentSchema = z.object({
   ...subgraphEnvironmentSchema.shape,
   ...llmEnvironmentSchema.shape,
+  ...jobWorkerEnvironmentSchema.shape,
   PORT: portSchema.default(4001),
   /**
    * The content subgraph's GraphQL URL: generation reads the website analysis and its passages

@@ -1,4 +1,4 @@
-import { createJobQueue, jobEntities, startJobWorker, type JobWorker } from '@gtm/jobs';
+import { attachJobWorker, createJobQueue, jobEntities } from '@gtm/jobs';
 import { startSubgraphApp, type Logger, type SubgraphApp } from '@gtm/runtime';
 import { CampaignEnrichmentPlanResolver } from './campaign/campaign.resolver.js';
 import type { EnrichmentConfig } from './config.js';
@@ -22,8 +22,6 @@ export interface EnrichmentAppOverrides {
   onQuery?: (sql: string) => void;
 }
 
-/** graphile-worker's schema for this service: its queue is its own (decision 0014). */
-const workerSchema = 'enrichment_worker';
 const jobKinds = [enrichmentJobDefinition];
 
 /**
@@ -45,7 +43,7 @@ export async function createApp(config: EnrichmentConfig, overrides: EnrichmentA
     migrations,
     seed: (database, logger) => seedDataSourceCatalog(database, logger),
     buildSchema: async ({ redis, logger }) => {
-      const jobs = createJobQueue({ databaseUrl: config.DATABASE_URL, workerSchema, redis, logger, kinds: jobKinds });
+      const jobs = createJobQueue({ databaseUrl: config.DATABASE_URL, redis, logger, kinds: jobKinds });
       await jobs.migrate();
       resolvers.set(EnrichmentJobResolver, new EnrichmentJobResolver(new EnrichmentJobService(jobs)));
       return buildEnrichmentSchema({ get: (resolverClass) => resolvers.get(resolverClass) });
@@ -53,29 +51,5 @@ export async function createApp(config: EnrichmentConfig, overrides: EnrichmentA
     createLoaders: createEnrichmentLoaders,
     ...overrides,
   });
-  let worker: JobWorker | undefined;
-  try {
-    if (config.JOB_WORKER_CONCURRENCY > 0) {
-      worker = await startJobWorker({
-        database: app.database,
-        databaseUrl: config.DATABASE_URL,
-        workerSchema,
-        redis: app.redis,
-        logger: app.logger,
-        kinds: jobKinds,
-        concurrency: config.JOB_WORKER_CONCURRENCY,
-      });
-    }
-  } catch (error) {
-    await app.close();
-    throw error;
-  }
-  return {
-    ...app,
-    async close() {
-      // Running jobs go back to the queue before the database they write to closes.
-      await worker?.close();
-      await app.close();
-    },
-  };
+  return attachJobWorker(app, { databaseUrl: config.DATABASE_URL, kinds: jobKinds, concurrency: config.JOB_WORKER_CONCURRENCY });
 }

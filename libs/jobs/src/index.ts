@@ -6,4 +6,5 @@ export * from './job-progress-feed.js';
 export * from './job-queue.js';
 export * from './job-worker.js';
 export * from './progress-throttle.js';
+export * from './service-worker.js';
 import './job-status.graphql.js';

@@ -9,10 +9,12 @@ export interface CreateJobQueueOptions {
   /** The service's PostgreSQL (graphile-worker's schema is created in the same database). */
   databaseUrl: string;
   /**
-   * graphile-worker's schema for this service, such as `enrichment_worker`. Each service has its
-   * own, so two services never run each other's tasks or migrate each other's queue.
+   * graphile-worker's schema. Default: `sharedWorkerSchema`, one for every service of the database
+   * (decision 0018): graphile-worker's notifications are database-wide, so a second schema's first
+   * migration would stop the workers of the first. A worker only takes the tasks it has (its
+   * kinds), so services never run each other's jobs.
    */
-  workerSchema: string;
+  workerSchema?: string;
   redis: Redis;
   logger: Logger;
   /** The kinds of job this service submits. */
@@ -52,6 +54,9 @@ export interface JobQueue {
   progress: JobProgressStore;
 }
 
+/** graphile-worker's schema, shared by every service of a database (decision 0018). */
+export const sharedWorkerSchema = 'gtm_worker';
+
 const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** The schema name, checked, as an SQL identifier. */
@@ -63,7 +68,8 @@ export function quotedWorkerSchema(workerSchema: string): string {
 /** Submits and cancels a service's jobs. */
 export function createJobQueue(options: CreateJobQueueOptions): JobQueue {
   const { logger } = options;
-  const workerSchema = quotedWorkerSchema(options.workerSchema);
+  const workerSchemaName = options.workerSchema ?? sharedWorkerSchema;
+  const workerSchema = quotedWorkerSchema(workerSchemaName);
   const progress = createJobProgressStore({ redis: options.redis, finishedRetentionSeconds: options.finishedRetentionSeconds });
   const kinds = new Map(options.kinds.map((kind) => [kind.kind, kind]));
 
@@ -81,7 +87,7 @@ export function createJobQueue(options: CreateJobQueueOptions): JobQueue {
     progress,
     publish,
     async migrate() {
-      await runMigrations({ connectionString: options.databaseUrl, schema: options.workerSchema, logger: createGraphileLogger(logger) });
+      await runMigrations({ connectionString: options.databaseUrl, schema: workerSchemaName, logger: createGraphileLogger(logger) });
     },
     async submit(em, build) {
       const job = await em.transactional(async (transaction) => {

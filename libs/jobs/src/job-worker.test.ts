@@ -205,6 +205,43 @@ describe('running jobs', () => {
   });
 });
 
+describe('services sharing a database', () => {
+  it('share one worker schema: a service that starts later stops no other worker, and each worker runs only its own kinds', async () => {
+    const ranBy: Record<string, string[]> = { first: [], second: [] };
+    const kindOf = (name: string, service: 'first' | 'second'): JobKind<number> => ({
+      ...createCountingKind(),
+      kind: name,
+      async processItem(item, context) {
+        ranBy[service]!.push(name);
+        return createCountingKind().processItem(item, context);
+      },
+    });
+    const first = kindOf('first-service-task', 'first');
+    const second = kindOf('second-service-task', 'second');
+    // Neither passes a worker schema: both use the shared one. The first starts its worker before
+    // the second service migrates; with a schema each, that migration's notification stopped it.
+    const firstQueue = createJobQueue({ databaseUrl: testDatabase.url, redis, logger, kinds: [first] });
+    await firstQueue.migrate();
+    workers.push(await startJobWorker({ database, databaseUrl: testDatabase.url, redis, logger, kinds: [first], pollIntervalMs: 100 }));
+    const secondQueue = createJobQueue({ databaseUrl: testDatabase.url, redis, logger, kinds: [second] });
+    await secondQueue.migrate();
+    workers.push(await startJobWorker({ database, databaseUrl: testDatabase.url, redis, logger, kinds: [second], pollIntervalMs: 100 }));
+
+    const tenantId = randomUUID();
+    const submitTo = (queue: typeof firstQueue, kind: string) =>
+      queue.submit(database.forkForTenant(tenantId), async (transaction) => {
+        const job = transaction.create(Job, { tenantId, kind, total: 2 } as never);
+        transaction.persist(job);
+        return job;
+      });
+    const jobs = [await submitTo(firstQueue, first.kind), await submitTo(secondQueue, second.kind)];
+    const progress = await Promise.all(jobs.map((job) => follow(job.id)));
+    await Promise.all(progress.map((followed) => followed.finished));
+    for (const job of jobs) expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 2 });
+    expect(ranBy).toEqual({ first: ['first-service-task', 'first-service-task'], second: ['second-service-task', 'second-service-task'] });
+  });
+});
+
 describe('what a job says', () => {
   it('shows each item while it runs and what it did, gives the kind its attempt, and ends as the kind concludes', async () => {
     const attempts: Array<[number, number]> = [];

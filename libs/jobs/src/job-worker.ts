@@ -4,7 +4,7 @@ import { run, type Runner, type TaskList, type WorkerEvents } from 'graphile-wor
 import { createGraphileLogger } from './graphile-logger.js';
 import type { AnyJobKind } from './job-kind.js';
 import { createJobProgressStore } from './job-progress.js';
-import { quotedWorkerSchema } from './job-queue.js';
+import { quotedWorkerSchema, sharedWorkerSchema } from './job-queue.js';
 import { createJobTask } from './job-runner.js';
 import { createWorkerPresence } from './worker-presence.js';
 
@@ -13,8 +13,8 @@ export interface StartJobWorkerOptions {
   database: Database;
   /** Its URL, for graphile-worker's own connection pool. */
   databaseUrl: string;
-  /** graphile-worker's schema for this service (the same as the service's `createJobQueue`). */
-  workerSchema: string;
+  /** graphile-worker's schema, the same as `createJobQueue`'s. Default: `sharedWorkerSchema`. */
+  workerSchema?: string;
   redis: Redis;
   logger: Logger;
   kinds: AnyJobKind[];
@@ -49,9 +49,10 @@ export interface JobWorker {
 export async function startJobWorker(options: StartJobWorkerOptions): Promise<JobWorker> {
   const { database, logger } = options;
   const concurrency = options.concurrency ?? 2;
+  const workerSchema = options.workerSchema ?? sharedWorkerSchema;
   const presence = createWorkerPresence({
     databaseUrl: options.databaseUrl,
-    quotedWorkerSchema: quotedWorkerSchema(options.workerSchema),
+    quotedWorkerSchema: quotedWorkerSchema(workerSchema),
     logger,
     lockGraceMs: options.lockGraceMs,
   });
@@ -80,7 +81,7 @@ export async function startJobWorker(options: StartJobWorkerOptions): Promise<Jo
   try {
     runner = await run({
       connectionString: options.databaseUrl,
-      schema: options.workerSchema,
+      schema: workerSchema,
       concurrency,
       // graphile-worker's LISTEN connection and one per running job, plus room for its bookkeeping.
       maxPoolSize: concurrency + 2,
@@ -102,7 +103,7 @@ export async function startJobWorker(options: StartJobWorkerOptions): Promise<Jo
     recover().catch((error: unknown) => logger.warn({ err: error }, 'could not look for jobs of dead workers'));
   }, options.recoveryIntervalMs ?? 10_000);
   recoveryTimer.unref();
-  logger.info({ kinds: options.kinds.map((kind) => kind.kind), concurrency, workerSchema: options.workerSchema }, 'job worker started');
+  logger.info({ kinds: options.kinds.map((kind) => kind.kind), concurrency, workerSchema }, 'job worker started');
 
   return {
     recoverNow: recover,

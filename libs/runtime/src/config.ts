@@ -54,6 +54,12 @@ export const subgraphEnvironmentSchema = z.object({
 
 export type SubgraphEnvironment = z.infer<typeof subgraphEnvironmentSchema>;
 
+/** Settings of a subgraph that runs background jobs (libs/jobs); its config.ts spreads them in. */
+export const jobWorkerEnvironmentSchema = z.object({
+  /** Jobs this process runs at once; 0 runs none here (another process of the service runs them). Default: 2. */
+  JOB_WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(32).default(2),
+});
+
 /**
  * Parses an environment against a schema. The one place that turns variables into typed settings;
  * an app's config.ts is the only caller that passes `process.env`.

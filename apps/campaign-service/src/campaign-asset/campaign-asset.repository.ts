@@ -85,7 +85,8 @@ function readState(row: CampaignAsset, now: Date, interruptedAfterMs: number): P
 /**
  * Reads and writes a campaign's assets, versions and corrections. Every call takes the tenant-scoped
  * EntityManager it is to use; writes run in their own transaction on a fork of it, so a run's
- * writes never mix with the request's unit of work.
+ * writes never mix with the request's unit of work, or, when that EntityManager is in a
+ * transaction (a job item's), within it.
  */
 export class CampaignAssetRepository {
   private readonly interruptedAfterMs: number;
@@ -268,7 +269,8 @@ export class CampaignAssetRepository {
   ): Promise<Result> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await em.fork().transactional(async (transaction) => {
+        // Inside a caller's transaction (a job item's), the writes commit or roll back with it.
+        return await (em.isInTransaction() ? em : em.fork()).transactional(async (transaction) => {
           const rows = await transaction.find(CampaignAsset, { campaignId, kind: { $in: [...kinds] } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
           if (rows.length < kinds.length) throw new MissingRowsError();
           return work(

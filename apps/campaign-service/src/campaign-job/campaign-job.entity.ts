@@ -1,19 +1,22 @@
-import { Entity, Enum, Property } from '@mikro-orm/decorators/legacy';
-import { TenantScopedEntity } from '@gtm/runtime';
+import { Entity, Property } from '@mikro-orm/decorators/legacy';
+import { Job } from '@gtm/jobs';
+import type { LlmAttribution } from '@gtm/llm';
 import type { AssetKind } from '../assets/index.js';
+import type { PlannedStep } from '../generation/generation-plan.js';
+import type { StoredWebsiteContext } from '../generation/website-context.js';
 
-/** The lifecycle every job shares (API.md `JobStatus`). */
-export enum JobStatus {
-  QUEUED = 'QUEUED',
-  RUNNING = 'RUNNING',
-  SUCCEEDED = 'SUCCEEDED',
-  FAILED = 'FAILED',
-  CANCELLED = 'CANCELLED',
-}
+/** The `kind` of a generateCampaign job, and its worker task. */
+export const campaignJobKind = 'campaign-generation';
 
-/** One `generateCampaign` run: the kinds asked for and how far it got. */
+/**
+ * One `generateCampaign` run. It is a job (status, counts and timestamps live in the shared `job`
+ * table, decision 0014, with the campaign as its subject); this table keeps what the worker needs
+ * to build the assets without the request that asked for them.
+ */
 @Entity({ tableName: 'campaign_job' })
-export class CampaignJob extends TenantScopedEntity {
+export class CampaignJob extends Job {
+  override kind = campaignJobKind;
+
   @Property({ type: 'uuid' })
   campaignId!: string;
 
@@ -21,30 +24,22 @@ export class CampaignJob extends TenantScopedEntity {
   @Property({ type: 'json' })
   kinds: AssetKind[] = [];
 
-  @Enum({ items: () => JobStatus, nativeEnumName: undefined })
-  status: JobStatus = JobStatus.QUEUED;
+  /** Kinds asked to be rebuilt even when ready. */
+  @Property({ type: 'json' })
+  regenerate: AssetKind[] = [];
 
-  /** Assets to build: the kinds asked for and the prerequisites they need, until the plan says. */
-  @Property({ type: 'integer' })
-  total: number = 0;
+  /** What the request planned, in build order: one item of the job each. */
+  @Property({ type: 'json' })
+  steps: PlannedStep[] = [];
 
-  @Property({ type: 'integer' })
-  completed: number = 0;
+  /**
+   * The website's analysis and passages, read by the request while the caller's token was valid
+   * (it lives a minute; the job may wait longer). Null when nothing needed building.
+   */
+  @Property({ type: 'json', nullable: true })
+  website: StoredWebsiteContext | null = null;
 
-  @Property({ type: 'integer' })
-  failed: number = 0;
-
-  /** Where it stands, for the user. */
-  @Property({ type: 'text', nullable: true })
-  message: string | null = null;
-
-  /** The cause of a failure, for operators; never shown to clients. */
-  @Property({ type: 'text', nullable: true })
-  error: string | null = null;
-
-  @Property({ type: 'datetime', nullable: true })
-  startedAt: Date | null = null;
-
-  @Property({ type: 'datetime', nullable: true })
-  finishedAt: Date | null = null;
+  /** Who asked: every model call of the job is metered to them. */
+  @Property({ type: 'json' })
+  attribution!: LlmAttribution;
 }

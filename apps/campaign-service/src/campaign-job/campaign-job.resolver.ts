@@ -16,7 +16,8 @@ export class CampaignJobResolver {
   @Mutation(() => CampaignJobType, {
     description:
       'Builds the campaign\'s assets in the background: the kinds given (default: all five) and what they need, skipping those already ready unless `regenerate`. ' +
-      'The website is read before it returns, so a site that cannot be analysed fails here. Follow it with campaignJob(id).',
+      'The website is read before it returns, so a site that cannot be analysed fails here. Follow it with Subscription.jobProgress(jobId), or campaignJob(id). ' +
+      'A model that is unavailable is waited for (the job retries, resuming where it stopped); jobs of one campaign run one after the other.',
   })
   @Directive('@tag(name: "llm")')
   async generateCampaign(
@@ -26,6 +27,11 @@ export class CampaignJobResolver {
     @Ctx() context: CampaignContext,
   ) {
     return this.jobService.view(await this.jobService.start(context, campaignId, kinds, regenerate));
+  }
+
+  @Mutation(() => CampaignJobType, { description: 'Stops a queued or running generateCampaign job. Assets already built are kept; the one in progress is not stored.' })
+  async cancelCampaignJob(@Arg('id', () => ID) id: string, @Ctx() context: CampaignContext) {
+    return this.jobService.view(await this.jobService.cancel(context, id));
   }
 
   @Query(() => CampaignJobType, { nullable: true, description: 'A generateCampaign job of your tenant, or null.' })

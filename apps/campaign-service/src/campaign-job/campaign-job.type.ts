@@ -1,11 +1,32 @@
+import { JobStatus } from '@gtm/jobs';
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { AssetKind } from '../assets/index.js';
-import { JobStatus } from './campaign-job.entity.js';
+import { StepReason } from '../generation/generation-plan.js';
 
-registerEnumType(JobStatus, { name: 'JobStatus', description: 'Where a background job stands.' });
+registerEnumType(StepReason, {
+  name: 'StepReason',
+  description: 'Why a generation builds an asset.',
+  valuesConfig: {
+    REQUESTED: { description: 'Asked for by name (regenerate).' },
+    MISSING: { description: 'It has no version yet.' },
+    FAILED: { description: 'Its last generation failed.' },
+    STALE: { description: 'Built on an older version of an asset it depends on.' },
+    WEAK: { description: 'Low confidence, and something changed that can make it better (a model, the prompt, a newer analysis).' },
+    PREREQUISITE_REBUILT: { description: 'An asset it is built on is rebuilt in the same run.' },
+  },
+});
 
-// A type separate from the entity because the entity's `error` column is for operators only.
-@ObjectType('CampaignJob', { description: 'A generateCampaign run: the assets it builds and how far it got.' })
+@ObjectType('CampaignJobStep', { description: 'An asset a generateCampaign job builds, and why.' })
+export class CampaignJobStepType {
+  @Field(() => AssetKind)
+  kind!: AssetKind;
+
+  @Field(() => StepReason)
+  reason!: StepReason;
+}
+
+// A type separate from the entity because the job's `error` column is for operators only.
+@ObjectType('CampaignJob', { description: 'A generateCampaign run: the assets it builds and how far it got. Follow it live with Subscription.jobProgress(jobId).' })
 export class CampaignJobType {
   @Field(() => ID)
   id!: string;
@@ -16,10 +37,13 @@ export class CampaignJobType {
   @Field(() => [AssetKind], { description: 'The kinds asked for; their prerequisites are built as needed.' })
   kinds!: AssetKind[];
 
-  @Field(() => JobStatus)
+  @Field(() => [CampaignJobStepType], { description: 'What it builds, in build order: the kinds asked for and the prerequisites they need, where they are not ready.' })
+  steps!: CampaignJobStepType[];
+
+  @Field(() => JobStatus, { description: 'FAILED when an asset could not be built (message says why), or after the last of its attempts.' })
   status!: JobStatus;
 
-  @Field(() => Int, { description: 'Assets to build (the kinds asked for and the prerequisites they need).' })
+  @Field(() => Int, { description: 'Assets to build (the steps).' })
   total!: number;
 
   @Field(() => Int, { description: 'Assets built.' })

@@ -19,8 +19,8 @@ import {
   type GroundingReport,
   type WebsitePassage,
 } from '../assets/index.js';
-import { AssetOrigin, CorrectionScope, type AssetBasis, type CampaignCorrection, type GroundingSummary, type UsedPassage } from '../campaign-asset/campaign-asset.entity.js';
-import type { AssetRecord, CampaignAssetRepository, VersionDraft } from '../campaign-asset/campaign-asset.repository.js';
+import { AssetOrigin, AssetState, CorrectionScope, type AssetBasis, type CampaignCorrection, type GroundingSummary, type UsedPassage } from '../campaign-asset/campaign-asset.entity.js';
+import type { AssetRecord, CampaignAssetRepository, RecordedVersion, VersionDraft } from '../campaign-asset/campaign-asset.repository.js';
 import { Campaign } from '../campaign/campaign.entity.js';
 import { runInDependencyOrder } from './dependency-scheduler.js';
 import { planGeneration, StepReason, type AssetSnapshot, type GenerationPlan, type PlannedStep } from './generation-plan.js';
@@ -28,6 +28,7 @@ import {
   companyNameFromTitle,
   ContentServiceError,
   distinctPassages,
+  gatheredWebsiteContext,
   passagesForKind,
   retrievalQueriesFor,
   WebsiteAnalysisError,
@@ -78,6 +79,15 @@ export interface GenerationOutcome {
   /** Kinds that went STALE because something they are built on changed. */
   staled: AssetKind[];
 }
+
+/** How one step of a generation job went (`AssetOrchestrator.buildStep`). */
+export type StepResult =
+  /** Built: `record` stores the version (and stales what is built on it) in the given transaction. */
+  | { status: 'built'; draft: VersionDraft; record: (transaction: EntityManager) => Promise<RecordedVersion> }
+  /** Nothing to build: the asset is ready and sound. */
+  | { status: 'ready' }
+  /** Not built. `error` is for the user; `retryable` says whether trying again later may succeed. */
+  | { status: 'failed'; error: string; retryable: boolean; cause: unknown };
 
 export interface AssetOrchestratorOptions {
   llm: Llm;
@@ -241,21 +251,85 @@ export class AssetOrchestrator {
   }
 
   /**
-   * Reads the website for a run that will build `kinds`, as `generate` does, so that a job's
-   * request can gather it while its caller token is valid and hand the run what it read
-   * (`gatheredWebsiteContext`). Website problems are recorded and thrown the same way.
+   * Plans a generation job (`generateCampaign`) as `generate` plans a run, and reads the website
+   * the plan needs while the caller's token is valid: the job's worker builds each step later with
+   * `buildStep`, from what this returns. Website problems are recorded and thrown as in `generate`.
+   * `website` is null when nothing needs building.
    */
-  async gatherWebsite(run: GenerationRun, campaignId: string, kinds: readonly AssetKind[], source: WebsiteContextSource): Promise<WebsiteContext> {
-    const campaign = await run.em.fork().findOne(Campaign, { id: campaignId });
+  async planJob(
+    run: GenerationRun,
+    campaignId: string,
+    request: { kinds: readonly AssetKind[]; regenerate: readonly AssetKind[]; website: WebsiteContextSource },
+  ): Promise<{ plan: GenerationPlan; website: WebsiteContext | null }> {
+    const [campaign, records] = await Promise.all([run.em.fork().findOne(Campaign, { id: campaignId }), this.options.repository.load(run.em, campaignId)]);
     if (!campaign) throw notFound('Campaign', campaignId);
-    const records = await this.options.repository.load(run.em, campaignId);
-    const plan = planGeneration({
+    const planInput = {
       assets: new Map(records.map((record) => [record.kind, snapshotOf(record)])),
-      kinds,
+      kinds: request.kinds,
+      regenerate: request.regenerate,
       weakConfidence: this.weakConfidence,
       modelAvailable: this.modelAvailable(),
+    };
+    const firstPlan = planGeneration(planInput);
+    if (firstPlan.steps.length === 0 && firstPlan.weakKept.length === 0) return { plan: firstPlan, website: null };
+    const website = await this.readWebsite(run, campaign, request.kinds, request.website, firstPlan);
+    const plan = planGeneration({ ...planInput, websiteAnalyzedAt: website.analyzedAt });
+    return { plan, website: plan.steps.length === 0 ? null : website };
+  }
+
+  /**
+   * One step of a generation job, as `generate` runs one, on the campaign as it is now: its
+   * prerequisites are the versions stored by the job's earlier steps. The slow part (the model
+   * call) happens here; the result's `record` writes the version in the caller's transaction (the
+   * job item's, so the version and the item commit together), leaving `rebuilding` (the job's later
+   * steps) un-staled. A step whose asset became sound meanwhile (another run built it) is `ready`.
+   * Nothing here throws for a step that cannot be built: the failure comes back with what to tell
+   * the user and whether trying again later may help.
+   */
+  async buildStep(run: GenerationRun, campaignId: string, step: PlannedStep, request: { website: WebsiteContext; rebuilding: readonly AssetKind[] }): Promise<StepResult> {
+    const { kind } = step;
+    const [campaign, records, corrections] = await Promise.all([
+      run.em.fork().findOne(Campaign, { id: campaignId }),
+      this.options.repository.load(run.em, campaignId),
+      this.options.repository.corrections(run.em, campaignId),
+    ]);
+    if (!campaign) return { status: 'failed', error: `Campaign ${campaignId} no longer exists.`, retryable: false, cause: null };
+    const byKind = new Map(records.map((record) => [record.kind, record]));
+    const blocker = step.waitsFor.find((prerequisite) => {
+      const record = byKind.get(prerequisite);
+      return !record?.current || record.state === AssetState.FAILED;
     });
-    return this.readWebsite(run, campaign, kinds, source, plan);
+    if (blocker !== undefined) return { status: 'failed', error: `Not built: ${blocker}, which it is built on, could not be built.`, retryable: false, cause: null };
+
+    // Asked for by name, or built on a prerequisite rebuilt by this job: always. Otherwise only
+    // while it still needs building (another run may have built it since the job was planned).
+    const needed =
+      step.reason === StepReason.REQUESTED ||
+      step.reason === StepReason.PREREQUISITE_REBUILT ||
+      step.waitsFor.length > 0 ||
+      planGeneration({
+        assets: new Map(records.map((record) => [record.kind, snapshotOf(record)])),
+        kinds: [kind],
+        weakConfidence: this.weakConfidence,
+        modelAvailable: this.modelAvailable(),
+        websiteAnalyzedAt: request.website.analyzedAt,
+      }).steps.some((planned) => planned.kind === kind);
+    if (!needed) return { status: 'ready' };
+
+    await this.options.repository.markGenerating(run.em, run.tenantId, campaignId, [kind]);
+    const assets = new Map(
+      records.map((record): [AssetKind, RunAsset] => [record.kind, { content: record.current?.content ?? null, version: record.current?.version ?? null, passages: record.current?.passages ?? [], instructions: record.current?.instructions ?? null }]),
+    );
+    try {
+      const draft = await this.buildVersion(run, campaign, kind, step, assets, request.website, corrections, { kinds: [kind], website: gatheredWebsiteContext(request.website) });
+      return {
+        status: 'built',
+        draft,
+        record: (transaction) => this.options.repository.recordVersion(transaction, run.tenantId, campaignId, draft, request.rebuilding),
+      };
+    } catch (error) {
+      return { status: 'failed', error: this.describeFailure(run, kind, error), retryable: error instanceof LlmError && error.isRetryable, cause: error };
+    }
   }
 
   /**

@@ -37,6 +37,17 @@ export function gatheredWebsiteContext(context: WebsiteContext): WebsiteContextS
   };
 }
 
+/** A context as a job stores it (JSON): the analysis date as an ISO 8601 string. */
+export type StoredWebsiteContext = Omit<WebsiteContext, 'analyzedAt'> & { analyzedAt: string | null };
+
+export function storedWebsiteContext(context: WebsiteContext): StoredWebsiteContext {
+  return { ...context, analyzedAt: context.analyzedAt?.toISOString() ?? null };
+}
+
+export function websiteContextFromStorage(stored: StoredWebsiteContext): WebsiteContext {
+  return { ...stored, analyzedAt: stored.analyzedAt === null ? null : new Date(stored.analyzedAt) };
+}
+
 /** Every search the given kinds need, each once, in the kinds' order. */
 export function retrievalQueriesFor(kinds: readonly AssetKind[]): string[] {
   return [...new Set(kinds.flatMap((kind) => retrievalQueriesOf(kind)))];
