@@ -16,6 +16,8 @@ export interface JobTaskDependencies {
   isStopping: () => boolean;
   /** Resolves once this process's pool holds its presence lock (see worker-presence.ts). */
   presence: () => Promise<void>;
+  /** Told the graphile-worker job id of every task handed back, so that the worker's close can finish them. */
+  onHandedBack: (graphileJobId: string) => void;
 }
 
 /** The worker is stopping: the job goes back to the queue and resumes elsewhere. */
@@ -168,6 +170,7 @@ export function createJobTask(kind: AnyJobKind, dependencies: JobTaskDependencie
         // Handed back without using up an attempt: a deploy is not the job's fault. The queued
         // replacement takes over the job key; this run then ends as done.
         await helpers.addJob(kind.kind, { jobId, tenantId } satisfies JobTaskPayload, { jobKey: jobId, queueName: kind.queueOf?.(job), maxAttempts: helpers.job.max_attempts });
+        dependencies.onHandedBack(helpers.job.id);
         jobLogger.info('job handed back: the worker is stopping');
         return;
       }

@@ -98,6 +98,14 @@ async function queuedTasks(jobId: string): Promise<number> {
   return Number(rows[0]!.count);
 }
 
+/** graphile-worker tasks and queues still locked by some worker. */
+async function lockedRows(): Promise<{ tasks: number; queues: number }> {
+  const connection = database.orm.em.getConnection();
+  const [tasks] = await connection.execute<Array<{ count: string }>>(`select count(*) from ${countingWorkerSchema}._private_jobs where locked_by is not null`);
+  const [queues] = await connection.execute<Array<{ count: string }>>(`select count(*) from ${countingWorkerSchema}._private_job_queues where locked_by is not null`);
+  return { tasks: Number(tasks!.count), queues: Number(queues!.count) };
+}
+
 /** A promise the test opens by hand. */
 function gate() {
   let open!: () => void;
@@ -372,7 +380,8 @@ describe('shutdown', () => {
 
   it('hands a job back, without using up an attempt, when its item is cut short by the shutdown', async () => {
     const reached = gate();
-    const counting = createCountingKind({ maxAttempts: 1 });
+    // In a queue: a task left locked by the stopped worker would hold up the queue's next one.
+    const counting = createCountingKind({ maxAttempts: 1, queueOf: (jobId) => `queue-${jobId}` });
     // Item 1 waits for the worker's signal, as a model call does, and fails when it aborts.
     const hanging: JobKind<number> = {
       ...counting,
@@ -391,6 +400,7 @@ describe('shutdown', () => {
     await first.close();
     expect(await jobRow(job)).toMatchObject({ status: JobStatus.RUNNING, completed: 1, error: null });
     expect(await queuedTasks(job.id)).toBe(1);
+    expect(await lockedRows()).toEqual({ tasks: 0, queues: 0 });
 
     await startWorker(counting);
     await progress.finished;

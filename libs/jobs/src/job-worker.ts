@@ -57,6 +57,7 @@ export async function startJobWorker(options: StartJobWorkerOptions): Promise<Jo
     lockGraceMs: options.lockGraceMs,
   });
   let stopping = false;
+  const handedBack: string[] = [];
   const progress = createJobProgressStore({ redis: options.redis });
   const taskList: TaskList = Object.fromEntries(
     options.kinds.map((kind) => [
@@ -68,6 +69,7 @@ export async function startJobWorker(options: StartJobWorkerOptions): Promise<Jo
         progressIntervalMs: options.progressIntervalMs ?? 100,
         isStopping: () => stopping,
         presence: () => presence.settled(),
+        onHandedBack: (graphileJobId) => handedBack.push(graphileJobId),
       }),
     ]),
   );
@@ -112,6 +114,10 @@ export async function startJobWorker(options: StartJobWorkerOptions): Promise<Jo
       stopping = true;
       clearInterval(recoveryTimer);
       await runner.stop();
+      // graphile-worker completes a finished task without waiting, and a shutdown can end its pool
+      // first: a task handed back could stay locked, and with it its queue, until the recovery of
+      // another worker took it for dead. The pools of this process are stopped now, so their locks go.
+      await presence.releaseOwnJobs(handedBack.splice(0)).catch((error: unknown) => logger.warn({ err: error }, 'could not release the jobs of the stopped worker; recovery will'));
       await presence.close();
     },
   };

@@ -24,6 +24,11 @@ export interface WorkerPresence {
    * found dead.
    */
   releaseJobsOfDeadWorkers(): Promise<string[]>;
+  /**
+   * Once this process's pools have stopped: completes the given graphile-worker tasks (handed back,
+   * so replaced by new ones) and unlocks whatever the pools still hold, jobs and queues.
+   */
+  releaseOwnJobs(finishedJobIds: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,6 +93,12 @@ export function createWorkerPresence(options: WorkerPresenceOptions): WorkerPres
           logger.warn({ pools: dead }, 'released the jobs of job workers that died; they resume now');
         }
         return dead;
+      });
+    },
+    releaseOwnJobs(finishedJobIds) {
+      return run(async () => {
+        if (finishedJobIds.length > 0) await client.query(`select ${quotedWorkerSchema}.complete_jobs($1::bigint[])`, [finishedJobIds]);
+        if (ownPools.size > 0) await client.query(`select ${quotedWorkerSchema}.force_unlock_workers($1::text[])`, [[...ownPools]]);
       });
     },
     async close() {

@@ -1,0 +1,246 @@
+// generateCampaign on the campaign service's job worker, with its real PostgreSQL, Redis and
+// graphile-worker, and a local server speaking OpenAI's protocol through the real SDK. The website
+// context is what a request gathers from content-service (which a campaign-service test may not
+// start: tools/check-boundaries.ts), built from a real website capture; e2e/src covers the stack.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { JobStatus } from '@gtm/jobs';
+import {
+  createSubgraphClient,
+  createSubgraphTestSetup,
+  createTestCaller,
+  exampleFromJsonSchema,
+  startFakeOpenAiServer,
+  uniqueRedisPrefix,
+  type FakeLlmReply,
+  type FakeLlmRequest,
+  type FakeLlmServer,
+  type SubgraphTestSetup,
+} from '@gtm/testing';
+import { createApp, type CampaignApp } from '../app.js';
+import { assetKinds } from '../assets/index.js';
+import { loadCapture, passagesOf } from '../assets/website-captures.fixture.js';
+import { CampaignAssetVersion } from '../campaign-asset/campaign-asset.entity.js';
+import { loadConfig } from '../config.js';
+import { gatheredWebsiteContext, retrievalQueriesFor, type WebsiteContext } from '../generation/website-context.js';
+
+const capture = loadCapture('blossomer.io');
+const website: WebsiteContext = {
+  url: capture.url,
+  title: 'Blossomer',
+  summary: null,
+  analyzedAt: new Date('2026-11-20T10:00:00Z'),
+  quality: { level: 'SUFFICIENT', score: 0.9, gaps: [] },
+  searches: Object.fromEntries(retrievalQueriesFor(assetKinds).map((query) => [query, passagesOf(capture)])),
+};
+
+/** A schema-valid answer that cites the first passage of its prompt, as a model would. */
+function answer(request: FakeLlmRequest): FakeLlmReply {
+  const object = exampleFromJsonSchema(request.schema ?? {}) as { sources?: { url: string; quote: string }[] };
+  const passage = /<passage index="\d+" url="([^"]+)" heading="[^"]*">\n([\s\S]*?)\n<\/passage>/.exec(request.prompt);
+  if (passage) object.sources = [{ url: passage[1]!, quote: passage[2]!.trim().slice(0, 60) }];
+  return { json: object };
+}
+
+/** The asset a model request is for, from the schema it asks the answer to follow. */
+function kindOf(request: FakeLlmRequest): string {
+  const properties = Object.keys((request.schema as { properties?: object } | undefined)?.properties ?? {});
+  if (properties.includes('emails')) return 'EMAIL_SEQUENCE';
+  if (properties.includes('valuePropositions')) return 'POSITIONING';
+  if (properties.includes('jobTitles')) return 'TARGET_PERSONA';
+  if (properties.includes('firmographics')) return 'TARGET_COMPANY';
+  return 'PRODUCT_OVERVIEW';
+}
+
+let setup: SubgraphTestSetup;
+let model: FakeLlmServer;
+let environment: Record<string, string>;
+const apps: CampaignApp[] = [];
+
+beforeAll(async () => {
+  [setup, model] = await Promise.all([createSubgraphTestSetup(), startFakeOpenAiServer({ respond: answer })]);
+  environment = {
+    ...setup.environment,
+    REDIS_KEY_PREFIX: uniqueRedisPrefix(),
+    LLM_PROVIDERS: 'openai',
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: model.baseURL,
+    LLM_CACHE_TTL_SECONDS: '0',
+    LLM_MAX_RETRIES: '0',
+  };
+});
+
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.close()));
+  model.respondWith(answer);
+  model.reset();
+});
+
+afterAll(async () => {
+  await model?.close();
+  await setup?.dispose();
+});
+
+async function startApp(): Promise<{ app: CampaignApp; call: ReturnType<typeof createSubgraphClient> }> {
+  const app = await createApp(loadConfig(environment), { websiteFor: () => gatheredWebsiteContext(website), jobWorker: { pollIntervalMs: 100, shutdownAbortAfterMs: 200 } });
+  apps.push(app);
+  return { app, call: createSubgraphClient(app.url, setup.callerKeys.signer) };
+}
+
+const jobFields = 'id status kinds steps { kind reason } total completed failed percent message startedAt finishedAt';
+
+async function newCampaign(call: ReturnType<typeof createSubgraphClient>, caller: ReturnType<typeof createTestCaller>): Promise<string> {
+  const created = await call(caller, `mutation ($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }`, { input: { websiteUrl: capture.url } });
+  return created.data!['createCampaign'].id as string;
+}
+
+async function readJob(call: ReturnType<typeof createSubgraphClient>, caller: ReturnType<typeof createTestCaller>, id: string) {
+  const read = await call(caller, `query ($id: ID!) { campaignJob(id: $id) { ${jobFields} } }`, { id });
+  expect(read.errors).toBeUndefined();
+  return read.data!['campaignJob'];
+}
+
+/** Reads the job every 50 ms until `until` holds for it. */
+async function waitForJob(call: ReturnType<typeof createSubgraphClient>, caller: ReturnType<typeof createTestCaller>, id: string, until = (job: any) => [JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED].includes(job.status)) {
+  for (;;) {
+    const job = await readJob(call, caller, id);
+    if (until(job)) return job;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Every version stored for the campaign, as `KIND:version` in build order. */
+async function versionsOf(app: CampaignApp, tenantId: string, campaignId: string): Promise<string[]> {
+  const versions = await app.database.forkForTenant(tenantId).find(CampaignAssetVersion, { campaignId }, { orderBy: { createdAt: 'asc', version: 'asc' } });
+  return versions.map((version) => `${version.kind}:${version.version}`);
+}
+
+const allBuiltOnce = assetKinds.map((kind) => `${kind}:1`);
+
+describe('generateCampaign on the job worker', () => {
+  it('builds every asset in build order, each once, with the model, and says so', async () => {
+    const { app, call } = await startApp();
+    const caller = createTestCaller();
+    const campaignId = await newCampaign(call, caller);
+    const started = await call(caller, `mutation ($id: ID!) { generateCampaign(campaignId: $id) { ${jobFields} campaign { id } } }`, { id: campaignId });
+    expect(started.errors).toBeUndefined();
+    expect(started.data!['generateCampaign']).toMatchObject({
+      status: 'QUEUED',
+      total: 5,
+      steps: assetKinds.map((kind) => ({ kind, reason: 'MISSING' })),
+      campaign: { id: campaignId },
+    });
+
+    const finished = await waitForJob(call, caller, started.data!['generateCampaign'].id);
+    expect(finished).toMatchObject({ status: 'SUCCEEDED', completed: 5, failed: 0, percent: 100, message: `Built ${assetKinds.join(', ')}.` });
+    expect(await versionsOf(app, caller.tenantId, campaignId)).toEqual(allBuiltOnce);
+    expect(model.requests.map(kindOf)).toEqual([...assetKinds]);
+    const campaign = await call(caller, `query ($id: ID!) { campaign(id: $id) { assets { kind state provider basedOn { kind version } } jobs { id } } }`, { id: campaignId });
+    expect(campaign.data!['campaign'].assets.map((asset: { state: string; provider: string }) => `${asset.state}/${asset.provider}`)).toEqual(assetKinds.map(() => 'READY/openai'));
+    expect(campaign.data!['campaign'].jobs).toEqual([{ id: finished.id }]);
+  });
+
+  it('waits out a model that is down: the attempt fails, and the retry resumes at the step that failed', async () => {
+    const { app, call } = await startApp();
+    const caller = createTestCaller();
+    const campaignId = await newCampaign(call, caller);
+    // The third call (the persona) meets a model that is down; every call after it is answered.
+    let calls = 0;
+    model.respondWith((request) => (++calls === 3 ? { status: 503, message: 'overloaded' } : answer(request)));
+    const started = await call(caller, `mutation ($id: ID!) { generateCampaign(campaignId: $id) { id } }`, { id: campaignId });
+    const jobId = started.data!['generateCampaign'].id;
+    const retrying = await waitForJob(call, caller, jobId, (job) => job.message?.includes('retrying') || job.status !== 'RUNNING');
+    expect(retrying).toMatchObject({ status: 'RUNNING', completed: 2 });
+
+    const finished = await waitForJob(call, caller, jobId);
+    expect(finished).toMatchObject({ status: 'SUCCEEDED', completed: 5, failed: 0 });
+    expect(await versionsOf(app, caller.tenantId, campaignId)).toEqual(allBuiltOnce);
+    // Five answers and the one refused: nothing built twice.
+    expect(model.requests.map(kindOf)).toEqual(['PRODUCT_OVERVIEW', 'TARGET_COMPANY', 'TARGET_PERSONA', 'TARGET_PERSONA', 'POSITIONING', 'EMAIL_SEQUENCE']);
+  });
+
+  it('fails a step the model refuses for good, skips what is built on it, and ends FAILED saying why', async () => {
+    const { call } = await startApp();
+    const caller = createTestCaller();
+    const campaignId = await newCampaign(call, caller);
+    // A 400 is the request's fault: no retry helps.
+    model.respondWith((request) => (kindOf(request) === 'TARGET_PERSONA' ? { status: 400, message: 'bad request' } : answer(request)));
+    const started = await call(caller, `mutation ($id: ID!) { generateCampaign(campaignId: $id) { id } }`, { id: campaignId });
+    const finished = await waitForJob(call, caller, started.data!['generateCampaign'].id);
+    expect(finished).toMatchObject({ status: 'FAILED', completed: 2, failed: 3 });
+    expect(finished.message).toMatch(/^No language model could generate TARGET_PERSONA \(openai: LLM_PROVIDER_ERROR\)\. Try again later\. Not built: TARGET_PERSONA, which it is built on, could not be built\.$/);
+    const campaign = await call(caller, `query ($id: ID!) { campaign(id: $id) { assets { kind state error } } }`, { id: campaignId });
+    expect(campaign.data!['campaign'].assets.map((asset: { kind: string; state: string }) => `${asset.kind}:${asset.state}`)).toEqual([
+      'PRODUCT_OVERVIEW:READY',
+      'TARGET_COMPANY:READY',
+      'TARGET_PERSONA:FAILED',
+      'POSITIONING:FAILED',
+      'EMAIL_SEQUENCE:FAILED',
+    ]);
+    expect(model.requests.filter((request) => kindOf(request) === 'TARGET_PERSONA')).toHaveLength(1);
+  });
+
+  it('resumes after the service restarts in the middle of a job, building nothing twice', async () => {
+    const first = await startApp();
+    const caller = createTestCaller();
+    const campaignId = await newCampaign(first.call, caller);
+    // A slow model: the restart finds a step in flight.
+    model.respondWith((request) => ({ ...answer(request), delayMs: 400 }));
+    const started = await first.call(caller, `mutation ($id: ID!) { generateCampaign(campaignId: $id) { id } }`, { id: campaignId });
+    const jobId = started.data!['generateCampaign'].id;
+    const midway = await waitForJob(first.call, caller, jobId, (job) => job.completed >= 2);
+    expect(midway).toMatchObject({ status: 'RUNNING' });
+    await first.app.close();
+    apps.splice(apps.indexOf(first.app), 1);
+    const callsBeforeRestart = model.requests.length;
+
+    const second = await startApp();
+    const finished = await waitForJob(second.call, caller, jobId);
+    expect(finished).toMatchObject({ status: 'SUCCEEDED', completed: 5, failed: 0 });
+    expect(await versionsOf(second.app, caller.tenantId, campaignId)).toEqual(allBuiltOnce);
+    // The step cut short by the restart was asked again; the steps stored before it were not.
+    const askedAfter = model.requests.slice(callsBeforeRestart).map(kindOf);
+    expect(askedAfter).toEqual(assetKinds.slice(assetKinds.length - askedAfter.length));
+    expect(model.requests.map(kindOf).filter((kind) => kind === 'PRODUCT_OVERVIEW')).toHaveLength(1);
+  });
+
+  it('stops on cancelCampaignJob: the step in flight is not stored, and what was not built says so', async () => {
+    const { app, call } = await startApp();
+    const caller = createTestCaller();
+    const campaignId = await newCampaign(call, caller);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // The second call is held until the job is cancelled.
+    model.respondWith(async (request) => {
+      if (kindOf(request) === 'TARGET_COMPANY') await held;
+      return answer(request);
+    });
+    const started = await call(caller, `mutation ($id: ID!) { generateCampaign(campaignId: $id) { id } }`, { id: campaignId });
+    const jobId = started.data!['generateCampaign'].id;
+    await waitForJob(call, caller, jobId, (job) => job.completed === 1 && job.message?.startsWith('Building TARGET_COMPANY'));
+
+    const cancelled = await call(caller, `mutation ($id: ID!) { cancelCampaignJob(id: $id) { status message } }`, { id: jobId });
+    expect(cancelled.data!['cancelCampaignJob']).toEqual({ status: 'CANCELLED', message: 'Cancelled.' });
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await readJob(call, caller, jobId)).toMatchObject({ status: 'CANCELLED', completed: 1 });
+    expect(await versionsOf(app, caller.tenantId, campaignId)).toEqual(['PRODUCT_OVERVIEW:1']);
+    const campaign = await call(caller, `query ($id: ID!) { campaign(id: $id) { assets { kind state error } } }`, { id: campaignId });
+    expect(campaign.data!['campaign'].assets[1]).toEqual({ kind: 'TARGET_COMPANY', state: 'FAILED', error: 'Not built: the generateCampaign job was cancelled.' });
+    expect(model.requests.map(kindOf)).toEqual(['PRODUCT_OVERVIEW', 'TARGET_COMPANY']);
+  });
+
+  it('keeps the jobs of a campaign to its tenant', async () => {
+    const { call } = await startApp();
+    const owner = createTestCaller();
+    const campaignId = await newCampaign(call, owner);
+    const started = await call(owner, `mutation ($id: ID!) { generateCampaign(campaignId: $id, kinds: [PRODUCT_OVERVIEW]) { id } }`, { id: campaignId });
+    const jobId = started.data!['generateCampaign'].id;
+    await waitForJob(call, owner, jobId);
+    const other = createTestCaller();
+    expect((await call(other, `query ($id: ID!) { campaignJob(id: $id) { id } }`, { id: jobId })).data).toEqual({ campaignJob: null });
+    const cancel = await call(other, `mutation ($id: ID!) { cancelCampaignJob(id: $id) { id } }`, { id: jobId });
+    expect(cancel.errors?.[0]).toMatchObject({ message: `CampaignJob ${jobId} was not found.`, extensions: { code: 'NOT_FOUND' } });
+    const generate = await call(other, `mutation ($id: ID!) { generateCampaign(campaignId: $id) { id } }`, { id: campaignId });
+    expect(generate.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+  });
+});
