@@ -183,6 +183,36 @@ describe('generation with a model', () => {
   });
 });
 
+describe('a generateCampaign job with a model', () => {
+  it('builds every asset on the campaign worker, each once, metered to the key and request that asked for it', async () => {
+    const id = await newCampaign();
+    const before = openAi.requests.length;
+    const started = await gql(`mutation ($id: ID!) { generateCampaign(campaignId: $id) { id total } }`, { id });
+    expect(started.errors).toBeUndefined();
+    const jobId = started.data!['generateCampaign'].id;
+    let job: Record<string, any>;
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      job = (await gql(`query ($id: ID!) { campaignJob(id: $id) { status completed message } }`, { id: jobId })).data!['campaignJob'];
+    } while (job['status'] === 'QUEUED' || job['status'] === 'RUNNING');
+    expect(job).toEqual({ status: 'SUCCEEDED', completed: 5, message: 'Built PRODUCT_OVERVIEW, TARGET_COMPANY, TARGET_PERSONA, POSITIONING, EMAIL_SEQUENCE.' });
+    const campaign = (await gql(`query ($id: ID!) { campaign(id: $id) { assets { state provider version } } }`, { id })).data!['campaign'];
+    expect(campaign.assets).toEqual(Array.from({ length: 5 }, () => ({ state: 'READY', provider: 'openai', version: 1 })));
+    expect(openAi.requests.slice(before).map(taskOf)).toEqual(['product-overview', 'target-company', 'target-persona', 'positioning', 'email-sequence']);
+
+    const redis = createRedis({ url: testEnvironment.redisUrl, keyPrefix: stack.redisKeyPrefix });
+    await redis.connect();
+    try {
+      const entries = await redis.xrevrange(llmUsageStreamKey, '+', '-', 'COUNT', 2000);
+      const events = entries.map(([, fields]) => llmUsageEventSchema.parse(JSON.parse(fields[1]!))).filter((event) => event.task === 'campaign.email-sequence');
+      // Newest first: this job's call. The worker made it after the request had ended; it still names who asked.
+      expect(events[0]).toMatchObject({ service: 'campaign-service', provider: 'openai', apiKeyId: expect.any(String), requestId: expect.any(String) });
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
 describe('corrections with a model', () => {
   let id: string;
 

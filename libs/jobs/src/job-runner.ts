@@ -86,13 +86,12 @@ async function describe(em: EntityManager, job: Job, message: string, progress: 
 /** Moves a QUEUED job to RUNNING (or clears a retry's note); false when it is no longer active. */
 async function markRunning(em: EntityManager, job: Job): Promise<boolean> {
   const now = new Date();
-  await em.nativeUpdate(
-    Job,
-    { id: job.id, tenantId: job.tenantId, status: { $in: [JobStatus.QUEUED, JobStatus.RUNNING] } },
-    { status: JobStatus.RUNNING, startedAt: job.startedAt ?? now, message: null, updatedAt: now },
-  );
-  await em.refresh(job);
-  return job.status === JobStatus.RUNNING;
+  const changes = { status: JobStatus.RUNNING, startedAt: job.startedAt ?? now, message: null, updatedAt: now };
+  const changed = await em.nativeUpdate(Job, { id: job.id, tenantId: job.tenantId, status: { $in: [JobStatus.QUEUED, JobStatus.RUNNING] } }, changes);
+  // The row as it now is, without reading it again (never flushed: the row is written by SQL only).
+  if (changed > 0) Object.assign(job, changes);
+  else await em.refresh(job);
+  return changed > 0;
 }
 
 /**
@@ -139,8 +138,10 @@ export function createJobTask(kind: AnyJobKind, dependencies: JobTaskDependencie
         const itemKey = kind.itemKey(item);
         if (processed.has(itemKey)) continue;
         processed.add(itemKey);
-        if (kind.describeItem) await describe(em, job, kind.describeItem(item, context), progress);
-        const result = await kind.processItem(item, context);
+        // Written beside the item's work, not before it: the message is no input to it.
+        const described = kind.describeItem ? describe(em.fork(), job, kind.describeItem(item, context), progress) : Promise.resolve();
+        const result = await kind.processItem(item, context).finally(() => described.catch(() => undefined));
+        await described;
         const outcome = await commitItem(database, job, itemKey, result);
         if (outcome.committed) {
           // The row as it now is, for the snapshots that follow (never flushed: the row is written by SQL only).

@@ -267,17 +267,22 @@ export class CampaignAssetRepository {
     kinds: readonly AssetKind[],
     work: (transaction: EntityManager, rows: CampaignAsset[]) => Promise<Result>,
   ): Promise<Result> {
+    const locked = async (transaction: EntityManager) => {
+      const rows = await transaction.find(CampaignAsset, { campaignId, kind: { $in: [...kinds] } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (rows.length < kinds.length) throw new MissingRowsError();
+      return work(
+        transaction,
+        kinds.map((kind) => rows.find((row) => row.kind === kind)!),
+      );
+    };
     for (let attempt = 1; ; attempt += 1) {
       try {
-        // Inside a caller's transaction (a job item's), the writes commit or roll back with it.
-        return await (em.isInTransaction() ? em : em.fork()).transactional(async (transaction) => {
-          const rows = await transaction.find(CampaignAsset, { campaignId, kind: { $in: [...kinds] } }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-          if (rows.length < kinds.length) throw new MissingRowsError();
-          return work(
-            transaction,
-            kinds.map((kind) => rows.find((row) => row.kind === kind)!),
-          );
-        });
+        if (!em.isInTransaction()) return await em.fork().transactional(locked);
+        // Inside a caller's transaction (a job item's), the writes commit or roll back with it; no
+        // savepoint is needed, since a failure here fails the caller's whole transaction anyway.
+        const result = await locked(em);
+        await em.flush();
+        return result;
       } catch (error) {
         if (!(error instanceof MissingRowsError) || attempt >= 3) throw error;
         await this.createRows(em, tenantId, campaignId, kinds);

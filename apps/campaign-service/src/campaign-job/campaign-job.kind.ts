@@ -38,6 +38,7 @@ export function createCampaignJobKind(options: CampaignJobKindOptions) {
     // One generation of a campaign at a time: two would build the same assets over each other.
     queueOf: (job) => `campaign:${job.campaignId}`,
     maxAttempts: options.maxAttempts ?? 3,
+    // The request marked the steps GENERATING; each stays so until built or failed, across retries.
     items: ({ job }) => job.steps,
     itemKey: (step) => step.kind,
     describeItem: (step, { job }) => `Building ${step.kind} (${positionOf(job, step) + 1} of ${job.steps.length}).`,

@@ -54,6 +54,8 @@ export class CampaignJobService {
         subjectId: campaignId,
       } as never);
       em.persist(job);
+      // Readers see what the job will build from the moment it exists, in the same commit.
+      await this.options.repository.markGenerating(em, tenantId, campaignId, job.steps.map((step) => step.kind));
       return job;
     };
     if (planned.plan.steps.length > 0) return this.options.queue.submit(context.em, build);

@@ -284,7 +284,8 @@ export class AssetOrchestrator {
    * job item's, so the version and the item commit together), leaving `rebuilding` (the job's later
    * steps) un-staled. A step whose asset became sound meanwhile (another run built it) is `ready`.
    * Nothing here throws for a step that cannot be built: the failure comes back with what to tell
-   * the user and whether trying again later may help.
+   * the user and whether trying again later may help. The job's request marks its steps
+   * GENERATING (an asset so marked and not built since reads as missing here, so it is built).
    */
   async buildStep(run: GenerationRun, campaignId: string, step: PlannedStep, request: { website: WebsiteContext; rebuilding: readonly AssetKind[] }): Promise<StepResult> {
     const { kind } = step;
@@ -316,7 +317,6 @@ export class AssetOrchestrator {
       }).steps.some((planned) => planned.kind === kind);
     if (!needed) return { status: 'ready' };
 
-    await this.options.repository.markGenerating(run.em, run.tenantId, campaignId, [kind]);
     const assets = new Map(
       records.map((record): [AssetKind, RunAsset] => [record.kind, { content: record.current?.content ?? null, version: record.current?.version ?? null, passages: record.current?.passages ?? [], instructions: record.current?.instructions ?? null }]),
     );
