@@ -58,6 +58,13 @@ export interface JobKind<Item, JobEntity extends Job = Job> {
   /** Runs of a job before it is marked FAILED; retries wait e^attempt seconds. Default: 5. */
   maxAttempts?: number;
   /**
+   * Processes the next item while the previous one commits (commits stay one after the other, in
+   * order), taking the commit off the critical path of slow, dependent items. Only for kinds whose
+   * `processItem` reads nothing the previous item's `save` writes (what it needs of it, it keeps in
+   * memory). An item another run committed first then restarts the attempt. Default: false.
+   */
+  pipeline?: boolean;
+  /**
    * Every item of the job, in a stable order. Items already processed (by an earlier attempt or a
    * worker that died) are skipped by key, so this lists all of them every time.
    */

@@ -122,39 +122,81 @@ export function createJobTask(kind: AnyJobKind, dependencies: JobTaskDependencie
       return;
     }
     progress.update(snapshotOf(job));
+    // Aborted when the worker stops, and when a commit finds the job no longer running (a
+    // pipelined item may be in flight then: its work is cut short rather than wasted).
+    const runController = new AbortController();
+    const abortRun = () => runController.abort(helpers.abortSignal.reason);
+    if (helpers.abortSignal.aborted) abortRun();
+    else helpers.abortSignal.addEventListener('abort', abortRun, { once: true });
     const context: JobRunContext<Job> = {
       job,
       em: database.forkForTenant(tenantId),
       logger: jobLogger,
-      signal: helpers.abortSignal,
+      signal: runController.signal,
       attempt: helpers.job.attempts,
       maxAttempts: helpers.job.max_attempts,
     };
     const processed = new Set((await em.find(JobItem, { jobId }, { fields: ['itemKey'] })).map((item) => item.itemKey));
 
+    // Whether the run goes on after an item's commit. A pipelined kind's next item is processed
+    // while the previous one commits; commits always happen one after the other, in item order.
+    type Next = 'continue' | 'stop';
+    const commit = async (itemKey: string, result: JobItemResult): Promise<Next> => {
+      const outcome = await commitItem(database, job, itemKey, result);
+      if (outcome.committed) {
+        // The row as it now is, for the snapshots that follow (never flushed: the row is written by SQL only).
+        Object.assign(job, { completed: outcome.completed, failed: outcome.failed, updatedAt: outcome.updatedAt });
+        if (result.message !== undefined) job.message = result.message;
+        progress.update(snapshotOf(job));
+        return 'continue';
+      }
+      if (outcome.reason === 'not-running') {
+        runController.abort(new Error('the job is no longer running'));
+        return 'stop';
+      }
+      // Another run committed this item first. Items processed since may have been built on this
+      // run's version of it, which was rolled back: start over from what is stored.
+      if (kind.pipeline) throw new Error(`item ${itemKey} was committed by another run of this job; the attempt starts over from what is stored`);
+      return 'continue';
+    };
+    const stop = async () => {
+      await em.refresh(job);
+      jobLogger.info({ status: job.status }, 'job stopped: no longer running');
+      await progress.finish(snapshotOf(job));
+    };
+    let committing: Promise<Next> = Promise.resolve('continue');
+
     try {
       for await (const item of kind.items(context)) {
-        if (dependencies.isStopping() || helpers.abortSignal.aborted) throw new JobInterruptedError('the worker is stopping');
+        if (dependencies.isStopping() || helpers.abortSignal.aborted) {
+          if ((await committing) === 'stop') return await stop();
+          throw new JobInterruptedError('the worker is stopping');
+        }
         const itemKey = kind.itemKey(item);
         if (processed.has(itemKey)) continue;
         processed.add(itemKey);
-        // Written beside the item's work, not before it: the message is no input to it.
-        const described = kind.describeItem ? describe(em.fork(), job, kind.describeItem(item, context), progress) : Promise.resolve();
-        const result = await kind.processItem(item, context).finally(() => described.catch(() => undefined));
-        await described;
-        const outcome = await commitItem(database, job, itemKey, result);
-        if (outcome.committed) {
-          // The row as it now is, for the snapshots that follow (never flushed: the row is written by SQL only).
-          Object.assign(job, { completed: outcome.completed, failed: outcome.failed, updatedAt: outcome.updatedAt });
-          if (result.message !== undefined) job.message = result.message;
-          progress.update(snapshotOf(job));
-        } else if (outcome.reason === 'not-running') {
-          await em.refresh(job);
-          jobLogger.info({ status: job.status }, 'job stopped: no longer running');
-          await progress.finish(snapshotOf(job));
-          return;
+        // Written beside the item's work, not before it (the message is no input to it), and after
+        // the previous item's commit, so that the messages keep their order.
+        const described = kind.describeItem ? committing.then(() => describe(em.fork(), job, kind.describeItem!(item, context), progress)) : Promise.resolve();
+        described.catch(() => undefined);
+        let result: JobItemResult;
+        try {
+          result = await kind.processItem(item, context);
+        } catch (error) {
+          // The item before it finishes its commit first; if that found the job stopped (this
+          // item was then aborted), the run stops rather than fails.
+          await described.catch(() => undefined);
+          if ((await committing) === 'stop') return await stop();
+          throw error;
         }
+        await described;
+        if ((await committing) === 'stop') return await stop();
+        committing = commit(itemKey, result);
+        // Handled here so that a failed commit waits, unreported, for the await that throws it.
+        committing.catch(() => undefined);
+        if (!kind.pipeline && (await committing) === 'stop') return await stop();
       }
+      if ((await committing) === 'stop') return await stop();
       const conclusion = (await kind.conclude?.(context)) ?? {};
       const now = new Date();
       await em.nativeUpdate(

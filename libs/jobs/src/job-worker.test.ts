@@ -285,6 +285,92 @@ describe('what a job says', () => {
   });
 });
 
+/** A counting kind that logs when each item's work starts and its save ends; saves take 30 ms. */
+function loggingKind(pipeline: boolean) {
+  const log: string[] = [];
+  const counting = createCountingKind();
+  const kind: JobKind<number> = {
+    ...counting,
+    pipeline,
+    async processItem(item, context) {
+      log.push(`process ${item}`);
+      const result = await counting.processItem(item, context);
+      return {
+        ...result,
+        save: async (transaction) => {
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          await result.save!(transaction);
+          log.push(`saved ${item}`);
+        },
+      };
+    },
+  };
+  return { kind, log };
+}
+
+describe('pipelining', () => {
+  it('processes the next item of a pipelined kind while the previous one commits, and still commits each once, in order', async () => {
+    const { kind, log } = loggingKind(true);
+    const job = await submit(kind, 4);
+    const progress = await follow(job.id);
+    await startWorker(kind);
+    await progress.finished;
+    expect(log).toEqual(['process 0', 'process 1', 'saved 0', 'process 2', 'saved 1', 'process 3', 'saved 2', 'saved 3']);
+    expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 4 });
+    expect(await itemRows(job.id)).toEqual({ rows: 4, distinct: 4, items: [0, 1, 2, 3] });
+  });
+
+  it('aborts the item in flight when the commit before it finds the job cancelled, and stops without a retry', async () => {
+    const saving = gate();
+    const cancelled = gate();
+    let sawAbort = false;
+    const counting = createCountingKind();
+    const kind: JobKind<number> = {
+      ...counting,
+      pipeline: true,
+      async processItem(item, context) {
+        const result = await counting.processItem(item, context);
+        if (item === 1) {
+          await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }));
+          sawAbort = true;
+          throw new Error('aborted');
+        }
+        return {
+          ...result,
+          save: async (transaction) => {
+            saving.open();
+            await cancelled.opened;
+            await result.save!(transaction);
+          },
+        };
+      },
+    };
+    const job = await submit(kind, 3);
+    const progress = await follow(job.id);
+    await startWorker(kind);
+    await saving.opened;
+    await queueFor(kind).cancel(database.forkForTenant(job.tenantId), Job, job.id);
+    cancelled.open();
+    await progress.finished;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sawAbort).toBe(true);
+    expect(await jobRow(job)).toMatchObject({ status: JobStatus.CANCELLED, completed: 0, error: null });
+    expect(await itemRows(job.id)).toMatchObject({ rows: 0 });
+    // The task ended as done, not as a failed attempt left for a retry.
+    const [tasks] = await database.orm.em.getConnection().execute<Array<{ count: string }>>(`select count(*) from ${countingWorkerSchema}._private_jobs where payload->>'jobId' = ?`, [job.id]);
+    expect(Number(tasks!.count)).toBe(0);
+  });
+
+  it('processes an item of any other kind only once the one before it is committed', async () => {
+    const { kind, log } = loggingKind(false);
+    const job = await submit(kind, 3);
+    const progress = await follow(job.id);
+    await startWorker(kind);
+    await progress.finished;
+    expect(log).toEqual(['process 0', 'saved 0', 'process 1', 'saved 1', 'process 2', 'saved 2']);
+  });
+});
+
 describe('cancellation', () => {
   it('stops a running job between items: CANCELLED, nothing counted after it', async () => {
     const pause = pauseAt(3);

@@ -1,6 +1,7 @@
 import { defineJobKind, JobItem, JobStatus } from '@gtm/jobs';
 import type { CampaignAssetRepository } from '../campaign-asset/campaign-asset.repository.js';
-import type { AssetOrchestrator, GenerationRun } from '../generation/asset-orchestrator.js';
+import type { AssetKind } from '../assets/index.js';
+import type { AssetOrchestrator, BuiltStep, GenerationRun } from '../generation/asset-orchestrator.js';
 import type { PlannedStep } from '../generation/generation-plan.js';
 import { websiteContextFromStorage } from '../generation/website-context.js';
 import { CampaignJob, campaignJobKind } from './campaign-job.entity.js';
@@ -17,6 +18,18 @@ export const nothingToBuild = 'Nothing to build: every asset asked for is ready.
 /** The job's run: its tenant, and its requester's attribution for every model call. */
 function runOf(job: CampaignJob, context: { em: GenerationRun['em']; logger: GenerationRun['logger']; signal: AbortSignal }): GenerationRun {
   return { em: context.em, tenantId: job.tenantId, attribution: job.attribution, logger: context.logger, signal: context.signal };
+}
+
+// Per attempt (a retry or a resumed run gets a new job object and starts from what is stored).
+const earlierStepsOfRun = new WeakMap<CampaignJob, { built: Map<AssetKind, BuiltStep>; failed: Set<AssetKind> }>();
+
+function earlierStepsOf(job: CampaignJob) {
+  let earlier = earlierStepsOfRun.get(job);
+  if (!earlier) {
+    earlier = { built: new Map(), failed: new Set() };
+    earlierStepsOfRun.set(job, earlier);
+  }
+  return earlier;
 }
 
 function positionOf(job: CampaignJob, step: PlannedStep): number {
@@ -38,6 +51,9 @@ export function createCampaignJobKind(options: CampaignJobKindOptions) {
     // One generation of a campaign at a time: two would build the same assets over each other.
     queueOf: (job) => `campaign:${job.campaignId}`,
     maxAttempts: options.maxAttempts ?? 3,
+    // A step's model call starts while the previous step's version commits: it reads that version
+    // from memory, and its own write fills in the version number once the previous one is known.
+    pipeline: true,
     // The request marked the steps GENERATING; each stays so until built or failed, across retries.
     items: ({ job }) => job.steps,
     itemKey: (step) => step.kind,
@@ -45,17 +61,24 @@ export function createCampaignJobKind(options: CampaignJobKindOptions) {
     async processItem(step, context) {
       const { job } = context;
       if (!job.website) throw new Error(`campaign job ${job.id} has steps but no website context`);
+      const earlier = earlierStepsOf(job);
       const result = await orchestrator.buildStep(runOf(job, context), job.campaignId, step, {
         website: websiteContextFromStorage(job.website),
         rebuilding: job.steps.slice(positionOf(job, step) + 1).map((later) => later.kind),
+        earlier,
       });
       switch (result.status) {
-        case 'built':
+        case 'built': {
+          const built: BuiltStep = { content: result.draft.content, passages: result.draft.passages, instructions: result.draft.instructions, version: null };
+          earlier.built.set(step.kind, built);
           return {
             outcome: 'completed',
             message: `Built ${step.kind} (${result.draft.provider}, confidence ${result.draft.confidence.toFixed(2)}).`,
-            save: async (transaction) => void (await result.record(transaction)),
+            save: async (transaction) => {
+              built.version = (await result.record(transaction)).version.version;
+            },
           };
+        }
         case 'ready':
           return { outcome: 'completed', message: `${step.kind} was already built.` };
         case 'failed':
@@ -63,6 +86,7 @@ export function createCampaignJobKind(options: CampaignJobKindOptions) {
           if (context.signal.aborted) throw result.cause;
           // Worth another attempt later (the model is down or rate limited): the job waits and resumes here.
           if (result.retryable && context.attempt < context.maxAttempts) throw result.cause;
+          earlier.failed.add(step.kind);
           return {
             outcome: 'failed',
             message: result.error,

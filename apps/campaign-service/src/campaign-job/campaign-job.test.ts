@@ -226,7 +226,10 @@ describe('generateCampaign on the job worker', () => {
     expect(await versionsOf(app, caller.tenantId, campaignId)).toEqual(['PRODUCT_OVERVIEW:1']);
     const campaign = await call(caller, `query ($id: ID!) { campaign(id: $id) { assets { kind state error } } }`, { id: campaignId });
     expect(campaign.data!['campaign'].assets[1]).toEqual({ kind: 'TARGET_COMPANY', state: 'FAILED', error: 'Not built: the generateCampaign job was cancelled.' });
-    expect(model.requests.map(kindOf)).toEqual(['PRODUCT_OVERVIEW', 'TARGET_COMPANY']);
+    // The persona's call may have started beside the company's commit, which found the job
+    // cancelled and aborted it; nothing after it was asked.
+    expect(model.requests.map(kindOf).slice(0, 2)).toEqual(['PRODUCT_OVERVIEW', 'TARGET_COMPANY']);
+    expect(model.requests.slice(2).map(kindOf)).toEqual(model.requests.length > 2 ? ['TARGET_PERSONA'] : []);
   });
 
   it('keeps the jobs of a campaign to its tenant', async () => {

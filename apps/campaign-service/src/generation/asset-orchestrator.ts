@@ -80,6 +80,21 @@ export interface GenerationOutcome {
   staled: AssetKind[];
 }
 
+/** An asset a job built earlier in the same run, kept in memory until (and after) its item commits. */
+export interface BuiltStep {
+  content: Asset;
+  passages: UsedPassage[];
+  instructions: string | null;
+  /** Its version, set by its item's `save`; null until then. */
+  version: number | null;
+}
+
+/** What a job's earlier steps of this run came to: what the database may not show yet. */
+export interface EarlierSteps {
+  built: ReadonlyMap<AssetKind, BuiltStep>;
+  failed: ReadonlySet<AssetKind>;
+}
+
 /** How one step of a generation job went (`AssetOrchestrator.buildStep`). */
 export type StepResult =
   /** Built: `record` stores the version (and stales what is built on it) in the given transaction. */
@@ -278,8 +293,9 @@ export class AssetOrchestrator {
   }
 
   /**
-   * One step of a generation job, as `generate` runs one, on the campaign as it is now: its
-   * prerequisites are the versions stored by the job's earlier steps. The slow part (the model
+   * One step of a generation job, as `generate` runs one, on the campaign as it is now, except
+   * that what this run built earlier (`earlier`) is taken from memory: the job is pipelined, so
+   * the previous step may still be committing while this one calls the model. The slow part (the model
    * call) happens here; the result's `record` writes the version in the caller's transaction (the
    * job item's, so the version and the item commit together), leaving `rebuilding` (the job's later
    * steps) un-staled. A step whose asset became sound meanwhile (another run built it) is `ready`.
@@ -287,7 +303,13 @@ export class AssetOrchestrator {
    * the user and whether trying again later may help. The job's request marks its steps
    * GENERATING (an asset so marked and not built since reads as missing here, so it is built).
    */
-  async buildStep(run: GenerationRun, campaignId: string, step: PlannedStep, request: { website: WebsiteContext; rebuilding: readonly AssetKind[] }): Promise<StepResult> {
+  async buildStep(
+    run: GenerationRun,
+    campaignId: string,
+    step: PlannedStep,
+    request: { website: WebsiteContext; rebuilding: readonly AssetKind[]; earlier: EarlierSteps },
+  ): Promise<StepResult> {
+    const { earlier } = request;
     const { kind } = step;
     const [campaign, records, corrections] = await Promise.all([
       run.em.fork().findOne(Campaign, { id: campaignId }),
@@ -297,6 +319,8 @@ export class AssetOrchestrator {
     if (!campaign) return { status: 'failed', error: `Campaign ${campaignId} no longer exists.`, retryable: false, cause: null };
     const byKind = new Map(records.map((record) => [record.kind, record]));
     const blocker = step.waitsFor.find((prerequisite) => {
+      if (earlier.failed.has(prerequisite)) return true;
+      if (earlier.built.has(prerequisite)) return false;
       const record = byKind.get(prerequisite);
       return !record?.current || record.state === AssetState.FAILED;
     });
@@ -320,12 +344,23 @@ export class AssetOrchestrator {
     const assets = new Map(
       records.map((record): [AssetKind, RunAsset] => [record.kind, { content: record.current?.content ?? null, version: record.current?.version ?? null, passages: record.current?.passages ?? [], instructions: record.current?.instructions ?? null }]),
     );
+    // What this run built is read from memory: its writes may not be committed yet.
+    for (const [builtKind, built] of earlier.built) assets.set(builtKind, { content: built.content, version: null, passages: built.passages, instructions: built.instructions });
     try {
       const draft = await this.buildVersion(run, campaign, kind, step, assets, request.website, corrections, { kinds: [kind], website: gatheredWebsiteContext(request.website) });
       return {
         status: 'built',
         draft,
-        record: (transaction) => this.options.repository.recordVersion(transaction, run.tenantId, campaignId, draft, request.rebuilding),
+        record: (transaction) => {
+          // The items before this one have committed by now, so their versions are known.
+          for (const prerequisite of prerequisitesOf(kind)) {
+            const built = earlier.built.get(prerequisite);
+            if (!built) continue;
+            if (built.version === null) throw new Error(`${prerequisite}, built earlier in this run, has no version yet`);
+            draft.basedOn[prerequisite] = built.version;
+          }
+          return this.options.repository.recordVersion(transaction, run.tenantId, campaignId, draft, request.rebuilding);
+        },
       };
     } catch (error) {
       return { status: 'failed', error: this.describeFailure(run, kind, error), retryable: error instanceof LlmError && error.isRetryable, cause: error };
