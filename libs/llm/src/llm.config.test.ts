@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/g
 import { captureLogs, startFakeAnthropicServer, startFakeOpenAiServer, testEnvironment, uniqueRedisPrefix, type FakeLlmServer } from '@gtm/testing';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { createLlmFromConfig, llmEnvironmentSchema } from './llm.config.js';
+import { createLlmFromConfig, llmEnvironmentSchema, llmProviderOrder } from './llm.config.js';
 import type { LlmTask } from './llm.types.js';
 
 const task: LlmTask<{ name: string }, { name: string }> = {
@@ -30,8 +30,9 @@ beforeEach(() => {
 
 describe('llmEnvironmentSchema', () => {
   test('defaults run offline with the documented limits', () => {
-    expect(llmEnvironmentSchema.parse({})).toEqual({
-      LLM_PROVIDERS: ['offline'],
+    const config = llmEnvironmentSchema.parse({});
+    expect(llmProviderOrder(config)).toEqual(['offline']);
+    expect(config).toEqual({
       OPENAI_MODEL: 'gpt-5-mini',
       OPENAI_API: 'chat',
       ANTHROPIC_MODEL: 'claude-haiku-4-5',
@@ -77,6 +78,17 @@ describe('llmEnvironmentSchema', () => {
 });
 
 describe('createLlmFromConfig', () => {
+  test('without LLM_PROVIDERS, uses every provider whose key is set, in the documented order, then offline', async () => {
+    const logs = captureLogs();
+    const config = llmEnvironmentSchema.parse({ ANTHROPIC_API_KEY: anthropicKey, ANTHROPIC_BASE_URL: anthropic.baseURL, OPENAI_API_KEY: openAiKey, OPENAI_BASE_URL: openai.baseURL });
+    expect(llmProviderOrder(config)).toEqual(['openai', 'anthropic', 'offline']);
+    const llm = createLlmFromConfig(config, { logger: logs.logger });
+    expect(llm.providerStates().map((state) => state.provider)).toEqual(['openai', 'anthropic', 'offline']);
+    expect(logs.warnings()).toEqual([]);
+    await expect(llm.generateObject(request)).resolves.toMatchObject({ object: { name: 'From OpenAI' }, provider: 'openai' });
+    expect(llmProviderOrder(llmEnvironmentSchema.parse({ OPENAI_COMPATIBLE_BASE_URL: 'http://127.0.0.1:11434/v1', OPENAI_COMPATIBLE_MODEL: 'llama3' }))).toEqual(['openai-compatible', 'offline']);
+  });
+
   test('builds providers in LLM_PROVIDERS order and skips one without its key with a single warning', async () => {
     const logs = captureLogs();
     const config = llmEnvironmentSchema.parse({

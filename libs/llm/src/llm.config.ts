@@ -35,21 +35,28 @@ const pricesSchema = z
  * service reads the same names (../shared/API.md).
  */
 export const llmEnvironmentSchema = z.object({
-  /** Providers in failover order, comma-separated. Default: `offline` (runs with no key). */
+  /**
+   * Providers in failover order, comma-separated. Default: every provider whose credentials are
+   * set (openai, anthropic, openai-compatible, in that order), then `offline`; with none set, only
+   * `offline`, so a service runs with no key and uses one as soon as it is given.
+   */
   LLM_PROVIDERS: z
     .string()
-    .default('offline')
+    .optional()
     .transform((value) =>
-      value
-        .split(',')
-        .map((name) => name.trim().toLowerCase())
-        .filter(Boolean),
+      value === undefined
+        ? undefined
+        : value
+            .split(',')
+            .map((name) => name.trim().toLowerCase())
+            .filter(Boolean),
     )
     .pipe(
       z
         .array(z.enum(llmProviderNames))
         .min(1)
-        .refine((names) => new Set(names).size === names.length, 'must not name a provider twice'),
+        .refine((names) => new Set(names).size === names.length, 'must not name a provider twice')
+        .optional(),
     ),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: httpUrl.optional(),
@@ -96,15 +103,29 @@ export interface LlmDependencies {
 }
 
 /**
- * The providers `LLM_PROVIDERS` names, in its order. A provider whose key (or base URL and model)
+ * The providers to try, in order: `LLM_PROVIDERS` as given, or, when it is not set, every provider
+ * whose credentials are, then `offline`.
+ */
+export function llmProviderOrder(config: LlmEnvironment): LlmProviderName[] {
+  if (config.LLM_PROVIDERS) return config.LLM_PROVIDERS;
+  const configured: LlmProviderName[] = [];
+  if (config.OPENAI_API_KEY) configured.push('openai');
+  if (config.ANTHROPIC_API_KEY) configured.push('anthropic');
+  if (config.OPENAI_COMPATIBLE_BASE_URL && config.OPENAI_COMPATIBLE_MODEL) configured.push('openai-compatible');
+  return [...configured, 'offline'];
+}
+
+/**
+ * The providers `LLM_PROVIDERS` names, in its order (see `llmProviderOrder`). A provider whose key (or base URL and model)
  * is missing is skipped with one warning that names the variable, never its value. With nothing
  * left, the offline provider answers, so the service still runs.
  */
 export function createLlmProvidersFromConfig(config: LlmEnvironment, logger: LlmLogger): LlmProvider[] {
   const providers: LlmProvider[] = [];
+  const names = llmProviderOrder(config);
   const skip = (provider: LlmProviderName, missing: string) =>
     logger.warn({ provider, missing }, `LLM provider ${provider} skipped: ${missing} is not set`);
-  for (const name of config.LLM_PROVIDERS) {
+  for (const name of names) {
     switch (name) {
       case 'openai':
         if (!config.OPENAI_API_KEY) skip(name, 'OPENAI_API_KEY');
@@ -134,7 +155,7 @@ export function createLlmProvidersFromConfig(config: LlmEnvironment, logger: Llm
     }
   }
   if (providers.length === 0) {
-    logger.warn({ providers: config.LLM_PROVIDERS }, 'No LLM provider in LLM_PROVIDERS is usable; answering offline');
+    logger.warn({ providers: names }, 'No LLM provider in LLM_PROVIDERS is usable; answering offline');
     providers.push(createOfflineProvider());
   }
   return providers;

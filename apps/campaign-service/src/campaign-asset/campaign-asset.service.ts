@@ -328,7 +328,7 @@ export class CampaignAssetService {
 
 function modelUnavailable(what: string): GraphQLError {
   return new GraphQLError(
-    `${what} follows your instructions, which needs a language model, and none answered (the offline provider only extracts from the website). Configure one in LLM_PROVIDERS, or set the value yourself with scope FIELD. Nothing was changed.`,
+    `${what} follows your instructions, which needs a language model, and none answered (the offline provider only extracts from the website). Give one its key (OPENAI_API_KEY or ANTHROPIC_API_KEY), or set the value yourself with scope FIELD. Nothing was changed.`,
     { extensions: { code: ErrorCode.UpstreamUnavailable } },
   );
 }

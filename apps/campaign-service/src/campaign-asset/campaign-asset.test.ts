@@ -205,7 +205,7 @@ describe('corrections that follow instructions', () => {
       input: { campaignId: id, kind: 'POSITIONING', scope: 'SECTION', fieldPath: 'valuePropositions', instructions: 'Lead with time saved.' },
     });
     expect(section.errors?.[0]?.extensions?.['code']).toBe('UPSTREAM_UNAVAILABLE');
-    expect(section.errors?.[0]?.message).toMatch(/needs a language model.*LLM_PROVIDERS.*scope FIELD.*Nothing was changed/);
+    expect(section.errors?.[0]?.message).toMatch(/needs a language model.*OPENAI_API_KEY or ANTHROPIC_API_KEY.*scope FIELD.*Nothing was changed/);
     const global = await subgraph.call(caller, correctAsset, { input: { campaignId: id, kind: 'POSITIONING', scope: 'GLOBAL', instructions: 'Speak to CFOs.' } });
     expect(global.errors?.[0]?.extensions?.['code']).toBe('UPSTREAM_UNAVAILABLE');
     const after = await subgraph.call(caller, readAssets, { id });
