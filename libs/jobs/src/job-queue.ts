@@ -1,6 +1,7 @@
 import { isUuid, type EntityManager, type Logger, type Redis } from '@gtm/runtime';
 import { runMigrations } from 'graphile-worker';
 import { createGraphileLogger } from './graphile-logger.js';
+import { createWorkerPool } from './worker-pool.js';
 import type { AnyJobKind, JobTaskPayload } from './job-kind.js';
 import { activeJobStatuses, isTerminal, Job, JobStatus } from './job.entity.js';
 import { createJobProgressStore, snapshotOf, type JobProgressStore } from './job-progress.js';
@@ -87,7 +88,12 @@ export function createJobQueue(options: CreateJobQueueOptions): JobQueue {
     progress,
     publish,
     async migrate() {
-      await runMigrations({ connectionString: options.databaseUrl, schema: workerSchemaName, logger: createGraphileLogger(logger) });
+      const pool = createWorkerPool({ databaseUrl: options.databaseUrl, max: 1, logger, name: 'gtm-job-queue-migrations' });
+      try {
+        await runMigrations({ pgPool: pool, schema: workerSchemaName, logger: createGraphileLogger(logger) });
+      } finally {
+        await pool.end();
+      }
     },
     async submit(em, build) {
       const job = await em.transactional(async (transaction) => {

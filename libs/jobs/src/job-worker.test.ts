@@ -445,6 +445,22 @@ describe('concurrency', () => {
 });
 
 describe('shutdown', () => {
+  it('closes every connection of the worker before close() resolves, so that nothing is left to fail when the database goes', async () => {
+    const connections = async () => {
+      const rows = await database.orm.em
+        .getConnection()
+        .execute<Array<{ count: string }>>(`select count(*) from pg_stat_activity where datname = current_database() and application_name like 'gtm-job-worker%'`);
+      return Number(rows[0]!.count);
+    };
+    const worker = await startJobWorker({ database, databaseUrl: testDatabase.url, workerSchema: countingWorkerSchema, redis, logger, kinds: [createCountingKind()], pollIntervalMs: 100 });
+    const job = await submit(createCountingKind(), 2);
+    const progress = await follow(job.id);
+    await progress.finished;
+    expect(await connections()).toBeGreaterThan(0);
+    await worker.close();
+    expect(await connections()).toBe(0);
+  });
+
   it('hands a running job back when its worker stops; the next worker finishes it, each item once', async () => {
     const pause = pauseAt(4);
     const pausing = createCountingKind({ beforeItem: pause.beforeItem });

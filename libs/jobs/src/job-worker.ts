@@ -6,6 +6,7 @@ import type { AnyJobKind } from './job-kind.js';
 import { createJobProgressStore } from './job-progress.js';
 import { quotedWorkerSchema, sharedWorkerSchema } from './job-queue.js';
 import { createJobTask } from './job-runner.js';
+import { createWorkerPool } from './worker-pool.js';
 import { createWorkerPresence } from './worker-presence.js';
 
 export interface StartJobWorkerOptions {
@@ -56,6 +57,8 @@ export async function startJobWorker(options: StartJobWorkerOptions): Promise<Jo
     logger,
     lockGraceMs: options.lockGraceMs,
   });
+  // graphile-worker's LISTEN connection and one per running job, plus room for its bookkeeping.
+  const pool = createWorkerPool({ databaseUrl: options.databaseUrl, max: concurrency + 2, logger, name: 'gtm-job-worker' });
   let stopping = false;
   const handedBack: string[] = [];
   const progress = createJobProgressStore({ redis: options.redis });
@@ -82,11 +85,9 @@ export async function startJobWorker(options: StartJobWorkerOptions): Promise<Jo
   let runner: Runner;
   try {
     runner = await run({
-      connectionString: options.databaseUrl,
+      pgPool: pool,
       schema: workerSchema,
       concurrency,
-      // graphile-worker's LISTEN connection and one per running job, plus room for its bookkeeping.
-      maxPoolSize: concurrency + 2,
       pollInterval: options.pollIntervalMs ?? 2_000,
       noHandleSignals: true,
       gracefulShutdownAbortTimeout: options.shutdownAbortAfterMs ?? 5_000,
@@ -96,6 +97,7 @@ export async function startJobWorker(options: StartJobWorkerOptions): Promise<Jo
     });
   } catch (error) {
     await presence.close();
+    await pool.end();
     throw error;
   }
 
@@ -119,6 +121,7 @@ export async function startJobWorker(options: StartJobWorkerOptions): Promise<Jo
       // another worker took it for dead. The pools of this process are stopped now, so their locks go.
       await presence.releaseOwnJobs(handedBack.splice(0)).catch((error: unknown) => logger.warn({ err: error }, 'could not release the jobs of the stopped worker; recovery will'));
       await presence.close();
+      await pool.end();
     },
   };
 }
