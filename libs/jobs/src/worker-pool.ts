@@ -11,5 +11,7 @@ import pg from 'pg';
 export function createWorkerPool(options: { databaseUrl: string; max: number; logger: Logger; name: string }): pg.Pool {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.max, application_name: options.name });
   pool.on('error', (error) => options.logger.warn({ err: error }, 'an idle job queue connection failed; it is replaced when next needed'));
+  // A checked-out connection's error also reaches whoever uses it, as the failure of its query.
+  pool.on('connect', (client) => client.on('error', (error) => options.logger.warn({ err: error }, 'a job queue connection failed while in use')));
   return pool;
 }
