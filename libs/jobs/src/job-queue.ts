@@ -88,9 +88,20 @@ export function createJobQueue(options: CreateJobQueueOptions): JobQueue {
     progress,
     publish,
     async migrate() {
-      const pool = createWorkerPool({ databaseUrl: options.databaseUrl, max: 1, logger, name: 'gtm-job-queue-migrations' });
+      // The schema is shared by every service, and they start together: one migrates while the
+      // others wait on this lock, then find nothing to do (instead of each racing through every
+      // migration and the server logging every lost race as an error).
+      const pool = createWorkerPool({ databaseUrl: options.databaseUrl, max: 2, logger, name: 'gtm-job-queue-migrations' });
+      const lockName = `gtm-job-queue-migrations:${workerSchemaName}`;
       try {
-        await runMigrations({ pgPool: pool, schema: workerSchemaName, logger: createGraphileLogger(logger) });
+        const lockHolder = await pool.connect();
+        try {
+          await lockHolder.query('select pg_advisory_lock(hashtextextended($1, 0))', [lockName]);
+          await runMigrations({ pgPool: pool, schema: workerSchemaName, logger: createGraphileLogger(logger) });
+        } finally {
+          await lockHolder.query('select pg_advisory_unlock(hashtextextended($1, 0))', [lockName]).catch(() => undefined);
+          lockHolder.release();
+        }
       } finally {
         await pool.end();
       }

@@ -214,6 +214,17 @@ describe('running jobs', () => {
 });
 
 describe('services sharing a database', () => {
+  it('migrate the shared worker schema, each migration once, when they start at the same time', async () => {
+    const schema = `fresh_worker_${randomUUID().slice(0, 8)}`;
+    const queues = ['a', 'b', 'c', 'd'].map((name) => createJobQueue({ databaseUrl: testDatabase.url, workerSchema: schema, redis, logger, kinds: [{ ...createCountingKind(), kind: name }] }));
+    await Promise.all(queues.map((queue) => queue.migrate()));
+    const rows = await database.orm.em.getConnection().execute<Array<{ count: string }>>(`select count(*) from ${schema}.migrations`);
+    expect(Number(rows[0]!.count)).toBeGreaterThan(10);
+    // Each migration ran once: a second run of it would have failed on this primary key.
+    const distinct = await database.orm.em.getConnection().execute<Array<{ count: string }>>(`select count(distinct id) from ${schema}.migrations`);
+    expect(distinct[0]!.count).toBe(rows[0]!.count);
+  });
+
   it('share one worker schema: a service that starts later stops no other worker, and each worker runs only its own kinds', async () => {
     const ranBy: Record<string, string[]> = { first: [], second: [] };
     const kindOf = (name: string, service: 'first' | 'second'): JobKind<number> => ({
