@@ -34,9 +34,10 @@ export class CampaignJob extends Job {
 
   /**
    * The website's analysis and passages, read by the request while the caller's token was valid
-   * (it lives a minute; the job may wait longer). Null when nothing needed building.
+   * (it lives a minute; the job may wait longer). Null when nothing needed building. Lazy: tens of
+   * kilobytes that only the worker reads, not every listing of a campaign's jobs.
    */
-  @Property({ type: 'json', nullable: true })
+  @Property({ type: 'json', nullable: true, lazy: true })
   website: StoredWebsiteContext | null = null;
 
   /** Who asked: every model call of the job is metered to them. */

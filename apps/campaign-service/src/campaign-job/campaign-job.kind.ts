@@ -3,7 +3,7 @@ import type { CampaignAssetRepository } from '../campaign-asset/campaign-asset.r
 import type { AssetKind } from '../assets/index.js';
 import type { AssetOrchestrator, BuiltStep, GenerationRun } from '../generation/asset-orchestrator.js';
 import type { PlannedStep } from '../generation/generation-plan.js';
-import { websiteContextFromStorage } from '../generation/website-context.js';
+import { websiteContextFromStorage, type WebsiteContext } from '../generation/website-context.js';
 import { CampaignJob, campaignJobKind } from './campaign-job.entity.js';
 
 export interface CampaignJobKindOptions {
@@ -20,16 +20,20 @@ function runOf(job: CampaignJob, context: { em: GenerationRun['em']; logger: Gen
   return { em: context.em, tenantId: job.tenantId, attribution: job.attribution, logger: context.logger, signal: context.signal };
 }
 
-// Per attempt (a retry or a resumed run gets a new job object and starts from what is stored).
-const earlierStepsOfRun = new WeakMap<CampaignJob, { built: Map<AssetKind, BuiltStep>; failed: Set<AssetKind> }>();
+/** What one attempt of a job keeps in memory: the website it read, and what its steps came to. */
+interface RunMemory {
+  website: WebsiteContext;
+  built: Map<AssetKind, BuiltStep>;
+  failed: Set<AssetKind>;
+}
 
-function earlierStepsOf(job: CampaignJob) {
-  let earlier = earlierStepsOfRun.get(job);
-  if (!earlier) {
-    earlier = { built: new Map(), failed: new Set() };
-    earlierStepsOfRun.set(job, earlier);
-  }
-  return earlier;
+// Per attempt (a retry or a resumed run gets a new job object and starts from what is stored).
+const runMemories = new WeakMap<CampaignJob, RunMemory>();
+
+function runMemoryOf(job: CampaignJob): RunMemory {
+  const memory = runMemories.get(job);
+  if (!memory) throw new Error(`campaign job ${job.id} is processed before its items were listed`);
+  return memory;
 }
 
 function positionOf(job: CampaignJob, step: PlannedStep): number {
@@ -55,15 +59,21 @@ export function createCampaignJobKind(options: CampaignJobKindOptions) {
     // from memory, and its own write fills in the version number once the previous one is known.
     pipeline: true,
     // The request marked the steps GENERATING; each stays so until built or failed, across retries.
-    items: ({ job }) => job.steps,
+    async *items({ job, em }) {
+      if (job.steps.length === 0) return;
+      // The website context is a lazy column: read once per attempt, here.
+      const { website } = await em.fork().findOneOrFail(CampaignJob, { id: job.id }, { populate: ['website'] });
+      if (!website) throw new Error(`campaign job ${job.id} has steps but no website context`);
+      runMemories.set(job, { website: websiteContextFromStorage(website), built: new Map(), failed: new Set() });
+      yield* job.steps;
+    },
     itemKey: (step) => step.kind,
     describeItem: (step, { job }) => `Building ${step.kind} (${positionOf(job, step) + 1} of ${job.steps.length}).`,
     async processItem(step, context) {
       const { job } = context;
-      if (!job.website) throw new Error(`campaign job ${job.id} has steps but no website context`);
-      const earlier = earlierStepsOf(job);
+      const earlier = runMemoryOf(job);
       const result = await orchestrator.buildStep(runOf(job, context), job.campaignId, step, {
-        website: websiteContextFromStorage(job.website),
+        website: earlier.website,
         rebuilding: job.steps.slice(positionOf(job, step) + 1).map((later) => later.kind),
         earlier,
       });

@@ -55,6 +55,8 @@ let setup: SubgraphTestSetup;
 let model: FakeLlmServer;
 let environment: Record<string, string>;
 const apps: CampaignApp[] = [];
+/** Every SQL statement of the apps started, for the tests that look at what is read. */
+const queries: string[] = [];
 
 beforeAll(async () => {
   [setup, model] = await Promise.all([createSubgraphTestSetup(), startFakeOpenAiServer({ respond: answer })]);
@@ -81,7 +83,7 @@ afterAll(async () => {
 });
 
 async function startApp(): Promise<{ app: CampaignApp; call: ReturnType<typeof createSubgraphClient> }> {
-  const app = await createApp(loadConfig(environment), { websiteFor: () => gatheredWebsiteContext(website), jobWorker: { pollIntervalMs: 100, shutdownAbortAfterMs: 200 } });
+  const app = await createApp(loadConfig(environment), { onQuery: (sql) => queries.push(sql), websiteFor: () => gatheredWebsiteContext(website), jobWorker: { pollIntervalMs: 100, shutdownAbortAfterMs: 200 } });
   apps.push(app);
   return { app, call: createSubgraphClient(app.url, setup.callerKeys.signer) };
 }
@@ -134,7 +136,13 @@ describe('generateCampaign on the job worker', () => {
     expect(finished).toMatchObject({ status: 'SUCCEEDED', completed: 5, failed: 0, percent: 100, message: `Built ${assetKinds.join(', ')}.` });
     expect(await versionsOf(app, caller.tenantId, campaignId)).toEqual(allBuiltOnce);
     expect(model.requests.map(kindOf)).toEqual([...assetKinds]);
+    queries.length = 0;
     const campaign = await call(caller, `query ($id: ID!) { campaign(id: $id) { assets { kind state provider basedOn { kind version } } jobs { id } } }`, { id: campaignId });
+    // The job's stored website context (tens of kilobytes) is the worker's: a listing never reads it.
+    const jobQueries = queries.filter((sql) => sql.includes('campaign_job'));
+    expect(jobQueries).toHaveLength(1);
+    expect(jobQueries[0]).toMatch(/"c0"\."campaign_id"/);
+    expect(jobQueries[0]).not.toMatch(/website|"c0"\.\*/);
     expect(campaign.data!['campaign'].assets.map((asset: { state: string; provider: string }) => `${asset.state}/${asset.provider}`)).toEqual(assetKinds.map(() => 'READY/openai'));
     expect(campaign.data!['campaign'].jobs).toEqual([{ id: finished.id }]);
   });

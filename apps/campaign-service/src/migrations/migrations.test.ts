@@ -31,7 +31,7 @@ it('keeps every generateCampaign job made before jobs moved to the shared job ta
   const after = await createDatabase({ url: testDatabase.url, schema: 'campaign', entities, migrations, logger, poolMax: 1 });
   await after.migrate();
   const em = after.forkForTenant(tenantId);
-  const done = await em.findOneOrFail(CampaignJob, { id: succeeded });
+  const done = await em.findOneOrFail(CampaignJob, { id: succeeded }, { populate: ['website'] });
   expect(done).toMatchObject({ campaignId, kinds: ['PRODUCT_OVERVIEW'], kind: 'campaign-generation', status: 'SUCCEEDED', total: 1, completed: 1, message: 'Built PRODUCT_OVERVIEW.', steps: [], website: null });
   expect(done).toMatchObject({ subjectType: 'Campaign', subjectId: campaignId });
   expect(done.createdAt.toISOString()).toBe('2026-11-01T00:00:00.000Z');
