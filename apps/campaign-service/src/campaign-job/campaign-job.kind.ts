@@ -25,6 +25,8 @@ interface RunMemory {
   website: WebsiteContext;
   built: Map<AssetKind, BuiltStep>;
   failed: Set<AssetKind>;
+  /** Steps another run built meanwhile, so this one did not. */
+  ready: Set<AssetKind>;
 }
 
 // Per attempt (a retry or a resumed run gets a new job object and starts from what is stored).
@@ -64,7 +66,7 @@ export function createCampaignJobKind(options: CampaignJobKindOptions) {
       // The website context is a lazy column: read once per attempt, here.
       const { website } = await em.fork().findOneOrFail(CampaignJob, { id: job.id }, { populate: ['website'] });
       if (!website) throw new Error(`campaign job ${job.id} has steps but no website context`);
-      runMemories.set(job, { website: websiteContextFromStorage(website), built: new Map(), failed: new Set() });
+      runMemories.set(job, { website: websiteContextFromStorage(website), built: new Map(), failed: new Set(), ready: new Set() });
       yield* job.steps;
     },
     itemKey: (step) => step.kind,
@@ -90,7 +92,8 @@ export function createCampaignJobKind(options: CampaignJobKindOptions) {
           };
         }
         case 'ready':
-          return { outcome: 'completed', message: `${step.kind} was already built.` };
+          earlier.ready.add(step.kind);
+          return { outcome: 'completed', message: `${step.kind} was already built by another run.` };
         case 'failed':
           // Cut short by the shutdown: the job is handed back and the step runs again elsewhere.
           if (context.signal.aborted) throw result.cause;
@@ -108,7 +111,14 @@ export function createCampaignJobKind(options: CampaignJobKindOptions) {
       if (job.steps.length === 0) return { message: nothingToBuild };
       const items = await em.fork().find(JobItem, { jobId: job.id });
       const failed = job.steps.filter((step) => items.some((item) => item.itemKey === step.kind && item.outcome === 'failed'));
-      if (failed.length === 0) return { message: `Built ${job.steps.map((step) => step.kind).join(', ')}.` };
+      if (failed.length === 0) {
+        // Steps of an earlier attempt are not in this one's memory: they count as built by this job.
+        const ready = job.steps.filter((step) => runMemories.get(job)?.ready.has(step.kind)).map((step) => step.kind);
+        const built = job.steps.filter((step) => !ready.includes(step.kind)).map((step) => step.kind);
+        const readyNote = `${ready.join(', ')} ${ready.length === 1 ? 'was' : 'were'} built by another run meanwhile.`;
+        if (built.length === 0) return { message: `Nothing to build: ${readyNote}` };
+        return { message: `Built ${built.join(', ')}.${ready.length > 0 ? ` ${readyNote}` : ''}` };
+      }
       const records = await repository.load(em, job.campaignId);
       const reasons = failed.map((step) => records.find((record) => record.kind === step.kind)?.error ?? `${step.kind} could not be built.`);
       return { status: JobStatus.FAILED, message: [...new Set(reasons)].join(' ') };

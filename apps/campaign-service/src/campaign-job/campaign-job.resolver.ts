@@ -17,7 +17,8 @@ export class CampaignJobResolver {
     description:
       'Builds the campaign\'s assets in the background: the kinds given (default: all five) and what they need, skipping those already ready unless `regenerate`. ' +
       'The website is read before it returns, so a site that cannot be analysed fails here. Follow it with Subscription.jobProgress(jobId), or campaignJob(id). ' +
-      'A model that is unavailable is waited for (the job retries, resuming where it stopped); jobs of one campaign run one after the other.',
+      'A model that is unavailable is waited for (the job retries, resuming where it stopped); jobs of one campaign run one after the other, ' +
+      'a later one building only what is still needed when its turn comes. The same request while its job is still queued or running returns that job.',
   })
   @Directive('@tag(name: "llm")')
   async generateCampaign(

@@ -1,5 +1,5 @@
-import { JobItem, JobStatus, progressPercent, type JobQueue } from '@gtm/jobs';
-import { badUserInput, notFound, type SubgraphContext } from '@gtm/runtime';
+import { activeJobStatuses, JobItem, JobStatus, progressPercent, type JobQueue } from '@gtm/jobs';
+import { badUserInput, isUuid, notFound, type SubgraphContext } from '@gtm/runtime';
 import { assetKinds, type AssetKind } from '../assets/index.js';
 import { AssetState } from '../campaign-asset/campaign-asset.entity.js';
 import type { CampaignAssetRepository } from '../campaign-asset/campaign-asset.repository.js';
@@ -33,6 +33,10 @@ export class CampaignJobService {
 
   async start(context: CampaignContext, campaignId: string, kinds: readonly AssetKind[] | null | undefined, regenerate: boolean): Promise<CampaignJob> {
     const wanted = kinds && kinds.length > 0 ? assetKinds.filter((kind) => kinds.includes(kind)) : [...assetKinds];
+    // The same request again while its job is still queued or running (a double click, a client
+    // retrying) gets that job rather than a second one that would pay for the same model calls.
+    const same = await this.activeJobLike(context, campaignId, wanted, regenerate);
+    if (same) return same;
     const run = this.options.assetService.runOf(context);
     const planned = await this.options.orchestrator.planJob(run, campaignId, {
       kinds: wanted,
@@ -66,6 +70,13 @@ export class CampaignJobService {
     await context.em.flush();
     await this.options.queue.publish(done);
     return done;
+  }
+
+  private async activeJobLike(context: CampaignContext, campaignId: string, kinds: readonly AssetKind[], regenerate: boolean): Promise<CampaignJob | null> {
+    if (!isUuid(campaignId)) return null;
+    const active = await context.em.fork().find(CampaignJob, { campaignId, status: { $in: [...activeJobStatuses] } }, { orderBy: { createdAt: 'desc' } });
+    const sameKinds = (job: CampaignJob) => job.kinds.length === kinds.length && job.kinds.every((kind) => kinds.includes(kind));
+    return active.find((job) => sameKinds(job) && (job.regenerate.length > 0) === regenerate) ?? null;
   }
 
   async get(context: CampaignContext, id: string): Promise<CampaignJob | null> {

@@ -240,6 +240,37 @@ describe('generateCampaign on the job worker', () => {
     expect(model.requests.slice(2).map(kindOf)).toEqual(model.requests.length > 2 ? ['TARGET_PERSONA'] : []);
   });
 
+  it('answers the same request, while its job is still on, with that job; a different one queues behind it and pays for nothing built meanwhile', async () => {
+    const { app, call } = await startApp();
+    const caller = createTestCaller();
+    const campaignId = await newCampaign(call, caller);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    model.respondWith(async (request) => {
+      await held;
+      return answer(request);
+    });
+    const generate = (kinds: string[] | null) => call(caller, `mutation ($id: ID!, $kinds: [AssetKind!]) { generateCampaign(campaignId: $id, kinds: $kinds) { id steps { kind reason } } }`, { id: campaignId, kinds });
+    const first = (await generate(null)).data!['generateCampaign'];
+    const again = (await generate(null)).data!['generateCampaign'];
+    expect(again.id).toBe(first.id);
+    // Planned while the first is on: its assets read GENERATING, so all four are planned again.
+    const behind = (await generate(['POSITIONING'])).data!['generateCampaign'];
+    expect(behind.id).not.toBe(first.id);
+    expect(behind.steps.map((step: { kind: string }) => step.kind)).toEqual(['PRODUCT_OVERVIEW', 'TARGET_COMPANY', 'TARGET_PERSONA', 'POSITIONING']);
+    release();
+
+    expect(await waitForJob(call, caller, first.id)).toMatchObject({ status: 'SUCCEEDED', completed: 5 });
+    const second = await waitForJob(call, caller, behind.id);
+    expect(second).toMatchObject({
+      status: 'SUCCEEDED',
+      completed: 4,
+      message: 'Nothing to build: PRODUCT_OVERVIEW, TARGET_COMPANY, TARGET_PERSONA, POSITIONING were built by another run meanwhile.',
+    });
+    expect(model.requests).toHaveLength(5);
+    expect(await versionsOf(app, caller.tenantId, campaignId)).toEqual(allBuiltOnce);
+  });
+
   it('keeps the jobs of a campaign to its tenant', async () => {
     const { call } = await startApp();
     const owner = createTestCaller();

@@ -326,12 +326,16 @@ export class AssetOrchestrator {
     });
     if (blocker !== undefined) return { status: 'failed', error: `Not built: ${blocker}, which it is built on, could not be built.`, retryable: false, cause: null };
 
-    // Asked for by name, or built on a prerequisite rebuilt by this job: always. Otherwise only
-    // while it still needs building (another run may have built it since the job was planned).
+    // Asked for by name, or built on a prerequisite this run rebuilt: always. Otherwise only while
+    // it still needs building: another run (a job queued before this one, a generateAsset) may
+    // have built it since the job was planned, on the prerequisites as they are now.
+    const current = byKind.get(kind)?.current ?? null;
+    const builtOnOlder =
+      current !== null && prerequisitesOf(kind).some((prerequisite) => current.basedOn[prerequisite] !== (byKind.get(prerequisite)?.current?.version ?? undefined));
     const needed =
       step.reason === StepReason.REQUESTED ||
-      step.reason === StepReason.PREREQUISITE_REBUILT ||
-      step.waitsFor.length > 0 ||
+      step.waitsFor.some((prerequisite) => earlier.built.has(prerequisite)) ||
+      builtOnOlder ||
       planGeneration({
         assets: new Map(records.map((record) => [record.kind, snapshotOf(record)])),
         kinds: [kind],
