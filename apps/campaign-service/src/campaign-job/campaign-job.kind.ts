@@ -73,16 +73,16 @@ export function createCampaignJobKind(options: CampaignJobKindOptions) {
     describeItem: (step, { job }) => `Building ${step.kind} (${positionOf(job, step) + 1} of ${job.steps.length}).`,
     async processItem(step, context) {
       const { job } = context;
-      const earlier = runMemoryOf(job);
+      const memory = runMemoryOf(job);
       const result = await orchestrator.buildStep(runOf(job, context), job.campaignId, step, {
-        website: earlier.website,
+        website: memory.website,
         rebuilding: job.steps.slice(positionOf(job, step) + 1).map((later) => later.kind),
-        earlier,
+        earlier: memory,
       });
       switch (result.status) {
         case 'built': {
           const built: BuiltStep = { content: result.draft.content, passages: result.draft.passages, instructions: result.draft.instructions, version: null };
-          earlier.built.set(step.kind, built);
+          memory.built.set(step.kind, built);
           return {
             outcome: 'completed',
             message: `Built ${step.kind} (${result.draft.provider}, confidence ${result.draft.confidence.toFixed(2)}).`,
@@ -92,14 +92,14 @@ export function createCampaignJobKind(options: CampaignJobKindOptions) {
           };
         }
         case 'ready':
-          earlier.ready.add(step.kind);
+          memory.ready.add(step.kind);
           return { outcome: 'completed', message: `${step.kind} was already built by another run.` };
         case 'failed':
           // Cut short by the shutdown: the job is handed back and the step runs again elsewhere.
           if (context.signal.aborted) throw result.cause;
           // Worth another attempt later (the model is down or rate limited): the job waits and resumes here.
           if (result.retryable && context.attempt < context.maxAttempts) throw result.cause;
-          earlier.failed.add(step.kind);
+          memory.failed.add(step.kind);
           return {
             outcome: 'failed',
             message: result.error,
