@@ -1,5 +1,5 @@
 import { activeJobStatuses, JobItem, JobStatus, progressPercent, type JobQueue } from '@gtm/jobs';
-import { badUserInput, isUuid, notFound, type SubgraphContext } from '@gtm/runtime';
+import { badUserInput, notFound, type SubgraphContext } from '@gtm/runtime';
 import { assetKinds, type AssetKind } from '../assets/index.js';
 import { AssetState } from '../campaign-asset/campaign-asset.entity.js';
 import type { CampaignAssetRepository } from '../campaign-asset/campaign-asset.repository.js';
@@ -33,6 +33,8 @@ export class CampaignJobService {
 
   async start(context: CampaignContext, campaignId: string, kinds: readonly AssetKind[] | null | undefined, regenerate: boolean): Promise<CampaignJob> {
     const wanted = kinds && kinds.length > 0 ? assetKinds.filter((kind) => kinds.includes(kind)) : [...assetKinds];
+    // Any id (not only a UUID) of no campaign of this tenant is NOT_FOUND, before anything is read by it.
+    if (!(await context.loaders.campaignById.load(campaignId))) throw notFound('Campaign', campaignId);
     // The same request again while its job is still queued or running (a double click, a client
     // retrying) gets that job rather than a second one that would pay for the same model calls.
     const same = await this.activeJobLike(context, campaignId, wanted, regenerate);
@@ -73,7 +75,6 @@ export class CampaignJobService {
   }
 
   private async activeJobLike(context: CampaignContext, campaignId: string, kinds: readonly AssetKind[], regenerate: boolean): Promise<CampaignJob | null> {
-    if (!isUuid(campaignId)) return null;
     const active = await context.em.fork().find(CampaignJob, { campaignId, status: { $in: [...activeJobStatuses] } }, { orderBy: { createdAt: 'desc' } });
     const sameKinds = (job: CampaignJob) => job.kinds.length === kinds.length && job.kinds.every((kind) => kinds.includes(kind));
     return active.find((job) => sameKinds(job) && (job.regenerate.length > 0) === regenerate) ?? null;

@@ -284,5 +284,13 @@ describe('generateCampaign on the job worker', () => {
     expect(cancel.errors?.[0]).toMatchObject({ message: `CampaignJob ${jobId} was not found.`, extensions: { code: 'NOT_FOUND' } });
     const generate = await call(other, `mutation ($id: ID!) { generateCampaign(campaignId: $id) { id } }`, { id: campaignId });
     expect(generate.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+    // An id that is no UUID at all is no campaign either: NOT_FOUND, not an internal error.
+    for (const [mutation, type] of [
+      ['mutation { generateCampaign(campaignId: "campaign-1") { id } }', 'Campaign'],
+      ['mutation { cancelCampaignJob(id: "campaign-1") { id } }', 'CampaignJob'],
+    ] as const) {
+      const result = await call(owner, mutation);
+      expect(result.errors?.[0]).toMatchObject({ message: `${type} campaign-1 was not found.`, extensions: { code: 'NOT_FOUND' } });
+    }
   });
 });
