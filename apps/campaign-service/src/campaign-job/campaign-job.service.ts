@@ -1,5 +1,5 @@
-import { activeJobStatuses, JobItem, JobStatus, progressPercent, type JobQueue } from '@gtm/jobs';
-import { badUserInput, notFound, type SubgraphContext } from '@gtm/runtime';
+import { activeJobStatuses, isTerminal, JobItem, JobStatus, progressPercent, type JobQueue } from '@gtm/jobs';
+import { badUserInput, isUuid, notFound, type SubgraphContext } from '@gtm/runtime';
 import { assetKinds, type AssetKind } from '../assets/index.js';
 import { AssetState } from '../campaign-asset/campaign-asset.entity.js';
 import type { CampaignAssetRepository } from '../campaign-asset/campaign-asset.repository.js';
@@ -33,11 +33,15 @@ export class CampaignJobService {
 
   async start(context: CampaignContext, campaignId: string, kinds: readonly AssetKind[] | null | undefined, regenerate: boolean): Promise<CampaignJob> {
     const wanted = kinds && kinds.length > 0 ? assetKinds.filter((kind) => kinds.includes(kind)) : [...assetKinds];
-    // Any id (not only a UUID) of no campaign of this tenant is NOT_FOUND, before anything is read by it.
-    if (!(await context.loaders.campaignById.load(campaignId))) throw notFound('Campaign', campaignId);
     // The same request again while its job is still queued or running (a double click, a client
     // retrying) gets that job rather than a second one that would pay for the same model calls.
-    const same = await this.activeJobLike(context, campaignId, wanted, regenerate);
+    // Looked for beside the campaign itself: any id (not only a UUID) of no campaign of this tenant
+    // is NOT_FOUND, and only a UUID can be a campaign_id.
+    const [campaign, same] = await Promise.all([
+      context.loaders.campaignById.load(campaignId),
+      isUuid(campaignId) ? this.activeJobLike(context, campaignId, wanted, regenerate) : null,
+    ]);
+    if (!campaign) throw notFound('Campaign', campaignId);
     if (same) return same;
     const run = this.options.assetService.runOf(context);
     const planned = await this.options.orchestrator.planJob(run, campaignId, {
@@ -104,7 +108,6 @@ export class CampaignJobService {
 
   /** The job as clients see it (the operators' `error` stays out). */
   view(job: CampaignJob): CampaignJobType {
-    const finished = [JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED].includes(job.status);
     return {
       id: job.id,
       campaignId: job.campaignId,
@@ -114,7 +117,7 @@ export class CampaignJobService {
       total: job.total,
       completed: job.completed,
       failed: job.failed,
-      percent: job.total === 0 && finished ? 100 : progressPercent(job),
+      percent: job.total === 0 && isTerminal(job.status) ? 100 : progressPercent(job),
       message: job.message,
       createdAt: job.createdAt,
       updatedAt: job.updatedAt,

@@ -175,30 +175,11 @@ export class AssetOrchestrator {
    * why) and returned in `failures`, the other steps going on where they can.
    */
   async generate(run: GenerationRun, campaignId: string, request: GenerationRequest): Promise<GenerationOutcome> {
-    const [campaign, records] = await Promise.all([run.em.fork().findOne(Campaign, { id: campaignId }), this.options.repository.load(run.em, campaignId)]);
-    if (!campaign) throw notFound('Campaign', campaignId);
-    const snapshots = new Map(records.map((record) => [record.kind, snapshotOf(record)]));
-    const planInput = { assets: snapshots, kinds: request.kinds, regenerate: request.regenerate, weakConfidence: this.weakConfidence, modelAvailable: this.modelAvailable() };
-
-    // Planned once without the website: when nothing needs building, and no weak asset could gain
-    // from a newer analysis, the content service is not asked at all.
-    const firstPlan = planGeneration(planInput);
-    if (firstPlan.steps.length === 0 && firstPlan.weakKept.length === 0) {
-      await request.onStep?.({ type: 'planned', steps: [], weakKept: [] });
-      return { plan: firstPlan, built: new Map(), failures: [], staled: [] };
-    }
-
-    const [website, corrections] = await Promise.all([
-      this.readWebsite(run, campaign, request.kinds, request.website, firstPlan),
-      this.options.repository.corrections(run.em, campaignId),
-    ]);
-    const plan = planGeneration({ ...planInput, websiteAnalyzedAt: website.analyzedAt });
+    const [{ campaign, records, plan, website }, corrections] = await Promise.all([this.planRun(run, campaignId, request), this.options.repository.corrections(run.em, campaignId)]);
     await request.onStep?.({ type: 'planned', steps: plan.steps, weakKept: plan.weakKept });
-    if (plan.steps.length === 0) return { plan, built: new Map(), failures: [], staled: [] };
+    if (!website || plan.steps.length === 0) return { plan, built: new Map(), failures: [], staled: [] };
 
-    const assets = new Map(
-      records.map((record): [AssetKind, RunAsset] => [record.kind, { content: record.current?.content ?? null, version: record.current?.version ?? null, passages: record.current?.passages ?? [], instructions: record.current?.instructions ?? null }]),
-    );
+    const assets = runAssetsOf(records);
     const plannedKinds = plan.steps.map((step) => step.kind);
     const stepsByKind = new Map(plan.steps.map((step) => [step.kind, step]));
     const built = new Map<AssetKind, number>();
@@ -276,20 +257,28 @@ export class AssetOrchestrator {
     campaignId: string,
     request: { kinds: readonly AssetKind[]; regenerate: readonly AssetKind[]; website: WebsiteContextSource },
   ): Promise<{ plan: GenerationPlan; website: WebsiteContext | null }> {
+    const { plan, website } = await this.planRun(run, campaignId, request);
+    return { plan, website: plan.steps.length === 0 ? null : website };
+  }
+
+  /**
+   * The plan of a run (`generate`'s, a job's) and the website it needs. Planned once without the
+   * website first: when nothing needs building, and no weak asset could gain from a newer
+   * analysis, the content service is not asked at all (`website` is null). Website problems are
+   * recorded and thrown (`readWebsite`).
+   */
+  private async planRun(
+    run: GenerationRun,
+    campaignId: string,
+    request: { kinds: readonly AssetKind[]; regenerate?: readonly AssetKind[]; website: WebsiteContextSource },
+  ): Promise<{ campaign: Campaign; records: AssetRecord[]; plan: GenerationPlan; website: WebsiteContext | null }> {
     const [campaign, records] = await Promise.all([run.em.fork().findOne(Campaign, { id: campaignId }), this.options.repository.load(run.em, campaignId)]);
     if (!campaign) throw notFound('Campaign', campaignId);
-    const planInput = {
-      assets: new Map(records.map((record) => [record.kind, snapshotOf(record)])),
-      kinds: request.kinds,
-      regenerate: request.regenerate,
-      weakConfidence: this.weakConfidence,
-      modelAvailable: this.modelAvailable(),
-    };
+    const planInput = { assets: snapshotsOf(records), kinds: request.kinds, regenerate: request.regenerate, weakConfidence: this.weakConfidence, modelAvailable: this.modelAvailable() };
     const firstPlan = planGeneration(planInput);
-    if (firstPlan.steps.length === 0 && firstPlan.weakKept.length === 0) return { plan: firstPlan, website: null };
+    if (firstPlan.steps.length === 0 && firstPlan.weakKept.length === 0) return { campaign, records, plan: firstPlan, website: null };
     const website = await this.readWebsite(run, campaign, request.kinds, request.website, firstPlan);
-    const plan = planGeneration({ ...planInput, websiteAnalyzedAt: website.analyzedAt });
-    return { plan, website: plan.steps.length === 0 ? null : website };
+    return { campaign, records, plan: planGeneration({ ...planInput, websiteAnalyzedAt: website.analyzedAt }), website };
   }
 
   /**
@@ -337,7 +326,7 @@ export class AssetOrchestrator {
       step.waitsFor.some((prerequisite) => earlier.built.has(prerequisite)) ||
       builtOnOlder ||
       planGeneration({
-        assets: new Map(records.map((record) => [record.kind, snapshotOf(record)])),
+        assets: snapshotsOf(records),
         kinds: [kind],
         weakConfidence: this.weakConfidence,
         modelAvailable: this.modelAvailable(),
@@ -345,9 +334,7 @@ export class AssetOrchestrator {
       }).steps.some((planned) => planned.kind === kind);
     if (!needed) return { status: 'ready' };
 
-    const assets = new Map(
-      records.map((record): [AssetKind, RunAsset] => [record.kind, { content: record.current?.content ?? null, version: record.current?.version ?? null, passages: record.current?.passages ?? [], instructions: record.current?.instructions ?? null }]),
-    );
+    const assets = runAssetsOf(records);
     // What this run built is read from memory: its writes may not be committed yet.
     for (const [builtKind, built] of earlier.built) assets.set(builtKind, { content: built.content, version: null, passages: built.passages, instructions: built.instructions });
     try {
@@ -515,6 +502,20 @@ export class AssetOrchestrator {
  */
 export function inheritedPassages(kind: AssetKind, passagesByKind: ReadonlyMap<AssetKind, readonly WebsitePassage[]>): WebsitePassage[] {
   return transitivePrerequisitesOf(kind).flatMap((prerequisite) => passagesByKind.get(prerequisite) ?? []);
+}
+
+/** What a run starts from: each asset's current content, version, passages and instructions. */
+function runAssetsOf(records: readonly AssetRecord[]): Map<AssetKind, RunAsset> {
+  return new Map(
+    records.map((record): [AssetKind, RunAsset] => [
+      record.kind,
+      { content: record.current?.content ?? null, version: record.current?.version ?? null, passages: record.current?.passages ?? [], instructions: record.current?.instructions ?? null },
+    ]),
+  );
+}
+
+function snapshotsOf(records: readonly AssetRecord[]): Map<AssetKind, AssetSnapshot> {
+  return new Map(records.map((record) => [record.kind, snapshotOf(record)]));
 }
 
 function snapshotOf(record: AssetRecord): AssetSnapshot {
