@@ -44,9 +44,10 @@ export class CampaignJobService {
     if (!campaign) throw notFound('Campaign', campaignId);
     if (same) return same;
     const run = this.options.assetService.runOf(context);
+    const rebuilt = regenerate ? wanted : [];
     const planned = await this.options.orchestrator.planJob(run, campaignId, {
       kinds: wanted,
-      regenerate: regenerate ? wanted : [],
+      regenerate: rebuilt,
       website: this.options.assetService.websiteFor(context),
     });
     const { tenantId } = context.caller;
@@ -55,7 +56,7 @@ export class CampaignJobService {
         tenantId,
         campaignId,
         kinds: wanted,
-        regenerate: regenerate ? wanted : [],
+        regenerate: rebuilt,
         steps: planned.plan.steps,
         website: planned.website ? storedWebsiteContext(planned.website) : null,
         attribution: run.attribution,
@@ -97,8 +98,8 @@ export class CampaignJobService {
     if (!result) throw notFound('CampaignJob', id);
     const { job, cancelled } = result;
     if (!cancelled) throw badUserInput(`Campaign job ${id} already finished (${job.status}); only a QUEUED or RUNNING job can be cancelled.`, 'id');
-    const processed = new Set((await context.em.fork().find(JobItem, { jobId: job.id })).map((item) => item.itemKey));
-    const records = await this.options.repository.load(context.em, job.campaignId);
+    const [items, records] = await Promise.all([context.em.fork().find(JobItem, { jobId: job.id }), this.options.repository.load(context.em, job.campaignId)]);
+    const processed = new Set(items.map((item) => item.itemKey));
     const unbuilt = job.steps
       .filter((step) => !processed.has(step.kind) && records.some((record) => record.kind === step.kind && record.state === AssetState.GENERATING))
       .map((step) => ({ kind: step.kind, error: cancelledMessage }));
