@@ -24,7 +24,13 @@ export interface JobConclusion {
 }
 
 /** What a kind's functions are given while one of its jobs runs. */
-export interface JobRunContext<JobEntity extends Job> {
+export interface JobRunContext<JobEntity extends Job, State = undefined> extends JobAttempt<JobEntity> {
+  /** What `startAttempt` made for this attempt; undefined for a kind without it. */
+  state: State;
+}
+
+/** One attempt at running a job: the job, where to read and write, and whether to stop. */
+export interface JobAttempt<JobEntity extends Job> {
   /** The job as it was when this run started. */
   job: JobEntity;
   /** Scoped to the job's tenant; not in a transaction. */
@@ -45,7 +51,7 @@ export interface JobRunContext<JobEntity extends Job> {
  * `processItem` does the slow part (a model call, a fetch) outside any transaction, and returns a
  * `save` that writes the outcome inside the short transaction that records the item as done.
  */
-export interface JobKind<Item, JobEntity extends Job = Job> {
+export interface JobKind<Item, JobEntity extends Job = Job, State = undefined> {
   /** The job's `kind` and the graphile-worker task name, e.g. `enrichment`. */
   kind: string;
   /** The entity class the job is (`Job` or a subclass). Default: `Job`. */
@@ -65,32 +71,40 @@ export interface JobKind<Item, JobEntity extends Job = Job> {
    */
   pipeline?: boolean;
   /**
+   * What one attempt keeps while it goes through the items, made when the attempt starts (the job
+   * is RUNNING) and handed to the kind's other functions as `context.state`: what every item reads
+   * (read once, not once per item), and what an item leaves for the next one that the next one
+   * cannot read from the database yet (a pipelined kind's). A retry or a resumed job starts a new
+   * attempt, and a new state, from what is stored. Default: none.
+   */
+  startAttempt?(attempt: JobAttempt<JobEntity>): Promise<State>;
+  /**
    * Every item of the job, in a stable order. Items already processed (by an earlier attempt or a
    * worker that died) are skipped by key, so this lists all of them every time.
    */
-  items(context: JobRunContext<JobEntity>): AsyncIterable<Item> | Iterable<Item>;
+  items(context: JobRunContext<JobEntity, State>): AsyncIterable<Item> | Iterable<Item>;
   /** Identifies an item within its job (at most 500 characters). */
   itemKey(item: Item): string;
-  processItem(item: Item, context: JobRunContext<JobEntity>): Promise<JobItemResult>;
+  processItem(item: Item, context: JobRunContext<JobEntity, State>): Promise<JobItemResult>;
   /**
    * What the job shows while an item is processed ("Building TARGET_PERSONA (3 of 5)."), written
    * before `processItem` is called. Worth it when items are slow; default: nothing is written.
    */
-  describeItem?(item: Item, context: JobRunContext<JobEntity>): string;
+  describeItem?(item: Item, context: JobRunContext<JobEntity, State>): string;
   /**
    * Called once every item is processed, to end the job: its final status and message. Default:
    * SUCCEEDED with the message as it stands.
    */
-  conclude?(context: JobRunContext<JobEntity>): Promise<JobConclusion>;
+  conclude?(context: JobRunContext<JobEntity, State>): Promise<JobConclusion>;
 }
 
 /** Declares a kind of job with its types checked (`defineJobKind<Row, EnrichmentJob>({ … })`). */
-export function defineJobKind<Item, JobEntity extends Job = Job>(kind: JobKind<Item, JobEntity>): JobKind<Item, JobEntity> {
+export function defineJobKind<Item, JobEntity extends Job = Job, State = undefined>(kind: JobKind<Item, JobEntity, State>): JobKind<Item, JobEntity, State> {
   return kind;
 }
 
-/** A kind whose item and job types no longer matter (lists of kinds). */
-export type AnyJobKind = JobKind<any, any>;
+/** A kind whose item, job and state types no longer matter (lists of kinds). */
+export type AnyJobKind = JobKind<any, any, any>;
 
 /** The graphile-worker payload of every job task: just enough to find the job row. */
 export interface JobTaskPayload {

@@ -1,7 +1,7 @@
 import { raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Database, EntityManager, Logger } from '@gtm/runtime';
 import type { JobHelpers, Task } from 'graphile-worker';
-import type { AnyJobKind, JobItemResult, JobRunContext, JobTaskPayload } from './job-kind.js';
+import type { AnyJobKind, JobAttempt, JobItemResult, JobRunContext, JobTaskPayload } from './job-kind.js';
 import { isTerminal, Job, JobItem, JobStatus } from './job.entity.js';
 import { snapshotOf, type JobProgressStore } from './job-progress.js';
 import { createThrottledProgress, type ThrottledProgress } from './progress-throttle.js';
@@ -128,7 +128,7 @@ export function createJobTask(kind: AnyJobKind, dependencies: JobTaskDependencie
     const abortRun = () => runController.abort(helpers.abortSignal.reason);
     if (helpers.abortSignal.aborted) abortRun();
     else helpers.abortSignal.addEventListener('abort', abortRun, { once: true });
-    const context: JobRunContext<Job> = {
+    const attempt: JobAttempt<Job> = {
       job,
       em: database.forkForTenant(tenantId),
       logger: jobLogger,
@@ -136,6 +136,7 @@ export function createJobTask(kind: AnyJobKind, dependencies: JobTaskDependencie
       attempt: helpers.job.attempts,
       maxAttempts: helpers.job.max_attempts,
     };
+    let context: JobRunContext<Job, unknown> = { ...attempt, state: undefined };
     const processed = new Set((await em.find(JobItem, { jobId }, { fields: ['itemKey'] })).map((item) => item.itemKey));
 
     // Whether the run goes on after an item's commit. A pipelined kind's next item is processed
@@ -167,6 +168,7 @@ export function createJobTask(kind: AnyJobKind, dependencies: JobTaskDependencie
     let committing: Promise<Next> = Promise.resolve('continue');
 
     try {
+      if (kind.startAttempt) context = { ...attempt, state: await kind.startAttempt(attempt) };
       for await (const item of kind.items(context)) {
         if (dependencies.isStopping() || helpers.abortSignal.aborted) {
           if ((await committing) === 'stop') return await stop();

@@ -15,7 +15,8 @@ export interface SubgraphAppOptions<Loaders> {
   migrations: MigrationObject[];
   /** Builds the schema; called once the shared dependencies exist. */
   buildSchema: (dependencies: { database: Database; redis: Redis; logger: Logger }) => Promise<GraphQLSchema>;
-  createLoaders: (em: EntityManager, caller: CallerContext) => Loaders;
+  /** Builds a request's loaders; see `SubgraphServerOptions.createLoaders`. */
+  createLoaders: (em: EntityManager, caller: CallerContext, callerToken: string | undefined) => Loaders;
   /**
    * Runs after the migrations and before the schema is built: writes the reference data a service
    * ships with its code (catalogs shared by every tenant), so it is in place before any request.

@@ -24,8 +24,11 @@ export interface SubgraphServerOptions<Loaders> {
   redis: Redis;
   logger: Logger;
   verifier: CallerTokenVerifier;
-  /** Builds the request's DataLoaders over its tenant-scoped EntityManager. */
-  createLoaders: (em: EntityManager, caller: CallerContext) => Loaders;
+  /**
+   * Builds the request's DataLoaders over its tenant-scoped EntityManager. `callerToken` is the
+   * request's signed token, for a loader that reads another subgraph on the caller's behalf.
+   */
+  createLoaders: (em: EntityManager, caller: CallerContext, callerToken: string | undefined) => Loaders;
   /** How long `close()` waits for in-flight requests. Default: 10 seconds. */
   shutdownGraceMs?: number;
 }
@@ -89,12 +92,13 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
       context: async ({ req, res }) => {
         const caller = res.locals['caller'] as CallerContext;
         const em = database.forkForTenant(caller.tenantId);
+        const callerToken = req.header(callerTokenHeader);
         return {
           em,
           caller,
-          loaders: options.createLoaders(em, caller),
+          loaders: options.createLoaders(em, caller, callerToken),
           logger: logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }),
-          callerToken: req.header(callerTokenHeader),
+          callerToken,
         };
       },
     }),

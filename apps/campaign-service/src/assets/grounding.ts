@@ -1,5 +1,5 @@
 import type { WebsitePassage } from './asset-context.js';
-import { AssetKind } from './asset-kind.js';
+import { AssetKind, transitivePrerequisitesOf } from './asset-kind.js';
 import { notStated, type AssetSource } from './asset-schemas.js';
 import { contentWordsOf, normalizeForMatching, stemOf } from './passage-extraction.js';
 
@@ -185,4 +185,45 @@ export function dropUnsupportedSources<Value extends { sources: readonly AssetSo
     .filter((source) => !unsupported.has(sourceKey(source)))
     .map((source) => ({ url: moved.get(sourceKey(source)) ?? source.url, quote: source.quote }));
   return { ...asset, sources };
+}
+
+/** What the grounding check found, as a version keeps it. */
+export interface GroundingSummary {
+  supportedQuotes: number;
+  /** Quotes found on another page than they named; re-pointed at that page. */
+  misattributedQuotes: number;
+  /** Quotes no passage contains; dropped from `sources`. */
+  unsupportedQuotes: AssetSource[];
+  checkedClaims: number;
+  unsupportedClaims: Array<{ fieldPath: string; text: string }>;
+}
+
+export function groundingSummary(report: GroundingReport): GroundingSummary {
+  return {
+    supportedQuotes: report.supported.length,
+    misattributedQuotes: report.misattributed.length,
+    unsupportedQuotes: report.unsupported,
+    checkedClaims: report.checkedClaims,
+    unsupportedClaims: report.unsupportedClaims,
+  };
+}
+
+/** What the user should know about an asset's grounding. */
+export function groundingWarnings(report: GroundingReport): string[] {
+  const warnings: string[] = [];
+  if (report.unsupported.length > 0) warnings.push(`${report.unsupported.length} quoted source(s) are not on the website and were dropped.`);
+  if (report.supported.length + report.misattributed.length + report.unsupported.length === 0) warnings.push('It cites no passage of the website.');
+  if (report.unsupportedClaims.length > 0) {
+    warnings.push(`No passage of the website supports: ${report.unsupportedClaims.map((claim) => claim.fieldPath).join(', ')}.`);
+  }
+  return warnings;
+}
+
+/**
+ * The passages the assets this kind is built on (directly or not) were given. Quotes are checked
+ * against them too: an asset may carry a prerequisite's citation (the offline answers do), and
+ * that quote was found on the website even when this asset's own searches did not return it.
+ */
+export function inheritedPassages(kind: AssetKind, passagesByKind: ReadonlyMap<AssetKind, readonly WebsitePassage[]>): WebsitePassage[] {
+  return transitivePrerequisitesOf(kind).flatMap((prerequisite) => passagesByKind.get(prerequisite) ?? []);
 }

@@ -1,4 +1,4 @@
-// The campaign asset tasks (issue 7): what the orchestrator runs, validates, grounds and corrects.
+// What each campaign asset is: its kind, schema and task, and how it is grounded and corrected. Pure.
 export type { AssetContext, AssetTask, WebsitePassage } from './asset-context.js';
 export { AssetKind, assetKinds, buildOrderOf, dependentsOf, prerequisitesOf, retrievalQueriesOf, transitivePrerequisitesOf } from './asset-kind.js';
 export * from './asset-schemas.js';
@@ -10,10 +10,15 @@ export {
   claimFieldsOf,
   dropUnsupportedSources,
   groundedConfidence,
+  groundingSummary,
+  groundingWarnings,
+  inheritedPassages,
   type ConfidenceOptions,
+  type GroundingSummary,
   type GroundingOptions,
   type GroundingReport,
   type MisattributedSource,
   type UnsupportedClaim,
 } from './grounding.js';
 export { applyUserContext, parseUserContext, type UserContextResult, type UserOverride } from './user-context.js';
+export { sectionRewriteTask, type SectionRewrite, type SectionRewriteContext } from './section-rewrite.task.js';

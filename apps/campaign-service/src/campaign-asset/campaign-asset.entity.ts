@@ -1,7 +1,9 @@
 import { OptionalProps, type Opt } from '@mikro-orm/core';
 import { Entity, Enum, Property } from '@mikro-orm/decorators/legacy';
 import { TenantScopedEntity } from '@gtm/runtime';
-import { AssetKind, type Asset, type AssetSource } from '../assets/index.js';
+import { AssetKind, type Asset, type GroundingSummary } from '../assets/index.js';
+
+export type { GroundingSummary } from '../assets/index.js';
 
 /** API.md `AssetState`. MISSING is also what a kind without a row reads as. */
 export enum AssetState {
@@ -29,17 +31,6 @@ export interface UsedPassage {
   heading: string;
   score: number;
   text: string;
-}
-
-/** What the grounding check found, kept with the version. */
-export interface GroundingSummary {
-  supportedQuotes: number;
-  /** Quotes found on another page than they named; re-pointed at that page. */
-  misattributedQuotes: number;
-  /** Quotes no passage contains; dropped from `sources`. */
-  unsupportedQuotes: AssetSource[];
-  checkedClaims: number;
-  unsupportedClaims: Array<{ fieldPath: string; text: string }>;
 }
 
 /** What the model calls cost, when a model answered. */

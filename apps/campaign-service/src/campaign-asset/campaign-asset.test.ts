@@ -5,6 +5,7 @@ import { createTestCaller, startSubgraphUnderTest, type SubgraphUnderTest } from
 import { createApp, type CampaignApp } from '../app.js';
 import { AssetKind, assetKinds, assetTaskOf, prerequisitesOf, type Asset } from '../assets/index.js';
 import { contextOf, passagesOf, loadCapture } from '../assets/website-captures.fixture.js';
+import { Campaign } from '../campaign/campaign.entity.js';
 import { loadConfig } from '../config.js';
 import { AssetOrigin, AssetState } from './campaign-asset.entity.js';
 import { CampaignAssetRepository } from './campaign-asset.repository.js';
@@ -252,14 +253,15 @@ describe('generation without the content service', () => {
       },
     };
     const strong = await campaignWithAssets(caller, { confidence: 0.8, provider: 'openai' });
-    const sound = await subgraph.app.services.orchestrator.generate(run, strong.id, { kinds: [AssetKind.EMAIL_SEQUENCE], website });
+    const campaignOf = (id: string) => run.em.findOneOrFail(Campaign, { id });
+    const sound = await subgraph.app.services.engine.generate(run, await campaignOf(strong.id), { kinds: [AssetKind.EMAIL_SEQUENCE], website });
     expect(sound.plan.steps).toEqual([]);
     expect(websiteReads).toEqual([]);
 
     // Weak offline assets: only a newer analysis could improve them (no model is configured), so
     // the website's analysis date is read, and nothing is rebuilt when it has not changed.
     const weak = await campaignWithAssets(caller);
-    const kept = await subgraph.app.services.orchestrator.generate(run, weak.id, { kinds: [AssetKind.EMAIL_SEQUENCE], website });
+    const kept = await subgraph.app.services.engine.generate(run, await campaignOf(weak.id), { kinds: [AssetKind.EMAIL_SEQUENCE], website });
     expect(kept.plan).toEqual({ steps: [], weakKept: assetKinds });
     expect(websiteReads).toHaveLength(1);
   });

@@ -3,8 +3,8 @@ import { Entity, Property } from '@mikro-orm/decorators/legacy';
 import { Job } from '@gtm/jobs';
 import type { LlmAttribution } from '@gtm/llm';
 import type { AssetKind } from '../assets/index.js';
-import type { PlannedStep } from '../generation/generation-plan.js';
-import type { StoredWebsiteContext } from '../generation/website-context.js';
+import type { PlannedStep } from '../campaign-asset/generation.plan.js';
+import type { StoredWebsiteContext } from '../website/website-context.js';
 
 /** The `kind` of a generateCampaign job, and its worker task. */
 export const campaignJobKind = 'campaign-generation';

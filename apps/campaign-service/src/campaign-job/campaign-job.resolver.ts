@@ -1,13 +1,10 @@
-import type { SubgraphContext } from '@gtm/runtime';
 import { Arg, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { AssetKind } from '../assets/index.js';
 import type { Campaign } from '../campaign/campaign.entity.js';
 import { CampaignType } from '../campaign/campaign.type.js';
-import type { CampaignLoaders } from '../loaders.js';
+import type { CampaignJobContext } from './campaign-job.loaders.js';
 import type { CampaignJobService } from './campaign-job.service.js';
 import { CampaignJobType } from './campaign-job.type.js';
-
-type CampaignContext = SubgraphContext<CampaignLoaders>;
 
 @Resolver(() => CampaignJobType)
 export class CampaignJobResolver {
@@ -25,24 +22,24 @@ export class CampaignJobResolver {
     @Arg('campaignId', () => ID) campaignId: string,
     @Arg('kinds', () => [AssetKind], { nullable: true }) kinds: AssetKind[] | null | undefined,
     @Arg('regenerate', () => Boolean, { defaultValue: false, description: 'Rebuild the kinds given even when they are ready.' }) regenerate: boolean,
-    @Ctx() context: CampaignContext,
+    @Ctx() context: CampaignJobContext,
   ) {
     return this.jobService.view(await this.jobService.start(context, campaignId, kinds, regenerate));
   }
 
   @Mutation(() => CampaignJobType, { description: 'Stops a queued or running generateCampaign job. Assets already built are kept; the one in progress is not stored.' })
-  async cancelCampaignJob(@Arg('id', () => ID) id: string, @Ctx() context: CampaignContext) {
+  async cancelCampaignJob(@Arg('id', () => ID) id: string, @Ctx() context: CampaignJobContext) {
     return this.jobService.view(await this.jobService.cancel(context, id));
   }
 
   @Query(() => CampaignJobType, { nullable: true, description: 'A generateCampaign job of your tenant, or null.' })
-  async campaignJob(@Arg('id', () => ID) id: string, @Ctx() context: CampaignContext) {
+  async campaignJob(@Arg('id', () => ID) id: string, @Ctx() context: CampaignJobContext) {
     const job = await this.jobService.get(context, id);
     return job ? this.jobService.view(job) : null;
   }
 
   @FieldResolver(() => CampaignType, { description: 'The campaign it builds.' })
-  campaign(@Root() job: CampaignJobType, @Ctx() context: CampaignContext) {
+  campaign(@Root() job: CampaignJobType, @Ctx() context: CampaignJobContext) {
     return context.loaders.campaignById.load(job.campaignId);
   }
 }
@@ -52,7 +49,7 @@ export class CampaignJobsResolver {
   constructor(private readonly jobService: CampaignJobService) {}
 
   @FieldResolver(() => [CampaignJobType], { description: 'Its generateCampaign jobs, newest first.' })
-  async jobs(@Root() campaign: Campaign, @Ctx() context: CampaignContext) {
+  async jobs(@Root() campaign: Campaign, @Ctx() context: CampaignJobContext) {
     const jobs = await context.loaders.jobsByCampaign.load(campaign.id);
     return jobs.map((job) => this.jobService.view(job));
   }

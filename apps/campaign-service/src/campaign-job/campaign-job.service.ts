@@ -1,37 +1,34 @@
 import { activeJobStatuses, isTerminal, JobItem, JobStatus, progressPercent, type JobQueue } from '@gtm/jobs';
-import { badUserInput, isUuid, notFound, type SubgraphContext } from '@gtm/runtime';
+import { badUserInput, isUuid, notFound } from '@gtm/runtime';
 import { assetKinds, type AssetKind } from '../assets/index.js';
 import { AssetState } from '../campaign-asset/campaign-asset.entity.js';
 import type { CampaignAssetRepository } from '../campaign-asset/campaign-asset.repository.js';
-import type { CampaignAssetService } from '../campaign-asset/campaign-asset.service.js';
-import type { AssetOrchestrator } from '../generation/asset-orchestrator.js';
-import { storedWebsiteContext } from '../generation/website-context.js';
-import type { CampaignLoaders } from '../loaders.js';
+import { requestGeneration, type GenerationEngine } from '../campaign-asset/generation.engine.js';
+import { storedWebsiteContext } from '../website/website-context.js';
 import { CampaignJob } from './campaign-job.entity.js';
 import { nothingToBuild } from './campaign-job.kind.js';
+import type { CampaignJobContext } from './campaign-job.loaders.js';
 import type { CampaignJobType } from './campaign-job.type.js';
-
-type CampaignContext = SubgraphContext<CampaignLoaders>;
 
 export interface CampaignJobServiceOptions {
   queue: JobQueue;
-  orchestrator: AssetOrchestrator;
-  assetService: CampaignAssetService;
+  engine: GenerationEngine;
   repository: CampaignAssetRepository;
 }
 
 const cancelledMessage = 'Not built: the generateCampaign job was cancelled.';
 
 /**
- * `generateCampaign` on libs/jobs (decision 0018). The request plans the run and reads the website
- * while the caller's token is valid; the job row keeps the plan and what was read, and the
- * campaign service's worker builds one asset per item (`createCampaignJobKind`), with retries,
- * resumption after a restart, and progress for `Subscription.jobProgress`.
+ * `generateCampaign` on libs/jobs (decisions 0018, 0020). The request plans with the generation
+ * engine and reads the website while the caller's token is valid; the job row keeps the plan and
+ * what was read, and the campaign service's worker builds and records one asset per item
+ * (`createCampaignJobKind`), with retries, resumption after a restart, and progress for
+ * `Subscription.jobProgress`.
  */
 export class CampaignJobService {
   constructor(private readonly options: CampaignJobServiceOptions) {}
 
-  async start(context: CampaignContext, campaignId: string, kinds: readonly AssetKind[] | null | undefined, regenerate: boolean): Promise<CampaignJob> {
+  async start(context: CampaignJobContext, campaignId: string, kinds: readonly AssetKind[] | null | undefined, regenerate: boolean): Promise<CampaignJob> {
     const wanted = kinds && kinds.length > 0 ? assetKinds.filter((kind) => kinds.includes(kind)) : [...assetKinds];
     // The same request again while its job is still queued or running (a double click, a client
     // retrying) gets that job rather than a second one that would pay for the same model calls.
@@ -43,15 +40,11 @@ export class CampaignJobService {
     ]);
     if (!campaign) throw notFound('Campaign', campaignId);
     if (same) return same;
-    const run = this.options.assetService.runOf(context);
+    const generation = requestGeneration(context);
     const rebuilt = regenerate ? wanted : [];
-    const planned = await this.options.orchestrator.planJob(run, campaignId, {
-      kinds: wanted,
-      regenerate: rebuilt,
-      website: this.options.assetService.websiteFor(context),
-    });
+    const planned = await this.options.engine.plan(generation, campaign, { kinds: wanted, regenerate: rebuilt, website: context.loaders.website });
     const { tenantId } = context.caller;
-    const build = async (em: CampaignContext['em']) => {
+    const build = async (em: CampaignJobContext['em']) => {
       const job = em.create(CampaignJob, {
         tenantId,
         campaignId,
@@ -59,7 +52,7 @@ export class CampaignJobService {
         regenerate: rebuilt,
         steps: planned.plan.steps,
         website: planned.website ? storedWebsiteContext(planned.website) : null,
-        attribution: run.attribution,
+        attribution: generation.attribution,
         total: planned.plan.steps.length,
         subjectType: 'Campaign',
         subjectId: campaignId,
@@ -79,13 +72,13 @@ export class CampaignJobService {
     return done;
   }
 
-  private async activeJobLike(context: CampaignContext, campaignId: string, kinds: readonly AssetKind[], regenerate: boolean): Promise<CampaignJob | null> {
+  private async activeJobLike(context: CampaignJobContext, campaignId: string, kinds: readonly AssetKind[], regenerate: boolean): Promise<CampaignJob | null> {
     const active = await context.em.fork().find(CampaignJob, { campaignId, status: { $in: [...activeJobStatuses] } }, { orderBy: { createdAt: 'desc' } });
     const sameKinds = (job: CampaignJob) => job.kinds.length === kinds.length && job.kinds.every((kind) => kinds.includes(kind));
     return active.find((job) => sameKinds(job) && (job.regenerate.length > 0) === regenerate) ?? null;
   }
 
-  async get(context: CampaignContext, id: string): Promise<CampaignJob | null> {
+  async get(context: CampaignJobContext, id: string): Promise<CampaignJob | null> {
     return context.loaders.campaignJobById.load(id);
   }
 
@@ -93,7 +86,7 @@ export class CampaignJobService {
    * Stops a QUEUED or RUNNING job. The step in flight is not stored (its commit finds the job
    * cancelled and rolls back); the assets the job had yet to build say they were not.
    */
-  async cancel(context: CampaignContext, id: string): Promise<CampaignJob> {
+  async cancel(context: CampaignJobContext, id: string): Promise<CampaignJob> {
     const result = await this.options.queue.cancel(context.em, CampaignJob, id);
     if (!result) throw notFound('CampaignJob', id);
     const { job, cancelled } = result;

@@ -21,7 +21,7 @@ import { assetKinds } from '../assets/index.js';
 import { loadCapture, passagesOf } from '../assets/website-captures.fixture.js';
 import { CampaignAssetVersion } from '../campaign-asset/campaign-asset.entity.js';
 import { loadConfig } from '../config.js';
-import { gatheredWebsiteContext, retrievalQueriesFor, type WebsiteContext } from '../generation/website-context.js';
+import { gatheredWebsiteContext, retrievalQueriesFor, type WebsiteContext } from '../website/website-context.js';
 
 const capture = loadCapture('blossomer.io');
 const website: WebsiteContext = {

@@ -1,7 +1,7 @@
 import { JobStatus } from '@gtm/jobs';
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { AssetKind } from '../assets/index.js';
-import { StepReason } from '../generation/generation-plan.js';
+import { StepReason } from '../campaign-asset/generation.plan.js';
 
 registerEnumType(StepReason, {
   name: 'StepReason',

@@ -1,13 +1,11 @@
-import { ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
+import { ConnectionArgs } from '@gtm/runtime';
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { CampaignLoaders } from '../loaders.js';
 import { WebsiteReference } from '../website/website.type.js';
 import type { Campaign } from './campaign.entity.js';
+import type { CampaignContext } from './campaign.loaders.js';
 import { CampaignFilter, CreateCampaignInput } from './campaign.input.js';
 import type { CampaignService } from './campaign.service.js';
 import { CampaignConnection, CampaignType } from './campaign.type.js';
-
-type CampaignContext = SubgraphContext<CampaignLoaders>;
 
 @Resolver(() => CampaignType)
 export class CampaignResolver {

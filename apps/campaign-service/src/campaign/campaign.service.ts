@@ -7,14 +7,11 @@ import {
   paginate,
   parseInput,
   type ConnectionArgs,
-  type SubgraphContext,
 } from '@gtm/runtime';
 import { z } from 'zod';
-import type { CampaignLoaders } from '../loaders.js';
 import { Campaign } from './campaign.entity.js';
+import type { CampaignContext } from './campaign.loaders.js';
 import type { CampaignFilter, CreateCampaignInput } from './campaign.input.js';
-
-type CampaignContext = SubgraphContext<CampaignLoaders>;
 
 const maximumNameLength = 200;
 

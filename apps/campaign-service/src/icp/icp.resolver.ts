@@ -1,11 +1,8 @@
-import type { SubgraphContext } from '@gtm/runtime';
 import { Arg, Ctx, Directive, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import { CampaignType } from '../campaign/campaign.type.js';
-import type { CampaignLoaders } from '../loaders.js';
+import type { CampaignAssetContext } from '../campaign-asset/campaign-asset.loaders.js';
 import type { IcpService } from './icp.service.js';
 import { IcpType } from './icp.type.js';
-
-type CampaignContext = SubgraphContext<CampaignLoaders>;
 
 @Resolver(() => IcpType)
 export class IcpResolver {
@@ -18,12 +15,12 @@ export class IcpResolver {
       'Prefer Campaign.targetCompany and Campaign.targetPersona.',
   })
   @Directive('@tag(name: "llm")')
-  icp(@Arg('websiteUrl') websiteUrl: string, @Ctx() context: CampaignContext) {
+  icp(@Arg('websiteUrl') websiteUrl: string, @Ctx() context: CampaignAssetContext) {
     return this.icpService.icp(context, websiteUrl);
   }
 
   @FieldResolver(() => CampaignType, { description: 'The campaign whose assets it is assembled from.' })
-  campaign(@Root() icp: IcpType, @Ctx() context: CampaignContext) {
+  campaign(@Root() icp: IcpType, @Ctx() context: CampaignAssetContext) {
     return context.loaders.campaignById.load(icp.campaignId);
   }
 }

@@ -1,13 +1,10 @@
-import { conflict, normalizeWebsiteUrl, type SubgraphContext } from '@gtm/runtime';
+import { conflict, normalizeWebsiteUrl } from '@gtm/runtime';
 import { AssetKind, type AssetSource, type Positioning, type ProductOverview, type TargetCompany, type TargetPersona } from '../assets/index.js';
+import type { CampaignAssetContext } from '../campaign-asset/campaign-asset.loaders.js';
 import type { CampaignAssetRepository } from '../campaign-asset/campaign-asset.repository.js';
-import { throwOnFailures, type CampaignAssetService } from '../campaign-asset/campaign-asset.service.js';
+import { requestGeneration, throwOnFailures, type GenerationEngine } from '../campaign-asset/generation.engine.js';
 import type { CampaignService } from '../campaign/campaign.service.js';
-import type { AssetOrchestrator } from '../generation/asset-orchestrator.js';
-import type { CampaignLoaders } from '../loaders.js';
 import type { IcpType } from './icp.type.js';
-
-type CampaignContext = SubgraphContext<CampaignLoaders>;
 
 /** The assets an ICP is assembled from. */
 const icpKinds = [AssetKind.PRODUCT_OVERVIEW, AssetKind.TARGET_COMPANY, AssetKind.TARGET_PERSONA, AssetKind.POSITIONING] as const;
@@ -22,17 +19,15 @@ const distinct = (values: readonly string[]) => [...new Set(values.map((value) =
 export class IcpService {
   constructor(
     private readonly campaignService: CampaignService,
-    private readonly assetService: CampaignAssetService,
-    private readonly orchestrator: AssetOrchestrator,
+    private readonly engine: GenerationEngine,
     private readonly repository: CampaignAssetRepository,
   ) {}
 
-  async icp(context: CampaignContext, websiteUrl: string): Promise<IcpType> {
+  async icp(context: CampaignAssetContext, websiteUrl: string): Promise<IcpType> {
     const url = normalizeWebsiteUrl(websiteUrl, 'websiteUrl');
     const [newest] = await this.campaignService.listForWebsite(context, url);
     const campaign = newest ?? (await this.campaignService.create(context, { websiteUrl: url }));
-    const outcome = await this.orchestrator.generate(this.assetService.runOf(context), campaign.id, { kinds: [AssetKind.POSITIONING], website: this.assetService.websiteFor(context) });
-    throwOnFailures(outcome);
+    throwOnFailures(await this.engine.generate(requestGeneration(context), campaign, { kinds: [AssetKind.POSITIONING], website: context.loaders.website }));
 
     const records = await this.repository.load(context.em, campaign.id);
     const versions = icpKinds.map((kind) => records.find((record) => record.kind === kind)?.current ?? null);

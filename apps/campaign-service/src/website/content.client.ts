@@ -1,7 +1,8 @@
 import { callerTokenHeader } from '@gtm/caller';
 import DataLoader from 'dataloader';
+import { z } from 'zod';
 import type { WebsitePassage } from '../assets/index.js';
-import { ContentServiceError, WebsiteAnalysisError, type WebsiteContext, type WebsiteContextSource, type WebsiteQuality } from '../generation/website-context.js';
+import { ContentServiceError, WebsiteAnalysisError, type WebsiteContext, type WebsiteContextSource, type WebsiteQuality } from './website-context.js';
 
 export interface ContentClientOptions {
   /** content-service's GraphQL endpoint (`CONTENT_SERVICE_URL`). */
@@ -28,10 +29,24 @@ interface WebsiteAnswer {
   searches: Record<string, WebsitePassage[]>;
 }
 
-interface GraphQLAnswer {
-  data?: Record<string, unknown> | null;
-  errors?: Array<{ message: string; extensions?: { code?: string } }>;
-}
+// content-service's answers are checked here, at the boundary: what passes is typed, and anything
+// else is content-service's failure (ContentServiceError), never a half-read website.
+const graphQLAnswerSchema = z.object({
+  data: z.record(z.string(), z.unknown()).nullish(),
+  errors: z.array(z.object({ message: z.string(), extensions: z.looseObject({ code: z.string().optional() }).optional() })).optional(),
+});
+
+type GraphQLAnswer = z.infer<typeof graphQLAnswerSchema>;
+
+const passagesSchema = z.array(z.object({ text: z.string(), pageUrl: z.string(), heading: z.string(), score: z.number() })).nullish();
+
+const websiteSchema = z.object({
+  url: z.string(),
+  title: z.string().nullish(),
+  summary: z.string().nullish(),
+  analyzedAt: z.iso.datetime({ offset: true }).nullish(),
+  quality: z.object({ level: z.string(), score: z.number(), gaps: z.array(z.string()) }).nullish(),
+});
 
 const websiteFields = 'url title summary analyzedAt quality { level score gaps }';
 
@@ -89,7 +104,8 @@ export class ContentClient {
     }`;
     const answer = await this.post(callerToken, query, { representations: [{ __typename: 'Website', url }], ...variables });
     if (answer.errors?.length) throw new ContentServiceError(`content-service refused the website lookup: ${answer.errors[0]!.message}`);
-    const [website] = (answer.data?.['_entities'] as unknown[] | undefined) ?? [];
+    const entities = z.array(z.unknown()).safeParse(answer.data?.['_entities']);
+    const website = entities.success ? entities.data[0] : undefined;
     if (!website) throw new ContentServiceError(`content-service does not know ${url} as a website`);
     return readWebsite(website, queries);
   }
@@ -141,12 +157,15 @@ export class ContentClient {
       throw new ContentServiceError(`content-service did not answer: ${(error as Error).message}`, { cause: error });
     }
     const text = await response.text();
-    let body: GraphQLAnswer;
+    let json: unknown;
     try {
-      body = JSON.parse(text) as GraphQLAnswer;
+      json = JSON.parse(text);
     } catch {
       throw new ContentServiceError(`content-service answered ${response.status} without JSON`);
     }
+    const parsed = graphQLAnswerSchema.safeParse(json);
+    if (!parsed.success) throw new ContentServiceError(`content-service answered ${response.status} with something other than a GraphQL response`);
+    const body = parsed.data;
     // A GraphQL error travels with 200 or, from Apollo, 400; other statuses mean the call itself failed.
     if (response.status !== 200 && !(response.status === 400 && body.errors)) {
       throw new ContentServiceError(`content-service answered ${response.status}${body.errors?.[0] ? `: ${body.errors[0].message}` : ''}`);
@@ -155,19 +174,25 @@ export class ContentClient {
   }
 }
 
+/** The website as content-service answered it, its searches under their aliases (`s0`, `s1` …). */
 function readWebsite(value: unknown, queries: readonly string[]): WebsiteAnswer {
-  const website = value as Record<string, any>;
+  const schema = websiteSchema.extend(Object.fromEntries(queries.map((_query, index) => [`s${index}`, passagesSchema])));
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ContentServiceError(`content-service answered a website without a valid ${issue.path.join('.') || 'shape'} (${issue.message})`);
+  }
+  const website = parsed.data as z.infer<typeof websiteSchema> & Record<string, z.infer<typeof passagesSchema>>;
   const searches: Record<string, WebsitePassage[]> = {};
   for (const [index, query] of queries.entries()) {
-    const chunks = (website[`s${index}`] ?? []) as Array<{ text: string; pageUrl: string; heading: string; score: number }>;
-    searches[query] = chunks.map((chunk) => ({ text: chunk.text, pageUrl: chunk.pageUrl, heading: chunk.heading, score: chunk.score }));
+    searches[query] = (website[`s${index}`] ?? []).map((chunk) => ({ text: chunk.text, pageUrl: chunk.pageUrl, heading: chunk.heading, score: chunk.score }));
   }
   return {
-    url: String(website['url']),
-    title: website['title'] ?? null,
-    summary: website['summary'] ?? null,
-    analyzedAt: website['analyzedAt'] ?? null,
-    quality: website['quality'] ?? { level: 'MISSING', score: 0, gaps: [] },
+    url: website.url,
+    title: website.title ?? null,
+    summary: website.summary ?? null,
+    analyzedAt: website.analyzedAt ?? null,
+    quality: website.quality ?? { level: 'MISSING', score: 0, gaps: [] },
     searches,
   };
 }

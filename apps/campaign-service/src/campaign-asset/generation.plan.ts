@@ -1,5 +1,6 @@
 import { assetTaskOf, buildOrderOf, prerequisitesOf, type AssetKind } from '../assets/index.js';
-import { AssetOrigin, AssetState } from '../campaign-asset/campaign-asset.entity.js';
+import { AssetOrigin, AssetState } from './campaign-asset.entity.js';
+import type { AssetRecord } from './campaign-asset.repository.js';
 
 /** What planning reads about one asset of the campaign. */
 export interface AssetSnapshot {
@@ -32,7 +33,7 @@ export enum StepReason {
 export interface PlannedStep {
   kind: AssetKind;
   reason: StepReason;
-  /** Its prerequisites rebuilt in this run: it starts once they have succeeded. */
+  /** Its prerequisites rebuilt earlier in the run: it is not built when one of them could not be. */
   waitsFor: AssetKind[];
 }
 
@@ -52,7 +53,7 @@ export interface PlanInput {
 }
 
 export interface GenerationPlan {
-  /** In build order; each step waits only for the steps listed in its `waitsFor`. */
+  /** In build order: each step reads the ones before it. */
   steps: PlannedStep[];
   /** Weak assets kept as they are, because rebuilding them would ask the same question again. */
   weakKept: AssetKind[];
@@ -96,7 +97,7 @@ function reasonFor(asset: AssetSnapshot | undefined, input: PlanInput): StepReas
 /**
  * What to build so that `kinds` are present and sound: each wanted kind and its prerequisites, in
  * build order, when it is missing, failed, stale, weak and improvable, asked for, or built on a
- * prerequisite this run rebuilds. Pure: the orchestrator runs the plan.
+ * prerequisite this run rebuilds. Pure: the generation engine runs the plan.
  */
 export function planGeneration(input: PlanInput): GenerationPlan {
   const regenerate = new Set(input.regenerate ?? []);
@@ -116,4 +117,26 @@ export function planGeneration(input: PlanInput): GenerationPlan {
     steps.push({ kind, reason, waitsFor: rebuiltPrerequisites });
   }
   return { steps, weakKept };
+}
+
+/** What planning reads of each stored asset. */
+export function snapshotsOf(records: readonly AssetRecord[]): Map<AssetKind, AssetSnapshot> {
+  return new Map(
+    records.map((record): [AssetKind, AssetSnapshot] => {
+      const current = record.current;
+      return [
+        record.kind,
+        {
+          kind: record.kind,
+          state: record.state,
+          version: current?.version ?? null,
+          confidence: current?.confidence ?? null,
+          provider: current?.provider ?? null,
+          promptVersion: current?.promptVersion ?? null,
+          origin: current?.origin ?? null,
+          websiteAnalyzedAt: current?.websiteAnalyzedAt ?? null,
+        },
+      ];
+    }),
+  );
 }

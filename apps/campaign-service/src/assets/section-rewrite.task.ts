@@ -1,6 +1,8 @@
 import type { LlmTask } from '@gtm/llm';
 import { z } from 'zod';
-import { maximumSources, notStated, sourceSchema, type Asset, type AssetKind, type AssetSource, type WebsitePassage } from '../assets/index.js';
+import type { WebsitePassage } from './asset-context.js';
+import type { AssetKind } from './asset-kind.js';
+import { maximumSources, notStated, sourceSchema, type Asset, type AssetSource } from './asset-schemas.js';
 
 /** What a section rewrite is built from. */
 export interface SectionRewriteContext {

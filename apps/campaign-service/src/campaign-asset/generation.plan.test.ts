@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { AssetKind, assetKinds, assetTaskOf } from '../assets/index.js';
-import { AssetOrigin, AssetState } from '../campaign-asset/campaign-asset.entity.js';
-import { planGeneration, StepReason, type AssetSnapshot, type PlanInput } from './generation-plan.js';
+import { AssetOrigin, AssetState } from './campaign-asset.entity.js';
+import { planGeneration, StepReason, type AssetSnapshot, type PlanInput } from './generation.plan.js';
 
 const { PRODUCT_OVERVIEW, TARGET_COMPANY, TARGET_PERSONA, POSITIONING, EMAIL_SEQUENCE } = AssetKind;
 const analysedAt = new Date('2026-11-20T10:00:00Z');
