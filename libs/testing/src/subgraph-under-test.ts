@@ -8,6 +8,8 @@ export interface SubgraphUnderTest<App> {
   /** Every SQL statement the app ran; clear it (`length = 0`) before counting. */
   queries: string[];
   close(): Promise<void>;
+  /** `close()`, for `await using subgraph = await startSubgraphUnderTest(…)`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -21,15 +23,11 @@ export async function startSubgraphUnderTest<App extends { url: string; close():
   const queries: string[] = [];
   try {
     const app = await start(setup.environment, (sql) => queries.push(sql));
-    return {
-      app,
-      call: createSubgraphClient(app.url, setup.callerKeys.signer),
-      queries,
-      async close() {
-        await app.close();
-        await setup.dispose();
-      },
+    const close = async () => {
+      await app.close();
+      await setup.dispose();
     };
+    return { app, call: createSubgraphClient(app.url, setup.callerKeys.signer), queries, close, [Symbol.asyncDispose]: close };
   } catch (error) {
     await setup.dispose();
     throw error;

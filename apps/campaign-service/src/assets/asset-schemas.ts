@@ -30,7 +30,7 @@ const shortList = (maximumItems: number, maximumLength = 300) => distinctList(bo
 
 /**
  * Where a claim comes from: a passage's page and a quote copied from it word for word. The model
- * fills these (so it cites while it writes); the lead stores them on AssetStatus.sources.
+ * fills these (so it cites while it writes); they are shown as AssetStatus.sources.
  */
 export const sourceSchema = z
   .object({

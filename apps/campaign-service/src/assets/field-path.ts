@@ -9,7 +9,7 @@ export type AssetFieldErrorCode = 'INVALID_FIELD_PATH' | 'INVALID_FIELD_VALUE';
 
 /**
  * A correction that cannot be applied: a path the asset's schema does not have, or a value it
- * rejects. The message is for the user (the lead maps it to BAD_USER_INPUT).
+ * rejects. The message is for the user (correctAsset answers it as BAD_USER_INPUT).
  */
 export class AssetFieldError extends Error {
   override name = 'AssetFieldError';

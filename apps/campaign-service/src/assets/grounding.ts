@@ -4,8 +4,8 @@ import { notStated, type AssetSource } from './asset-schemas.js';
 import { contentWordsOf, normalizeForMatching, stemOf } from './passage-extraction.js';
 
 // A generated asset is only as good as its citations: a quote the website does not contain is
-// either a paraphrase or an invention. These checks are deterministic and cheap, so the lead can
-// run them on every asset, model-made or offline, before storing it.
+// either a paraphrase or an invention. These checks are deterministic and cheap, so every asset,
+// model-made or offline, goes through them before it is stored.
 
 /** A quote found on the website, but in a passage of another page than the one it names. */
 export interface MisattributedSource {
