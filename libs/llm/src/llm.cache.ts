@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { RedisLock, waitForRelease } from '@gtm/redis-lock';
 import type { Redis } from 'ioredis';
 import type { LlmLogger } from './llm.logger.js';
 
@@ -36,15 +37,6 @@ export function cacheHash(parts: readonly unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
-// Deletes the lock only if it is still ours: it may have expired and been taken by another process.
-const releaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
-
-const sleep = (milliseconds: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, milliseconds);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
-
 /**
  * Answers in Redis. Redis trouble never fails a call: a failed read is a miss, a failed write is
  * logged, a failed lock means "go ahead".
@@ -78,21 +70,19 @@ export function createLlmCache(options: LlmCacheOptions): LlmCache {
     lookup,
     store,
     async tryLock(fingerprint) {
-      const token = randomBytes(12).toString('hex');
-      const key = lockKey(fingerprint);
+      let lock: RedisLock | null;
       try {
-        const acquired = await redis.set(key, token, 'PX', options.lockTtlMs, 'NX');
-        if (acquired !== 'OK') return undefined;
+        lock = await RedisLock.acquire(redis, lockKey(fingerprint), options.lockTtlMs);
       } catch (error) {
         warn('lock', error);
         return { storeAndRelease: (answerKey, value) => store(answerKey, value), release: async () => {} };
       }
-      let released = false;
+      if (!lock) return undefined;
+      const held = lock;
       return {
         async storeAndRelease(answerKey, value) {
-          released = true;
           try {
-            const results = (await redis.pipeline().set(answerKey, value, 'EX', options.ttlSeconds).eval(releaseScript, 1, key, token).exec()) ?? [];
+            const results = (await held.releaseAfter(redis.pipeline().set(answerKey, value, 'EX', options.ttlSeconds)).exec()) ?? [];
             const failed = results.find(([error]) => error);
             if (failed) warn('write', failed[0]);
           } catch (error) {
@@ -100,10 +90,8 @@ export function createLlmCache(options: LlmCacheOptions): LlmCache {
           }
         },
         async release() {
-          if (released) return;
-          released = true;
           try {
-            await redis.eval(releaseScript, 1, key, token);
+            await held.release();
           } catch (error) {
             warn('unlock', error);
           }
@@ -111,21 +99,16 @@ export function createLlmCache(options: LlmCacheOptions): LlmCache {
       };
     },
     async waitForAnswer(keys, fingerprint, signal) {
-      const deadline = Date.now() + options.lockTtlMs;
-      while (!signal.aborted && Date.now() < deadline) {
-        await sleep(options.lockPollMs, signal);
-        const found = await lookup(keys);
-        if (found) return found;
-        try {
-          // The holder may have stored its answer and released the lock between our two reads:
-          // look once more before calling upstream ourselves.
-          if ((await redis.exists(lockKey(fingerprint))) === 0) return (await lookup(keys)) ?? undefined;
-        } catch (error) {
-          warn('lock check', error);
-          return undefined;
-        }
+      try {
+        const wait = await waitForRelease(redis, lockKey(fingerprint), { timeoutMs: options.lockTtlMs, pollMs: options.lockPollMs, signal, poll: () => lookup(keys) });
+        if (wait.outcome === 'found') return wait.found;
+        // The holder may have stored its answer and released the lock between our two reads:
+        // look once more before calling upstream ourselves.
+        return wait.outcome === 'released' ? await lookup(keys) : undefined;
+      } catch (error) {
+        warn('lock check', error);
+        return undefined;
       }
-      return undefined;
     },
   };
 }

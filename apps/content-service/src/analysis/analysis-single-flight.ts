@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { RedisLock, waitForRelease } from '@gtm/redis-lock';
 import type { Logger, Redis } from '@gtm/runtime';
 
 export interface AnalysisSingleFlightOptions {
@@ -12,9 +11,6 @@ export interface AnalysisSingleFlightOptions {
   /** Default: none. */
   keyPrefix?: string;
 }
-
-// Deletes the lock only if it is still ours: an expired lock may already belong to someone else.
-const releaseScript = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
 /**
  * Makes concurrent analyses of one site share one crawl: callers in this process join the
@@ -46,41 +42,29 @@ export class AnalysisSingleFlight {
 
   private async runAcrossProcesses<Result>(key: string, work: () => Promise<Result>, findFinished: () => Promise<Result | null>): Promise<Result> {
     const lockKey = `${this.options.keyPrefix ?? ''}content:analysis-lock:${key}`;
-    const token = randomUUID();
     for (;;) {
-      const acquired = await this.tryLock(lockKey, token);
-      if (acquired) {
+      const lock = await this.tryLock(lockKey);
+      if (lock !== null) {
         try {
           return await work();
         } finally {
-          await this.options.redis.eval(releaseScript, 1, lockKey, token).catch(() => undefined);
+          await lock?.release().catch(() => undefined);
         }
       }
-      await this.waitForRelease(lockKey);
+      // Redis trouble while waiting ends the wait: the next round crawls, or finds what was stored.
+      await waitForRelease(this.options.redis, lockKey, { timeoutMs: this.lockTtlMs, pollMs: this.pollMs }).catch(() => undefined);
       const finished = await findFinished();
       if (finished !== null) return finished;
     }
   }
 
-  /** True when this process may crawl: it holds the lock, or Redis cannot say otherwise. */
-  private async tryLock(lockKey: string, token: string): Promise<boolean> {
+  /** The lock when this process may crawl; undefined when it may crawl because Redis cannot say otherwise; null when another holds it. */
+  private async tryLock(lockKey: string): Promise<RedisLock | null | undefined> {
     try {
-      return (await this.options.redis.set(lockKey, token, 'PX', this.lockTtlMs, 'NX')) === 'OK';
+      return await RedisLock.acquire(this.options.redis, lockKey, this.lockTtlMs);
     } catch (error) {
       this.options.logger.warn({ err: error }, 'analysis lock unavailable; analysing without cross-process sharing');
-      return true;
-    }
-  }
-
-  private async waitForRelease(lockKey: string): Promise<void> {
-    const deadline = Date.now() + this.lockTtlMs;
-    while (Date.now() < deadline) {
-      await sleep(this.pollMs);
-      try {
-        if ((await this.options.redis.exists(lockKey)) === 0) return;
-      } catch {
-        return;
-      }
+      return undefined;
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { Scope, Tier } from '@gtm/caller';
 import type { Database, Logger } from '@gtm/runtime';
+import { LRUCache } from 'lru-cache';
 import { ApiKey } from './api-key.entity.js';
 import { hashApiKey, matchesHash, prefixOf } from './api-key.format.js';
 
@@ -20,16 +21,16 @@ export interface ApiKeyAuthenticatorOptions {
    * process that saw it recently. Default: 4 000 ms, inside the 5 s the product promises.
    */
   cacheTtlMs?: number;
-  /** Largest number of cached lookups; the oldest go first. Default: 10 000. */
+  /** Largest number of cached lookups; the least recently used go first. Default: 10 000. */
   cacheSize?: number;
   /** How often a key's last-used time is written at most. Default: 60 000 ms. */
   lastUsedIntervalMs?: number;
   now?: () => number;
 }
 
+/** A lookup, found or not (the cache holds objects, never null). */
 interface CachedLookup {
   result: AuthenticatedKey | null;
-  expiresAt: number;
 }
 
 /**
@@ -38,11 +39,9 @@ interface CachedLookup {
  */
 export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions) {
   const { database, logger } = options;
-  const cacheTtlMs = options.cacheTtlMs ?? 4_000;
-  const cacheSize = options.cacheSize ?? 10_000;
   const lastUsedIntervalMs = options.lastUsedIntervalMs ?? 60_000;
   const now = options.now ?? Date.now;
-  const cache = new Map<string, CachedLookup>();
+  const cache = new LRUCache<string, CachedLookup>({ max: options.cacheSize ?? 10_000, ttl: options.cacheTtlMs ?? 4_000, perf: { now } });
   const lastUsedWritten = new Map<string, number>();
 
   async function lookUp(key: string): Promise<AuthenticatedKey | null> {
@@ -67,15 +66,10 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions) {
     async authenticate(key: string | undefined): Promise<AuthenticatedKey | null> {
       if (!key || key.length > 200) return null;
       const cacheKey = hashApiKey(key);
-      const cached = cache.get(cacheKey);
-      let result: AuthenticatedKey | null;
-      if (cached && cached.expiresAt > now()) {
-        result = cached.result;
-      } else {
+      let result = cache.get(cacheKey)?.result;
+      if (result === undefined) {
         result = await lookUp(key);
-        cache.delete(cacheKey);
-        cache.set(cacheKey, { result, expiresAt: now() + cacheTtlMs });
-        if (cache.size > cacheSize) cache.delete(cache.keys().next().value!);
+        cache.set(cacheKey, { result });
       }
       if (result) recordUse(result.keyId);
       return result;

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { testEnvironment, uniqueRedisPrefix } from '@gtm/testing';
+import { Redis } from 'ioredis';
+import { RedisLock, waitForRelease } from './redis-lock.js';
+
+let redis: Redis;
+// Two clients, as two processes would hold them.
+let other: Redis;
+
+beforeAll(() => {
+  const keyPrefix = uniqueRedisPrefix();
+  redis = new Redis(testEnvironment.redisUrl, { keyPrefix });
+  other = new Redis(testEnvironment.redisUrl, { keyPrefix });
+});
+
+afterAll(() => {
+  redis?.disconnect();
+  other?.disconnect();
+});
+
+describe('RedisLock', () => {
+  it('has one holder at a time, and is free again once released', async () => {
+    const first = await RedisLock.acquire(redis, 'one-holder', 10_000);
+    expect(first).not.toBeNull();
+    expect(await RedisLock.acquire(other, 'one-holder', 10_000)).toBeNull();
+    await first!.release();
+    await first!.release();
+    expect(await RedisLock.acquire(other, 'one-holder', 10_000)).not.toBeNull();
+  });
+
+  it('frees itself when its holder never releases it, and an expired holder cannot release the next one\'s lock', async () => {
+    const crashed = await RedisLock.acquire(redis, 'expiring', 50);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const next = await RedisLock.acquire(other, 'expiring', 10_000);
+    expect(next).not.toBeNull();
+    await crashed!.release();
+    expect(await RedisLock.acquire(redis, 'expiring', 10_000)).toBeNull();
+    expect(await other.exists('expiring')).toBe(1);
+  });
+
+  it('releases after the commands of a pipeline, so a waiter finds what the holder stored', async () => {
+    const holder = await RedisLock.acquire(redis, 'answer-lock', 10_000);
+    const waiting = waitForRelease(other, 'answer-lock', { timeoutMs: 5_000, pollMs: 10, poll: async () => (await other.get('answer')) ?? undefined });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await holder!.releaseAfter(redis.pipeline().set('answer', '42', 'EX', 60)).exec();
+    expect(await waiting).toEqual({ outcome: 'found', found: '42' });
+    expect(await redis.exists('answer-lock')).toBe(0);
+  });
+});
+
+describe('waitForRelease', () => {
+  it('ends when the lock is released, and gives up at its timeout or when aborted', async () => {
+    const holder = await RedisLock.acquire(redis, 'waited-on', 10_000);
+    expect(await waitForRelease(other, 'waited-on', { timeoutMs: 60, pollMs: 10 })).toEqual({ outcome: 'gave-up' });
+    const aborted = new AbortController();
+    const abortedWait = waitForRelease(other, 'waited-on', { timeoutMs: 5_000, pollMs: 10, signal: aborted.signal });
+    aborted.abort();
+    expect(await abortedWait).toEqual({ outcome: 'gave-up' });
+    const released = waitForRelease(other, 'waited-on', { timeoutMs: 5_000, pollMs: 10 });
+    await holder!.release();
+    expect(await released).toEqual({ outcome: 'released' });
+  });
+});
