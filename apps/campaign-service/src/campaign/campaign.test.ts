@@ -246,7 +246,7 @@ describe('entity references', () => {
     return { result, selects: subgraph.queries.filter((sql) => /select\s/i.test(sql)).length };
   };
 
-  it('resolves 100 Campaign references with a constant number of SQL subgraph.queries', async () => {
+  it('resolves 100 Campaign references with a constant number of SQL queries', async () => {
     const resolve = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Campaign { id name website { url } } } }`;
     const one = await countSelects(resolve, campaignRepresentations(1));
     const hundred = await countSelects(resolve, campaignRepresentations(100));

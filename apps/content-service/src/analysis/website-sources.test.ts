@@ -114,7 +114,6 @@ describe('the real captures, fetched directly', () => {
 describe('Firecrawl', () => {
   let firecrawl: FakeFirecrawlServer;
   let subgraph: SubgraphUnderTest<ContentApp>;
-  let wrongKey: SubgraphUnderTest<ContentApp>;
   const caller = createTestCaller();
 
   beforeAll(async () => {
@@ -122,13 +121,10 @@ describe('Firecrawl', () => {
     subgraph = await startSubgraphUnderTest((environment, onQuery) =>
       createApp(loadConfig({ ...environment, FIRECRAWL_API_KEY: firecrawl.apiKey, FIRECRAWL_API_URL: firecrawl.apiUrl, CONTENT_MAX_PAGES: '3' }), { onQuery }),
     );
-    wrongKey = await startSubgraphUnderTest((environment, onQuery) =>
-      createApp(loadConfig({ ...environment, FIRECRAWL_API_KEY: 'fc-wrong', FIRECRAWL_API_URL: firecrawl.apiUrl }), { onQuery }),
-    );
   });
 
   afterAll(async () => {
-    await Promise.all([subgraph?.close(), wrongKey?.close()]);
+    await subgraph?.close();
     await firecrawl?.close();
   });
 
@@ -155,6 +151,9 @@ describe('Firecrawl', () => {
   });
 
   it('reports a rejected Firecrawl key as the upstream being unavailable, without the key', async () => {
+    await using wrongKey = await startSubgraphUnderTest((environment, onQuery) =>
+      createApp(loadConfig({ ...environment, FIRECRAWL_API_KEY: 'fc-wrong', FIRECRAWL_API_URL: firecrawl.apiUrl }), { onQuery }),
+    );
     const result = await wrongKey.call(caller, analyze, { url: 'https://panfactum.com' });
     expect(result.errors?.[0]?.extensions?.['code']).toBe('UPSTREAM_UNAVAILABLE');
     expect(result.errors?.[0]?.message).toMatch(/Firecrawl/);

@@ -145,7 +145,7 @@ describe('entity references', () => {
     ]);
   });
 
-  it('resolves 100 Website and Company references with a constant number of SQL subgraph.queries', async () => {
+  it('resolves 100 Website and Company references with a constant number of SQL queries', async () => {
     const caller = createTestCaller();
     const urls = Array.from({ length: 100 }, (_, index) => `https://ref${index}.example.com`);
     // Half analysed, half not: both kinds come out of the same batch.

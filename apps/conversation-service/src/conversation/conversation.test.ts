@@ -196,7 +196,7 @@ describe('tenant isolation', () => {
 const countSelects = () => subgraph.queries.filter((sql) => /\bselect\b/i.test(sql)).length;
 
 describe('batched references', () => {
-  it('resolves 100 Lead references with their conversations in a constant number of SQL subgraph.queries', async () => {
+  it('resolves 100 Lead references with their conversations in a constant number of SQL queries', async () => {
     const caller = createTestCaller();
     const leadIds = Array.from({ length: 100 }, () => randomUUID());
     for (const [index, leadId] of leadIds.entries()) await start(caller, { leadId, subject: `Lead thread ${index}` });
@@ -216,7 +216,7 @@ describe('batched references', () => {
     expect(forHundred).toBeLessThanOrEqual(1);
   });
 
-  it('resolves 100 Conversation and Campaign references in a constant number of SQL subgraph.queries', async () => {
+  it('resolves 100 Conversation and Campaign references in a constant number of SQL queries', async () => {
     const caller = createTestCaller();
     const campaignIds = Array.from({ length: 100 }, () => randomUUID());
     const conversationIds: string[] = [];

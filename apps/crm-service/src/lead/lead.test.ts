@@ -134,7 +134,7 @@ describe('tenant isolation', () => {
 });
 
 describe('entity references', () => {
-  it('resolves 100 references with a constant number of SQL subgraph.queries', async () => {
+  it('resolves 100 references with a constant number of SQL queries', async () => {
     const caller = createTestCaller();
     const company = await subgraph.call(caller, createCompany, { input: { name: 'Intryc', websiteUrl: 'https://intryc.com' } });
     const ids: string[] = [];

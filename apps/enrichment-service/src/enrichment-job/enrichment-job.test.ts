@@ -235,7 +235,7 @@ describe('tenant isolation', () => {
 });
 
 describe('entity references', () => {
-  it('resolves 100 references with a constant number of SQL subgraph.queries', async () => {
+  it('resolves 100 references with a constant number of SQL queries', async () => {
     const caller = createTestCaller();
     const ids: string[] = [];
     for (let index = 0; index < 100; index += 1) {
