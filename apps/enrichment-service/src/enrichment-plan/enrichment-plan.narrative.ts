@@ -1,7 +1,7 @@
 import { DataSourceEstimateBasis } from '../data-source/data-source.entity.js';
 import { attributeDefinition, enrichmentAttributes, type AttributeGroup, type EnrichmentAttribute } from '../data-source/data-source.vocabulary.js';
 import type { AttributeNeed } from './enrichment-plan.needs.js';
-import type { Candidate, PlanEvaluation, PlanMeasure, PlannerSettings, PlannerSource, PlanStep } from './enrichment-plan.planner.js';
+import type { Candidate, PlanEvaluation, PlanMeasure, PlannerSettings, PlannerSource, PlanStep } from './enrichment-plan.simulation.js';
 import type { CampaignTargeting } from './enrichment-plan.targeting.js';
 
 /** A source the plan uses, and why. */

@@ -3,7 +3,8 @@ import { DataSourceEstimateBasis } from '../data-source/data-source.entity.js';
 import { loadDataSourceCatalog, type DataSourceRecord } from '../data-source/data-source.seed.js';
 import type { EnrichmentAttribute } from '../data-source/data-source.vocabulary.js';
 import { attributeForSignal, attributeNeeds, europeanGeographies } from './enrichment-plan.needs.js';
-import { candidatesFor, defaultPlannerSettings, measurePlan, planEnrichment, planModel, type Candidate, type PlannerSource } from './enrichment-plan.planner.js';
+import { planEnrichment } from './enrichment-plan.planner.js';
+import { candidatesFor, defaultPlannerSettings, measurePlan, planModel, type Candidate, type PlannerSource } from './enrichment-plan.simulation.js';
 import { parseCampaignTargeting, type CampaignTargeting } from './enrichment-plan.targeting.js';
 
 let catalog: DataSourceRecord[];
