@@ -13,21 +13,15 @@ import {
   type SubgraphUnderTest,
 } from '@gtm/testing';
 import { createApp, type CampaignApp } from '../app.js';
-import { AssetKind, assetKinds, assetTaskOf, type Asset } from '../assets/index.js';
+import { AssetKind, assetTaskOf, type Asset } from '../assets/index.js';
 import { contextOf, loadCapture, passagesOf } from '../assets/website-captures.fixture.js';
 import { loadConfig } from '../config.js';
-import { gatheredWebsiteContext, retrievalQueriesFor, type WebsiteContext } from '../website/website-context.js';
+import { gatheredWebsiteContext } from '../website/website-context.js';
+import { capturedWebsiteContext } from '../website/website-context.fixture.js';
 import { AssetOrigin } from './campaign-asset.entity.js';
 
 const capture = loadCapture('blossomer.io');
-const website: WebsiteContext = {
-  url: capture.url,
-  title: 'Blossomer',
-  summary: null,
-  analyzedAt: new Date('2026-11-20T10:00:00Z'),
-  quality: { level: 'SUFFICIENT', score: 0.9, gaps: [] },
-  searches: Object.fromEntries(retrievalQueriesFor(assetKinds).map((query) => [query, passagesOf(capture)])),
-};
+const website = capturedWebsiteContext('blossomer.io', 'Blossomer');
 
 const schemaValid = (request: FakeLlmRequest) => ({ json: exampleFromJsonSchema(request.schema ?? {}) });
 

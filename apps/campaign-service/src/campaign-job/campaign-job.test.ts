@@ -18,20 +18,14 @@ import {
 } from '@gtm/testing';
 import { createApp, type CampaignApp } from '../app.js';
 import { assetKinds } from '../assets/index.js';
-import { loadCapture, passagesOf } from '../assets/website-captures.fixture.js';
+import { loadCapture } from '../assets/website-captures.fixture.js';
 import { CampaignAssetVersion } from '../campaign-asset/campaign-asset.entity.js';
 import { loadConfig } from '../config.js';
-import { gatheredWebsiteContext, retrievalQueriesFor, type WebsiteContext } from '../website/website-context.js';
+import { gatheredWebsiteContext } from '../website/website-context.js';
+import { capturedWebsiteContext } from '../website/website-context.fixture.js';
 
 const capture = loadCapture('blossomer.io');
-const website: WebsiteContext = {
-  url: capture.url,
-  title: 'Blossomer',
-  summary: null,
-  analyzedAt: new Date('2026-11-20T10:00:00Z'),
-  quality: { level: 'SUFFICIENT', score: 0.9, gaps: [] },
-  searches: Object.fromEntries(retrievalQueriesFor(assetKinds).map((query) => [query, passagesOf(capture)])),
-};
+const website = capturedWebsiteContext('blossomer.io', 'Blossomer');
 
 /** A schema-valid answer that cites the first passage of its prompt, as a model would. */
 function answer(request: FakeLlmRequest): FakeLlmReply {
