@@ -43,7 +43,10 @@ describe('RedisLock', () => {
     const waiting = waitForRelease(other, 'answer-lock', { timeoutMs: 5_000, pollMs: 10, poll: async () => (await other.get('answer')) ?? undefined });
     await new Promise((resolve) => setTimeout(resolve, 30));
     await holder!.releaseAfter(redis.pipeline().set('answer', '42', 'EX', 60)).exec();
-    expect(await waiting).toEqual({ outcome: 'found', found: '42' });
+    // The waiter finds the answer on a poll, or sees the lock gone, by which time the answer is there.
+    const wait = await waiting;
+    expect(wait.outcome === 'found' ? wait.found : await other.get('answer')).toBe('42');
+    expect(wait.outcome).not.toBe('gave-up');
     expect(await redis.exists('answer-lock')).toBe(0);
   });
 });

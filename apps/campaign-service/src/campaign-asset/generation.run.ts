@@ -140,11 +140,12 @@ export class GenerationRun {
    * Whether a planned step still needs building, judged on the assets as last read: asked for by
    * name, built on something this run rebuilt or on an older version than the current one, or
    * still missing, failed, stale or weak and improvable. Another run (a job queued before this
-   * one, a generateAsset) may have built it since it was planned.
+   * one, a generateAsset) may have built it since it was planned. A step whose prerequisite could
+   * not be built still "needs building", so that `build` reports it as not built.
    */
   stillNeeded(step: PlannedStep): boolean {
     const { kind } = step;
-    if (step.reason === StepReason.REQUESTED || step.waitsFor.some((prerequisite) => this.built.has(prerequisite))) return true;
+    if (step.reason === StepReason.REQUESTED || this.blockerOf(step) !== undefined || step.waitsFor.some((prerequisite) => this.built.has(prerequisite))) return true;
     const current = this.stored.get(kind)?.current ?? null;
     if (current !== null && prerequisitesOf(kind).some((prerequisite) => current.basedOn[prerequisite] !== (this.stored.get(prerequisite)?.current?.version ?? undefined))) return true;
     const plan = planGeneration({
@@ -165,7 +166,7 @@ export class GenerationRun {
    */
   async build(step: PlannedStep): Promise<StepResult> {
     const { kind } = step;
-    const blocker = step.waitsFor.find((prerequisite) => this.failed.has(prerequisite) || (!this.built.has(prerequisite) && !this.isSound(prerequisite)));
+    const blocker = this.blockerOf(step);
     if (blocker !== undefined) {
       this.failed.add(kind);
       return { status: 'failed', error: `Not built: ${blocker}, which it is built on, could not be built.`, retryable: false, cause: null };
@@ -211,10 +212,17 @@ export class GenerationRun {
     return `${kind} could not be generated because of an internal error. Try again; quote request ${this.context.attribution.requestId ?? 'unknown'} if it persists.`;
   }
 
-  /** A prerequisite this run did not build: usable when it has content and did not fail. */
-  private isSound(kind: AssetKind): boolean {
-    const record = this.stored.get(kind);
-    return !!record?.current && record.state !== AssetState.FAILED;
+  /**
+   * The prerequisite rebuilt in this run that the step cannot be built on: it failed here, or
+   * (built by an earlier attempt of a job) it has no content or failed since.
+   */
+  private blockerOf(step: PlannedStep): AssetKind | undefined {
+    return step.waitsFor.find((prerequisite) => {
+      if (this.failed.has(prerequisite)) return true;
+      if (this.built.has(prerequisite)) return false;
+      const record = this.stored.get(prerequisite);
+      return !record?.current || record.state === AssetState.FAILED;
+    });
   }
 
   /** An asset's content, passages and instructions as this run sees them: built here, or stored. */
