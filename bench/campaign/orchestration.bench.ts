@@ -69,10 +69,16 @@ interface Sample {
   betweenCalls: number;
   /** From the last model answer to the mutation's response. */
   afterLastCall: number;
+  /**
+   * CPU time the process spent during the run (both services, the model server's thread): the
+   * work itself, which other processes on the machine delay but do not add to.
+   */
+  cpu: number;
 }
 
 /** Model arrivals of the last run, split around the model time as a Sample. */
-async function sampleOf(startedAt: number, endedAt: number): Promise<Sample> {
+async function sampleOf(startedAt: number, endedAt: number, cpuAtStart: NodeJS.CpuUsage): Promise<Sample> {
+  const cpu = process.cpuUsage(cpuAtStart);
   const { arrivals } = await ask<{ arrivals: number[] }>('arrivals');
   if (arrivals.length !== calls) throw new Error(`expected ${calls} model calls, got ${arrivals.length}`);
   const gaps = arrivals.slice(1).map((arrival, index) => arrival - arrivals[index]! - modelMs);
@@ -81,6 +87,7 @@ async function sampleOf(startedAt: number, endedAt: number): Promise<Sample> {
     beforeFirstCall: arrivals[0]! - startedAt,
     betweenCalls: gaps.reduce((sum, gap) => sum + gap, 0),
     afterLastCall: endedAt - arrivals.at(-1)! - modelMs,
+    cpu: (cpu.user + cpu.system) / 1000,
   };
 }
 
@@ -93,6 +100,7 @@ async function generateAllAsJob(): Promise<Sample> {
   const created = await call(caller, `mutation ($url: String!) { createCampaign(input: { websiteUrl: $url }) { id } }`, { url: site.origin });
   const id = created.data!['createCampaign'].id as string;
   model.postMessage('reset', []);
+  const cpuAtStart = process.cpuUsage();
   const startedAt = Date.now();
   let finish!: (status: string) => void;
   const finished = new Promise<string>((resolve) => (finish = resolve));
@@ -109,20 +117,21 @@ async function generateAllAsJob(): Promise<Sample> {
   const endedAt = Date.now();
   await stop();
   if (status !== 'SUCCEEDED') throw new Error(`the job ended ${status}`);
-  return sampleOf(startedAt, endedAt);
+  return sampleOf(startedAt, endedAt, cpuAtStart);
 }
 
 async function generateAll(): Promise<Sample> {
   const created = await call(caller, `mutation ($url: String!) { createCampaign(input: { websiteUrl: $url }) { id } }`, { url: site.origin });
   const id = created.data!['createCampaign'].id as string;
   model.postMessage('reset', []);
+  const cpuAtStart = process.cpuUsage();
   const startedAt = Date.now();
   const result = await call(caller, `mutation ($id: ID!) { generateAsset(campaignId: $id, kind: EMAIL_SEQUENCE) { id assets { state provider } } }`, { id });
   const endedAt = Date.now();
   if (result.errors) throw new Error(JSON.stringify(result.errors));
   const states = result.data!['generateAsset'].assets.map((asset: { state: string; provider: string }) => `${asset.state}/${asset.provider}`);
   if (states.some((state: string) => state !== 'READY/openai')) throw new Error(`not every asset was built by the model: ${states.join(', ')}`);
-  return sampleOf(startedAt, endedAt);
+  return sampleOf(startedAt, endedAt, cpuAtStart);
 }
 
 const median = (values: number[]) => {
@@ -157,6 +166,7 @@ process.stdout.write(
     row('before the first model call (campaign, assets, website context, plan)', samples.map((sample) => sample.beforeFirstCall)),
     row('between model calls, four gaps summed (validation, grounding, version write, next prompt)', samples.map((sample) => sample.betweenCalls)),
     row('after the last model call (last write, response)', samples.map((sample) => sample.afterLastCall)),
+    row('process CPU time during the run', samples.map((sample) => sample.cpu)),
   ].join('\n')}\n\n`,
 );
 process.stdout.write(`overhead over the model time on the critical path: ${overhead.toFixed(0)} ms, ${((overhead / floor) * 100).toFixed(1)} % (goal: under 5 %)\n\n`);
@@ -170,6 +180,7 @@ process.stdout.write(
     row('before the first model call (plan, website context, job row, worker pickup)', jobSamples.map((sample) => sample.beforeFirstCall)),
     row('between model calls, four gaps summed (item commit, progress, next step\'s reads)', jobSamples.map((sample) => sample.betweenCalls)),
     row('after the last model call (last commit, conclusion, terminal event)', jobSamples.map((sample) => sample.afterLastCall)),
+    row('process CPU time during the run', jobSamples.map((sample) => sample.cpu)),
   ].join('\n')}\n\n`,
 );
 process.stdout.write(`job overhead over the model time on the critical path: ${jobOverhead.toFixed(0)} ms, ${((jobOverhead / floor) * 100).toFixed(1)} % (goal: under 5 %); job / request median: ${(median(jobTotals) / median(totals)).toFixed(3)}\n`);
