@@ -1,4 +1,4 @@
-// What the campaign orchestrator adds to the model calls it waits for. The campaign subgraph is
+// What the campaign generation engine adds to the model calls it waits for. The campaign subgraph is
 // called as the gateway calls it (signed caller token) to generate all five assets of a new
 // campaign (`generateAsset(EMAIL_SEQUENCE)`: its four prerequisites first, one model call each, in
 // dependency order) against a local OpenAI-protocol server that answers every call in exactly
@@ -6,7 +6,7 @@
 // once beforehand); the LLM cache is off so that every run calls the model five times.
 //
 // The five calls form a chain (each asset reads the one before it), so the model time on the
-// critical path is 5 × 300 ms; everything above it is the orchestrator's: reading the campaign and
+// critical path is 5 × 300 ms; everything above it is the engine's: reading the campaign and
 // its assets, the website context (one content-service round trip), planning, prompts, the SDK,
 // validation, grounding, user notes, and one transaction per version.
 //
