@@ -10,7 +10,7 @@ import { createWorkerHarness, gate, pauseAt } from './testing/worker-harness.js'
 const logger = createLogger({ service: 'test', level: 'silent' });
 let testDatabase: TestDatabase;
 const harness = createWorkerHarness();
-const { queueFor, startWorker, submit, follow, jobRow, itemRows, queuedTasks } = harness;
+const { queueFor, startWorker, submit, follow, jobRow, itemRows, queuedTasks, tasksLeftOnceCompleted } = harness;
 
 beforeAll(async () => {
   testDatabase = await createTestDatabase();
@@ -38,7 +38,7 @@ describe('running jobs', () => {
     expect(row.startedAt).toBeInstanceOf(Date);
     expect(row.finishedAt).toBeInstanceOf(Date);
     expect(await itemRows(job.id)).toMatchObject({ rows: 40, distinct: 40 });
-    expect(await queuedTasks(job.id)).toBe(0);
+    expect(await tasksLeftOnceCompleted(job.id)).toBe(0);
 
     const snapshots = progress.events.map((event) => event.snapshot);
     expect(snapshots[0]).toMatchObject({ jobId: job.id, tenantId: job.tenantId, kind: 'counting', status: JobStatus.QUEUED, completed: 0 });

@@ -116,6 +116,16 @@ export function createWorkerHarness() {
       return { rows: items.length, distinct: new Set(items).size, items };
     },
     queuedTasks: (jobId: string) => count(`select count(*) from ${countingWorkerSchema}.jobs where key = ?`, [jobId]),
+    /**
+     * The job's graphile-worker tasks once a finished run has been completed: graphile-worker
+     * deletes a task after its function returned, without the function waiting for it, so the
+     * terminal progress event can come first. Waits up to two seconds for the count to reach 0.
+     */
+    async tasksLeftOnceCompleted(jobId: string): Promise<number> {
+      const left = () => count(`select count(*) from ${countingWorkerSchema}.jobs where key = ?`, [jobId]);
+      for (let waited = 0; (await left()) > 0 && waited < 2_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      return left();
+    },
     /** graphile-worker tasks and queues still locked by some worker. */
     async lockedRows(): Promise<{ tasks: number; queues: number }> {
       return {
