@@ -253,10 +253,4 @@ describe('enrichment planner', () => {
     const shuffled = catalog.toSorted((left, right) => (left.name.length % 7) - (right.name.length % 7) || (left.website ?? '').localeCompare(right.website ?? ''));
     expect(planEnrichment(salesLeaders, shuffled)).toEqual(first);
   });
-
-  it('answers fast enough for a resolver', () => {
-    const started = performance.now();
-    for (let run = 0; run < 5; run += 1) planEnrichment(salesLeaders, catalog, { budgetUsdPerRecord: 1 });
-    expect((performance.now() - started) / 5).toBeLessThan(250);
-  });
 });
