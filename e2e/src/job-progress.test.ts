@@ -10,7 +10,7 @@ import { parse } from 'csv-parse/sync';
 import type { Client } from 'graphql-ws';
 import { startStack, type Stack } from './stack.js';
 
-const fixtures = new URL('../../../shared/fixtures/leads/', import.meta.url);
+const fixtures = new URL('../../fixtures/leads/', import.meta.url);
 let stack: Stack;
 let socket: Client;
 let redis: Redis;
