@@ -1,14 +1,17 @@
 // Enforces the workspace's module boundaries from the Nx project tags (project.json):
-//   - an app never imports another app (type:app → type:app is refused);
-//   - a library imports only libraries (type:util → util; type:testing → util, testing), and any
-//     project's *.test.ts files may import type:testing;
+//   - every project has one known type tag and one scope tag;
+//   - by type (what a project is): an app never imports another app; a data library (one that
+//     holds or reaches state: PostgreSQL, Redis, a model API) imports data and util libraries; a
+//     util library (no I/O of its own) imports only util libraries; a testing library imports the
+//     libraries it fakes or drives; any project's *.test.ts files may import type:testing;
 //   - a project of scope:X imports only scope:X or scope:shared;
 //   - every imported @gtm/* package is declared in the importer's package.json, so Nx's project
 //     graph (and `nx run-many -t build` ordering) sees the same edges as the code.
 // typescript-eslint cannot run on TypeScript 7, so @nx/eslint-plugin's rule is out of reach; this
-// script reads the same tags. Usage: node tools/check-boundaries.ts [workspaceRoot]
+// script reads the same tags. Usage: node tools/check-boundaries.ts [workspaceRoot] [--project name]
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { parseArgs } from 'node:util';
 
 interface Project {
   name: string;
@@ -19,12 +22,13 @@ interface Project {
   declared: Set<string>;
 }
 
+/** For each type, the types its shipped code may import. */
 const allowedTypes: Record<string, string[]> = {
-  app: ['util', 'testing'],
+  app: ['data', 'util'],
+  data: ['data', 'util'],
   util: ['util'],
-  testing: ['util', 'testing'],
-  e2e: ['app', 'util', 'testing'],
-  tool: ['util'],
+  testing: ['data', 'util', 'testing'],
+  e2e: ['app', 'data', 'util', 'testing'],
 };
 
 function loadProjects(workspaceRoot: string): Project[] {
@@ -39,7 +43,11 @@ function loadProjects(workspaceRoot: string): Project[] {
       const packageJson = existsSync(join(root, 'package.json'))
         ? (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name?: string; dependencies?: object; devDependencies?: object })
         : {};
-      const tag = (prefix: string) => projectJson.tags?.find((candidate) => candidate.startsWith(prefix))?.slice(prefix.length) ?? '';
+      // A project with no tag of a dimension, or two, has none: the check then names it.
+      const tag = (prefix: string) => {
+        const values = (projectJson.tags ?? []).filter((candidate) => candidate.startsWith(prefix)).map((candidate) => candidate.slice(prefix.length));
+        return values.length === 1 ? values[0]! : '';
+      };
       projects.push({
         name: projectJson.name,
         root,
@@ -64,12 +72,22 @@ function* sourceFiles(directory: string): Generator<string> {
 
 const importPattern = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
 
-export function checkBoundaries(workspaceRoot: string): string[] {
+export interface CheckBoundariesOptions {
+  /** Check only this project's imports (its lint target); default: every project. */
+  project?: string;
+}
+
+export function checkBoundaries(workspaceRoot: string, options: CheckBoundariesOptions = {}): string[] {
   const projects = loadProjects(workspaceRoot);
   const byPackage = new Map(projects.map((project) => [project.packageName, project]));
   const owning = (file: string) => projects.find((project) => file.startsWith(project.root + sep));
   const violations: string[] = [];
-  for (const project of projects) {
+  const checked = options.project === undefined ? projects : projects.filter((project) => project.name === options.project);
+  if (checked.length === 0) return [`no project is named ${options.project}`];
+  for (const project of checked) {
+    const projectFile = relative(workspaceRoot, join(project.root, 'project.json'));
+    if (!(project.type in allowedTypes)) violations.push(`${projectFile}: needs one type tag of ${Object.keys(allowedTypes).map((type) => `type:${type}`).join(', ')}`);
+    if (!project.scope) violations.push(`${projectFile}: needs a scope tag (scope:<domain> or scope:shared)`);
     for (const file of sourceFiles(project.root)) {
       const text = readFileSync(file, 'utf8');
       for (const match of text.matchAll(importPattern)) {
@@ -99,11 +117,12 @@ export function checkBoundaries(workspaceRoot: string): string[] {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const workspaceRoot = resolve(process.argv[2] ?? '.');
-  const violations = checkBoundaries(workspaceRoot);
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { project: { type: 'string' } } });
+  const workspaceRoot = resolve(positionals[0] ?? '.');
+  const violations = checkBoundaries(workspaceRoot, { project: values.project });
   if (violations.length > 0) {
     process.stderr.write(`Module boundary violations:\n${violations.map((violation) => `  - ${violation}`).join('\n')}\n`);
     process.exit(1);
   }
-  process.stdout.write(`Module boundaries hold across ${loadProjects(workspaceRoot).length} projects.\n`);
+  process.stdout.write(values.project ? `Module boundaries hold for ${values.project}.\n` : `Module boundaries hold across ${loadProjects(workspaceRoot).length} projects.\n`);
 }

@@ -74,7 +74,7 @@ it('resumes a job whose worker process was killed, without losing or doubling an
   const queue = createJobQueue({ databaseUrl: testDatabase.url, workerSchema: countingWorkerSchema, redis, logger, kinds: [createCountingKind()] });
   await queue.migrate();
   const job = await queue.submit(database.forkForTenant(tenantId), async (transaction) => {
-    const created = transaction.create(Job, { tenantId, kind: 'counting', total } as never);
+    const created = transaction.create(Job, { tenantId, kind: 'counting', total });
     transaction.persist(created);
     return created;
   });

@@ -61,7 +61,7 @@ async function startWorker(kind: JobKind<number>, concurrency = 2): Promise<JobW
 
 async function submit(kind: JobKind<number>, total: number, tenantId: string = randomUUID()): Promise<Job> {
   return queueFor(kind).submit(database.forkForTenant(tenantId), async (transaction) => {
-    const job = transaction.create(Job, { tenantId, kind: 'counting', total } as never);
+    const job = transaction.create(Job, { tenantId, kind: 'counting', total });
     transaction.persist(job);
     return job;
   });
@@ -157,7 +157,7 @@ describe('running jobs', () => {
     const tenantId = randomUUID();
     const jobId = randomUUID();
     const attempt = queueFor(createCountingKind()).submit(database.forkForTenant(tenantId), async (transaction) => {
-      const job = transaction.create(Job, { id: jobId, tenantId, kind: 'counting', total: 3 } as never);
+      const job = transaction.create(Job, { id: jobId, tenantId, kind: 'counting', total: 3 });
       transaction.persist(job);
       await transaction.flush();
       // A domain write after the job that breaks a constraint: the whole submission rolls back.
@@ -249,7 +249,7 @@ describe('services sharing a database', () => {
     const tenantId = randomUUID();
     const submitTo = (queue: typeof firstQueue, kind: string) =>
       queue.submit(database.forkForTenant(tenantId), async (transaction) => {
-        const job = transaction.create(Job, { tenantId, kind, total: 2 } as never);
+        const job = transaction.create(Job, { tenantId, kind, total: 2 });
         transaction.persist(job);
         return job;
       });

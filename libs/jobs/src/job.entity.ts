@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { TenantScopedEntity } from '@gtm/runtime';
 
@@ -37,19 +38,19 @@ export class Job extends TenantScopedEntity {
   kind!: string;
 
   @Enum({ items: () => JobStatus, nativeEnumName: undefined })
-  status: JobStatus = JobStatus.QUEUED;
+  status: Opt<JobStatus> = JobStatus.QUEUED;
 
   /** Items to process; known when the job is submitted. */
   @Property({ type: 'integer' })
-  total: number = 0;
+  total: Opt<number> = 0;
 
   /** Items processed successfully. */
   @Property({ type: 'integer' })
-  completed: number = 0;
+  completed: Opt<number> = 0;
 
   /** Items that could not be processed (each one's reason is in its own record). */
   @Property({ type: 'integer' })
-  failed: number = 0;
+  failed: Opt<number> = 0;
 
   /** A short, user-facing note on the job's state. */
   @Property({ type: 'text', nullable: true })
@@ -95,7 +96,7 @@ export class JobItem {
   outcome!: 'completed' | 'failed';
 
   @Property({ type: 'datetime' })
-  processedAt: Date = new Date();
+  processedAt: Opt<Date> = new Date();
 }
 
 /** The entities a service registers (next to its own) to use jobs. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DefaultLogger, type EventSubscriber, type FlushEventArgs, type MigrationObject, type EntityClass } from '@mikro-orm/core';
+import { DefaultLogger, type EventSubscriber, type FlushEventArgs, type MigrationObject, type EntityClass, type Opt } from '@mikro-orm/core';
 import { PrimaryKey, Property, ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
@@ -13,6 +13,10 @@ export const tenantFilterName = 'tenant';
 /**
  * Every row carries its tenant. Entities extend this class; the tenant filter and the tenant guard
  * below then make a query or a write outside the caller's tenant impossible to forget.
+ *
+ * A property the database or the class fills in is declared `Opt<…>` (MikroORM's brand), so
+ * `em.create` asks for exactly the rest and type-checks it: a subclass does the same for each
+ * non-nullable property with a default (nullable ones are optional already).
  */
 export abstract class TenantScopedEntity {
   @PrimaryKey({ type: 'uuid' })
@@ -22,10 +26,10 @@ export abstract class TenantScopedEntity {
   tenantId!: string;
 
   @Property({ type: 'datetime' })
-  createdAt: Date = new Date();
+  createdAt: Opt<Date> = new Date();
 
   @Property({ type: 'datetime', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  updatedAt: Opt<Date> = new Date();
 }
 
 /** A write was attempted without a tenant scope, or for another tenant than the scope's. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
-import { maskError } from './errors.js';
+import { Kind } from 'graphql';
+import { badUserInput, conflict, ErrorCode, forbidden, maskError, notFound, operationLimitExceeded, rateLimited, unauthenticated, upstreamUnavailable } from './errors.js';
 import { createLogger } from './logger.js';
 
 describe('maskError', () => {
@@ -13,6 +14,29 @@ describe('maskError', () => {
     const masked = maskError({ message: 'select * from "crm"."lead" - relation does not exist', path: ['leads'], extensions: { code: 'INTERNAL_SERVER_ERROR', exception: { stacktrace: ['x'] } } }, 'req-42');
     expect(masked).toEqual({ message: 'Internal server error. Quote request id req-42 when reporting it.', path: ['leads'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-42' } });
     expect(maskError({ message: 'boom' }, 'req-43').extensions?.['code']).toBe('INTERNAL_SERVER_ERROR');
+  });
+});
+
+describe('error constructors', () => {
+  it('give every code raised on purpose its constructor, and masking keeps each one as raised', () => {
+    const raised = [
+      unauthenticated('No key.'),
+      forbidden('No scope.', { requiredScope: 'write' }),
+      notFound('Campaign', 'c-1'),
+      badUserInput('No name.', 'input.name', { issues: ['too short'] }),
+      rateLimited('Slow down.', { retryAfterSeconds: 3 }),
+      upstreamUnavailable('Content is down.', { service: 'content' }),
+      conflict('Changed meanwhile.'),
+      operationLimitExceeded('Too deep.', { limit: 'depth' }, { kind: Kind.NAME, value: 'x' }),
+    ];
+    const codes = raised.map((error) => error.extensions['code']);
+    expect(new Set(codes)).toEqual(new Set(Object.values(ErrorCode).filter((code) => code !== ErrorCode.Internal)));
+    for (const error of raised) expect(maskError(error.toJSON(), 'req-1')).toEqual(error.toJSON());
+    expect(raised[1]!.extensions).toEqual({ code: 'FORBIDDEN', requiredScope: 'write' });
+    expect(raised[2]!.message).toBe('Campaign c-1 was not found.');
+    expect(raised[3]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input.name', issues: ['too short'] });
+    expect(raised[6]!.extensions).toEqual({ code: 'CONFLICT' });
+    expect(raised[7]!.nodes).toHaveLength(1);
   });
 });
 

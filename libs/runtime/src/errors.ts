@@ -1,4 +1,4 @@
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type ASTNode, type GraphQLFormattedError } from 'graphql';
 
 /** The stable error codes clients may branch on (`extensions.code` of every API error). */
 export const ErrorCode = {
@@ -8,17 +8,61 @@ export const ErrorCode = {
   BadUserInput: 'BAD_USER_INPUT',
   RateLimited: 'RATE_LIMITED',
   UpstreamUnavailable: 'UPSTREAM_UNAVAILABLE',
+  /** What the request meant to change was changed by someone else meanwhile; nothing was changed, and the same request may succeed now. */
+  Conflict: 'CONFLICT',
   OperationLimitExceeded: 'OPERATION_LIMIT_EXCEEDED',
   Internal: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-export function notFound(what: string, id: string): GraphQLError {
-  return new GraphQLError(`${what} ${id} was not found.`, { extensions: { code: ErrorCode.NotFound } });
+/** What an error carries beside its code: the field at fault, limits, a service's name … */
+export type ErrorExtensions = Record<string, unknown>;
+
+function errorWithCode(code: ErrorCode, message: string, extensions: ErrorExtensions = {}, nodes?: ReadonlyArray<ASTNode> | ASTNode): GraphQLError {
+  return new GraphQLError(message, { ...(nodes ? { nodes } : {}), extensions: { code, ...extensions } });
 }
 
-export function badUserInput(message: string, field?: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.BadUserInput, ...(field ? { field } : {}) } });
+// One constructor per code a service raises on purpose. INTERNAL_SERVER_ERROR has none: it is what
+// maskError makes of everything that was not raised on purpose.
+
+/** The request carries no valid credentials. */
+export function unauthenticated(message: string, extensions?: ErrorExtensions): GraphQLError {
+  return errorWithCode(ErrorCode.Unauthenticated, message, extensions);
+}
+
+/** The caller is known but may not do this (a missing scope …). */
+export function forbidden(message: string, extensions?: ErrorExtensions): GraphQLError {
+  return errorWithCode(ErrorCode.Forbidden, message, extensions);
+}
+
+/** `what` with this id does not exist for the caller's tenant (another tenant's reads the same). */
+export function notFound(what: string, id: string): GraphQLError {
+  return errorWithCode(ErrorCode.NotFound, `${what} ${id} was not found.`);
+}
+
+/** The caller's input is wrong; `field` names the argument or input field to fix. */
+export function badUserInput(message: string, field?: string, extensions?: ErrorExtensions): GraphQLError {
+  return errorWithCode(ErrorCode.BadUserInput, message, { ...(field ? { field } : {}), ...extensions });
+}
+
+/** A rate limit or budget is spent; extensions say which and when it resets. */
+export function rateLimited(message: string, extensions?: ErrorExtensions): GraphQLError {
+  return errorWithCode(ErrorCode.RateLimited, message, extensions);
+}
+
+/** Something this answer depends on (another service, Redis, a model) is unavailable; trying again later may work. */
+export function upstreamUnavailable(message: string, extensions?: ErrorExtensions): GraphQLError {
+  return errorWithCode(ErrorCode.UpstreamUnavailable, message, extensions);
+}
+
+/** What the request meant to change was changed by someone else while it ran; nothing was changed. */
+export function conflict(message: string, extensions?: ErrorExtensions): GraphQLError {
+  return errorWithCode(ErrorCode.Conflict, message, extensions);
+}
+
+/** The operation is over a limit on its size or shape; `nodes` point at the part of the document at fault. */
+export function operationLimitExceeded(message: string, extensions?: ErrorExtensions, nodes?: ReadonlyArray<ASTNode> | ASTNode): GraphQLError {
+  return errorWithCode(ErrorCode.OperationLimitExceeded, message, extensions, nodes);
 }
 
 const publicCodes = new Set<string>(Object.values(ErrorCode).filter((code) => code !== ErrorCode.Internal));

@@ -58,17 +58,17 @@ describe('tenant scoping', () => {
       const tenantA = '11111111-1111-4111-8111-111111111111';
       const tenantB = '22222222-2222-4222-8222-222222222222';
       const asA = database.forkForTenant(tenantA);
-      await asA.persist(asA.create(Note, { tenantId: tenantA, text: 'mine' } as never)).flush();
+      await asA.persist(asA.create(Note, { tenantId: tenantA, text: 'mine' })).flush();
 
       const asB = database.forkForTenant(tenantB);
       expect(await asB.find(Note, {})).toEqual([]);
       expect(await asB.count(Note, {})).toBe(0);
       expect(await asB.nativeUpdate(Note, {}, { text: 'overwritten' })).toBe(0);
-      await expect(asB.persist(asB.create(Note, { tenantId: tenantA, text: 'planted' } as never)).flush()).rejects.toBeInstanceOf(TenantScopeError);
+      await expect(asB.persist(asB.create(Note, { tenantId: tenantA, text: 'planted' })).flush()).rejects.toBeInstanceOf(TenantScopeError);
 
       const unscoped = database.orm.em.fork();
       await expect(unscoped.find(Note, {})).rejects.toThrow(/tenant/);
-      await expect(unscoped.persist(unscoped.create(Note, { tenantId: tenantA, text: 'x' } as never)).flush()).rejects.toBeInstanceOf(TenantScopeError);
+      await expect(unscoped.persist(unscoped.create(Note, { tenantId: tenantA, text: 'x' })).flush()).rejects.toBeInstanceOf(TenantScopeError);
 
       const notes = await database.forkForTenant(tenantA).find(Note, {});
       expect(notes.map((note) => note.text)).toEqual(['mine']);

@@ -10,7 +10,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { SubgraphContext } from './context.js';
 import type { Database, EntityManager } from './database.js';
 import { useErrorMasking } from './error-masking.plugin.js';
-import { ErrorCode } from './errors.js';
+import { unauthenticated } from './errors.js';
 import { runHealthChecks } from './health.js';
 import { listenForGraphQL } from './listen.js';
 import type { Logger } from './logger.js';
@@ -39,12 +39,7 @@ export interface SubgraphServer {
 }
 
 const unauthenticatedBody = {
-  errors: [
-    {
-      message: 'Unauthenticated: this service only answers requests signed by the GTM Graph gateway. Send your request to the gateway.',
-      extensions: { code: ErrorCode.Unauthenticated },
-    },
-  ],
+  errors: [unauthenticated('Unauthenticated: this service only answers requests signed by the GTM Graph gateway. Send your request to the gateway.').toJSON()],
 };
 
 export async function createSubgraphServer<Loaders>(options: SubgraphServerOptions<Loaders>): Promise<SubgraphServer> {

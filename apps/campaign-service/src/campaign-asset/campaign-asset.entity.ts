@@ -1,3 +1,4 @@
+import { OptionalProps, type Opt } from '@mikro-orm/core';
 import { Entity, Enum, Property } from '@mikro-orm/decorators/legacy';
 import { TenantScopedEntity } from '@gtm/runtime';
 import { AssetKind, type Asset, type AssetSource } from '../assets/index.js';
@@ -60,7 +61,7 @@ export class CampaignAsset extends TenantScopedEntity {
   kind!: AssetKind;
 
   @Enum({ items: () => AssetState, nativeEnumName: undefined })
-  state: AssetState = AssetState.MISSING;
+  state: Opt<AssetState> = AssetState.MISSING;
 
   /** The version the campaign shows; null until one exists (a first generation that failed). */
   @Property({ type: 'integer', nullable: true })
@@ -76,7 +77,7 @@ export class CampaignAsset extends TenantScopedEntity {
 
   /** When `state` last changed: a GENERATING state far older than any generation can take was interrupted. */
   @Property({ type: 'datetime' })
-  stateChangedAt: Date = new Date();
+  stateChangedAt: Opt<Date> = new Date();
 }
 
 /** One generation or correction of an asset; never changed once written. */
@@ -123,21 +124,21 @@ export class CampaignAssetVersion extends TenantScopedEntity {
   instructions: string | null = null;
 
   @Property({ type: 'json' })
-  basedOn: AssetBasis = {};
+  basedOn: Opt<AssetBasis> = {};
 
   /** The website analysis the passages came from. */
   @Property({ type: 'datetime', nullable: true })
   websiteAnalyzedAt: Date | null = null;
 
   @Property({ type: 'json' })
-  passages: UsedPassage[] = [];
+  passages: Opt<UsedPassage[]> = [];
 
   @Property({ type: 'json' })
   grounding!: GroundingSummary;
 
   /** What the user should know about this version (notes that could not be applied, dropped quotes …). */
   @Property({ type: 'json' })
-  warnings: string[] = [];
+  warnings: Opt<string[]> = [];
 
   @Property({ type: 'json', nullable: true })
   usage: VersionUsage | null = null;
@@ -153,6 +154,9 @@ export enum CorrectionScope {
 /** One correction the user made, with the versions before and after it. */
 @Entity({ tableName: 'campaign_correction' })
 export class CampaignCorrection extends TenantScopedEntity {
+  // `unknown` admits null, but neither MikroORM's nullable check nor the Opt brand can see that.
+  declare [OptionalProps]?: 'value';
+
   @Property({ type: 'uuid' })
   campaignId!: string;
 
@@ -181,5 +185,5 @@ export class CampaignCorrection extends TenantScopedEntity {
 
   /** The assets this correction made STALE. */
   @Property({ type: 'json' })
-  staleKinds: AssetKind[] = [];
+  staleKinds: Opt<AssetKind[]> = [];
 }

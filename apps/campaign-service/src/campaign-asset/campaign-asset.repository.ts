@@ -211,7 +211,7 @@ export class CampaignAssetRepository {
         beforeVersion,
         afterVersion: version.version,
         staleKinds: staled,
-      } as never);
+      });
       transaction.persist(entry);
       return { correction: entry, recorded: { version, staled } };
     });
@@ -226,7 +226,7 @@ export class CampaignAssetRepository {
     correction: CorrectionDraft & { beforeVersion: number; afterVersion: number; staleKinds: AssetKind[] },
   ): Promise<CampaignCorrection> {
     const fork = em.fork();
-    const entry = fork.create(CampaignCorrection, { tenantId, campaignId, kind, ...correction } as never);
+    const entry = fork.create(CampaignCorrection, { tenantId, campaignId, kind, ...correction });
     await fork.persist(entry).flush();
     return entry;
   }
@@ -236,7 +236,7 @@ export class CampaignAssetRepository {
    * that writes it, under the row's lock, so the current one is the latest.
    */
   private append(transaction: EntityManager, tenantId: string, campaignId: string, row: CampaignAsset, draft: VersionDraft): CampaignAssetVersion {
-    const version = transaction.create(CampaignAssetVersion, { tenantId, campaignId, version: (row.currentVersion ?? 0) + 1, ...draft } as never);
+    const version = transaction.create(CampaignAssetVersion, { tenantId, campaignId, version: (row.currentVersion ?? 0) + 1, ...draft });
     transaction.persist(version);
     return version;
   }
@@ -295,7 +295,7 @@ export class CampaignAssetRepository {
     const fork = em.fork();
     const existing = await fork.find(CampaignAsset, { campaignId, kind: { $in: [...kinds] } });
     for (const kind of kinds.filter((candidate) => !existing.some((row) => row.kind === candidate))) {
-      fork.create(CampaignAsset, { tenantId, campaignId, kind, state: AssetState.MISSING, stateChangedAt: this.now() } as never);
+      fork.create(CampaignAsset, { tenantId, campaignId, kind, state: AssetState.MISSING, stateChangedAt: this.now() });
     }
     try {
       await fork.flush();

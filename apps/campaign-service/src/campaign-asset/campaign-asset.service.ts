@@ -1,5 +1,5 @@
 import type { Llm } from '@gtm/llm';
-import { badUserInput, ErrorCode, notFound, parseInput, type SubgraphContext } from '@gtm/runtime';
+import { badUserInput, conflict, notFound, parseInput, upstreamUnavailable, type SubgraphContext } from '@gtm/runtime';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import {
@@ -167,9 +167,7 @@ export class CampaignAssetService {
         content = setFieldAtPath(current.content, assetSchemaOf(kind) as never, path, value) as Asset;
       } catch (error) {
         if (!(error instanceof AssetFieldError)) throw error;
-        throw new GraphQLError(error.message, {
-          extensions: { code: ErrorCode.BadUserInput, field: error.code === 'INVALID_FIELD_PATH' ? 'input.fieldPath' : 'input.value', fieldPath: error.fieldPath, issues: error.issues },
-        });
+        throw badUserInput(error.message, error.code === 'INVALID_FIELD_PATH' ? 'input.fieldPath' : 'input.value', { fieldPath: error.fieldPath, issues: error.issues });
       }
       // The user's value needs no website behind it: the version keeps its confidence and sources basis.
       const draft: VersionDraft = { ...this.carriedOver(current), origin: AssetOrigin.FIELD_CORRECTION, content, provider: 'user', model: 'user' };
@@ -182,7 +180,7 @@ export class CampaignAssetService {
         draft,
       );
       if (recorded) return recorded.recorded.staled;
-      if (attempt >= correctionAttempts) throw new GraphQLError(`${kind} keeps changing while it is corrected; try again.`, { extensions: { code: ErrorCode.UpstreamUnavailable } });
+      if (attempt >= correctionAttempts) throw conflict(`${kind} keeps changing while it is corrected; nothing was changed. Try again.`);
     }
   }
 
@@ -201,7 +199,7 @@ export class CampaignAssetService {
       setFieldAtPath(current.content, assetSchemaOf(kind) as never, path, valueAt(current.content, segments));
     } catch (error) {
       if (!(error instanceof AssetFieldError)) throw error;
-      throw new GraphQLError(error.message, { extensions: { code: ErrorCode.BadUserInput, field: 'input.fieldPath', fieldPath: error.fieldPath } });
+      throw badUserInput(error.message, 'input.fieldPath', { fieldPath: error.fieldPath });
     }
     const task = sectionRewriteTask(sectionSchema);
     const rewriteContext = {
@@ -227,9 +225,7 @@ export class CampaignAssetService {
       content = setFieldAtPath(current.content, assetSchemaOf(kind) as never, path, result.object.value) as Asset;
     } catch (error) {
       if (!(error instanceof AssetFieldError)) throw error;
-      throw new GraphQLError(`The model's rewrite of ${path} does not fit the asset (${error.message}); nothing was changed. Try other instructions, or set the value yourself with scope FIELD.`, {
-        extensions: { code: ErrorCode.UpstreamUnavailable },
-      });
+      throw upstreamUnavailable(`The model's rewrite of ${path} does not fit the asset (${error.message}); nothing was changed. Try other instructions, or set the value yourself with scope FIELD.`);
     }
     content = { ...content, sources: mergeSources(content.sources, result.object.sources) };
     const records = await this.options.repository.load(context.em, campaignId);
@@ -250,7 +246,7 @@ export class CampaignAssetService {
     };
     const correction: CorrectionDraft = { scope: CorrectionScope.SECTION, fieldPath: path, value: null, instructions };
     const recorded = await this.options.repository.recordCorrection(context.em, context.caller.tenantId, campaignId, current.version, correction, draft);
-    if (!recorded) throw new GraphQLError(`${kind} changed while its section was rewritten; nothing was changed. Try again.`, { extensions: { code: ErrorCode.UpstreamUnavailable } });
+    if (!recorded) throw conflict(`${kind} changed while its section was rewritten; nothing was changed. Try again.`);
     return recorded.recorded.staled;
   }
 
@@ -327,18 +323,15 @@ export class CampaignAssetService {
 }
 
 function modelUnavailable(what: string): GraphQLError {
-  return new GraphQLError(
+  return upstreamUnavailable(
     `${what} follows your instructions, which needs a language model, and none answered (the offline provider only extracts from the website). Give one its key (OPENAI_API_KEY or ANTHROPIC_API_KEY), or set the value yourself with scope FIELD. Nothing was changed.`,
-    { extensions: { code: ErrorCode.UpstreamUnavailable } },
   );
 }
 
 /** A generation whose steps failed is an error for the caller; each failure is also on its asset. */
 export function throwOnFailures(outcome: GenerationOutcome): void {
   if (outcome.failures.length === 0) return;
-  throw new GraphQLError(outcome.failures.map((failure) => failure.error).join(' '), {
-    extensions: { code: ErrorCode.UpstreamUnavailable, failures: outcome.failures },
-  });
+  throw upstreamUnavailable(outcome.failures.map((failure) => failure.error).join(' '), { failures: outcome.failures });
 }
 
 function valueAt(asset: unknown, segments: ReadonlyArray<string | number>): unknown {

@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Entity, Property } from '@mikro-orm/decorators/legacy';
 import { Job } from '@gtm/jobs';
 import type { LlmAttribution } from '@gtm/llm';
@@ -15,22 +16,22 @@ export const campaignJobKind = 'campaign-generation';
  */
 @Entity({ tableName: 'campaign_job' })
 export class CampaignJob extends Job {
-  override kind = campaignJobKind;
+  override kind: Opt<string> = campaignJobKind;
 
   @Property({ type: 'uuid' })
   campaignId!: string;
 
   /** The kinds asked for; their prerequisites are built as needed. */
   @Property({ type: 'json' })
-  kinds: AssetKind[] = [];
+  kinds: Opt<AssetKind[]> = [];
 
   /** Kinds asked to be rebuilt even when ready. */
   @Property({ type: 'json' })
-  regenerate: AssetKind[] = [];
+  regenerate: Opt<AssetKind[]> = [];
 
   /** What the request planned, in build order: one item of the job each. */
   @Property({ type: 'json' })
-  steps: PlannedStep[] = [];
+  steps: Opt<PlannedStep[]> = [];
 
   /**
    * The website's analysis and passages, read by the request while the caller's token was valid

@@ -63,7 +63,7 @@ export class CampaignJobService {
         total: planned.plan.steps.length,
         subjectType: 'Campaign',
         subjectId: campaignId,
-      } as never);
+      });
       em.persist(job);
       // Readers see what the job will build from the moment it exists, in the same commit.
       await this.options.repository.markGenerating(em, tenantId, campaignId, job.steps.map((step) => step.kind));

@@ -62,7 +62,7 @@ export class CampaignService {
       name: fields.name ?? domainOf(websiteUrl),
       websiteUrl,
       userContext: fields.userContext,
-    } as never);
+    });
     await context.em.persist(campaign).flush();
     return campaign;
   }

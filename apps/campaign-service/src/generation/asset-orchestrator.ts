@@ -1,6 +1,5 @@
 import { LlmAbortedError, LlmError, LlmUnavailableError, type Llm, type LlmAttribution } from '@gtm/llm';
-import { ErrorCode, notFound, type EntityManager, type Logger } from '@gtm/runtime';
-import { GraphQLError } from 'graphql';
+import { badUserInput, notFound, upstreamUnavailable, type EntityManager, type Logger } from '@gtm/runtime';
 import {
   AssetFieldError,
   AssetKind,
@@ -375,18 +374,14 @@ export class AssetOrchestrator {
     } catch (error) {
       if (error instanceof ContentServiceError) {
         run.logger.warn({ err: error, campaignId: campaign.id }, 'content-service could not give the website context');
-        throw new GraphQLError('The website analysis service did not answer, so nothing was generated. Try again in a minute.', {
-          extensions: { code: ErrorCode.UpstreamUnavailable, service: 'content' },
-        });
+        throw upstreamUnavailable('The website analysis service did not answer, so nothing was generated. Try again in a minute.', { service: 'content' });
       }
       if (!(error instanceof WebsiteAnalysisError)) throw error;
       const message = websiteProblemMessage(campaign.websiteUrl, error);
       await this.recordWebsiteError(run, campaign.id, message);
       const wanted = plan.steps.map((step) => ({ kind: step.kind, error: message }));
       await this.options.repository.markFailed(run.em, run.tenantId, campaign.id, wanted);
-      throw new GraphQLError(message, {
-        extensions: { code: error.problem === 'UNREACHABLE' ? ErrorCode.UpstreamUnavailable : ErrorCode.BadUserInput, websiteUrl: campaign.websiteUrl },
-      });
+      throw error.problem === 'UNREACHABLE' ? upstreamUnavailable(message, { websiteUrl: campaign.websiteUrl }) : badUserInput(message, undefined, { websiteUrl: campaign.websiteUrl });
     }
     if (campaign.websiteError !== null) await this.recordWebsiteError(run, campaign.id, null);
     return website;

@@ -1,5 +1,4 @@
-import { ErrorCode, normalizeWebsiteUrl, type SubgraphContext } from '@gtm/runtime';
-import { GraphQLError } from 'graphql';
+import { conflict, normalizeWebsiteUrl, type SubgraphContext } from '@gtm/runtime';
 import { AssetKind, type AssetSource, type Positioning, type ProductOverview, type TargetCompany, type TargetPersona } from '../assets/index.js';
 import type { CampaignAssetRepository } from '../campaign-asset/campaign-asset.repository.js';
 import { throwOnFailures, type CampaignAssetService } from '../campaign-asset/campaign-asset.service.js';
@@ -38,7 +37,7 @@ export class IcpService {
     const records = await this.repository.load(context.em, campaign.id);
     const versions = icpKinds.map((kind) => records.find((record) => record.kind === kind)?.current ?? null);
     if (versions.some((version) => version === null)) {
-      throw new GraphQLError('The ICP could not be assembled: an asset it needs is missing. Try again.', { extensions: { code: ErrorCode.UpstreamUnavailable } });
+      throw conflict('The ICP could not be assembled: an asset it needs changed while it was built. Try again.');
     }
     const [overview, company, persona, positioning] = versions.map((version) => version!.content) as [ProductOverview, TargetCompany, TargetPersona, Positioning];
     const sources = new Map<string, AssetSource>();

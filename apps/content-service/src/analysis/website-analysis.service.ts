@@ -144,7 +144,7 @@ export class WebsiteAnalysisService {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await context.em.transactional(async (em) => {
-          const website = (await em.findOne(Website, { url })) ?? em.create(Website, { tenantId, url, domain: domainOf(url) } as never);
+          const website = (await em.findOne(Website, { url })) ?? em.create(Website, { tenantId, url, domain: domainOf(url) });
           em.assign(website, {
             title: home.title ?? home.openGraph['title'] ?? null,
             description: home.description ?? home.openGraph['description'] ?? null,
@@ -157,13 +157,13 @@ export class WebsiteAnalysisService {
             source: analysis.crawled.pages.some((page) => page.source === 'CHROMIUM') ? 'CHROMIUM' : analysis.crawled.source,
             facts: analysis.facts,
             analyzedAt: this.now(),
-          } as never);
+          });
           await em.persist(website).flush();
           await em.nativeDelete(ContentChunk, { tenantId, websiteId: website.id });
           await em.nativeDelete(WebPage, { tenantId, websiteId: website.id });
           const createdAt = this.now();
           const pages = analysis.pages.map((page, position) =>
-            em.create(WebPage, { tenantId, websiteId: website.id, url: page.url, title: page.title, kind: page.kind, wordCount: page.wordCount, position, createdAt, updatedAt: createdAt } as never),
+            em.create(WebPage, { tenantId, websiteId: website.id, url: page.url, title: page.title, kind: page.kind, wordCount: page.wordCount, position, createdAt, updatedAt: createdAt }),
           );
           const chunks = analysis.chunks.map((chunk, position) =>
             em.create(ContentChunk, {
@@ -178,7 +178,7 @@ export class WebsiteAnalysisService {
               wordCount: chunk.text.split(/\s+/).filter(Boolean).length,
               createdAt,
               updatedAt: createdAt,
-            } as never),
+            }),
           );
           await em.persist([...pages, ...chunks]).flush();
           return website;

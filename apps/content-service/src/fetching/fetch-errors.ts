@@ -1,5 +1,5 @@
-import { ErrorCode } from '@gtm/runtime';
-import { GraphQLError } from 'graphql';
+import { badUserInput, forbidden, upstreamUnavailable, type ErrorExtensions } from '@gtm/runtime';
+import type { GraphQLError } from 'graphql';
 
 /** Why a page could not be fetched, in terms a user can act on. */
 export type FetchFailureKind =
@@ -12,11 +12,11 @@ export type FetchFailureKind =
   /** The site answered, but not with something we can read (too large, not HTML, redirect loop). */
   | 'unusable-response';
 
-const codeOf: Record<FetchFailureKind, string> = {
-  'invalid-url': ErrorCode.BadUserInput,
-  refused: ErrorCode.Forbidden,
-  unreachable: ErrorCode.UpstreamUnavailable,
-  'unusable-response': ErrorCode.BadUserInput,
+const errorOf: Record<FetchFailureKind, (message: string, extensions: ErrorExtensions) => GraphQLError> = {
+  'invalid-url': (message, extensions) => badUserInput(message, undefined, extensions),
+  refused: forbidden,
+  unreachable: upstreamUnavailable,
+  'unusable-response': (message, extensions) => badUserInput(message, undefined, extensions),
 };
 
 export class FetchFailure extends Error {
@@ -37,6 +37,6 @@ export class FetchFailure extends Error {
   }
 
   toGraphQLError(): GraphQLError {
-    return new GraphQLError(this.message, { extensions: { code: codeOf[this.kind], url: this.url } });
+    return errorOf[this.kind](this.message, { url: this.url });
   }
 }

@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Entity, Property } from '@mikro-orm/decorators/legacy';
 import { TenantScopedEntity } from '@gtm/runtime';
 
@@ -52,7 +53,7 @@ export class Website extends TenantScopedEntity {
   qualityLevel: QualityLevel | null = null;
 
   @Property({ type: 'text[]' })
-  qualityGaps: string[] = [];
+  qualityGaps: Opt<string[]> = [];
 
   @Property({ type: 'text', nullable: true })
   source: PageSource | null = null;

@@ -76,8 +76,8 @@ export class WebsiteService {
     for (let attempt = 1; ; attempt += 1) {
       const website =
         (await context.em.findOne(Website, { url })) ??
-        context.em.create(Website, { tenantId: context.caller.tenantId, url, domain: domainOf(url) } as never);
-      context.em.assign(website, fields as never);
+        context.em.create(Website, { tenantId: context.caller.tenantId, url, domain: domainOf(url) });
+      context.em.assign(website, fields);
       try {
         await context.em.persist(website).flush();
         context.loaders.websitesByUrl.clear(url);

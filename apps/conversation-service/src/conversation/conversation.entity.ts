@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Entity, Enum, Property } from '@mikro-orm/decorators/legacy';
 import { TenantScopedEntity } from '@gtm/runtime';
 
@@ -15,7 +16,7 @@ export class Conversation extends TenantScopedEntity {
   subject!: string;
 
   @Enum({ items: () => ConversationStatus, nativeEnumName: undefined })
-  status: ConversationStatus = ConversationStatus.OPEN;
+  status: Opt<ConversationStatus> = ConversationStatus.OPEN;
 
   /** The crm-service `Lead` this conversation is with. */
   @Property({ type: 'uuid' })

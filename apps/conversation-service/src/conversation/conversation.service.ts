@@ -62,7 +62,7 @@ export class ConversationService {
       ...fields,
       tenantId: context.caller.tenantId,
       status: ConversationStatus.OPEN,
-    } as never);
+    });
     await context.em.persist(conversation).flush();
     return conversation;
   }

@@ -44,7 +44,7 @@ export class CompanyService {
       tenantId: context.caller.tenantId,
       websiteUrl,
       domain: fields.domain ?? (websiteUrl ? domainOf(websiteUrl) : null),
-    } as never);
+    });
     await this.flushUnique(context, company);
     return company;
   }
@@ -55,7 +55,7 @@ export class CompanyService {
     const changes = parseInput(companyFieldsSchema.partial(), definedFields(input));
     if ('name' in changes && !changes.name) throw badUserInput('name must not be empty.', 'name');
     const { websiteUrl, ...rest } = changes;
-    context.em.assign(company, rest as never);
+    context.em.assign(company, rest);
     if (websiteUrl !== undefined) {
       company.websiteUrl = websiteUrl ? normalizeWebsiteUrl(websiteUrl) : null;
       if (changes.domain === undefined) company.domain = company.websiteUrl ? domainOf(company.websiteUrl) : null;

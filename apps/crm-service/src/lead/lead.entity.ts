@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Entity, Enum, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
 import { TenantScopedEntity } from '@gtm/runtime';
 import { Company } from '../company/company.entity.js';
@@ -33,11 +34,11 @@ export class Lead extends TenantScopedEntity {
   company: Company | null = null;
 
   @Enum({ items: () => LeadStatus, nativeEnumName: undefined })
-  status: LeadStatus = LeadStatus.NEW;
+  status: Opt<LeadStatus> = LeadStatus.NEW;
 
   /** Where the lead came from: `manual`, `csv-import`, a CRM's name. */
   @Property({ type: 'text' })
-  source: string = 'manual';
+  source: Opt<string> = 'manual';
 
   @Property({ type: 'text', nullable: true })
   notes: string | null = null;

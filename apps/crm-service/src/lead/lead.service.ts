@@ -77,7 +77,7 @@ export class LeadService {
       status: status ?? LeadStatus.NEW,
       source: source ?? 'manual',
       company: companyId ? await this.requireCompany(context, companyId) : null,
-    } as never);
+    });
     await this.flushUnique(context, lead);
     return lead;
   }
@@ -86,7 +86,7 @@ export class LeadService {
     const lead = await this.get(context, id);
     if (!lead) throw notFound('Lead', id);
     const { companyId, status, ...rest } = parseInput(leadFieldsSchema.partial(), definedFields(input));
-    context.em.assign(lead, rest as never);
+    context.em.assign(lead, rest);
     if (status) lead.status = status;
     if (companyId !== undefined) lead.company = companyId ? await this.requireCompany(context, companyId) : null;
     if (!lead.firstName && !lead.lastName && !lead.email) {

@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Entity, Property } from '@mikro-orm/decorators/legacy';
 import { Job } from '@gtm/jobs';
 
@@ -10,7 +11,7 @@ export const enrichmentJobKind = 'enrichment';
  */
 @Entity({ tableName: 'enrichment_job' })
 export class EnrichmentJob extends Job {
-  override kind = enrichmentJobKind;
+  override kind: Opt<string> = enrichmentJobKind;
 
   /** What the user calls it, typically the uploaded file's name. */
   @Property({ type: 'text' })

@@ -49,13 +49,13 @@ export class EnrichmentJobService {
     const { name, total, records } = parseInput(createEnrichmentJobSchema, input);
     const tenantId = context.caller.tenantId;
     const build = async (em: typeof context.em) => {
-      const job = em.create(EnrichmentJob, { name, tenantId, total: records?.length ?? total ?? 0, status: JobStatus.QUEUED } as never);
+      const job = em.create(EnrichmentJob, { name, tenantId, total: records?.length ?? total ?? 0, status: JobStatus.QUEUED });
       job.subjectType = 'EnrichmentJob';
       job.subjectId = job.id;
       // The job first: records refer to it by a plain column, which the unit of work cannot order by.
       await em.persist(job).flush();
       if (records) {
-        em.persist(records.map((record, position) => em.create(EnrichmentRecord, { ...record, jobId: job.id, position, tenantId } as never)));
+        em.persist(records.map((record, position) => em.create(EnrichmentRecord, { ...record, jobId: job.id, position, tenantId })));
         await em.flush();
       }
       return job;

@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Entity, Enum, Property } from '@mikro-orm/decorators/legacy';
 import { TenantScopedEntity } from '@gtm/runtime';
 
@@ -27,7 +28,7 @@ export class EnrichmentRecord extends TenantScopedEntity {
   website: string | null = null;
 
   @Enum({ items: () => EnrichmentRecordStatus, nativeEnumName: undefined })
-  status: EnrichmentRecordStatus = EnrichmentRecordStatus.PENDING;
+  status: Opt<EnrichmentRecordStatus> = EnrichmentRecordStatus.PENDING;
 
   /** The company's domain, from its website or else from a work email. */
   @Property({ type: 'text', nullable: true })

@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import type { Scope, Tier } from '@gtm/caller';
 import { Entity, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
@@ -33,7 +34,7 @@ export class ApiKey {
   scopes!: Scope[];
 
   @Property({ type: 'datetime' })
-  createdAt: Date = new Date();
+  createdAt: Opt<Date> = new Date();
 
   @Property({ type: 'datetime', nullable: true })
   lastUsedAt: Date | null = null;

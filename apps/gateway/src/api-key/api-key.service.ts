@@ -56,7 +56,7 @@ export class ApiKeyService {
     const em = this.database.orm.em.fork();
     const tenant = await em.findOneOrFail(Tenant, await this.tenantIdFor(fields.tenant));
     const generated = generateApiKey();
-    const apiKey = em.create(ApiKey, { tenant, prefix: generated.prefix, keyHash: generated.keyHash, tier: fields.tier, scopes: [...new Set(fields.scopes)], name: fields.name ?? null } as never);
+    const apiKey = em.create(ApiKey, { tenant, prefix: generated.prefix, keyHash: generated.keyHash, tier: fields.tier, scopes: [...new Set(fields.scopes)], name: fields.name ?? null });
     await em.persist(apiKey).flush();
     return { key: generated.key, apiKey: listing(apiKey) };
   }
@@ -67,7 +67,7 @@ export class ApiKeyService {
     const existing = await em.findOne(Tenant, { slug });
     if (existing) return existing.id;
     try {
-      await em.persist(em.create(Tenant, { slug } as never)).flush();
+      await em.persist(em.create(Tenant, { slug })).flush();
     } catch (error) {
       if (!(error instanceof UniqueConstraintViolationException)) throw error;
     }

@@ -1,4 +1,4 @@
-import { ErrorCode, type Logger } from '@gtm/runtime';
+import { unauthenticated, type Logger } from '@gtm/runtime';
 import type { NextFunction, Request, Response } from 'express';
 import type { ApiKeyAuthenticator, AuthenticatedKey } from './api-key.authenticator.js';
 
@@ -8,11 +8,9 @@ import type { ApiKeyAuthenticator, AuthenticatedKey } from './api-key.authentica
  */
 const unauthenticatedBody = {
   errors: [
-    {
-      message:
-        'Unauthenticated: send a valid API key as `Authorization: Bearer <key>` or `x-api-key: <key>`. Create one with `npm run apikey -- create --tenant <slug> --tier <free|pro|enterprise>`.',
-      extensions: { code: ErrorCode.Unauthenticated },
-    },
+    unauthenticated(
+      'Unauthenticated: send a valid API key as `Authorization: Bearer <key>` or `x-api-key: <key>`. Create one with `npm run apikey -- create --tenant <slug> --tier <free|pro|enterprise>`.',
+    ).toJSON(),
   ],
 };
 

@@ -1,7 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Scope } from '@gtm/caller';
-import { ErrorCode } from '@gtm/runtime';
-import { GraphQLError } from 'graphql';
+import { forbidden } from '@gtm/runtime';
 import type { GatewayContext } from '../context.js';
 
 const requiredScope: Record<'query' | 'mutation' | 'subscription', Scope> = { query: 'read', subscription: 'read', mutation: 'write' };
@@ -16,8 +15,9 @@ export function useScopeEnforcement(): ApolloServerPlugin<GatewayContext> {
           const scope = requiredScope[operation.operation];
           const granted = contextValue.caller.scopes;
           if (granted.includes(scope) || granted.includes('admin')) return;
-          throw new GraphQLError(`Forbidden: this API key lacks the "${scope}" scope needed for a ${operation.operation}. Use a key created with --scopes ${scope}.`, {
-            extensions: { code: ErrorCode.Forbidden, requiredScope: scope, http: { status: 403 } },
+          throw forbidden(`Forbidden: this API key lacks the "${scope}" scope needed for a ${operation.operation}. Use a key created with --scopes ${scope}.`, {
+            requiredScope: scope,
+            http: { status: 403 },
           });
         },
       };

@@ -1,6 +1,6 @@
 // `npm run apikey -- create|list|revoke`: manages API keys from the command line.
 import { parseArgs } from 'node:util';
-import { ConfigurationError, createLogger } from '@gtm/runtime';
+import { badUserInput, ConfigurationError, createLogger } from '@gtm/runtime';
 import { GraphQLError } from 'graphql';
 import { openApiKeyRegistry } from '../api-key/api-key.registry.js';
 import type { ApiKeyListing } from '../api-key/api-key.service.js';
@@ -46,7 +46,7 @@ async function run(argv: string[]): Promise<number> {
       const keys = await service.listKeys(values.tenant);
       process.stdout.write(keys.length === 0 ? 'No API keys.\n' : `${keys.map(describe).join('\n')}\n`);
     } else {
-      if (!argument) throw new GraphQLError('Say which key to revoke: its id or its prefix.');
+      if (!argument) throw badUserInput('Say which key to revoke: its id or its prefix.', 'key');
       process.stdout.write(`Revoked. ${describe(await service.revokeKey(argument))}\n`);
     }
     return 0;

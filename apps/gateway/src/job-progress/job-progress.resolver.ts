@@ -1,5 +1,4 @@
-import { ErrorCode } from '@gtm/runtime';
-import { GraphQLError } from 'graphql';
+import { badUserInput } from '@gtm/runtime';
 import { Arg, Ctx, ID, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { GatewayContext } from '../context.js';
 import type { JobProgressService } from './job-progress.service.js';
@@ -24,9 +23,7 @@ export class JobProgressResolver {
     // The gateway's WebSocket server runs subscriptions itself (websocket/graphql-websocket.ts);
     // this schema only declares the field so it composes into the supergraph.
     subscribe: () => {
-      throw new GraphQLError('Subscriptions are served over WebSocket at /graphql (graphql-ws, subprotocol graphql-transport-ws).', {
-        extensions: { code: ErrorCode.BadUserInput },
-      });
+      throw badUserInput('Subscriptions are served over WebSocket at /graphql (graphql-ws, subprotocol graphql-transport-ws).');
     },
   })
   jobProgressEvents(@Arg('jobId', () => ID) _jobId: string, @Root() progress: JobProgressType): JobProgressType {

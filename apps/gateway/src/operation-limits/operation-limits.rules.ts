@@ -25,7 +25,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { OperationLimits } from './operation-limits.config.js';
-import { ErrorCode } from '@gtm/runtime';
+import { ErrorCode, operationLimitExceeded } from '@gtm/runtime';
 
 /** The `extensions.code` of every limit refusal; clients branch on it together with `extensions.limit`. */
 export const operationLimitExceededCode = ErrorCode.OperationLimitExceeded;
@@ -74,10 +74,7 @@ function describeActual(limit: OperationLimitName, actual: number, atLeast: stri
 export function operationLimitError(limit: OperationLimitName, maximum: number, actual: number, options: OperationLimitErrorOptions = {}): GraphQLError {
   const atLeast = options.actualIsLowerBound ? 'at least ' : '';
   const unit = limit === 'body' ? ' bytes' : '';
-  return new GraphQLError(`${describeActual(limit, actual, atLeast)}; the maximum is ${maximum}${unit}. ${advice[limit]}`, {
-    ...(options.nodes ? { nodes: options.nodes } : {}),
-    extensions: { code: operationLimitExceededCode, limit, maximum, actual },
-  });
+  return operationLimitExceeded(`${describeActual(limit, actual, atLeast)}; the maximum is ${maximum}${unit}. ${advice[limit]}`, { limit, maximum, actual }, options.nodes);
 }
 
 export interface OperationMeasurement {

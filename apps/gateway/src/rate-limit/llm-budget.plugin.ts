@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { CallerContext } from '@gtm/caller';
-import { ErrorCode, type Logger } from '@gtm/runtime';
-import { GraphQLError, Kind, parse, visit, type OperationDefinitionNode } from 'graphql';
+import { rateLimited, upstreamUnavailable, type Logger } from '@gtm/runtime';
+import { Kind, parse, visit, type OperationDefinitionNode } from 'graphql';
 import type { RateLimiter } from './rate-limiter.js';
 
 /**
@@ -66,15 +66,13 @@ export function useLlmBudget<Context extends object>(options: LlmBudgetOptions<C
             decision = await options.limiter.consumeLlmBudget(caller, cost);
           } catch (error) {
             options.logger.error({ err: error }, 'LLM budget unknown (Redis did not answer): refusing the LLM-backed operation');
-            throw new GraphQLError('The LLM budget cannot be checked right now, so this operation was not started. Try again shortly.', {
-              extensions: { code: ErrorCode.UpstreamUnavailable, http: { status: 503 } },
-            });
+            throw upstreamUnavailable('The LLM budget cannot be checked right now, so this operation was not started. Try again shortly.', { http: { status: 503 } });
           }
           if (decision.allowed) return;
-          throw new GraphQLError(
+          throw rateLimited(
             `Daily LLM budget exceeded: the ${caller.tier} tier allows ${decision.limit.toLocaleString('en-US')} LLM-backed operations per day for your tenant, ` +
               `and this operation needs ${cost} of the ${decision.remaining} left. The budget resets at 00:00 UTC, in ${Math.ceil(decision.resetSeconds / 60)} minutes.`,
-            { extensions: { code: ErrorCode.RateLimited, limit: decision.limit, remaining: decision.remaining, window: 'day', budget: 'llm', retryAfterSeconds: decision.resetSeconds, http: { status: 429 } } },
+            { limit: decision.limit, remaining: decision.remaining, window: 'day', budget: 'llm', retryAfterSeconds: decision.resetSeconds, http: { status: 429 } },
           );
         },
       };

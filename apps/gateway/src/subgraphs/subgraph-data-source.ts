@@ -1,6 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { callerTokenHeader } from '@gtm/caller';
-import { ErrorCode } from '@gtm/runtime';
+import { upstreamUnavailable } from '@gtm/runtime';
 import { GraphQLError } from 'graphql';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { GatewayContext } from '../context.js';
@@ -48,8 +48,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     // A 4xx other than 401 with a GraphQL body is the subgraph answering; pass it through as it is.
     if (status !== undefined && status >= 400 && status < 500 && status !== 401 && error instanceof GraphQLError) throw error;
     context?.logger?.warn({ subgraph: this.subgraphName, status, err: error }, 'subgraph unavailable');
-    throw new GraphQLError(`The ${this.subgraphName} service is unavailable right now, so part of this answer is missing; the rest is complete. Try again shortly.`, {
-      extensions: { code: ErrorCode.UpstreamUnavailable, service: this.subgraphName },
+    throw upstreamUnavailable(`The ${this.subgraphName} service is unavailable right now, so part of this answer is missing; the rest is complete. Try again shortly.`, {
+      service: this.subgraphName,
     });
   }
 }
