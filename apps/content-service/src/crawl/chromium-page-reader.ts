@@ -1,5 +1,5 @@
 import { chromiumArguments, chromiumExecutablePath } from '@gtm/runtime';
-import { chromium, type Browser, type Route } from 'playwright-core';
+import type { Browser, Route } from 'playwright-core';
 import { FetchFailure } from '../fetching/fetch-errors.js';
 import type { SafeFetcher } from '../fetching/safe-fetcher.js';
 import type { PageReader } from './page-reader.js';
@@ -28,11 +28,14 @@ export function createChromiumPageReader(options: ChromiumPageReaderOptions): Pa
   const timeoutMs = options.timeoutMs ?? 20_000;
   let browser: Promise<Browser> | null = null;
 
-  const launch = async () =>
-    chromium.launch({
+  const launch = async () => {
+    // Loaded on first use: playwright-core is large (about 60 MB resident), and most deployments never render.
+    const { chromium } = await import('playwright-core');
+    return chromium.launch({
       executablePath: await chromiumExecutablePath({ configuredPath: options.executablePath }),
       args: [...chromiumArguments, '--host-resolver-rules=MAP * ~NOTFOUND', '--proxy-server=http://127.0.0.1:9', '--proxy-bypass-list=<-loopback>'],
     });
+  };
 
   const fulfil = async (route: Route, pageUrl: string, documentFailure: { error: FetchFailure | null }) => {
     const request = route.request();
