@@ -5,7 +5,7 @@
 // 2 s, 4 s … at most 30 s; a run that served for a minute resets it), and the others keep serving
 // meanwhile: the gateway answers with what the remaining subgraphs provide.
 import { delay } from './network.ts';
-import { formatLine, printLine, say, sayProblem } from './output.ts';
+import { formatLine, printLine, say, sayProblem, type FormattedLine } from './output.ts';
 import type { ProcessRecords, StopStep } from './process-records.ts';
 import type { ExitStatus, Launched } from './launch.ts';
 import { StartError } from './start-error.ts';
@@ -60,8 +60,19 @@ export interface Supervisor {
   parts(): SupervisedPart[];
 }
 
+/** Where the supervisor's own messages and its parts' lines go. */
+export interface SupervisorReport {
+  say(message: string): void;
+  problem(message: string, recentLines?: string[]): void;
+  line(formatted: FormattedLine): void;
+}
+
+const terminal: SupervisorReport = { say, problem: sayProblem, line: printLine };
+
 export interface SupervisorOptions {
   records: ProcessRecords;
+  /** Default: the terminal (output.ts). */
+  report?: SupervisorReport;
   /** Default: 60 s. */
   readinessTimeoutMs?: number;
   /** Default: `defaultRestartPolicy`. */
@@ -82,6 +93,7 @@ interface Entry {
 export function createSupervisor(options: SupervisorOptions): Supervisor {
   const readinessTimeoutMs = options.readinessTimeoutMs ?? 60_000;
   const policy = options.restartPolicy ?? defaultRestartPolicy;
+  const report = options.report ?? terminal;
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
   const stopping = new AbortController();
   const entries: Entry[] = [];
@@ -104,7 +116,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       const formatted = formatLine(spec.name, line);
       recentLines.push(...formatted.text.split('\n'));
       recentLines.splice(0, Math.max(0, recentLines.length - keptLines));
-      if (spec.show?.(line) ?? true) printLine(formatted);
+      if (spec.show?.(line) ?? true) report.line(formatted);
     };
 
     const launch = (): Run => {
@@ -149,7 +161,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
       if (run.readyAt !== undefined && Date.now() - run.readyAt >= policy.stableAfterMs) failuresInARow = 0;
       failuresInARow += 1;
       const waitMs = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (failuresInARow - 1));
-      sayProblem(`${spec.name} exited unexpectedly (${describeExit(status)}); restarting it in ${waitMs / 1000} s`, recentLines.slice(-12));
+      report.problem(`${spec.name} exited unexpectedly (${describeExit(status)}); restarting it in ${waitMs / 1000} s`, recentLines.slice(-12));
       await delay(waitMs, stopping.signal);
       if (phase !== 'running') return;
       let next: Run | undefined;
@@ -158,10 +170,10 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         restarts += 1;
         next = launch();
         await waitUntilReady(next, false);
-        say(`${spec.name} is running again (${next.launched.pid ? `pid ${next.launched.pid}, ` : ''}restart ${restarts})`);
+        report.say(`${spec.name} is running again (${next.launched.pid ? `pid ${next.launched.pid}, ` : ''}restart ${restarts})`);
       } catch (error) {
         if (phase !== 'running') return;
-        sayProblem(`${spec.name} did not come back: ${error instanceof Error ? error.message : String(error)}`);
+        report.problem(`${spec.name} did not come back: ${error instanceof Error ? error.message : String(error)}`);
         if (!next) {
           // Nothing was started: try again after the next delay.
           run.readyAt = undefined;
@@ -182,7 +194,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
         if (!run) return;
         for (const [index, [signal, waitMs]] of spec.stopSteps.entries()) {
           if (run.exitStatus) return;
-          if (index > 0) say(`${spec.name} did not stop in time; sending ${signal}`);
+          if (index > 0) report.say(`${spec.name} did not stop in time; sending ${signal}`);
           run.launched.signal(signal);
           await Promise.race([run.launched.exited, delay(waitMs)]);
         }
