@@ -11,7 +11,7 @@ const gql = (query: string, variables?: Record<string, unknown>) => stack.gql(qu
 
 beforeAll(async () => {
   stack = await startStack();
-  browser = await chromium.launch({ executablePath: await chromiumExecutablePath(), args: [...chromiumArguments] });
+  browser = await chromium.launch({ executablePath: await chromiumExecutablePath({ configuredPath: testEnvironment.chromiumPath }), args: [...chromiumArguments] });
 });
 
 afterAll(async () => {

@@ -30,6 +30,10 @@ export async function chromiumExecutablePath(options: ChromiumExecutableOptions 
   if (options.configuredPath) return options.configuredPath;
   const systemPath = options.systemPath ?? systemChromiumPath;
   if (isExecutable(systemPath)) return systemPath;
+  if (process.platform !== 'linux') {
+    // The packaged binary is built for Linux only.
+    throw new Error(`No Chromium at ${systemPath}: set CHROMIUM_PATH to a Chromium or Chrome executable (on macOS, /Applications/Google Chrome.app/Contents/MacOS/Google Chrome)`);
+  }
   return unpackPackagedChromium(options.unpackDirectory);
 }
 

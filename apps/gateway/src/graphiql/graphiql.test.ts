@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromiumArguments, chromiumExecutablePath } from '@gtm/runtime';
+import { testEnvironment } from '@gtm/testing';
 import express from 'express';
 import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import { createHandler } from 'graphql-http/lib/use/express';
@@ -87,7 +88,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  browser = await chromium.launch({ executablePath: await chromiumExecutablePath(), args: [...chromiumArguments] });
+  browser = await chromium.launch({ executablePath: await chromiumExecutablePath({ configuredPath: testEnvironment.chromiumPath }), args: [...chromiumArguments] });
 });
 
 afterAll(async () => {
