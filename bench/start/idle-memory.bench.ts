@@ -191,7 +191,7 @@ async function measureProcessPerServiceShape(): Promise<Measured> {
     await waitFor(() => checkHttp(`http://127.0.0.1:${gatewayPort}/health/live`));
     return await measureStack(`http://127.0.0.1:${gatewayPort}/graphql`, () => sample(started.map((launched) => launched.pid!)));
   } finally {
-    for (const launched of started.reverse()) {
+    for (const launched of started.toReversed()) {
       launched.signal('SIGINT');
       await Promise.race([launched.exited, delay(20_000)]);
     }
@@ -216,7 +216,7 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<v
 // ─── The run ────────────────────────────────────────────────────────────────────────────────────
 
 const median = (values: number[]) => {
-  const sorted = [...values].sort((left, right) => left - right);
+  const sorted = values.toSorted((left, right) => left - right);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
