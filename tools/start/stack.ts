@@ -60,13 +60,12 @@ async function start(settings: StartSettings, environment: NodeJS.ProcessEnv, su
   }
   const callerKeys = await loadCallerKeys(settings);
   const secretsKey = loadSecretsKey(settings);
-  const storeEnvironment = { ...environment };
 
   let database: { url: string; description: string; embedded: boolean; fresh: boolean };
   if (settings.databaseUrl) {
     database = { url: settings.databaseUrl, description: `DATABASE_URL ${withoutPassword(settings.databaseUrl)}`, embedded: false, fresh: false };
   } else {
-    const embedded = await prepareEmbeddedPostgres(settings.dataDirectory, storeEnvironment);
+    const embedded = await prepareEmbeddedPostgres(settings.dataDirectory, environment);
     await supervisor.start(embedded.spec);
     database = { url: embedded.url, description: embedded.description, embedded: true, fresh: embedded.fresh };
   }
@@ -74,7 +73,7 @@ async function start(settings: StartSettings, environment: NodeJS.ProcessEnv, su
   if (settings.redisUrl) {
     redis = { url: settings.redisUrl, description: `REDIS_URL ${withoutPassword(settings.redisUrl)}` };
   } else {
-    const server = await prepareRedisServer(storeEnvironment);
+    const server = await prepareRedisServer(environment);
     await supervisor.start(server.spec);
     redis = server;
   }
