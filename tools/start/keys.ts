@@ -5,15 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import type { CallerKeyPair } from '@gtm/caller';
 import { probeTimeoutMs, withoutPassword } from './network.ts';
 import { say, sayProblem } from './output.ts';
 import { workspaceRoot, type StartSettings } from './settings.ts';
 import { StartError } from './start-error.ts';
-
-export interface CallerKeyPair {
-  privateKeyPem: string;
-  publicKeyPem: string;
-}
 
 export interface KeyInUse<Key> {
   key: Key;

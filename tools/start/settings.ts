@@ -3,6 +3,7 @@
 // here as in the service that receives it; every service checks its whole config again at start.
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CallerKeyPair } from '@gtm/caller';
 import { logLevelSchema, parseEnvironment, pemSchema, portSchema, postgresUrlSchema, redisUrlSchema } from '@gtm/runtime/config';
 import { z } from 'zod';
 
@@ -38,7 +39,7 @@ export interface StartSettings {
   gatewayHost: string;
   logLevel: string;
   logLevelWasSet: boolean;
-  callerKeys: { privateKeyPem: string; publicKeyPem: string } | undefined;
+  callerKeys: CallerKeyPair | undefined;
   secretsKey: string | undefined;
   dataDirectory: string;
 }
