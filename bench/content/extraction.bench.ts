@@ -1,6 +1,6 @@
 // What website extraction costs per page: extractPage (parse, metadata, contacts, technologies,
 // main content) and chunkPages on that page, for the three real captured home pages
-// (../shared/fixtures/websites) and the seven pages of the Northwind fixture site; then the
+// (fixtures/websites) and the seven pages of the Northwind fixture site; then the
 // site-level steps (repeated-block removal, chunking, summary, facts) over the Northwind pages.
 // Pages run in a fresh random order each round so machine noise hits them alike; results are
 // medians and p95 per page, and throughput at the median.

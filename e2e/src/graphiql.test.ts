@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createJobProgressStore, JobStatus } from '@gtm/jobs';
-import { createRedis } from '@gtm/runtime';
+import { chromiumArguments, chromiumExecutablePath, createRedis } from '@gtm/runtime';
 import { testEnvironment } from '@gtm/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startStack, type Stack } from './stack.js';
@@ -11,10 +11,7 @@ const gql = (query: string, variables?: Record<string, unknown>) => stack.gql(qu
 
 beforeAll(async () => {
   stack = await startStack();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await chromium.launch({ executablePath: await chromiumExecutablePath({ configuredPath: testEnvironment.chromiumPath }), args: [...chromiumArguments] });
 });
 
 afterAll(async () => {

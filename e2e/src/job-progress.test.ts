@@ -9,7 +9,7 @@ import type { Client } from 'graphql-ws';
 import { startNorthwindSite } from './campaign-fixtures.js';
 import { startStack, type Stack } from './stack.js';
 
-const fixtures = new URL('../../../shared/fixtures/leads/', import.meta.url);
+const fixtures = new URL('../../fixtures/leads/', import.meta.url);
 let stack: Stack;
 let site: FixtureSite;
 let socket: Client;

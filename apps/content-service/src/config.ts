@@ -35,8 +35,11 @@ const contentEnvironmentSchema = z.object({
   CONTENT_ANALYSIS_TTL_SECONDS: integer(0, 31_536_000, 86_400),
   /** Render JavaScript pages in Chromium: `off`, `auto` (pages whose HTML is an empty shell) or `always`. Default: `off`. */
   CONTENT_RENDER_JAVASCRIPT: z.enum(renderModes).default('off'),
-  /** Default: `/usr/bin/chromium` (Debian's package). */
-  CHROMIUM_PATH: z.string().min(1).default('/usr/bin/chromium'),
+  /**
+   * The Chromium that renders pages. Default: `/usr/bin/chromium` (Debian's package) when it is
+   * installed, else the one the npm package `@sparticuz/chromium` ships.
+   */
+  CHROMIUM_PATH: z.string().min(1).optional(),
   /** When set, pages are read through Firecrawl's API instead of directly. Default: unset. */
   FIRECRAWL_API_KEY: z.string().min(1).optional(),
   /** Default: `https://api.firecrawl.dev`; a self-hosted Firecrawl gives its own. */

@@ -8,7 +8,7 @@ export interface JobSubject {
 }
 
 /**
- * A job's progress as the gateway serves it (../shared/API.md `JobProgress`), plus the tenant,
+ * A job's progress as the gateway serves it (the API's `JobProgress`), plus the tenant,
  * which the gateway checks and never shows.
  */
 export interface JobProgressSnapshot {

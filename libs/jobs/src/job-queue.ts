@@ -97,6 +97,17 @@ export function createJobQueue(options: CreateJobQueueOptions): JobQueue {
         const lockHolder = await pool.connect();
         try {
           await lockHolder.query('select pg_advisory_lock(hashtextextended($1, 0))', [lockName]);
+          // graphile-worker finds out whether it is installed by reading its migrations table and
+          // catching "relation does not exist", which PostgreSQL logs as an ERROR on every first
+          // start. Its bootstrap (schema and an empty table, as in its docs/schema.md) is made here
+          // first when missing, so the first read finds an empty table and runs every migration.
+          const installed = await lockHolder.query<{ table: string | null }>('select to_regclass($1) as table', [`${workerSchema}.migrations`]);
+          if (installed.rows[0]?.table === null) {
+            await lockHolder.query(
+              `create schema if not exists ${workerSchema};
+               create table if not exists ${workerSchema}.migrations(id int primary key, ts timestamptz default now() not null, breaking boolean not null default false)`,
+            );
+          }
           await runMigrations({ pgPool: pool, schema: workerSchemaName, logger: createGraphileLogger(logger) });
         } finally {
           await lockHolder.query('select pg_advisory_unlock(hashtextextended($1, 0))', [lockName]).catch(() => undefined);

@@ -2,7 +2,7 @@ import type { Opt } from '@mikro-orm/core';
 import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { TenantScopedEntity } from '@gtm/runtime';
 
-/** Where a job stands (../shared/API.md `JobStatus`). */
+/** Where a job stands (the API's `JobStatus`). */
 export enum JobStatus {
   QUEUED = 'QUEUED',
   RUNNING = 'RUNNING',

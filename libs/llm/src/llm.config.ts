@@ -32,7 +32,7 @@ const pricesSchema = z
 /**
  * The LLM layer's environment. A service spreads it into its own config schema
  * (`z.object({ ...subgraphEnvironmentSchema.shape, ...llmEnvironmentSchema.shape })`), so every
- * service reads the same names (../shared/API.md).
+ * service reads the same names (README, Environment).
  */
 export const llmEnvironmentSchema = z.object({
   /**

@@ -1,6 +1,6 @@
 import { GraphQLError, type ASTNode, type GraphQLFormattedError } from 'graphql';
 
-/** The stable error codes clients may branch on (../shared/API.md). */
+/** The stable error codes clients may branch on (`extensions.code` of every API error). */
 export const ErrorCode = {
   Unauthenticated: 'UNAUTHENTICATED',
   Forbidden: 'FORBIDDEN',

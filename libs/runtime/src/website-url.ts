@@ -1,7 +1,7 @@
 import { badUserInput } from './errors.js';
 
 /**
- * The one normalisation of a website URL (../shared/API.md): http or https, host lower-case, no
+ * The one normalisation of a website URL (the `Website.url` key of the API): http or https, host lower-case, no
  * default port, no fragment, no trailing slash. A bare host gets https://. Used everywhere a
  * website is a key, so `Acme.com/` and `https://acme.com` are the same website.
  */

@@ -8,6 +8,8 @@ import pg from 'pg';
 export const testEnvironment = {
   databaseUrl: process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+  /** The browser tests' Chromium, as in CHROMIUM_PATH. Default: /usr/bin/chromium when installed, else the packaged one. */
+  chromiumPath: process.env['CHROMIUM_PATH'],
 };
 
 export interface TestDatabase extends AsyncDisposable {

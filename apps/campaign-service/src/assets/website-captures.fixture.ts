@@ -1,4 +1,4 @@
-// Test fixture: the real website captures the workspace keeps in ../shared/fixtures/websites, cut
+// Test fixture: the real website captures kept in the repository's fixtures/websites, cut
 // into passages the simple way (one per heading), as Website.search would hand them over.
 import { readFileSync } from 'node:fs';
 import type { AssetContext, WebsitePassage } from './asset-context.js';
@@ -11,8 +11,8 @@ export interface WebsiteCapture {
   markdown: string;
 }
 
-// From apps/campaign-service/src/assets/ up to the workspace's parent, where shared/ lives.
-const capturesFolder = new URL('../../../../../shared/fixtures/websites/', import.meta.url);
+// From apps/campaign-service/src/assets/ up to the repository root.
+const capturesFolder = new URL('../../../../fixtures/websites/', import.meta.url);
 
 export function loadCapture(domain: CaptureDomain): WebsiteCapture {
   const capture = JSON.parse(readFileSync(new URL(`${domain}.json`, capturesFolder), 'utf8')) as WebsiteCapture;

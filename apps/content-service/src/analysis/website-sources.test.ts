@@ -28,7 +28,7 @@ interface Capture {
 
 const captureNames = ['blossomer.io', 'panfactum.com', 'intryc.com'] as const;
 const captures = Object.fromEntries(
-  captureNames.map((name) => [name, JSON.parse(readFileSync(fileURLToPath(new URL(`../../../../../shared/fixtures/websites/${name}.json`, import.meta.url)), 'utf8')) as Capture]),
+  captureNames.map((name) => [name, JSON.parse(readFileSync(fileURLToPath(new URL(`../../../../fixtures/websites/${name}.json`, import.meta.url)), 'utf8')) as Capture]),
 ) as Record<(typeof captureNames)[number], Capture>;
 
 const analyze = `mutation ($url: String!) {

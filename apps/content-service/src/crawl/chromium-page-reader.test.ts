@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { startFixtureSite, type FixtureSite } from '@gtm/testing';
+import { startFixtureSite, testEnvironment, type FixtureSite } from '@gtm/testing';
 import { createSafeFetcher, type SafeFetcher } from '../fetching/safe-fetcher.js';
 import { createChromiumPageReader } from './chromium-page-reader.js';
 import { createDirectPageReader, type PageReader } from './page-reader.js';
@@ -38,7 +38,7 @@ beforeAll(async () => {
     '/app.js': (_request, response) => void response.writeHead(200, { 'content-type': 'application/javascript' }).end(appScript),
   });
   fetcher = createSafeFetcher({ allowlist: [site.host] });
-  renderer = createChromiumPageReader({ fetcher, timeoutMs: 15_000 });
+  renderer = createChromiumPageReader({ fetcher, timeoutMs: 15_000, executablePath: testEnvironment.chromiumPath });
 }, 60_000);
 
 afterAll(async () => {

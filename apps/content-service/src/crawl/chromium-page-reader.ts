@@ -1,4 +1,5 @@
-import { chromium, type Browser, type Route } from 'playwright-core';
+import { chromiumArguments, chromiumExecutablePath } from '@gtm/runtime';
+import type { Browser, Route } from 'playwright-core';
 import { FetchFailure } from '../fetching/fetch-errors.js';
 import type { SafeFetcher } from '../fetching/safe-fetcher.js';
 import type { PageReader } from './page-reader.js';
@@ -6,7 +7,7 @@ import type { PageReader } from './page-reader.js';
 export interface ChromiumPageReaderOptions {
   /** Every request the page makes goes through it, so rendering is as SSRF-safe as fetching. */
   fetcher: SafeFetcher;
-  /** Default: `/usr/bin/chromium` (Debian's package). */
+  /** Default: `/usr/bin/chromium` (Debian's package) when installed, else the packaged one (`chromiumExecutablePath`). */
   executablePath?: string;
   /** Longest a page may take to load and settle. Default: 20 000 ms. */
   timeoutMs?: number;
@@ -16,7 +17,7 @@ export interface ChromiumPageReaderOptions {
 const skippedResourceTypes = new Set(['image', 'media', 'font', 'texttrack', 'manifest', 'beacon', 'ping', 'csp_report', 'other']);
 
 /**
- * Renders pages that build their content with JavaScript in Debian's Chromium. Chromium itself is
+ * Renders pages that build their content with JavaScript in headless Chromium. Chromium itself is
  * given no network: its DNS resolves nothing and its proxy leads nowhere, and every request the
  * page makes (GET only, no WebSocket, no service worker) is fulfilled by the SSRF-safe fetcher,
  * which checks each address and connects to it as checked. A page can therefore reach no more
@@ -27,11 +28,14 @@ export function createChromiumPageReader(options: ChromiumPageReaderOptions): Pa
   const timeoutMs = options.timeoutMs ?? 20_000;
   let browser: Promise<Browser> | null = null;
 
-  const launch = () =>
-    chromium.launch({
-      executablePath: options.executablePath ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--host-resolver-rules=MAP * ~NOTFOUND', '--proxy-server=http://127.0.0.1:9', '--proxy-bypass-list=<-loopback>'],
+  const launch = async () => {
+    // Loaded on first use: playwright-core is large (about 60 MB resident), and most deployments never render.
+    const { chromium } = await import('playwright-core');
+    return chromium.launch({
+      executablePath: await chromiumExecutablePath({ configuredPath: options.executablePath }),
+      args: [...chromiumArguments, '--host-resolver-rules=MAP * ~NOTFOUND', '--proxy-server=http://127.0.0.1:9', '--proxy-bypass-list=<-loopback>'],
     });
+  };
 
   const fulfil = async (route: Route, pageUrl: string, documentFailure: { error: FetchFailure | null }) => {
     const request = route.request();

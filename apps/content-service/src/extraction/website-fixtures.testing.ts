@@ -1,10 +1,10 @@
 // Test data for the extraction tests: the fixture site served by the crawl tests, and the three
-// real home pages captured by a crawler under ../shared/fixtures/websites.
+// real home pages captured by a crawler, kept in the repository's fixtures/websites.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const northwindDirectory = fileURLToPath(new URL('../../fixtures/northwind-site/', import.meta.url));
-const capturesDirectory = fileURLToPath(new URL('../../../../../shared/fixtures/websites/', import.meta.url));
+const capturesDirectory = fileURLToPath(new URL('../../../../fixtures/websites/', import.meta.url));
 
 export const northwindOrigin = 'http://northwind.test';
 /** The fixture site's pages in crawl order (home first), as served at `northwindOrigin`. */

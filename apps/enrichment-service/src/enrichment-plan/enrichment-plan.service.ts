@@ -10,7 +10,7 @@ type EnrichmentContext = SubgraphContext<EnrichmentLoaders>;
 
 /**
  * The fields `Campaign.enrichmentPlan` needs from campaign-service, for its `@requires` once the
- * Campaign's TargetCompany and TargetPersona types exist (../shared/API.md).
+ * Campaign's TargetCompany and TargetPersona types exist (campaign-service's `schema.graphql`).
  */
 export const campaignTargetingRequires =
   'targetCompany { firmographics { industries employeeRange revenueRange geographies businessModel fundingStage keywords } buyingSignals { type priority } } targetPersona { jobTitles departments seniority }';

@@ -152,7 +152,7 @@ type Many = string | number | (string | number | null)[] | null | undefined;
 type RangeValue = string | number | { min?: number | null; max?: number | null } | null | undefined;
 
 /**
- * The targeting fields of a `Campaign` as campaign-service resolves them (../shared/API.md):
+ * The targeting fields of a `Campaign` as campaign-service resolves them (its `schema.graphql`):
  * what `extend type Campaign { enrichmentPlan … @requires(fields: "targetCompany { … } targetPersona { … }") }`
  * hands to the resolver. Lenient about shapes still being settled (a string or a list, a range as
  * text or as `{ min max }`), since campaign-service builds these types in parallel.

@@ -10,7 +10,7 @@ const usage = `Usage:
   npm run apikey -- create --tenant <slug> --tier <free|pro|enterprise> [--scopes read,write,admin] [--name <text>]
   npm run apikey -- list [--tenant <slug>]
   npm run apikey -- revoke <key id or prefix>
-Needs DATABASE_URL (the gateway's PostgreSQL).`;
+Needs DATABASE_URL (the gateway's PostgreSQL); npm run apikey finds npm start's embedded one by itself.`;
 
 function describe(apiKey: ApiKeyListing): string {
   const state = apiKey.revokedAt ? `revoked ${apiKey.revokedAt.toISOString()}` : 'active';

@@ -1,5 +1,5 @@
-// Drives the real GraphiQL bundle in headless Chromium (Debian's package; playwright-core never
-// downloads a browser) against a small server that mounts the GraphiQL router in front of a real
+// Drives the real GraphiQL bundle in headless Chromium (Debian's package when installed, else the
+// one the npm package @sparticuz/chromium ships; playwright-core never downloads a browser) against a small server that mounts the GraphiQL router in front of a real
 // GraphQL endpoint: graphql-http over HTTP and graphql-ws over WebSocket, both echoing the
 // credentials the page sent.
 import { execFile } from 'node:child_process';
@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chromiumArguments, chromiumExecutablePath } from '@gtm/runtime';
+import { testEnvironment } from '@gtm/testing';
 import express from 'express';
 import { GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import { createHandler } from 'graphql-http/lib/use/express';
@@ -86,10 +88,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await chromium.launch({ executablePath: await chromiumExecutablePath({ configuredPath: testEnvironment.chromiumPath }), args: [...chromiumArguments] });
 });
 
 afterAll(async () => {
