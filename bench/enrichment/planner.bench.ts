@@ -9,9 +9,10 @@ import 'reflect-metadata';
 
 // The built service (npm run bench:planner builds it first): its entities use TypeScript enums and
 // decorators, which Node's type stripping cannot run.
-const { loadDataSourceCatalog } = await import('../../apps/enrichment-service/dist/data-source/data-source.seed.js');
-const { planEnrichment } = await import('../../apps/enrichment-service/dist/enrichment-plan/enrichment-plan.planner.js');
-const { parseCampaignTargeting } = await import('../../apps/enrichment-service/dist/enrichment-plan/enrichment-plan.targeting.js');
+const built = '../../apps/enrichment-service/dist';
+const { loadDataSourceCatalog } = (await import(`${built}/data-source/data-source.seed.js`)) as typeof import('../../apps/enrichment-service/src/data-source/data-source.seed.js');
+const { planEnrichment } = (await import(`${built}/enrichment-plan/enrichment-plan.planner.js`)) as typeof import('../../apps/enrichment-service/src/enrichment-plan/enrichment-plan.planner.js');
+const { parseCampaignTargeting } = (await import(`${built}/enrichment-plan/enrichment-plan.targeting.js`)) as typeof import('../../apps/enrichment-service/src/enrichment-plan/enrichment-plan.targeting.js');
 
 const rounds = Number(process.argv[2] ?? 200);
 const catalog = await loadDataSourceCatalog();
@@ -36,8 +37,7 @@ const cases = [
 ];
 
 const percentile = (values: number[], share: number) => values.toSorted((left, right) => left - right)[Math.min(values.length - 1, Math.floor(values.length * share))]!;
-console.log(`planner over ${catalog.length} sources, ${rounds} rounds, ${cpus().length} cores, load ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
-console.log('| targeting | median ms | p95 ms |\n|---|---:|---:|');
+const lines = [`planner over ${catalog.length} sources, ${rounds} rounds, ${cpus().length} cores, load ${loadavg().map((value) => value.toFixed(2)).join(' ')}`, '| targeting | median ms | p95 ms |', '|---|---:|---:|'];
 for (const { name, targeting, options } of cases) {
   for (let warmup = 0; warmup < 10; warmup += 1) planEnrichment(targeting, catalog, options);
   const samples: number[] = [];
@@ -46,5 +46,6 @@ for (const { name, targeting, options } of cases) {
     planEnrichment(targeting, catalog, options);
     samples.push(performance.now() - started);
   }
-  console.log(`| ${name} | ${percentile(samples, 0.5).toFixed(2)} | ${percentile(samples, 0.95).toFixed(2)} |`);
+  lines.push(`| ${name} | ${percentile(samples, 0.5).toFixed(2)} | ${percentile(samples, 0.95).toFixed(2)} |`);
 }
+process.stdout.write(`${lines.join('\n')}\n`);
