@@ -94,7 +94,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ENRICHMENT_SERVICE_URL: subgraphs.enrichment.url,
       CRM_SERVICE_URL: subgraphs.crm.url,
       CONVERSATION_SERVICE_URL: subgraphs.conversation.url,
-      SUBGRAPH_TIMEOUT_MS: '5000',
+      // Generous: a first generation (crawl, five assets) on a loaded two-core machine takes seconds;
+      // a stopped subgraph is refused at once, whatever this says.
+      SUBGRAPH_TIMEOUT_MS: '30000',
       GRAPHIQL_DEFAULT_API_KEY: apiKey,
       REDIS_KEY_PREFIX: redisKeyPrefix,
       ...options.gatewayEnvironment,
