@@ -75,7 +75,10 @@ describe('API keys at the gateway', () => {
     try {
       const { rows } = await client.query('select * from gateway.api_key where id = $1', [apiKey.id]);
       expect(rows[0].key_hash).toBe(createHash('sha256').update(key).digest('hex'));
-      expect(JSON.stringify(rows[0])).not.toContain(key.split('_')[2]);
+      // The secret is everything after the second underscore: base64url may itself contain '_'.
+      const secret = key.slice(`gtm_${apiKey.prefix}_`.length);
+      expect(secret).toHaveLength(43);
+      expect(JSON.stringify(rows[0])).not.toContain(secret);
     } finally {
       await client.end();
     }
