@@ -1,4 +1,6 @@
-// Makes the gateway's caller-token key pair (Ed25519) for docker compose and other deployments.
+// Makes the gateway's caller-token key pair (Ed25519) for docker compose and other deployments,
+// and a SECRETS_KEY (32 random bytes) when the env file has none: --rotate never replaces that one,
+// since values sealed with it would no longer open (rotate it by prepending a new key instead).
 //   node tools/generate-caller-keys.ts             prints the two lines
 //   node tools/generate-caller-keys.ts .env        adds them to .env (created with mode 0600)
 //   node tools/generate-caller-keys.ts .env --rotate   replaces a pair already in .env
@@ -7,7 +9,7 @@
 // Node's --env-file all keep single-quoted values literally, and the services turn `\n` back into
 // newlines. Needs only Node (no npm install): the keys are what jose's generateKeyPair('EdDSA')
 // exports, PKCS#8 and SPKI PEM, so @gtm/caller reads them as its own.
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 const variableNames = ['CALLER_TOKEN_PRIVATE_KEY', 'CALLER_TOKEN_PUBLIC_KEY'] as const;
@@ -51,7 +53,8 @@ function main(argv: string[]): number {
     return 0;
   }
   const kept = lines.filter((line) => !isKeyLine(line));
-  writeFileSync(envPath, `${[...kept, ...keyLines()].join('\n')}\n`, { mode: 0o600 });
+  const secretsKey = kept.some((line) => /^\s*(export\s+)?SECRETS_KEY\s*=/.test(line)) ? [] : [`SECRETS_KEY='${randomBytes(32).toString('base64')}'`];
+  writeFileSync(envPath, `${[...kept, ...keyLines(), ...secretsKey].join('\n')}\n`, { mode: 0o600 });
   chmodSync(envPath, 0o600); // the mode above applies only when the file is created
   process.stdout.write(`${rotate ? 'Replaced' : 'Wrote'} CALLER_TOKEN_PRIVATE_KEY and CALLER_TOKEN_PUBLIC_KEY in ${envPath} (mode 0600; keep it out of git).\n`);
   return 0;

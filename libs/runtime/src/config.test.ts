@@ -7,7 +7,7 @@ describe('parseEnvironment', () => {
   it('names every missing or invalid variable', () => {
     let thrown: unknown;
     try {
-      parseEnvironment(subgraphEnvironmentSchema, { REDIS_URL: 'http://not-redis', LOG_LEVEL: 'loud' });
+      parseEnvironment(subgraphEnvironmentSchema, { REDIS_URL: 'http://not-redis', LOG_LEVEL: 'loud', SECRETS_KEY: 'too-short' });
     } catch (error) {
       thrown = error;
     }
@@ -17,6 +17,8 @@ describe('parseEnvironment', () => {
     expect(message).toMatch(/REDIS_URL must be a redis:\/\/ URL/);
     expect(message).toMatch(/CALLER_TOKEN_PUBLIC_KEY is required/);
     expect(message).toMatch(/LOG_LEVEL/);
+    expect(message).toMatch(/SECRETS_KEY must be base64 of 32 random bytes/);
+    expect(message).not.toContain('too-short');
   });
 
   it('applies defaults, treats empty values as unset and unescapes PEM newlines', () => {
@@ -24,6 +26,7 @@ describe('parseEnvironment', () => {
       DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/gtm',
       REDIS_URL: 'redis://127.0.0.1:6379',
       CALLER_TOKEN_PUBLIC_KEY: publicKey,
+      SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
       LOG_LEVEL: '',
     });
     expect(config.LOG_LEVEL).toBe('info');

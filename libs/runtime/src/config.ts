@@ -24,6 +24,18 @@ export const redisUrlSchema = z
   .string()
   .refine((value) => /^rediss?:\/\//.test(value) && URL.canParse(value), 'must be a redis:// URL');
 
+/**
+ * The key secrets are encrypted with at rest (libs/secrets): base64 of 32 random bytes, or several
+ * separated by commas during a rotation (the first seals, all open). `npm start` makes one in
+ * `.data/secrets-key`; `openssl rand -base64 32` makes one for a deployment.
+ */
+export const secretsKeySchema = z
+  .string()
+  .refine(
+    (value) => value.split(',').every((part) => Buffer.from(part.trim(), 'base64').length === 32),
+    'must be base64 of 32 random bytes (openssl rand -base64 32), or several separated by commas',
+  );
+
 export const portSchema = z.coerce.number().int().min(0).max(65535);
 
 /**
@@ -47,6 +59,8 @@ export const subgraphEnvironmentSchema = z.object({
   REDIS_KEY_PREFIX: redisKeyPrefixSchema,
   /** The gateway's public key: subgraphs verify caller tokens with it and can never mint one. */
   CALLER_TOKEN_PUBLIC_KEY: pemSchema,
+  /** Encrypts credentials, passwords and webhook secrets at rest. */
+  SECRETS_KEY: secretsKeySchema,
   LOG_LEVEL: logLevelSchema,
   /** How long a shutdown waits for in-flight requests before closing connections. */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createTestCallerKeys, type TestCallerKeys } from './callers.js';
 import { createTestDatabase, testEnvironment, type TestDatabase } from './test-environment.js';
 
@@ -21,6 +22,7 @@ export async function createSubgraphTestSetup(): Promise<SubgraphTestSetup> {
       DATABASE_POOL_MAX: '4',
       REDIS_URL: testEnvironment.redisUrl,
       CALLER_TOKEN_PUBLIC_KEY: callerKeys.keys.publicKeyPem,
+      SECRETS_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: 'silent',
       SHUTDOWN_GRACE_MS: '1000',
     },
