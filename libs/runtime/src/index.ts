@@ -8,6 +8,7 @@ export * from './database.js';
 export * from './error-masking.plugin.js';
 export * from './errors.js';
 export * from './health.js';
+export * from './http-errors.js';
 export * from './listen.js';
 export * from './llm-usage.js';
 export * from './loaders.js';

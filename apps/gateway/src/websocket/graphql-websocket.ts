@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { ApolloServer, GraphQLRequest } from '@apollo/server';
 import type { CallerContext, CallerTokenSigner } from '@gtm/caller';
 import type { JobProgressEvent, JobProgressFeed } from '@gtm/jobs';
-import { ErrorCode, maskError, type Logger } from '@gtm/runtime';
+import { ErrorCode, internalServerError as internalError, type Logger } from '@gtm/runtime';
 import {
   getArgumentValues,
   getOperationAST,
@@ -132,12 +132,6 @@ function keyFromConnectionParams(params: Readonly<Record<string, unknown>> | und
 
 function errorWithCode(message: string, code: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
-}
-
-/** What a client sees of an unexpected failure: the error masking's answer, nothing internal. */
-function internalError(requestId: string): GraphQLError {
-  const masked = maskError({ message: 'unexpected' }, requestId);
-  return new GraphQLError(masked.message, { extensions: masked.extensions });
 }
 
 /** The one root field of a (validated) subscription, through any fragments it sits in. */
