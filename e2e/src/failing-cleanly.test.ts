@@ -93,3 +93,24 @@ describe('an unexpected error', () => {
     }
   });
 });
+
+describe('text PostgreSQL cannot store', () => {
+  it('is BAD_USER_INPUT naming the field, in an inline argument and in a variable, with no error or stack trace logged', async () => {
+    const inline = await post({ query: 'mutation { createCampaign(input: { websiteUrl: "https://example.com", name: "a\\u0000b" }) { id } }' });
+    expect(inline.status).toBe(400);
+    expect(inline.body.errors).toEqual([
+      {
+        message: 'input.name contains a NUL character (\\u0000), which cannot be stored. Remove it and send the request again.',
+        extensions: { code: 'BAD_USER_INPUT', field: 'input.name' },
+      },
+    ]);
+    const search = await post({ query: 'query Find($search: String) { leads(filter: { search: $search }) { edges { node { id } } } }', variables: { search: 'a\u0000' } });
+    expect(search.status).toBe(400);
+    expect(search.body.errors[0].extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'filter.search' });
+    for (const answer of [inline, search]) {
+      const lines = await logsOf(answer.requestId!);
+      expect(lines.filter((line) => line['level'] >= 40)).toEqual([]);
+      expect(JSON.stringify(lines)).not.toMatch(/DriverException|invalid message format|\bat \//);
+    }
+  });
+});

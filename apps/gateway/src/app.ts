@@ -6,7 +6,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import { createCallerTokenSigner, type CallerContext } from '@gtm/caller';
 import { createJobProgressFeed } from '@gtm/jobs';
-import { apolloLoggerFrom, createAccessLog, createHttpErrorHandler, createLogger, createRedis, ErrorCode, internalServerError, listenForGraphQL, useErrorMasking, type Logger } from '@gtm/runtime';
+import { apolloLoggerFrom, createAccessLog, createHttpErrorHandler, createLogger, createRedis, ErrorCode, internalServerError, listenForGraphQL, useErrorMasking, useStorableInput, type Logger } from '@gtm/runtime';
 import cors from 'cors';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -122,6 +122,8 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     plugins: [
       // First: every later plugin may rely on the operation being known.
       useOperationResolution<GatewayContext>({ loggerOf: (context) => context.logger }),
+      // The gateway's own tables and every subgraph's: refused here before any subgraph is asked.
+      useStorableInput<GatewayContext>(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_GRACE_MS }),
       // GraphiQL is served from our own bundle; Apollo's landing page would load from a CDN.
       ApolloServerPluginLandingPageDisabled(),

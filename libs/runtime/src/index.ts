@@ -18,6 +18,7 @@ export * from './redis.js';
 export * from './main.js';
 export * from './subgraph-app.js';
 export * from './subgraph-schema.js';
+export * from './storable-input.plugin.js';
 export * from './subgraph-server.js';
 export * from './validation.js';
 export * from './website-url.js';

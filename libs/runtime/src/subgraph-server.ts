@@ -12,6 +12,7 @@ import type { Database, EntityManager } from './database.js';
 import { useErrorMasking } from './error-masking.plugin.js';
 import { internalServerError, unauthenticated } from './errors.js';
 import { runHealthChecks } from './health.js';
+import { useStorableInput } from './storable-input.plugin.js';
 import { apolloLoggerFrom, createHttpErrorHandler } from './http-errors.js';
 import { listenForGraphQL } from './listen.js';
 import type { Logger } from './logger.js';
@@ -66,6 +67,7 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
       // Inline traces feed Apollo Studio, which this deployment does not use; they only cost time.
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }),
+      useStorableInput<SubgraphContext<Loaders>>(),
       useErrorMasking<SubgraphContext<Loaders>>({ requestIdOf: (context) => context.caller?.requestId, loggerOf: (context) => context.logger }),
     ],
   });
