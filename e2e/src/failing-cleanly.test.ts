@@ -12,7 +12,8 @@ const logLines: string[] = [];
 beforeAll(async () => {
   const logs = new PassThrough();
   logs.on('data', (chunk: Buffer) => logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-  stack = await startStack({ logDestination: logs });
+  // Nothing listens on port 1: the host is only allowlisted, never fetched.
+  stack = await startStack({ logDestination: logs, subgraphEnvironment: { content: { CONTENT_FETCH_ALLOWLIST: '127.0.0.1:1' } } });
 });
 
 afterAll(async () => {
@@ -112,5 +113,19 @@ describe('text PostgreSQL cannot store', () => {
       expect(lines.filter((line) => line['level'] >= 40)).toEqual([]);
       expect(JSON.stringify(lines)).not.toMatch(/DriverException|invalid message format|\bat \//);
     }
+  });
+});
+
+describe('a campaign website analysis would always refuse', () => {
+  it('is refused at creation with the code and reason analysis gives, unless the deployment allowlists it', async () => {
+    for (const url of ['http://127.0.0.1:9', 'http://169.254.169.254/latest/meta-data', 'http://10.0.0.8']) {
+      const analysis = await stack.gql('mutation ($url: String!) { analyzeWebsite(url: $url) { url } }', { url });
+      const campaign = await stack.gql('mutation ($url: String!) { createCampaign(input: { websiteUrl: $url }) { id } }', { url });
+      expect(campaign.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+      expect(campaign.errors?.[0]?.extensions?.['code']).toBe(analysis.errors?.[0]?.extensions?.['code']);
+      expect(campaign.errors?.[0]?.message).toBe(analysis.errors?.[0]?.message);
+    }
+    const allowlisted = await stack.gql('mutation { createCampaign(input: { websiteUrl: "http://127.0.0.1:1" }) { websiteUrl } }');
+    expect(allowlisted.data).toEqual({ createCampaign: { websiteUrl: 'http://127.0.0.1:1' } });
   });
 });
