@@ -2,6 +2,7 @@
 // it can act on and nothing internal, and every unexpected error leaves exactly one error line
 // with the request id the client was given.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import http from 'node:http';
 import { PassThrough } from 'node:stream';
 import pg from 'pg';
 import { startStack, type Stack } from './stack.js';
@@ -127,5 +128,39 @@ describe('a campaign website analysis would always refuse', () => {
     }
     const allowlisted = await stack.gql('mutation { createCampaign(input: { websiteUrl: "http://127.0.0.1:1" }) { websiteUrl } }');
     expect(allowlisted.data).toEqual({ createCampaign: { websiteUrl: 'http://127.0.0.1:1' } });
+  });
+});
+
+describe('HTTP keep-alive', () => {
+  it('keeps an idle client connection open past Node’s 5 s and longer than a balancer’s 60 s idle timeout', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const ask = () =>
+      new Promise<{ status: number; reusedSocket: boolean; localPort: number; keepAlive: string | undefined }>((resolve, reject) => {
+        const request = http.request(
+          stack.gatewayUrl,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.apiKey}` } },
+          (response) => {
+            response.resume();
+            response.on('end', () =>
+              resolve({ status: response.statusCode!, reusedSocket: request.reusedSocket, localPort: request.socket!.localPort!, keepAlive: response.headers['keep-alive'] }),
+            );
+          },
+        );
+        request.on('error', reject);
+        request.end(JSON.stringify({ query: '{ __typename }' }));
+      });
+    try {
+      const first = await ask();
+      expect(first.status).toBe(200);
+      // What the gateway tells clients: the default, above a balancer's 60 s.
+      expect(first.keepAlive).toBe('timeout=65');
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      const second = await ask();
+      expect(second.status).toBe(200);
+      expect(second.reusedSocket).toBe(true);
+      expect(second.localPort).toBe(first.localPort);
+    } finally {
+      agent.destroy();
+    }
   });
 });

@@ -111,6 +111,11 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
+  // Node's default of 5 s closes idle connections that clients and balancers still mean to reuse.
+  // The headers timeout stays above it, so a request arriving on a connection just before its idle
+  // timeout is not cut off by the headers timer instead.
+  httpServer.keepAliveTimeout = config.GATEWAY_KEEP_ALIVE_TIMEOUT_MS;
+  httpServer.headersTimeout = config.GATEWAY_KEEP_ALIVE_TIMEOUT_MS + 1_000;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger: apolloLoggerFrom(logger),

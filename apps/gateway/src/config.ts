@@ -21,6 +21,12 @@ const gatewayEnvironmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   GATEWAY_PORT: portSchema.default(4000),
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * How long an idle client connection is kept open. Longer than the idle timeout of the load
+   * balancers in front (60 s on AWS ALB and most others), so a balancer never reuses a connection
+   * the gateway is closing (a 502). Default: 65 000 ms.
+   */
+  GATEWAY_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(240_000).default(65_000),
   /** Holds the gateway's own schema: tenants and API keys. */
   DATABASE_URL: postgresUrlSchema,
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(5),
