@@ -135,14 +135,14 @@ describe('HTTP keep-alive', () => {
   it('keeps an idle client connection open past Node’s 5 s and longer than a balancer’s 60 s idle timeout', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const ask = () =>
-      new Promise<{ status: number; reusedSocket: boolean; localPort: number; keepAlive: string | undefined }>((resolve, reject) => {
+      new Promise<{ status: number; reusedSocket: boolean; localPort: number; keepAlive: string }>((resolve, reject) => {
         const request = http.request(
           stack.gatewayUrl,
           { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.apiKey}` } },
           (response) => {
             response.resume();
             response.on('end', () =>
-              resolve({ status: response.statusCode!, reusedSocket: request.reusedSocket, localPort: request.socket!.localPort!, keepAlive: response.headers['keep-alive'] }),
+              resolve({ status: response.statusCode!, reusedSocket: request.reusedSocket, localPort: request.socket!.localPort!, keepAlive: String(response.headers['keep-alive']) }),
             );
           },
         );
