@@ -24,6 +24,7 @@ import { JobProgressResolver } from './job-progress/job-progress.resolver.js';
 import { JobProgressService } from './job-progress/job-progress.service.js';
 import { GatewayLocalDataSource } from './subgraphs/local-data-source.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraphs/subgraph-data-source.js';
+import { useUnavailableSubgraphMessages } from './subgraphs/unavailable-subgraph-messages.plugin.js';
 import { operationLimitsFrom } from './operation-limits/operation-limits.config.js';
 import { useOperationResolution } from './operation-resolution/operation-resolution.plugin.js';
 import { useOperationLimits } from './operation-limits/operation-limits.plugin.js';
@@ -143,6 +144,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
         // A subgraph masks and logs its own unexpected errors under the same request id.
         loggedElsewhere: (error) => error.extensions['code'] === ErrorCode.Internal && typeof error.extensions['serviceName'] === 'string' && error.extensions['serviceName'] !== gatewaySubgraphName,
       }),
+      useUnavailableSubgraphMessages<GatewayContext>(),
       // After masking, so the outcome recorded is the code the client saw.
       useRequestMetering<GatewayContext>(),
     ],

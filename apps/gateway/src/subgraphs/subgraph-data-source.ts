@@ -48,8 +48,15 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     // A 4xx other than 401 with a GraphQL body is the subgraph answering; pass it through as it is.
     if (status !== undefined && status >= 400 && status < 500 && status !== 401 && error instanceof GraphQLError) throw error;
     context?.logger?.warn({ subgraph: this.subgraphName, status, err: error }, 'subgraph unavailable');
-    throw upstreamUnavailable(`The ${this.subgraphName} service is unavailable right now, so part of this answer is missing; the rest is complete. Try again shortly.`, {
-      service: this.subgraphName,
-    });
+    // Whether the rest of the answer arrived is only known once every fetch is done: the
+    // message is completed by `useUnavailableSubgraphMessages`.
+    throw upstreamUnavailable(unavailableSubgraphMessage(this.subgraphName, false), { service: this.subgraphName });
   }
+}
+
+/** What a client reads when a subgraph could not answer; it says the rest is complete only when there is a rest. */
+export function unavailableSubgraphMessage(service: string, otherDataReturned: boolean): string {
+  return otherDataReturned
+    ? `The ${service} service is unavailable right now, so part of this answer is missing; the rest is complete. Try again shortly.`
+    : `The ${service} service is unavailable right now, so this answer has no data. Try again shortly.`;
 }
