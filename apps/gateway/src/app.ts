@@ -72,6 +72,8 @@ query Overview {
 }
 `;
 
+const graphiqlHeadersWith = (apiKey: string) => JSON.stringify({ Authorization: `Bearer ${apiKey}` }, null, 2);
+
 /** The composition root of the gateway. */
 export async function createApp(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<GatewayApp> {
   const logger = overrides.logger ?? createLogger({ service: 'gateway', level: config.LOG_LEVEL });
@@ -172,9 +174,11 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
         assetsDirectory: config.GRAPHIQL_ASSETS_PATH,
         config: {
           title: 'GTM Graph',
-          defaultHeaders: JSON.stringify({ Authorization: `Bearer ${config.GRAPHIQL_DEFAULT_API_KEY ?? '<your API key>'}` }, null, 2),
+          defaultHeaders: graphiqlHeadersWith('<your API key>'),
           defaultQuery: defaultGraphiqlQuery,
         },
+        // The development key is a credential: only a browser on this machine gets it.
+        loopbackDefaultHeaders: config.GRAPHIQL_DEFAULT_API_KEY ? graphiqlHeadersWith(config.GRAPHIQL_DEFAULT_API_KEY) : undefined,
       }),
     );
   }
