@@ -178,37 +178,38 @@ describe('HTTP keep-alive', () => {
   });
 });
 
-describe('the development key in GraphiQL', () => {
-  /** GraphiQL's page as a browser at `host` gets it, with extra request headers. */
-  const page = (host: string, headers: Record<string, string> = {}) =>
-    new Promise<string>((resolve, reject) => {
-      const port = new URL(stack.gatewayUrl).port;
-      const request = http.request({ host, port, path: '/graphql', headers: { accept: 'text/html', ...headers } }, (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => (response.statusCode === 200 ? resolve(body) : reject(new Error(`GraphiQL answered ${response.statusCode}`))));
-      });
-      request.on('error', reject);
-      request.end();
+/** GraphiQL's page as a browser at `host` gets it, with extra request headers. */
+function graphiqlPage(host: string, headers: Record<string, string> = {}): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const port = new URL(stack.gatewayUrl).port;
+    const request = http.request({ host, port, path: '/graphql', headers: { accept: 'text/html', ...headers } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => (response.statusCode === 200 ? resolve(body) : reject(new Error(`GraphiQL answered ${response.statusCode}`))));
     });
+    request.on('error', reject);
+    request.end();
+  });
+}
 
+describe('the development key in GraphiQL', () => {
   it('is offered to a browser on this machine only, judged by the connection, also when listening on every interface', async () => {
-    expect(await page('127.0.0.1')).toContain(stack.apiKey);
+    expect(await graphiqlPage('127.0.0.1')).toContain(stack.apiKey);
 
     // This machine's address on its network: the connection no longer comes from loopback.
     const networkAddress = Object.values(networkInterfaces())
       .flat()
       .find((address) => address && !address.internal && address.family === 'IPv4')?.address;
     if (!networkAddress) throw new Error('this test needs a network interface besides loopback');
-    const remote = await page(networkAddress);
+    const remote = await graphiqlPage(networkAddress);
     expect(remote).not.toContain(stack.apiKey);
     // The page escapes `<` in its embedded JSON.
     expect(remote).toContain('Bearer \\u003cyour API key>');
     // What a request says about itself changes nothing.
-    expect(await page(networkAddress, { host: 'localhost', origin: 'http://localhost:4000' })).not.toContain(stack.apiKey);
+    expect(await graphiqlPage(networkAddress, { host: 'localhost', origin: 'http://localhost:4000' })).not.toContain(stack.apiKey);
     // A proxy on this machine forwards browsers from anywhere.
-    expect(await page('127.0.0.1', { 'x-forwarded-for': '198.51.100.7' })).not.toContain(stack.apiKey);
-    expect(await page('127.0.0.1', { forwarded: 'for=198.51.100.7' })).not.toContain(stack.apiKey);
+    expect(await graphiqlPage('127.0.0.1', { 'x-forwarded-for': '198.51.100.7' })).not.toContain(stack.apiKey);
+    expect(await graphiqlPage('127.0.0.1', { forwarded: 'for=198.51.100.7' })).not.toContain(stack.apiKey);
   });
 });
