@@ -233,6 +233,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       maximumMessageBytes: config.MAX_BODY_BYTES,
     },
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    keyRecheckIntervalMs: Math.max(250, Math.floor(config.API_KEY_CACHE_TTL_MS / 2)),
     logger,
     onOperation: ({ caller, operationName, operationType, outcome, durationMs }) =>
       requestUsage.record({
