@@ -16,7 +16,7 @@ import type { ApiKeyService } from './api-key/api-key.service.js';
 import { createAuthenticationMiddleware } from './api-key/authentication.middleware.js';
 import { useScopeEnforcement } from './api-key/scope.plugin.js';
 import { assignCaller, assignFixedCaller, assignRequestId, callerOf } from './caller/caller-resolver.js';
-import { gatewaySubgraphName, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
+import { gatewaySubgraphName, shutdownGraceMsOf, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
 import { createHealthRouter } from './health/health.route.js';
@@ -111,6 +111,8 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   let apiSchema: GraphQLSchema | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema: loaded }) => (apiSchema = loaded));
 
+  // A shutdown lets the longest operation the gateway allows finish and be answered.
+  const shutdownGraceMs = shutdownGraceMsOf(config);
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
@@ -132,7 +134,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       useOperationResolution<GatewayContext>({ loggerOf: (context) => context.logger }),
       // The gateway's own tables and every subgraph's: refused here before any subgraph is asked.
       useStorableInput<GatewayContext>(),
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_GRACE_MS }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: shutdownGraceMs }),
       // GraphiQL is served from our own bundle; Apollo's landing page would load from a CDN.
       ApolloServerPluginLandingPageDisabled(),
       metrics.plugin<GatewayContext>(),
@@ -205,7 +207,14 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
         const caller = callerOf(res)!;
         const requestLogger = logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug });
         try {
-          return { caller, callerToken: await signer.sign(caller), requestId: caller.requestId, logger: requestLogger, meter: meterOf(res) };
+          return {
+            caller,
+            callerToken: await signer.sign(caller),
+            requestId: caller.requestId,
+            logger: requestLogger,
+            deadline: performance.now() + config.OPERATION_TIMEOUT_MS,
+            meter: meterOf(res),
+          };
         } catch (error) {
           // Apollo would answer with the error's own message; this is logged here and masked.
           requestLogger.error({ err: error }, 'could not build the request context');
@@ -232,7 +241,8 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       keepAliveMs: config.WEBSOCKET_KEEP_ALIVE_MS,
       maximumMessageBytes: config.MAX_BODY_BYTES,
     },
-    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    shutdownGraceMs,
+    operationTimeoutMs: config.OPERATION_TIMEOUT_MS,
     keyRecheckIntervalMs: Math.max(250, Math.floor(config.API_KEY_CACHE_TTL_MS / 2)),
     logger,
     onOperation: ({ caller, operationName, operationType, outcome, durationMs }) =>
@@ -252,19 +262,24 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   metrics.observeWebSockets(webSockets);
 
   const url = await listenForGraphQL(httpServer, config.GATEWAY_PORT, config.GATEWAY_HOST);
+  let closing: Promise<void> | undefined;
   logger.info({ url }, 'gateway listening');
 
   return {
     url,
     services: { apiKeys, usage },
-    async close() {
-      // WebSocket clients first (1001, their subscriptions end), then HTTP drains.
-      await webSockets.close();
-      await apollo.stop();
-      await feed.close();
-      // Usage still buffered is written before the database closes.
-      await Promise.allSettled([requestUsage.close(), llmUsage.close()]);
-      await Promise.allSettled([agent.close(), database.close(), redis.quit()]);
+    close() {
+      closing ??= (async () => {
+        // WebSocket clients first (1001, their subscriptions end), then HTTP drains: requests in
+        // flight are answered (for up to the longest operation), then the connections close.
+        await webSockets.close();
+        await apollo.stop();
+        await feed.close();
+        // Usage still buffered is written before the database closes.
+        await Promise.allSettled([requestUsage.close(), llmUsage.close()]);
+        await Promise.allSettled([agent.close(), database.close(), redis.quit()]);
+      })();
+      return closing;
     },
   };
 }

@@ -9,6 +9,8 @@ export interface GatewayContext {
   callerToken: string;
   requestId: string;
   logger: Logger;
+  /** When the operation must be done (`performance.now()` time): every subgraph fetch ends by then. */
+  deadline: number;
   /** Filled in as the operation runs; recorded as usage when the answer has gone out. */
   meter?: RequestMeter;
   /** Set while a subscription event is executed: the job progress this execution answers with. */

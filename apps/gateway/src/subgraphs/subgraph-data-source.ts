@@ -1,9 +1,13 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { callerTokenHeader } from '@gtm/caller';
 import { upstreamUnavailable } from '@gtm/runtime';
 import { GraphQLError } from 'graphql';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { GatewayContext } from '../context.js';
+
+/** The deadline of the operation a subgraph fetch belongs to. */
+const operationDeadline = new AsyncLocalStorage<number | undefined>();
 
 export interface SubgraphDataSourceOptions {
   name: string;
@@ -30,10 +34,20 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   private readonly subgraphName: string;
 
   constructor(options: SubgraphDataSourceOptions) {
-    const fetcher = ((input: string, init: Parameters<typeof undiciFetch>[1]) =>
-      undiciFetch(input, { ...init, dispatcher: options.agent, signal: AbortSignal.timeout(options.timeoutMs) })) as unknown as RemoteGraphQLDataSource['fetcher'];
+    const fetcher = ((input: string, init: Parameters<typeof undiciFetch>[1]) => {
+      // The fetch ends at the subgraph timeout or at the operation's deadline, whichever is first.
+      const deadline = operationDeadline.getStore();
+      const timeoutMs = deadline === undefined ? options.timeoutMs : Math.max(1, Math.ceil(Math.min(options.timeoutMs, deadline - performance.now())));
+      return undiciFetch(input, { ...init, dispatcher: options.agent, signal: AbortSignal.timeout(timeoutMs) });
+    }) as unknown as RemoteGraphQLDataSource['fetcher'];
     super({ url: options.url, fetcher });
     this.subgraphName = options.name;
+  }
+
+  // Apollo's fetcher sees no context: the deadline reaches it through async local storage.
+  override process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const deadline = 'deadline' in options.context ? options.context.deadline : undefined;
+    return operationDeadline.run(deadline, () => super.process(options));
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {

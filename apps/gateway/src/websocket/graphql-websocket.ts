@@ -55,6 +55,8 @@ export interface GraphQLWebSocketOptions {
   onOperation?: (record: WebSocketOperationRecord) => void;
   /** How long `close()` waits for clients to answer the close before dropping them. */
   shutdownGraceMs: number;
+  /** Longest one operation may run (its subgraph fetches end by then). */
+  operationTimeoutMs: number;
   /**
    * How often the keys of open connections are looked up again, so a revoked key's connections
    * close: half the key cache's lifetime, so within that lifetime, as over HTTP.

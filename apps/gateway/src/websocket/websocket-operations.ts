@@ -57,6 +57,7 @@ export interface WebSocketOperationsOptions {
   feed: JobProgressFeed;
   operationLimits: MeasuredLimits;
   limits: { maximumSubscriptionsPerConnection: number };
+  operationTimeoutMs: number;
   logger: Logger;
   connectionOf: (context: WebSocketContext<Record<string, unknown>, Extra>) => Connection | undefined;
   /** Records one operation's outcome (usage metering). */
@@ -84,7 +85,14 @@ export function createWebSocketOperations(options: WebSocketOperationsOptions): 
   const execute: WebSocketOperations['execute'] = async (caller, request, callerToken, jobProgress) => {
     const requestLogger = logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug });
     try {
-      const contextValue: GatewayContext = { caller, callerToken: await callerToken(), requestId: caller.requestId, logger: requestLogger, jobProgress };
+      const contextValue: GatewayContext = {
+        caller,
+        callerToken: await callerToken(),
+        requestId: caller.requestId,
+        logger: requestLogger,
+        deadline: performance.now() + options.operationTimeoutMs,
+        jobProgress,
+      };
       const response = await apollo.executeOperation(request, { contextValue });
       if (response.body.kind !== 'single') return { errors: [{ message: 'Incremental delivery is not supported over WebSocket.', extensions: { code: 'BAD_REQUEST' } }] };
       return response.body.singleResult;
