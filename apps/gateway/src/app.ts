@@ -92,6 +92,8 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   ]);
   const gatewayLocalSchema = await buildGatewaySchema({ get: (resolverClass) => resolvers.get(resolverClass) });
   const rateLimiter = createRateLimiter({ redis, limits: tierLimitsFrom(config) });
+  // One decision for HTTP and WebSocket, so both count against the same local windows when Redis is away.
+  const rateLimitCheck = createRateLimitCheck({ limiter: rateLimiter, logger });
   const operationLimits = operationLimitsFrom(config);
   const metrics = createGatewayMetrics({ scrapeToken: config.METRICS_TOKEN });
   const authenticator = createApiKeyAuthenticator({ database, logger, cacheTtlMs: config.API_KEY_CACHE_TTL_MS });
@@ -191,7 +193,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     : [
         createAuthenticationMiddleware({ authenticator, logger }),
         assignCaller,
-        createRateLimitMiddleware({ limiter: rateLimiter, logger, callerOf: (_request, response) => callerOf(response) }),
+        createRateLimitMiddleware({ limiter: rateLimiter, check: rateLimitCheck, callerOf: (_request, response) => callerOf(response) }),
       ];
   app.use(
     '/graphql',
@@ -230,7 +232,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     apollo,
     apiSchema: () => apiSchema!,
     authenticator,
-    rateLimit: createRateLimitCheck({ limiter: rateLimiter, logger }),
+    rateLimit: rateLimitCheck,
     signer,
     feed,
     connections: createConnectionLimiter({ redis, logger, maximumPerKey: config.MAX_CONNECTIONS_PER_KEY }),

@@ -131,7 +131,7 @@ export function createWebSocketOperations(options: WebSocketOperationsOptions): 
       ]);
     }
     const decision = await options.rateLimit(caller);
-    if (decision && !decision.allowed) {
+    if (!decision.allowed) {
       const [error] = rateLimitErrorBody(caller, decision).errors;
       return refuse([errorWithCode(error.message, ErrorCode.RateLimited, { ...error.extensions })]);
     }
