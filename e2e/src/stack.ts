@@ -33,6 +33,8 @@ export interface StackOptions {
    * `CONTENT_FETCH_ALLOWLIST` for a fixture site or campaign's LLM settings. Default: none.
    */
   subgraphEnvironment?: Partial<Record<SubgraphName, Record<string, string>>>;
+  /** The Redis of every app of the stack. Default: the machine's (TEST_REDIS_URL). */
+  redisUrl?: string;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -59,7 +61,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const setup = await createSubgraphTestSetup();
   // Its own keys, streams and channels: other test files run gateways and services against the same Redis.
   const redisKeyPrefix = uniqueRedisPrefix();
-  const environment: Record<string, string> = { ...setup.environment, REDIS_KEY_PREFIX: redisKeyPrefix };
+  const environment: Record<string, string> = { ...setup.environment, REDIS_KEY_PREFIX: redisKeyPrefix, ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}) };
   if (options.databasePassword) {
     const url = new URL(environment['DATABASE_URL']!);
     url.password = options.databasePassword;

@@ -6,7 +6,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import { createCallerTokenSigner, type CallerContext } from '@gtm/caller';
 import { createJobProgressFeed } from '@gtm/jobs';
-import { apolloLoggerFrom, createAccessLog, createHttpErrorHandler, createLogger, createRedis, ErrorCode, internalServerError, listenForGraphQL, useErrorMasking, useStorableInput, type Logger } from '@gtm/runtime';
+import { apolloLoggerFrom, closeRedis, createAccessLog, createHttpErrorHandler, createLogger, createRedis, ErrorCode, internalServerError, listenForGraphQL, useErrorMasking, useStorableInput, type Logger } from '@gtm/runtime';
 import cors from 'cors';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -242,6 +242,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       maximumConnectionsPerKey: config.MAX_CONNECTIONS_PER_KEY,
       keepAliveMs: config.WEBSOCKET_KEEP_ALIVE_MS,
       maximumMessageBytes: config.MAX_BODY_BYTES,
+      subscriptionOutageGraceMs: config.SUBSCRIPTION_OUTAGE_GRACE_MS,
     },
     shutdownGraceMs,
     operationTimeoutMs: config.OPERATION_TIMEOUT_MS,
@@ -279,7 +280,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
         await feed.close();
         // Usage still buffered is written before the database closes.
         await Promise.allSettled([requestUsage.close(), llmUsage.close()]);
-        await Promise.allSettled([agent.close(), database.close(), redis.quit()]);
+        await Promise.allSettled([agent.close(), database.close(), closeRedis(redis)]);
       })();
       return closing;
     },

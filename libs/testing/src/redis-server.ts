@@ -7,7 +7,7 @@ export interface RedisServerUnderTest extends AsyncDisposable {
   port: number;
   /** Stops the server as a crash would (SIGKILL): everything it held is gone. */
   stop(): Promise<void>;
-  /** Starts it again on the same port, empty. */
+  /** Starts it again on the same port, empty; nothing when it is running. */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -44,6 +44,8 @@ export async function startRedisServer(): Promise<RedisServerUnderTest> {
   let child: ChildProcess | undefined;
 
   const start = async () => {
+    // Already running: starting again would launch a second server that cannot bind the port.
+    if (child && child.exitCode === null && child.signalCode === null) return;
     const launched = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
     child = launched;
     const failed = new Promise<never>((_resolve, reject) => launched.once('error', reject));

@@ -26,6 +26,8 @@ export interface WebSocketLimits {
   keepAliveMs: number;
   /** Largest message a client may send, in bytes. */
   maximumMessageBytes: number;
+  /** How long a subscription waits for a Redis that went away before it ends (see `openJobProgressStream`). */
+  subscriptionOutageGraceMs: number;
 }
 
 /** What one operation over WebSocket came to, for usage metering. */

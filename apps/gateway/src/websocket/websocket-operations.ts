@@ -56,7 +56,7 @@ export interface WebSocketOperationsOptions {
   signer: CallerTokenSigner;
   feed: JobProgressFeed;
   operationLimits: MeasuredLimits;
-  limits: { maximumSubscriptionsPerConnection: number };
+  limits: { maximumSubscriptionsPerConnection: number; subscriptionOutageGraceMs: number };
   operationTimeoutMs: number;
   logger: Logger;
   connectionOf: (context: WebSocketContext<Record<string, unknown>, Extra>) => Connection | undefined;
@@ -179,24 +179,32 @@ export function createWebSocketOperations(options: WebSocketOperationsOptions): 
     const query: GraphQLRequest = { ...request, query: operationText.asQuery };
     const operationKey = [caller.tenantId, query.operationName ?? '', JSON.stringify(query.variables ?? {}), query.query].join('\n');
     let token = { value: '', signedAt: Number.NEGATIVE_INFINITY };
-    const stream = await openJobProgressStream({
-      feed: options.feed,
-      jobId,
-      tenantId: caller.tenantId,
-      execute: (event) =>
-        sharedExecution(`${event.snapshot.jobId}\n${event.sequence}\n${event.snapshot.updatedAt}\n${operationKey}`, () =>
-          execute(
-            caller,
-            query,
-            async () => {
-              if (performance.now() - token.signedAt > callerTokenReuseMs) token = { value: await options.signer.sign(caller), signedAt: performance.now() };
-              return token.value;
-            },
-            event,
+    let stream: Awaited<ReturnType<typeof openJobProgressStream>>;
+    try {
+      stream = await openJobProgressStream({
+        feed: options.feed,
+        jobId,
+        tenantId: caller.tenantId,
+        execute: (event) =>
+          sharedExecution(`${event.snapshot.jobId}\n${event.sequence}\n${event.snapshot.updatedAt}\n${operationKey}`, () =>
+            execute(
+              caller,
+              query,
+              async () => {
+                if (performance.now() - token.signedAt > callerTokenReuseMs) token = { value: await options.signer.sign(caller), signedAt: performance.now() };
+                return token.value;
+              },
+              event,
+            ),
           ),
-        ),
-      onEnd: options.subscriptionEnded,
-    });
+        onEnd: options.subscriptionEnded,
+        outageGraceMs: limits.subscriptionOutageGraceMs,
+      });
+    } catch (error) {
+      // Redis away: the client may subscribe again shortly.
+      logger.warn({ err: error, requestId: caller.requestId, jobId }, 'could not follow a job: Redis did not answer');
+      return refuse([errorWithCode('Job progress cannot be followed right now: its store (Redis) does not answer. Subscribe again shortly.', ErrorCode.UpstreamUnavailable)], 'subscription');
+    }
     // Unknown, expired and another tenant's: one answer for all three.
     if (!stream) return refuse([errorWithCode(`Job ${jobId} was not found.`, ErrorCode.NotFound)], 'subscription');
     options.subscriptionStarted();
