@@ -181,6 +181,10 @@ interface Sample {
   atSeconds: number;
   rssMb: number;
   heapUsedMb: number;
+  /** What V8 has reserved for its heap, used or not. */
+  heapTotalMb: number;
+  /** Memory outside the V8 heap that JavaScript objects hold (Buffers). */
+  externalMb: number;
   requests: number;
 }
 
@@ -191,19 +195,23 @@ function residentSetMb(pid: number): number {
   return Number(line.split(/\s+/)[1]) / 1024;
 }
 
-async function heapUsedMb(): Promise<number> {
+async function heapOf(): Promise<{ heapUsedMb: number; heapTotalMb: number; externalMb: number }> {
   const text = await (await fetch(gatewayUrl.replace('/graphql', '/metrics'))).text();
-  const match = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
-  return match ? Number(match[1]) / 1024 / 1024 : Number.NaN;
+  const megabytes = (metric: string) => {
+    const match = new RegExp(`^${metric} (\\S+)$`, 'm').exec(text);
+    return match ? Number(match[1]) / 1024 / 1024 : Number.NaN;
+  };
+  return { heapUsedMb: megabytes('nodejs_heap_size_used_bytes'), heapTotalMb: megabytes('nodejs_heap_size_total_bytes'), externalMb: megabytes('nodejs_external_memory_bytes') };
 }
 
+const megabytes = (value: number) => value.toFixed(0).padStart(4);
 const totalRequests = () => Object.values(answered).reduce((sum, count) => sum + count, 0);
 const startedAt = performance.now();
 const samples: Sample[] = [];
 const sample = async (): Promise<Sample> => {
-  const taken = { atSeconds: Math.round((performance.now() - startedAt) / 1000), rssMb: residentSetMb(gatewayProcess.pid!), heapUsedMb: await heapUsedMb(), requests: totalRequests() };
+  const taken = { atSeconds: Math.round((performance.now() - startedAt) / 1000), rssMb: residentSetMb(gatewayProcess.pid!), ...(await heapOf()), requests: totalRequests() };
   samples.push(taken);
-  process.stdout.write(`  ${String(taken.atSeconds).padStart(5)} s  RSS ${taken.rssMb.toFixed(0).padStart(4)} MB  heap ${taken.heapUsedMb.toFixed(0).padStart(4)} MB  ${taken.requests} requests\n`);
+  say(`  ${String(taken.atSeconds).padStart(5)} s  RSS ${megabytes(taken.rssMb)} MB  heap used ${megabytes(taken.heapUsedMb)} of ${megabytes(taken.heapTotalMb)} MB  external ${megabytes(taken.externalMb)} MB  ${taken.requests} requests`);
   return taken;
 };
 
