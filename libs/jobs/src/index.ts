@@ -7,4 +7,5 @@ export * from './job-queue.js';
 export * from './job-worker.js';
 export * from './progress-throttle.js';
 export * from './service-worker.js';
+export * from './task-queue.js';
 import './job-status.graphql.js';

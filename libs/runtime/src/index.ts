@@ -20,3 +20,4 @@ export * from './subgraph-schema.js';
 export * from './subgraph-server.js';
 export * from './validation.js';
 export * from './website-url.js';
+export * from './address-policy.js';

@@ -5,7 +5,7 @@ import type { SubgraphEnvironment } from './config.js';
 import { createDatabase, type Database, type EntityManager } from './database.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRedis, type Redis } from './redis.js';
-import { createSubgraphServer } from './subgraph-server.js';
+import { createSubgraphServer, type SubgraphServerOptions } from './subgraph-server.js';
 
 export interface SubgraphAppOptions<Loaders> {
   /** Service name: logs, health report, and the PostgreSQL schema it owns (`crm-service` → `crm`). */
@@ -27,6 +27,8 @@ export interface SubgraphAppOptions<Loaders> {
   logger?: Logger;
   /** Called with every SQL statement (tests count queries). Default: none. */
   onQuery?: (sql: string) => void;
+  /** HTTP routes beside /graphql; see `SubgraphServerOptions.routes`. Called after `buildSchema`. Default: none. */
+  routes?: SubgraphServerOptions<Loaders>['routes'];
 }
 
 export interface SubgraphApp {
@@ -75,6 +77,7 @@ export async function startSubgraphApp<Loaders>(options: SubgraphAppOptions<Load
       verifier,
       createLoaders: options.createLoaders,
       shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+      routes: options.routes,
     });
     const url = await server.listen(config.PORT, config.HOST);
     logger.info({ url }, `${options.name} listening`);

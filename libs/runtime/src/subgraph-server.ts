@@ -5,7 +5,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import { CallerTokenError, callerTokenHeader, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
 import { createAccessLog } from './access-log.js';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { SubgraphContext } from './context.js';
 import type { Database, EntityManager } from './database.js';
@@ -31,6 +31,12 @@ export interface SubgraphServerOptions<Loaders> {
   createLoaders: (em: EntityManager, caller: CallerContext, callerToken: string | undefined) => Loaders;
   /** How long `close()` waits for in-flight requests. Default: 10 seconds. */
   shutdownGraceMs?: number;
+  /**
+   * HTTP routes beside /graphql (an inbound webhook the gateway forwards …), mounted before it.
+   * `authenticate` refuses a request without a caller token signed by the gateway, as /graphql
+   * does, and leaves the verified caller in `response.locals.caller`. Default: none.
+   */
+  routes?: (app: Express, helpers: { authenticate: RequestHandler }) => void;
 }
 
 export interface SubgraphServer {
@@ -82,6 +88,8 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
       response.status(401).json(unauthenticatedBody);
     }
   };
+
+  options.routes?.(app, { authenticate });
 
   app.use(
     '/graphql',
