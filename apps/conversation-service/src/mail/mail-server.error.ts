@@ -1,3 +1,5 @@
+import { getSystemErrorName } from 'node:util';
+
 /** Why talking to a mail server failed, in terms a user can act on. */
 export type MailFailureReason =
   /** No connection: refused, no route, DNS. Retried. */
@@ -43,9 +45,17 @@ export class MailServerError extends Error {
 const unreachableCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'NoConnection', 'ClosedAfterConnectTLS', 'ClosedAfterConnectText']);
 const timeoutCodes = new Set(['ETIMEDOUT', 'ETIMEOUT', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'ProxyTimeout']);
 
+function systemErrorName(errno: number): string {
+  try {
+    return getSystemErrorName(errno);
+  } catch {
+    return String(errno);
+  }
+}
+
 interface LibraryError {
   code?: string;
-  errno?: string;
+  errno?: string | number;
   responseCode?: number;
   response?: string;
   authenticationFailed?: boolean;
@@ -69,7 +79,9 @@ export function classifyMailError(error: unknown, where: string, during: string)
   const failure = (error ?? {}) as LibraryError;
   const cause = (failure.cause ?? {}) as LibraryError;
   const code = failure.code ?? cause.code ?? '';
-  const errno = failure.errno ?? cause.errno ?? '';
+  const rawErrno: unknown = failure.errno ?? cause.errno ?? '';
+  // Node gives the errno as a negative number (-111); its name (ECONNREFUSED) is what people search for.
+  const errno = typeof rawErrno === 'number' ? systemErrorName(rawErrno) : String(rawErrno);
   const responseCode = typeof failure.responseCode === 'number' ? failure.responseCode : undefined;
   const options = { cause: error };
   if (code === 'EAUTH' || failure.authenticationFailed) {
