@@ -7,6 +7,7 @@ import { ConversationResolver } from './conversation/conversation.resolver.js';
 import { leadReference } from './lead/lead.reference.js';
 import { LeadConversationsResolver } from './lead/lead.resolver.js';
 import type { ConversationLoaders } from './loaders.js';
+import { EnrollmentResolver } from './enrollment/enrollment.resolver.js';
 import { MailboxResolver } from './mailbox/mailbox.resolver.js';
 
 /**
@@ -15,7 +16,7 @@ import { MailboxResolver } from './mailbox/mailbox.resolver.js';
  */
 export function buildConversationSchema(container: ContainerType, references: Record<string, unknown> = {}) {
   return buildSubgraphSchema<SubgraphContext<ConversationLoaders>>({
-    resolvers: [ConversationResolver, LeadConversationsResolver, CampaignConversationsResolver, MailboxResolver],
+    resolvers: [ConversationResolver, LeadConversationsResolver, CampaignConversationsResolver, MailboxResolver, EnrollmentResolver],
     container,
     referenceResolvers: { ...conversationReference, ...leadReference, ...campaignReference, ...references } as never,
   });
