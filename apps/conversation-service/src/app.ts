@@ -35,6 +35,8 @@ import { CrmClient } from './upstream/crm.client.js';
 import { EnrichmentClient } from './upstream/enrichment.client.js';
 import { GraphQLUpstream } from './upstream/graphql-upstream.js';
 
+const noop = () => {};
+
 export interface ConversationAppOverrides {
   logger?: Logger;
   onQuery?: (sql: string) => void;
@@ -70,7 +72,7 @@ export async function createApp(config: ConversationConfig, overrides: Conversat
 
   let services: ConversationServices | undefined;
   let tasks: TaskList = {};
-  let closeTasks = () => {};
+  let closeTasks: () => void = noop;
   // Made in buildSchema (they need the database and Redis), used by the routes mounted after it.
   let unsubscribe: UnsubscribeService | undefined;
   let serviceLogger: Logger | undefined;

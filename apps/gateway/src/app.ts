@@ -20,6 +20,7 @@ import { gatewaySubgraphName, subgraphNames, type GatewayConfig, type SubgraphNa
 import type { GatewayContext } from './context.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
 import { createHealthRouter } from './health/health.route.js';
+import { createInboundMailRouter } from './inbound/inbound-mail.routes.js';
 import { JobProgressResolver } from './job-progress/job-progress.resolver.js';
 import { JobProgressService } from './job-progress/job-progress.service.js';
 import { GatewayLocalDataSource } from './subgraphs/local-data-source.js';
@@ -135,6 +136,8 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
 
   app.use(metrics.router());
   app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, dependencies: { postgres: () => database.ping(), redis: () => redis.ping() } }));
+  // Unsubscribe links and inbound mail webhooks: public, authenticated by their own signatures.
+  app.use(createInboundMailRouter({ conversationServiceUrl: config.subgraphUrls.conversation, signer, agent, logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
   // First on /graphql: a browser's preflight carries no key and must be answered before
   // authentication, and before GraphiQL's GET route, for which Express would answer OPTIONS itself.
   app.use(

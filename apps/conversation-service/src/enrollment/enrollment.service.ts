@@ -16,7 +16,7 @@ import { UpstreamError } from '../upstream/graphql-upstream.js';
 import { Enrollment, type SkippedLead } from './enrollment.entity.js';
 import type { EnrollLeadsInput } from './enrollment.input.js';
 import type { EnrollmentType } from './enrollment.type.js';
-import { renderForLead, supportedMergeFields, unknownMergeFields } from './merge-fields.js';
+import { renderForLead, supportedMergeFields, unknownMergeFields, type MergeValues } from './merge-fields.js';
 
 type ConversationContext = SubgraphContext<ConversationLoaders>;
 
@@ -135,13 +135,13 @@ export class EnrollmentService {
           grounding: campaign.grounding,
         });
         const conversations: Conversation[] = [];
+        const rendered: { conversation: Conversation; lead: LeadRecord; values: MergeValues }[] = [];
         const now = new Date();
         for (const lead of chosen) {
-          const values = { firstName: lead.firstName, lastName: lead.lastName, company: lead.companyName, title: lead.title, senderName: booking.mailbox.displayName, iceBreaker: iceBreakers.get(lead.id) ?? null };
-          const firstSubject = renderForLead(sequence[0]!.subject, values);
+          const values: MergeValues = { firstName: lead.firstName, lastName: lead.lastName, company: lead.companyName, title: lead.title, senderName: booking.mailbox.displayName, iceBreaker: iceBreakers.get(lead.id) ?? null };
           const conversation = transaction.create(Conversation, {
             tenantId,
-            subject: firstSubject.slice(0, 300),
+            subject: renderForLead(sequence[0]!.subject, values).slice(0, 300),
             state: ConversationState.INITIAL_OUTREACH,
             leadId: lead.id,
             campaignId: campaign.id,
@@ -154,6 +154,12 @@ export class EnrollmentService {
             requireApproval: fields.requireApproval,
           });
           conversations.push(conversation);
+          rendered.push({ conversation, lead, values });
+        }
+        // Messages name their conversation by id only: the conversations are written first.
+        await transaction.flush();
+        for (const { conversation, lead, values } of rendered) {
+          const firstSubject = conversation.subject;
           // Every step's Message-ID is fixed now, so each follow-up names the ones before it and
           // threads under the first in the lead's inbox.
           const chain: string[] = [];

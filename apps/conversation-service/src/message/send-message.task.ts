@@ -12,7 +12,6 @@ import { Mailbox, MailboxStatus } from '../mailbox/mailbox.entity.js';
 import type { MailboxService } from '../mailbox/mailbox.service.js';
 import { sendWindowOf } from '../mailbox/mailbox.service.js';
 import { isInsideWindow } from '../mailbox/send-window.js';
-import { SuppressionReason } from '../suppression/suppression.entity.js';
 import type { SuppressionService } from '../suppression/suppression.service.js';
 import type { UnsubscribeTokens } from '../unsubscribe/unsubscribe-token.js';
 import { bookSend, enqueueSend, lockMailboxForBooking } from './send-booking.js';
@@ -39,6 +38,16 @@ const sequenceStates = new Set([ConversationState.INITIAL_OUTREACH, Conversation
 
 /** What the claim decided: send now, or nothing to do (already handled, rescheduled, cancelled). */
 type Claim = { send: true; message: Message; conversation: Conversation; mailbox: Mailbox } | { send: false };
+
+/** Books the step after `message` (if the sequence has one and still runs), in `transaction`. */
+async function scheduleNextStep(transaction: EntityManager, message: Message, after: Date): Promise<void> {
+  if (message.kind !== MessageKind.SEQUENCE_STEP || message.step === null || !message.mailboxId) return;
+  const next = await transaction.findOne(Message, { conversationId: message.conversationId, kind: MessageKind.SEQUENCE_STEP, step: message.step + 1, status: MessageStatus.QUEUED });
+  if (!next) return;
+  const booking = await lockMailboxForBooking(transaction, message.mailboxId);
+  if (!booking) return;
+  await bookSend(transaction, booking.planner, next, new Date(after.getTime() + (next.delayDays ?? 0) * 86_400_000));
+}
 
 /**
  * The task that sends one message. It claims the message (SCHEDULED → SENDING) in a committed
@@ -103,16 +112,6 @@ export function createSendMessageTask(dependencies: SendMessageTaskDependencies)
       message.error = null;
       return { send: true, message, conversation, mailbox };
     });
-
-  /** Books the step after `message` (if the sequence has one and still runs), in `transaction`. */
-  const scheduleNextStep = async (transaction: EntityManager, message: Message, after: Date): Promise<void> => {
-    if (message.kind !== MessageKind.SEQUENCE_STEP || message.step === null || !message.mailboxId) return;
-    const next = await transaction.findOne(Message, { conversationId: message.conversationId, kind: MessageKind.SEQUENCE_STEP, step: message.step + 1, status: MessageStatus.QUEUED });
-    if (!next) return;
-    const booking = await lockMailboxForBooking(transaction, message.mailboxId);
-    if (!booking) return;
-    await bookSend(transaction, booking.planner, next, new Date(after.getTime() + (next.delayDays ?? 0) * 86_400_000));
-  };
 
   const headersFor = (message: Message, conversation: Conversation, mailbox: Mailbox): Record<string, string> => {
     const url = `${dependencies.publicUrl}/unsubscribe/${dependencies.tokens.sign({ tenantId: conversation.tenantId, conversationId: conversation.id })}`;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@gtm/runtime';
 import { Suppression, SuppressionReason } from './suppression.entity.js';
 
@@ -22,7 +23,7 @@ export class SuppressionService {
   async add(em: EntityManager, tenantId: string, email: string, reason: SuppressionReason, details: { conversationId?: string | null; detail?: string | null } = {}): Promise<void> {
     await em
       .createQueryBuilder(Suppression)
-      .insert({ tenantId, email: email.toLowerCase(), reason, conversationId: details.conversationId ?? null, detail: details.detail?.slice(0, 500) ?? null, createdAt: new Date(), updatedAt: new Date() })
+      .insert({ id: randomUUID(), tenantId, email: email.toLowerCase(), reason, conversationId: details.conversationId ?? null, detail: details.detail?.slice(0, 500) ?? null, createdAt: new Date(), updatedAt: new Date() })
       .onConflict(['tenantId', 'email'])
       .ignore()
       .execute();
