@@ -1,6 +1,7 @@
 import { attachJobWorker, createJobQueue, type AttachJobWorkerOptions, type JobWorker } from '@gtm/jobs';
+import { createLlmFromConfig } from '@gtm/llm';
 import { createSecretBox } from '@gtm/secrets';
-import { HostAllowlist, startSubgraphApp, type HostLookup, type Logger, type SubgraphApp } from '@gtm/runtime';
+import { createLlmUsageReporter, HostAllowlist, startSubgraphApp, type Database, type HostLookup, type Logger, type SubgraphApp } from '@gtm/runtime';
 import type { TaskList } from 'graphile-worker';
 import { CampaignConversationsResolver } from './campaign/campaign.resolver.js';
 import type { ConversationConfig } from './config.js';
@@ -12,6 +13,9 @@ import { ConversationService } from './conversation/conversation.service.js';
 import { Enrollment } from './enrollment/enrollment.entity.js';
 import { EnrollmentResolver } from './enrollment/enrollment.resolver.js';
 import { EnrollmentService } from './enrollment/enrollment.service.js';
+import { mountInboundWebhook } from './inbound/inbound-webhook.route.js';
+import { InboundService, processInboundTask } from './inbound/inbound.service.js';
+import { MailboxWatcher } from './inbound/mailbox-watcher.js';
 import { LeadConversationsResolver } from './lead/lead.resolver.js';
 import { createConversationLoaders } from './loaders.js';
 import { MailConnector } from './mail/mail-connector.js';
@@ -21,9 +25,12 @@ import { MailboxResolver } from './mailbox/mailbox.resolver.js';
 import { MailboxService } from './mailbox/mailbox.service.js';
 import { Message } from './message/message.entity.js';
 import { messageReference } from './message/message.reference.js';
+import { MessageResolver } from './message/message.resolver.js';
+import { MessageService } from './message/message.service.js';
 import { sendMessageTask } from './message/send-booking.js';
 import { createSendMessageTask } from './message/send-message.task.js';
 import { migrations } from './migrations/index.js';
+import { createProcessInboundTasks, nurtureFollowUpTask } from './reply/process-inbound.task.js';
 import { buildConversationSchema } from './schema.js';
 import { Suppression } from './suppression/suppression.entity.js';
 import { SuppressionService } from './suppression/suppression.service.js';
@@ -49,7 +56,10 @@ export interface ConversationAppOverrides {
 export interface ConversationServices {
   mailboxes: MailboxService;
   enrollments: EnrollmentService;
+  inbound: InboundService;
   tokens: UnsubscribeTokens;
+  /** Reads the inboxes; null when MAILBOX_WATCHER_ENABLED is false. */
+  watcher: MailboxWatcher | null;
 }
 
 export interface ConversationApp extends SubgraphApp {
@@ -75,7 +85,10 @@ export async function createApp(config: ConversationConfig, overrides: Conversat
   let closeTasks: () => void = noop;
   // Made in buildSchema (they need the database and Redis), used by the routes mounted after it.
   let unsubscribe: UnsubscribeService | undefined;
+  let inbound: InboundService | undefined;
   let serviceLogger: Logger | undefined;
+  let watcher = null as MailboxWatcher | null;
+  let serviceDatabase: Database | undefined;
   const app = await startSubgraphApp({
     name: 'conversation-service',
     config,
@@ -90,29 +103,44 @@ export async function createApp(config: ConversationConfig, overrides: Conversat
       const enrollmentService = new EnrollmentService({ crm, campaigns, enrichment, suppressions });
       const conversationService = new ConversationService({ crm, states, events });
       const sender = createSendMessageTask({ database, mailboxes: mailboxService, mail, suppressions, states, tokens, events, publicUrl: config.GATEWAY_PUBLIC_URL, logger });
-      tasks = { [sendMessageTask]: sender.task };
+      const usageReporter = createLlmUsageReporter({ redis, service: 'conversation-service', logger });
+      const llm = createLlmFromConfig(config, { redis, logger, onUsage: (record) => (record.attribution ? usageReporter.report(record.attribution, record) : undefined) });
+      const inboundTasks = createProcessInboundTasks({ database, llm, states, events, logger, autoSendMinConfidence: config.AUTO_SEND_MIN_CONFIDENCE });
+      tasks = { [sendMessageTask]: sender.task, [processInboundTask]: inboundTasks.process, [nurtureFollowUpTask]: inboundTasks.nurture };
       closeTasks = () => sender.close();
       serviceLogger = logger;
+      serviceDatabase = database;
       unsubscribe = new UnsubscribeService({ database, tokens, states, suppressions, events, logger });
-      services = { mailboxes: mailboxService, enrollments: enrollmentService, tokens };
+      inbound = new InboundService({ database, events, logger });
+      if (config.MAILBOX_WATCHER_ENABLED) {
+        watcher = new MailboxWatcher({ database, redis, mailboxes: mailboxService, mail, inbound, maxBytes: config.INBOUND_MESSAGE_MAX_BYTES, intervalMs: config.MAILBOX_POLL_INTERVAL_MS, logger });
+      }
+      const messageService = new MessageService({ suppressions, events });
+      services = { mailboxes: mailboxService, enrollments: enrollmentService, inbound, tokens, watcher };
       const resolvers = new Map<Function, object>([
         [ConversationResolver, new ConversationResolver(conversationService, mailboxService, enrollmentService)],
         [LeadConversationsResolver, new LeadConversationsResolver(conversationService)],
         [CampaignConversationsResolver, new CampaignConversationsResolver(conversationService)],
         [MailboxResolver, new MailboxResolver(mailboxService)],
         [EnrollmentResolver, new EnrollmentResolver(enrollmentService)],
+        [MessageResolver, new MessageResolver(messageService)],
       ]);
       return buildConversationSchema({ get: (resolverClass) => resolvers.get(resolverClass) }, { ...mailboxReference(mailboxService), ...messageReference });
     },
-    routes: (express, { authenticate }) => mountUnsubscribeRoutes(express, authenticate, unsubscribe!, serviceLogger!),
+    routes: (express, { authenticate }) => {
+      mountUnsubscribeRoutes(express, authenticate, unsubscribe!, serviceLogger!);
+      mountInboundWebhook(express, authenticate, { database: serviceDatabase!, mailboxes: mailboxService, inbound: inbound!, maxBytes: config.INBOUND_MESSAGE_MAX_BYTES, toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS, logger: serviceLogger! });
+    },
     createLoaders: createConversationLoaders,
     ...appOverrides,
   });
   const withWorker = await attachJobWorker(app, { databaseUrl: config.DATABASE_URL, kinds: [], tasks, concurrency: config.JOB_WORKER_CONCURRENCY, ...jobWorker });
+  watcher?.start();
   return {
     ...withWorker,
     services: services!,
     async close() {
+      await watcher?.close();
       await withWorker.close();
       closeTasks();
     },

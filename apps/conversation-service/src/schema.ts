@@ -9,6 +9,7 @@ import { LeadConversationsResolver } from './lead/lead.resolver.js';
 import type { ConversationLoaders } from './loaders.js';
 import { EnrollmentResolver } from './enrollment/enrollment.resolver.js';
 import { MailboxResolver } from './mailbox/mailbox.resolver.js';
+import { MessageResolver } from './message/message.resolver.js';
 
 /**
  * The conversation subgraph's schema. `container` supplies the resolver instances built in app.ts;
@@ -16,7 +17,7 @@ import { MailboxResolver } from './mailbox/mailbox.resolver.js';
  */
 export function buildConversationSchema(container: ContainerType, references: Record<string, unknown> = {}) {
   return buildSubgraphSchema<SubgraphContext<ConversationLoaders>>({
-    resolvers: [ConversationResolver, LeadConversationsResolver, CampaignConversationsResolver, MailboxResolver, EnrollmentResolver],
+    resolvers: [ConversationResolver, LeadConversationsResolver, CampaignConversationsResolver, MailboxResolver, EnrollmentResolver, MessageResolver],
     container,
     referenceResolvers: { ...conversationReference, ...leadReference, ...campaignReference, ...references } as never,
   });

@@ -97,10 +97,15 @@ export async function openImapSession(settings: ImapInboxSettings): Promise<Imap
     throw new MailServerError(`${where} has no folder "${folder}" this login may open`, 'PROTOCOL', undefined, { cause: error });
   }
 
-  const positionNow = (): InboxPosition => {
+  /**
+   * The folder's UIDVALIDITY and newest UID now. UIDNEXT is only what SELECT said (servers do not
+   * announce it again when mail arrives), so the newest UID is asked for.
+   */
+  const positionNow = async (): Promise<InboxPosition> => {
     const mailbox = client.mailbox;
     if (!mailbox) throw new MailServerError(`${where}: the folder is no longer selected`, 'PROTOCOL');
-    return { uidValidity: String(mailbox.uidValidity), lastUid: Math.max(0, mailbox.uidNext - 1) };
+    const newest = mailbox.exists > 0 ? await client.fetchOne('*', { uid: true }) : false;
+    return { uidValidity: String(mailbox.uidValidity), lastUid: newest ? newest.uid : Math.max(0, mailbox.uidNext - 1) };
   };
 
   return {
@@ -108,7 +113,7 @@ export async function openImapSession(settings: ImapInboxSettings): Promise<Imap
     async currentPosition() {
       const lock = await client.getMailboxLock(folder);
       try {
-        return positionNow();
+        return await positionNow();
       } finally {
         lock.release();
       }
@@ -116,7 +121,7 @@ export async function openImapSession(settings: ImapInboxSettings): Promise<Imap
     async readNew(position, handle, maximumBytes) {
       const lock = await client.getMailboxLock(folder);
       try {
-        const now = positionNow();
+        const now = await positionNow();
         if (!position || position.uidValidity !== now.uidValidity) return now;
         let lastUid = position.lastUid;
         if (now.lastUid <= lastUid) return { uidValidity: now.uidValidity, lastUid };

@@ -1,4 +1,5 @@
 // The raw messages under fixtures/mail, filled in for one conversation (see fixtures/mail/README.md).
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 const folder = new URL('../../fixtures/mail/', import.meta.url);
@@ -13,6 +14,8 @@ export interface MailFixtureValues {
   outboundMessageId: string;
   /** The References chain; default: the outbound Message-ID alone. */
   references?: string[];
+  /** Keep the fixture's own Message-ID; by default each call gives the message a new one, as a new email has. */
+  keepMessageId?: boolean;
 }
 
 /** RFC 2047 Q-encoding of a header text in ISO-8859-1 (what Thunderbird writes for a German subject). */
@@ -35,7 +38,9 @@ export function mailFixture(name: string, values: MailFixtureValues): Buffer {
     OUTBOUND_MESSAGE_ID: values.outboundMessageId,
     REFERENCES: (values.references ?? [values.outboundMessageId]).join(' '),
   };
-  const filled = latin1.replace(/\{\{([A-Z_]+)\}\}/g, (whole, key: string) => replacements[key] ?? whole);
+  let filled = latin1.replace(/\{\{([A-Z_]+)\}\}/g, (whole, key: string) => replacements[key] ?? whole);
+  // The first Message-ID line is the message's own (a returned original's comes later, in its body).
+  if (!values.keepMessageId) filled = filled.replace(/^(Message-I[Dd]:\s*<)([^@>]+)@/m, (_whole, head: string, local: string) => `${head}${local}.${randomUUID().slice(0, 8)}@`);
   // Placeholders are ASCII, so the latin1 round trip leaves every other byte as it was.
   return Buffer.from(filled.replace(/\r?\n/g, '\r\n'), 'latin1');
 }

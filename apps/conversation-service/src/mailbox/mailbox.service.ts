@@ -1,4 +1,4 @@
-import { badUserInput, notFound, parseInput, type EntityManager, type Logger, type SubgraphContext } from '@gtm/runtime';
+import { badUserInput, isUuid, notFound, parseInput, type Database, type EntityManager, type Logger, type SubgraphContext } from '@gtm/runtime';
 import { maskSecret, type SecretBox } from '@gtm/secrets';
 import { z } from 'zod';
 import type { MailConnector } from '../mail/mail-connector.js';
@@ -189,6 +189,20 @@ export class MailboxService {
     }
     await context.em.flush();
     return mailbox;
+  }
+
+  /**
+   * A mailbox by id whatever its tenant, its secrets loaded: for the work that starts from a mailbox
+   * id alone (an inbound webhook, the inbox watcher). Null when there is none.
+   */
+  async findAnyTenant(database: Database, id: string): Promise<Mailbox | null> {
+    if (!isUuid(id)) return null;
+    return database.orm.em.fork().findOne(Mailbox, { id: id.toLowerCase() }, { filters: false, populate: ['sealedSecrets'] });
+  }
+
+  /** Every mailbox that reads an inbox (IMAP), of every tenant: what the inbox watcher watches. */
+  async listWithInbox(database: Database): Promise<Mailbox[]> {
+    return database.orm.em.fork().find(Mailbox, { imapHost: { $ne: null } }, { filters: false, populate: ['sealedSecrets'], orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
   /** The mailbox's passwords and webhook secret, opened; for sending, reading and verifying webhooks only. */
