@@ -1,7 +1,7 @@
 import { attachJobWorker, createJobQueue, type AttachJobWorkerOptions, type JobWorker } from '@gtm/jobs';
 import { createLlmFromConfig } from '@gtm/llm';
 import { createSecretBox } from '@gtm/secrets';
-import { createLlmUsageReporter, HostAllowlist, startSubgraphApp, type Database, type HostLookup, type Logger, type SubgraphApp } from '@gtm/runtime';
+import { createLlmUsageReporter, FetchAllowlist, startSubgraphApp, type Database, type HostLookup, type Logger, type SubgraphApp } from '@gtm/runtime';
 import type { TaskList } from 'graphile-worker';
 import { CampaignConversationsResolver } from './campaign/campaign.resolver.js';
 import type { ConversationConfig } from './config.js';
@@ -73,7 +73,7 @@ export async function createApp(config: ConversationConfig, overrides: Conversat
   const { mailHostLookup, jobWorker, ...appOverrides } = overrides;
   const secrets = createSecretBox({ keys: config.SECRETS_KEY });
   const tokens = new UnsubscribeTokens(secrets.deriveKey('unsubscribe'));
-  const mail = new MailConnector({ allowlist: new HostAllowlist(config.MAIL_HOST_ALLOWLIST), timeoutMs: config.MAIL_CONNECT_TIMEOUT_MS, idleRenewMs: config.MAILBOX_POLL_INTERVAL_MS, lookup: mailHostLookup });
+  const mail = new MailConnector({ allowlist: new FetchAllowlist(config.MAIL_HOST_ALLOWLIST), timeoutMs: config.MAIL_CONNECT_TIMEOUT_MS, idleRenewMs: config.MAILBOX_POLL_INTERVAL_MS, lookup: mailHostLookup });
   const upstream = (service: string, url: string) => new GraphQLUpstream({ service, url, timeoutMs: config.UPSTREAM_TIMEOUT_MS });
   const crm = new CrmClient(upstream('crm-service', config.CRM_SERVICE_URL));
   const campaigns = new CampaignClient(upstream('campaign-service', config.CAMPAIGN_SERVICE_URL));

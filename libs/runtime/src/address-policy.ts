@@ -57,10 +57,11 @@ export function refusalReasonOf(address: string): string | null {
 }
 
 /**
- * Hosts a service may reach even though they resolve to refused addresses (a local mail sink, a
- * fixture site, an internal server): `host` admits every port of that host, `host:port` one port.
+ * `CONTENT_FETCH_ALLOWLIST`: `host` admits every port of that host, `host:port` only that port.
+ * These, and nothing else, may resolve to refused addresses (local fixture sites, an internal
+ * staging site).
  */
-export class HostAllowlist {
+export class FetchAllowlist {
   private readonly hosts = new Set<string>();
   private readonly hostPorts = new Set<string>();
 
@@ -72,10 +73,39 @@ export class HostAllowlist {
     }
   }
 
-  admits(host: string, port: number): boolean {
-    const hostname = host.toLowerCase().replace(/^\[|\]$/g, '');
+  admits(url: URL): boolean {
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    const hostname = url.hostname.toLowerCase();
     return this.hosts.has(hostname) || this.hostPorts.has(`${hostname}:${port}`);
   }
+}
+
+/** Host names that lead inside a network by their spelling alone, whatever a lookup would say. */
+export const internalHostNames = /(^|\.)(localhost|local|internal|intranet|lan|home\.arpa|corp)$/i;
+
+/**
+ * Why a URL that is an IP literal may never be fetched, as the fetcher says it, or null (a public
+ * address, an allowlisted host, or a name, which only a lookup can judge).
+ */
+export function literalAddressRefusal(url: URL, allowlist: FetchAllowlist): string | null {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!isIP(host) || allowlist.admits(url)) return null;
+  const reason = refusalReasonOf(host);
+  return reason ? `${url.host} is a ${reason}, which is never fetched.` : null;
+}
+
+/**
+ * Why a website would always be refused by the fetcher, judged by its spelling (no lookup): an IP
+ * literal in a refused range (loopback, private, link-local and cloud metadata …), or an internal
+ * name (`localhost`, `*.internal` …). Null when it may be fetched as far as its spelling tells, or
+ * when the allowlist admits it.
+ */
+export function websiteAddressRefusal(url: URL, allowlist: FetchAllowlist): string | null {
+  const literal = literalAddressRefusal(url, allowlist);
+  if (literal) return literal;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) || allowlist.admits(url) || !internalHostNames.test(host)) return null;
+  return `${url.host} is an internal name, which is never fetched.`;
 }
 
 /** A host:port a service was asked to connect to that it may not reach; the message is safe to show. */
@@ -99,8 +129,9 @@ const systemLookup: HostLookup = async (host) => (await lookup(host, { all: true
  * it when any of its addresses is refused and it is not on the allowlist. The caller connects to the
  * returned address (never the name again), so a DNS answer cannot change between check and connect.
  */
-export async function resolvePermittedAddress(host: string, port: number, allowlist: HostAllowlist, resolve: HostLookup = systemLookup): Promise<string> {
+export async function resolvePermittedAddress(host: string, port: number, allowlist: FetchAllowlist, resolve: HostLookup = systemLookup): Promise<string> {
   const bare = host.replace(/^\[|\]$/g, '');
+  const asUrl = new URL(`http://${isIP(bare) === 6 ? `[${bare}]` : bare}:${port}`);
   let addresses: string[];
   if (isIP(bare)) addresses = [bare];
   else {
@@ -111,7 +142,7 @@ export async function resolvePermittedAddress(host: string, port: number, allowl
     }
   }
   if (addresses.length === 0) throw new UnresolvableHostError(`${host} does not resolve`);
-  if (!allowlist.admits(host, port)) {
+  if (!allowlist.admits(asUrl)) {
     for (const address of addresses) {
       const reason = refusalReasonOf(address);
       if (reason) throw new RefusedAddressError(`${host}:${port} is refused: it resolves to a ${reason}`);

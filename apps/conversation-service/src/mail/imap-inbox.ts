@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { resolvePermittedAddress, type HostAllowlist, type HostLookup, type Logger } from '@gtm/runtime';
+import { resolvePermittedAddress, type FetchAllowlist, type HostLookup, type Logger } from '@gtm/runtime';
 import { ImapFlow } from 'imapflow';
 import { classifyMailError, MailServerError } from './mail-server.error.js';
 import { MailSecurity, type MailServerSettings } from './mail-security.js';
@@ -8,7 +8,7 @@ export interface ImapInboxSettings {
   server: MailServerSettings;
   /** The folder replies arrive in. Default: INBOX. */
   folder?: string;
-  allowlist: HostAllowlist;
+  allowlist: FetchAllowlist;
   /** Longest a connection, the greeting or one command may take (MAIL_CONNECT_TIMEOUT_MS). */
   timeoutMs: number;
   /** How long one IDLE lasts before it is renewed; without IDLE, how often the server is polled. */

@@ -1,11 +1,11 @@
-import type { HostAllowlist, HostLookup, Logger } from '@gtm/runtime';
+import type { FetchAllowlist, HostLookup, Logger } from '@gtm/runtime';
 import { openImapSession, verifyImap, type ImapSession, type InboxPosition } from './imap-inbox.js';
 import type { MailServerSettings } from './mail-security.js';
 import { createSmtpSender, type SmtpSender } from './smtp-sender.js';
 
 export interface MailConnectorSettings {
   /** MAIL_HOST_ALLOWLIST. */
-  allowlist: HostAllowlist;
+  allowlist: FetchAllowlist;
   /** MAIL_CONNECT_TIMEOUT_MS. */
   timeoutMs: number;
   /** MAILBOX_POLL_INTERVAL_MS: how long an IDLE lasts, or how often a server without IDLE is polled. */

@@ -1,4 +1,4 @@
-import { resolvePermittedAddress, type HostAllowlist, type HostLookup } from '@gtm/runtime';
+import { resolvePermittedAddress, type FetchAllowlist, type HostLookup } from '@gtm/runtime';
 import { createTransport, type Transporter } from 'nodemailer';
 import { classifyMailError, MailServerError } from './mail-server.error.js';
 import { MailSecurity, type MailServerSettings } from './mail-security.js';
@@ -6,7 +6,7 @@ import { MailSecurity, type MailServerSettings } from './mail-security.js';
 export interface SmtpSenderSettings {
   server: MailServerSettings;
   /** Hosts that may resolve to private addresses (MAIL_HOST_ALLOWLIST). */
-  allowlist: HostAllowlist;
+  allowlist: FetchAllowlist;
   /** Longest a connection, the greeting or one command may take (MAIL_CONNECT_TIMEOUT_MS). */
   timeoutMs: number;
   /** Keep one connection open across sends (a mailbox's sending worker). Default: false. */
