@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { headerOf, startFakeOpenAiServer, type FakeLlmReply, type FakeLlmRequest, type FakeLlmServer } from '@gtm/testing';
+import { createGraphQLWebSocketClient, headerOf, startFakeOpenAiServer, subscribeForTest, type FakeLlmReply, type FakeLlmRequest, type FakeLlmServer } from '@gtm/testing';
 import { signWebhook } from '@gtm/conversation-service/webhook-signature';
 import { mailFixture } from '@gtm/conversation-service/mail-fixtures';
 import {
@@ -254,5 +254,42 @@ describe('replies in', () => {
     expect(reject.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
     expect((await environment.gql(`{ mailboxes { id } }`, undefined, snooper)).data!['mailboxes']).toEqual([]);
     expect((await waitForConversation(environment, target.id, () => true))['pendingReply'].status).toBe('PENDING_APPROVAL');
+  });
+
+  it('streams a conversation’s events live over WebSocket: the reply, its intent, the state change, the draft; only to its tenant', async () => {
+    const target = await enrolled('Live');
+    const client = createGraphQLWebSocketClient(environment.stack.gatewayUrl, { authorization: `Bearer ${environment.stack.apiKey}` });
+    const { key } = await environment.stack.gateway.services.apiKeys.createKey({ tenant: 'listener-co', tier: 'pro' });
+    const stranger = createGraphQLWebSocketClient(environment.stack.gatewayUrl, { authorization: `Bearer ${key}` });
+    try {
+      const subscription = subscribeForTest(client, {
+        query: `subscription ($id: ID) { conversationEvents(conversationId: $id) { type state intent conversation { id state intent } message { id direction kind status } } }`,
+        variables: { id: target.id },
+      });
+      const everything = subscribeForTest(client, { query: `subscription { conversationEvents { type conversation { id } } }` });
+      const theirs = subscribeForTest(stranger, { query: `subscription { conversationEvents { type conversation { id } } }` });
+      const probing = subscribeForTest(stranger, { query: `subscription ($id: ID) { conversationEvents(conversationId: $id) { type } }`, variables: { id: target.id } });
+      expect((await probing.ended).error).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'NOT_FOUND' }) })]);
+      // Subscribed before the reply arrives: Redis pub/sub delivers only what happens from now on.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      environment.imap.deliver(fixtureFor('outlook-reply-objection.eml', target));
+      const results = await subscription.received(4);
+      const events = results.map((result) => result.data!['conversationEvents']);
+      expect(events.map((event) => event.type)).toEqual(['REPLY_RECEIVED', 'INTENT_CLASSIFIED', 'STATE_CHANGED', 'DRAFT_READY']);
+      expect(events[0]).toMatchObject({ message: { direction: 'INBOUND', kind: 'LEAD_REPLY' }, conversation: { id: target.id } });
+      expect(events[1]).toMatchObject({ intent: 'OBJECTION' });
+      expect(events[2]).toMatchObject({ state: 'OBJECTION_HANDLING', conversation: { state: 'OBJECTION_HANDLING', intent: 'OBJECTION' } });
+      expect(events[3]).toMatchObject({ intent: 'OBJECTION', message: { direction: 'OUTBOUND', kind: 'REPLY', status: 'PENDING_APPROVAL' } });
+      expect(results.every((result) => result.errors === undefined)).toBe(true);
+      const all = await everything.received(4);
+      expect(all.some((result) => result.data!['conversationEvents'].conversation.id === target.id)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(theirs.results).toEqual([]);
+      subscription.stop();
+      everything.stop();
+      theirs.stop();
+    } finally {
+      await Promise.all([client.dispose(), stranger.dispose()]);
+    }
   });
 });

@@ -19,6 +19,8 @@ import { assignCaller, assignFixedCaller, assignRequestId, callerOf } from './ca
 import { gatewaySubgraphName, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
+import { createConversationEventFeed } from './conversation-events/conversation-event.feed.js';
+import { ConversationEventResolver } from './conversation-events/conversation-event.resolver.js';
 import { createHealthRouter } from './health/health.route.js';
 import { createInboundMailRouter } from './inbound/inbound-mail.routes.js';
 import { JobProgressResolver } from './job-progress/job-progress.resolver.js';
@@ -84,9 +86,11 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   const llmUsage = createLlmUsageIngestor({ redis, database, logger });
   const usage = new UsageService(new UsageRepository(database, gatewaySchema), requestUsage, llmUsage);
   const feed = createJobProgressFeed({ redis, logger });
+  const conversationEvents = createConversationEventFeed({ redis, logger });
   const resolvers = new Map<Function, unknown>([
     [UsageResolver, new UsageResolver(usage)],
     [JobProgressResolver, new JobProgressResolver(new JobProgressService(feed))],
+    [ConversationEventResolver, new ConversationEventResolver()],
   ]);
   const gatewayLocalSchema = await buildGatewaySchema({ get: (resolverClass) => resolvers.get(resolverClass) });
   const rateLimiter = createRateLimiter({ redis, limits: tierLimitsFrom(config) });
@@ -216,6 +220,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     rateLimit: createRateLimitCheck({ limiter: rateLimiter, logger }),
     signer,
     feed,
+    conversationEvents,
     connections: createConnectionLimiter({ redis, logger, maximumPerKey: config.MAX_CONNECTIONS_PER_KEY }),
     operationLimits,
     limits: {
@@ -253,6 +258,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       await webSockets.close();
       await apollo.stop();
       await feed.close();
+      await conversationEvents.close();
       // Usage still buffered is written before the database closes.
       await Promise.allSettled([requestUsage.close(), llmUsage.close()]);
       await Promise.allSettled([agent.close(), database.close(), redis.quit()]);

@@ -31,6 +31,8 @@ import type { ApiKeyAuthenticator, AuthenticatedKey } from '../api-key/api-key.a
 import { presentedApiKey } from '../api-key/authentication.middleware.js';
 import { callerFor } from '../caller/caller-resolver.js';
 import type { GatewayContext } from '../context.js';
+import type { ConversationEventFeed, ConversationEventMessage } from '../conversation-events/conversation-event.feed.js';
+import { openConversationEventStream } from '../conversation-events/conversation-event.stream.js';
 import { openJobProgressStream } from '../job-progress/job-progress.stream.js';
 import { checkOperationLimits, type MeasuredLimits } from '../operation-limits/operation-limits.rules.js';
 import { operationResolutionMessage } from '../operation-resolution/operation-resolution.plugin.js';
@@ -68,6 +70,8 @@ export interface GraphQLWebSocketOptions {
   rateLimit: RateLimitCheck;
   signer: CallerTokenSigner;
   feed: JobProgressFeed;
+  /** Where `conversationEvents` subscriptions listen. */
+  conversationEvents: ConversationEventFeed;
   connections: ConnectionLimiter;
   operationLimits: MeasuredLimits;
   limits: WebSocketLimits;
@@ -168,7 +172,7 @@ function asQuery(document: DocumentNode, schema: GraphQLSchema): DocumentNode {
  * GraphQL over WebSocket (graphql-ws, subprotocol `graphql-transport-ws`) on the gateway's HTTP
  * server at /graphql. @apollo/gateway executes no subscription, so this server runs them: it
  * authenticates the connection with an API key from `connection_init`, checks each operation
- * (limits, rate limit, scope, validation), follows the job in Redis, and for each event executes
+ * (limits, rate limit, scope, validation), follows the job (or the tenant's conversation events) in Redis, and for each event executes
  * the client's selection as a query through Apollo. Queries and mutations sent over the socket go
  * through Apollo directly.
  */
@@ -215,10 +219,15 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
    * Runs one operation through Apollo (plugins, error masking, federation) as `caller`. Never
    * rejects: graphql-ws would send a rejection's message to the client as it is.
    */
-  const execute = async (caller: CallerContext, request: GraphQLRequest, callerToken: () => Promise<string>, jobProgress?: JobProgressEvent): Promise<FormattedExecutionResult> => {
+  const execute = async (
+    caller: CallerContext,
+    request: GraphQLRequest,
+    callerToken: () => Promise<string>,
+    carried: { jobProgress?: JobProgressEvent; conversationEvent?: ConversationEventMessage } = {},
+  ): Promise<FormattedExecutionResult> => {
     const requestLogger = logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug });
     try {
-      const contextValue: GatewayContext = { caller, callerToken: await callerToken(), requestId: caller.requestId, logger: requestLogger, jobProgress };
+      const contextValue: GatewayContext = { caller, callerToken: await callerToken(), requestId: caller.requestId, logger: requestLogger, ...carried };
       const response = await apollo.executeOperation(request, { contextValue });
       if (response.body.kind !== 'single') return { errors: [{ message: 'Incremental delivery is not supported over WebSocket.', extensions: { code: 'BAD_REQUEST' } }] };
       return response.body.singleResult;
@@ -300,37 +309,53 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
     const field = rootFieldOf(document, operation.selectionSet);
     const fieldDefinition = field && schema.getSubscriptionType()?.getFields()[field.name.value];
     if (!field || !fieldDefinition) return refuse([errorWithCode('A subscription needs one field of `Subscription`.', 'GRAPHQL_VALIDATION_FAILED')], 'subscription');
-    const jobId = String(getArgumentValues(fieldDefinition, field, variables.coerced)['jobId']);
+    const argumentValues = getArgumentValues(fieldDefinition, field, variables.coerced);
 
     operationText.asQuery ??= print(asQuery(document, schema));
     const query: GraphQLRequest = { ...request, query: operationText.asQuery };
     const operationKey = [caller.tenantId, query.operationName ?? '', JSON.stringify(query.variables ?? {}), query.query].join('\n');
     let token = { value: '', signedAt: Number.NEGATIVE_INFINITY };
+    const signedToken = async () => {
+      if (performance.now() - token.signedAt > callerTokenReuseMs) token = { value: await options.signer.sign(caller), signedAt: performance.now() };
+      return token.value;
+    };
+    const started = (stream: AsyncIterableIterator<FormattedExecutionResult>, subject: Record<string, unknown>): ExecutionArgs => {
+      openSubscriptions += 1;
+      record(caller, payload.operationName, 'subscription', 'OK', startedAt);
+      logger.debug({ requestId: caller.requestId, ...subject, subscription: id }, 'subscription started');
+      const contextValue: OperationContext = { kind: 'subscription', stream };
+      return { ...executionArgs, contextValue };
+    };
+
+    if (field.name.value === 'conversationEvents') {
+      const conversationId = argumentValues['conversationId'] === undefined || argumentValues['conversationId'] === null ? null : String(argumentValues['conversationId']);
+      if (conversationId !== null) {
+        // Another tenant's conversation, or none: NOT_FOUND, as for a job.
+        const found = await execute(caller, { query: 'query ConversationOfSubscription($id: ID!) { conversation(id: $id) { id } }', variables: { id: conversationId } }, signedToken);
+        if (found.errors?.length) return refuse([errorWithCode('Could not check the conversation; try again shortly.', ErrorCode.UpstreamUnavailable)], 'subscription');
+        if (!found.data?.['conversation']) return refuse([errorWithCode(`Conversation ${conversationId} was not found.`, ErrorCode.NotFound)], 'subscription');
+      }
+      const stream = await openConversationEventStream({
+        feed: options.conversationEvents,
+        tenantId: caller.tenantId,
+        conversationId,
+        execute: (event) => sharedExecution(`conversation-event\n${event.id}\n${operationKey}`, () => execute(caller, query, signedToken, { conversationEvent: event })),
+        onEnd: () => (openSubscriptions -= 1),
+      });
+      return started(stream, { conversationId });
+    }
+
+    const jobId = String(argumentValues['jobId']);
     const stream = await openJobProgressStream({
       feed: options.feed,
       jobId,
       tenantId: caller.tenantId,
-      execute: (event) =>
-        sharedExecution(`${event.snapshot.jobId}\n${event.sequence}\n${event.snapshot.updatedAt}\n${operationKey}`, () =>
-          execute(
-            caller,
-            query,
-            async () => {
-              if (performance.now() - token.signedAt > callerTokenReuseMs) token = { value: await options.signer.sign(caller), signedAt: performance.now() };
-              return token.value;
-            },
-            event,
-          ),
-        ),
+      execute: (event) => sharedExecution(`${event.snapshot.jobId}\n${event.sequence}\n${event.snapshot.updatedAt}\n${operationKey}`, () => execute(caller, query, signedToken, { jobProgress: event })),
       onEnd: () => (openSubscriptions -= 1),
     });
     // Unknown, expired and another tenant's: one answer for all three.
     if (!stream) return refuse([errorWithCode(`Job ${jobId} was not found.`, ErrorCode.NotFound)], 'subscription');
-    openSubscriptions += 1;
-    record(caller, payload.operationName, 'subscription', 'OK', startedAt);
-    logger.debug({ requestId: caller.requestId, jobId, subscription: id }, 'subscription started');
-    const contextValue: OperationContext = { kind: 'subscription', stream };
-    return { ...executionArgs, contextValue };
+    return started(stream, { jobId });
   };
 
   const graphqlWebSocket = useServer<Record<string, unknown>>(
