@@ -2,6 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { UnsubscribeTokens } from './unsubscribe-token.js';
 
+const flip = (text: string, at: number) => `${text.slice(0, at)}${text[at] === 'A' ? 'B' : 'A'}${text.slice(at + 1)}`;
+
 describe('unsubscribe tokens', () => {
   const tokens = new UnsubscribeTokens(randomBytes(32));
   const subject = { tenantId: randomUUID(), conversationId: randomUUID() };
@@ -14,7 +16,6 @@ describe('unsubscribe tokens', () => {
 
   it('refuses an altered, cut, swapped or foreign token', () => {
     const token = tokens.sign(subject);
-    const flip = (text: string, at: number) => `${text.slice(0, at)}${text[at] === 'A' ? 'B' : 'A'}${text.slice(at + 1)}`;
     expect(tokens.verify(flip(token, 5))).toBeNull();
     expect(tokens.verify(flip(token, 50))).toBeNull();
     expect(tokens.verify(token.slice(0, -1))).toBeNull();
