@@ -30,7 +30,7 @@ import { MessageService } from './message/message.service.js';
 import { sendMessageTask } from './message/send-booking.js';
 import { createSendMessageTask } from './message/send-message.task.js';
 import { migrations } from './migrations/index.js';
-import { createProcessInboundTasks, nurtureFollowUpTask } from './reply/process-inbound.task.js';
+import { createProcessInboundTasks, draftReplyTask, nurtureFollowUpTask } from './reply/process-inbound.task.js';
 import { buildConversationSchema } from './schema.js';
 import { Suppression } from './suppression/suppression.entity.js';
 import { SuppressionService } from './suppression/suppression.service.js';
@@ -106,7 +106,7 @@ export async function createApp(config: ConversationConfig, overrides: Conversat
       const usageReporter = createLlmUsageReporter({ redis, service: 'conversation-service', logger });
       const llm = createLlmFromConfig(config, { redis, logger, onUsage: (record) => (record.attribution ? usageReporter.report(record.attribution, record) : undefined) });
       const inboundTasks = createProcessInboundTasks({ database, llm, states, events, logger, autoSendMinConfidence: config.AUTO_SEND_MIN_CONFIDENCE });
-      tasks = { [sendMessageTask]: sender.task, [processInboundTask]: inboundTasks.process, [nurtureFollowUpTask]: inboundTasks.nurture };
+      tasks = { [sendMessageTask]: sender.task, [processInboundTask]: inboundTasks.process, [draftReplyTask]: inboundTasks.draft, [nurtureFollowUpTask]: inboundTasks.nurture };
       closeTasks = () => sender.close();
       serviceLogger = logger;
       serviceDatabase = database;

@@ -19,6 +19,7 @@ import { ReplyIntent } from './reply-intent.js';
 import { replyUnderstandingTask, type ReplyUnderstanding } from './reply-understanding.task.js';
 
 export const nurtureFollowUpTask = 'conversation.nurture-follow-up';
+export const draftReplyTask = 'conversation.draft-reply';
 
 /** Where an intent takes a conversation; intents without an entry leave the state as it is. */
 const stateFor: Partial<Record<ReplyIntent, ConversationState>> = {
@@ -56,7 +57,7 @@ export interface ProcessInboundDependencies {
  * offline rules), the conversation moves as the state machine allows, and the next message is
  * drafted from the campaign for a person to approve.
  */
-export function createProcessInboundTasks(dependencies: ProcessInboundDependencies): { process: Task; nurture: Task } {
+export function createProcessInboundTasks(dependencies: ProcessInboundDependencies): { process: Task; draft: Task; nurture: Task } {
   const { database, logger, states, events } = dependencies;
 
   const publish = (message: Message, type: ConversationEventType, extra: { state?: string | null; intent?: string | null; messageId?: string } = {}) =>
@@ -112,35 +113,12 @@ export function createProcessInboundTasks(dependencies: ProcessInboundDependenci
     });
     const previous = await em.findOne(Message, { conversationId: conversation.id, direction: MessageDirection.OUTBOUND, sentAt: { $ne: null } }, { orderBy: { sentAt: 'desc' } });
     const today = new Date().toISOString().slice(0, 10);
-    const understood = await dependencies.llm.generateObject({
-      task: replyUnderstandingTask,
-      context: { replyText: message.body, subject: message.subject, previousMessage: previous?.body ?? null, leadFirstName: conversation.leadFirstName, today },
-      prompt: replyUnderstandingTask.buildPrompt({ replyText: message.body, subject: message.subject, previousMessage: previous?.body ?? null, leadFirstName: conversation.leadFirstName, today }),
-      attribution,
-    });
+    const context = { replyText: message.body, subject: message.subject, previousMessage: previous?.body ?? null, leadFirstName: conversation.leadFirstName, today };
+    const understood = await dependencies.llm.generateObject({ task: replyUnderstandingTask, context, prompt: replyUnderstandingTask.buildPrompt(context), attribution });
     const understanding = understood.object;
     // The offline rules report low confidence whatever the rule's own certainty: they are not AI.
     const confidence = Math.min(understanding.confidence, understood.confidence ?? 1);
-
-    const enrollment = conversation.enrollmentId ? await em.findOne(Enrollment, { id: conversation.enrollmentId }, { populate: ['grounding'] }) : null;
-    const mailbox = conversation.mailboxId ? await em.findOne(Mailbox, { id: conversation.mailboxId }) : null;
-    let draft: { body: string; confidence: number; author: string } | null = null;
     const followUpDate = understanding.intent === ReplyIntent.NOT_NOW ? (understanding.followUpDate ?? new Date(Date.now() + defaultNurtureDays * 86_400_000).toISOString().slice(0, 10)) : null;
-    if (answeredIntents.has(understanding.intent) && mailbox) {
-      const context: DraftContext = {
-        intent: understanding.intent,
-        replyText: message.body,
-        question: understanding.question,
-        leadFirstName: conversation.leadFirstName,
-        leadCompany: conversation.leadCompany,
-        senderName: mailbox.displayName,
-        grounding: notWritten(enrollment?.grounding ?? null),
-        followUpDate,
-        checkIn: false,
-      };
-      const drafted = await dependencies.llm.generateObject({ task: replyDraftTask, context, prompt: replyDraftTask.buildPrompt(context), attribution });
-      draft = { body: drafted.object.body, confidence: Math.min(drafted.object.confidence, drafted.confidence ?? 1), author: drafted.provider };
-    }
 
     const outcome = await em.transactional(async (transaction) => {
       const current = await transaction.findOneOrFail(Message, { id: message.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -155,7 +133,7 @@ export function createProcessInboundTasks(dependencies: ProcessInboundDependenci
       locked.intentConfidence = confidence;
       locked.bant = mergeBant(locked.bant, understanding.bant);
       let changed: ConversationState | null = null;
-      let refused: string | null = null;
+      let refused = false;
       try {
         if (understanding.intent === ReplyIntent.UNSUBSCRIBE) changed = await states.unsubscribe(transaction, locked, 'asked in a reply');
         else if (understanding.intent === ReplyIntent.BOUNCE) changed = await states.bounce(transaction, locked, 'the reply reports a delivery failure');
@@ -168,8 +146,8 @@ export function createProcessInboundTasks(dependencies: ProcessInboundDependenci
       } catch (error) {
         if (!(error instanceof ImpossibleTransitionError)) throw error;
         // Never applied quietly: recorded on the message, logged, and nothing is drafted.
-        refused = `Not applied: ${error.message}.`;
-        current.error = refused;
+        refused = true;
+        current.error = `Not applied: ${error.message}.`;
         logger.warn({ conversationId: locked.id, messageId: current.id, from: error.from, to: error.to }, 'refused an impossible conversation transition');
       }
       if (understanding.intent === ReplyIntent.NOT_INTERESTED || understanding.intent === ReplyIntent.WRONG_PERSON) {
@@ -179,42 +157,84 @@ export function createProcessInboundTasks(dependencies: ProcessInboundDependenci
         locked.followUpAt = new Date(`${followUpDate}T09:00:00Z`);
         await enqueueTask(transaction, { task: nurtureFollowUpTask, payload: { tenantId: locked.tenantId, conversationId: locked.id }, runAt: locked.followUpAt, jobKey: `conversation-nurture:${locked.id}` });
       }
-      let reply: Message | null = null;
       const open = ![ConversationState.UNSUBSCRIBED, ConversationState.BOUNCED].includes(locked.state);
-      if (draft && !refused && open && mailbox) {
-        reply = transaction.create(Message, {
-          tenantId: locked.tenantId,
-          conversationId: locked.id,
-          mailboxId: mailbox.id,
-          direction: MessageDirection.OUTBOUND,
-          kind: MessageKind.REPLY,
-          status: MessageStatus.PENDING_APPROVAL,
-          subject: replySubject(current.subject),
-          body: draft.body,
-          messageIdHeader: newMessageId(mailbox.address),
-          inReplyTo: current.messageIdHeader,
-          referenceIds: [...current.referenceIds, ...(current.messageIdHeader ? [current.messageIdHeader] : [])].slice(-20),
-          fromAddress: mailbox.address,
-          toAddress: locked.leadEmail,
-          intent: understanding.intent,
-          confidence: Math.min(confidence, draft.confidence),
-          author: draft.author,
-          answersMessageId: current.id,
+      // The answer is drafted by a task of its own: the intent and the state are visible at once,
+      // and a model that fails while drafting is retried without reading the reply again.
+      if (answeredIntents.has(understanding.intent) && !refused && open && locked.mailboxId) {
+        await enqueueTask(transaction, {
+          task: draftReplyTask,
+          payload: { tenantId: locked.tenantId, messageId: current.id, question: understanding.question, followUpDate },
+          jobKey: `conversation-draft:${current.id}`,
+          maxAttempts: 6,
         });
-        // Without requireApproval the engine sends what it is sure of; anything less waits for a person.
-        if (!locked.requireApproval && reply.confidence! >= dependencies.autoSendMinConfidence && mailbox.status === 'ACTIVE') {
-          const booking = await lockMailboxForBooking(transaction, mailbox.id);
-          reply.decidedAt = new Date();
-          await bookSend(transaction, booking!.planner, reply, new Date());
-        }
       }
-      return { changed, reply };
+      return { changed };
     });
     if (!outcome) return;
     logger.info({ messageId: message.id, conversationId: message.conversationId, intent: understanding.intent, confidence, provider: understood.provider }, 'reply understood');
     await publish(message, ConversationEventType.INTENT_CLASSIFIED, { intent: understanding.intent });
     if (outcome.changed) await publish(message, ConversationEventType.STATE_CHANGED, { state: outcome.changed });
-    if (outcome.reply?.status === MessageStatus.PENDING_APPROVAL) await publish(message, ConversationEventType.DRAFT_READY, { messageId: outcome.reply.id, intent: understanding.intent });
+  };
+
+  /** Drafts the answer to one understood reply, grounded in the campaign as enrolled. */
+  const draft: Task = async (payload) => {
+    const { tenantId, messageId, question, followUpDate } = payload as { tenantId?: string; messageId?: string; question?: string | null; followUpDate?: string | null };
+    if (typeof tenantId !== 'string' || typeof messageId !== 'string') throw new Error('a draft task needs { tenantId, messageId }');
+    const em = database.forkForTenant(tenantId);
+    const inbound = await em.findOne(Message, { id: messageId });
+    if (!inbound || inbound.status !== MessageStatus.PROCESSED || !inbound.intent) return;
+    const conversation = await em.findOneOrFail(Conversation, { id: inbound.conversationId });
+    const mailbox = conversation.mailboxId ? await em.findOne(Mailbox, { id: conversation.mailboxId }) : null;
+    if (!mailbox) return;
+    const enrollment = conversation.enrollmentId ? await em.findOne(Enrollment, { id: conversation.enrollmentId }, { populate: ['grounding'] }) : null;
+    const intent = inbound.intent as ReplyIntent;
+    const context: DraftContext = {
+      intent,
+      replyText: inbound.body,
+      question: question ?? null,
+      leadFirstName: conversation.leadFirstName,
+      leadCompany: conversation.leadCompany,
+      senderName: mailbox.displayName,
+      grounding: notWritten(enrollment?.grounding ?? null),
+      followUpDate: followUpDate ?? null,
+      checkIn: false,
+    };
+    const drafted = await dependencies.llm.generateObject({ task: replyDraftTask, context, prompt: replyDraftTask.buildPrompt(context), attribution: { tenantId } });
+    const reply = await em.transactional(async (transaction) => {
+      const locked = await transaction.findOneOrFail(Conversation, { id: conversation.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if ([ConversationState.UNSUBSCRIBED, ConversationState.BOUNCED].includes(locked.state)) return null;
+      // Answered already (a retried task), or a newer reply arrived meanwhile: that one gets the answer.
+      if ((await transaction.count(Message, { answersMessageId: inbound.id, direction: MessageDirection.OUTBOUND })) > 0) return null;
+      const newer = await transaction.count(Message, { conversationId: locked.id, direction: MessageDirection.INBOUND, kind: MessageKind.LEAD_REPLY, createdAt: { $gt: inbound.createdAt } });
+      if (newer > 0) return null;
+      const created = transaction.create(Message, {
+        tenantId,
+        conversationId: locked.id,
+        mailboxId: mailbox.id,
+        direction: MessageDirection.OUTBOUND,
+        kind: MessageKind.REPLY,
+        status: MessageStatus.PENDING_APPROVAL,
+        subject: replySubject(inbound.subject),
+        body: drafted.object.body,
+        messageIdHeader: newMessageId(mailbox.address),
+        inReplyTo: inbound.messageIdHeader,
+        referenceIds: [...inbound.referenceIds, ...(inbound.messageIdHeader ? [inbound.messageIdHeader] : [])].slice(-20),
+        fromAddress: mailbox.address,
+        toAddress: locked.leadEmail,
+        intent,
+        confidence: Math.min(inbound.confidence ?? 0, drafted.object.confidence, drafted.confidence ?? 1),
+        author: drafted.provider,
+        answersMessageId: inbound.id,
+      });
+      // Without requireApproval the engine sends what it is sure of; anything less waits for a person.
+      if (!locked.requireApproval && created.confidence! >= dependencies.autoSendMinConfidence && mailbox.status === 'ACTIVE') {
+        const booking = await lockMailboxForBooking(transaction, mailbox.id);
+        created.decidedAt = new Date();
+        await bookSend(transaction, booking!.planner, created, new Date());
+      }
+      return created;
+    });
+    if (reply?.status === MessageStatus.PENDING_APPROVAL) await publish(inbound, ConversationEventType.DRAFT_READY, { messageId: reply.id, intent });
   };
 
   const process: Task = async (payload) => {
@@ -278,7 +298,7 @@ export function createProcessInboundTasks(dependencies: ProcessInboundDependenci
     if (created) await events.publish({ tenantId, conversationId, type: ConversationEventType.DRAFT_READY, messageId: created.id, intent: ReplyIntent.NOT_NOW });
   };
 
-  return { process, nurture };
+  return { process, draft, nurture };
 }
 
 /** `Re: <subject>` once, whatever prefixes (Re:, AW:, RE:, Fwd:) the lead's client put there. */
