@@ -41,7 +41,7 @@ const model = new Worker(new URL('../campaign/model-server.worker.ts', import.me
 const { baseURL } = await new Promise<{ baseURL: string }>((resolve) => model.once('message', resolve));
 const sink = await startMailSink({ users: { [address]: password }, keep: leadCount + 10 });
 const setup = await createSubgraphTestSetup();
-const logger = createLogger({ service: 'bench', level: 'silent' });
+const logger = createLogger({ service: 'bench', level: (process.env['BENCH_LOG_LEVEL'] as 'silent' | undefined) ?? 'silent' });
 const environment = { ...setup.environment, DATABASE_POOL_MAX: '10' };
 const content = await createContentApp(loadContentConfig({ ...environment, CONTENT_FETCH_ALLOWLIST: site.host }), { logger });
 const campaign = await createCampaignApp(loadCampaignConfig({ ...environment, CONTENT_SERVICE_URL: content.url, CONTENT_FETCH_ALLOWLIST: site.host }), { logger });
@@ -64,6 +64,8 @@ const conversation = await createConversationApp(
   { logger },
 );
 const caller = createTestCaller();
+const progress = (step: string) => process.stderr.write(`${new Date().toISOString()} ${step}\n`);
+progress('services started');
 const call = (url: string) => createSubgraphClient(url, setup.callerKeys.signer);
 const expectData = (result: { data?: Record<string, any> | null; errors?: unknown }) => {
   if (result.errors) throw new Error(JSON.stringify(result.errors));
@@ -95,6 +97,7 @@ const mailboxId = expectData(
   }),
 )['connectMailbox'].id as string;
 
+progress(`campaign, ${leadCount} leads and the mailbox ready`);
 // --- 1. The sink's own accept rate: the same number of messages of the same size, one pooled connection.
 const sampleBody = 'Hi Lead,\n\n' + 'Northwind Ledger closes the books in days instead of weeks. '.repeat(8) + '\n\nSam Bench';
 const transport = createTransport({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true, auth: { user: address, pass: password }, pool: true, maxConnections: 1, maxMessages: Infinity });
@@ -105,6 +108,7 @@ transport.close();
 sink.clear();
 const acceptedBefore = sink.acceptedCount;
 
+progress('baseline sent');
 // --- 1. The engine: enrol, then wait for every first step.
 const enrolStart = performance.now();
 const enrolled = expectData(await call(conversation.url)(caller, `mutation ($input: EnrollLeadsInput!) { enrollLeads(input: $input) { id } }`, { input: { campaignId, mailboxId, leadIds } }))['enrollLeads'] as { id: string }[];
@@ -115,6 +119,7 @@ const received = sink.messages();
 const firstArrival = Math.min(...received.map((message) => message.receivedAt.getTime()));
 const lastArrival = Math.max(...received.map((message) => message.receivedAt.getTime()));
 
+progress('first steps sent');
 // --- 2. Replies: webhook POST → events on Redis, one at a time.
 const subscriber = conversation.redis.duplicate();
 await subscriber.connect().catch(() => undefined);
@@ -152,6 +157,7 @@ for (const [index, { id }] of enrolled.slice(0, replyCount).entries()) {
   if (answer.status !== 202) throw new Error(`webhook answered ${answer.status}: ${await answer.text()}`);
   await done;
   waiters.delete(id);
+  progress(`reply ${index + 1} drafted`);
   samples.push({ received: times['REPLY_RECEIVED']! - started, classified: times['INTENT_CLASSIFIED']! - started, drafted: times['DRAFT_READY']! - started });
 }
 

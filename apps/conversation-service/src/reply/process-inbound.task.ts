@@ -16,7 +16,7 @@ import { bookSend, lockMailboxForBooking } from '../message/send-booking.js';
 import type { CampaignGrounding } from '../upstream/campaign.client.js';
 import { answeredIntents, replyDraftTask, type DraftContext } from './reply-draft.task.js';
 import { ReplyIntent } from './reply-intent.js';
-import { replyUnderstandingTask, type ReplyUnderstanding } from './reply-understanding.task.js';
+import { replyUnderstandingTask, understandOffline, type ReplyUnderstanding } from './reply-understanding.task.js';
 
 export const nurtureFollowUpTask = 'conversation.nurture-follow-up';
 export const draftReplyTask = 'conversation.draft-reply';
@@ -104,7 +104,7 @@ export function createProcessInboundTasks(dependencies: ProcessInboundDependenci
     if (changed > 0) await publish(message, ConversationEventType.INTENT_CLASSIFIED, { intent: ReplyIntent.OUT_OF_OFFICE });
   };
 
-  const processReply = async (em: EntityManager, message: Message, attribution: LlmAttribution) => {
+  const processReply = async (em: EntityManager, message: Message, attribution: LlmAttribution, lastAttempt: boolean) => {
     // The sequence stops the moment a person answers, before anything slower happens.
     const conversation = await em.transactional(async (transaction) => {
       const current = await transaction.findOneOrFail(Conversation, { id: message.conversationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -114,7 +114,15 @@ export function createProcessInboundTasks(dependencies: ProcessInboundDependenci
     const previous = await em.findOne(Message, { conversationId: conversation.id, direction: MessageDirection.OUTBOUND, sentAt: { $ne: null } }, { orderBy: { sentAt: 'desc' } });
     const today = new Date().toISOString().slice(0, 10);
     const context = { replyText: message.body, subject: message.subject, previousMessage: previous?.body ?? null, leadFirstName: conversation.leadFirstName, today };
-    const understood = await dependencies.llm.generateObject({ task: replyUnderstandingTask, context, prompt: replyUnderstandingTask.buildPrompt(context), attribution });
+    let understood: { object: ReplyUnderstanding; provider: string; confidence?: number };
+    try {
+      understood = await dependencies.llm.generateObject({ task: replyUnderstandingTask, context, prompt: replyUnderstandingTask.buildPrompt(context), attribution });
+    } catch (error) {
+      if (!lastAttempt) throw error;
+      // No model answered on any attempt: the offline rules still read the reply, so it is never left unread.
+      logger.warn({ err: error, messageId: message.id }, 'no model could read a reply; reading it with the offline rules');
+      understood = { object: understandOffline(context), provider: 'offline', confidence: 0.3 };
+    }
     const understanding = understood.object;
     // The offline rules report low confidence whatever the rule's own certainty: they are not AI.
     const confidence = Math.min(understanding.confidence, understood.confidence ?? 1);
@@ -237,7 +245,7 @@ export function createProcessInboundTasks(dependencies: ProcessInboundDependenci
     if (reply?.status === MessageStatus.PENDING_APPROVAL) await publish(inbound, ConversationEventType.DRAFT_READY, { messageId: reply.id, intent });
   };
 
-  const process: Task = async (payload) => {
+  const process: Task = async (payload, helpers) => {
     const { tenantId, messageId } = payload as { tenantId?: string; messageId?: string };
     if (typeof tenantId !== 'string' || typeof messageId !== 'string') throw new Error('an inbound task needs { tenantId, messageId }');
     const em = database.forkForTenant(tenantId);
@@ -245,7 +253,7 @@ export function createProcessInboundTasks(dependencies: ProcessInboundDependenci
     if (!message || message.status !== MessageStatus.RECEIVED) return;
     if (message.kind === MessageKind.DELIVERY_REPORT) return processReport(em, message);
     if (message.kind === MessageKind.AUTO_REPLY) return processAutoReply(em, message);
-    return processReply(em, message, { tenantId });
+    return processReply(em, message, { tenantId }, helpers.job.attempts >= helpers.job.max_attempts);
   };
 
   /** On a NURTURE conversation's follow-up date: a check-in drafted for a person to approve. */

@@ -29,7 +29,15 @@ export const replyUnderstandingSchema = z.object({
   bant: z
     .object({ budget: fact, authority: fact, need: fact, timeline: fact })
     .describe('Budget, authority, need and timeline as the reply states them; null where it says nothing. Never guess.'),
-  followUpDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable().describe('NOT_NOW: the date (YYYY-MM-DD) the lead suggests writing again, or null.'),
+  // Any string: a model's date in another shape is read, or dropped, rather than failing the whole answer.
+  followUpDate: z
+    .string()
+    .nullable()
+    .transform((value) => {
+      const date = value ? new Date(value) : null;
+      return date && !Number.isNaN(date.getTime()) ? date.toISOString().slice(0, 10) : null;
+    })
+    .describe('NOT_NOW: the date (YYYY-MM-DD) the lead suggests writing again, or null.'),
   referral: z.string().max(300).nullable().describe('WRONG_PERSON: who the lead says to contact instead, or null.'),
 });
 
