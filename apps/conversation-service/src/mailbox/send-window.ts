@@ -61,8 +61,13 @@ export interface SendPlannerSettings {
   dailyLimit: number;
   pacingSeconds: number;
   pacingJitterSeconds: number;
-  /** Sends already booked (scheduled, being sent or sent) from the start of today on. */
+  /**
+   * Sends already booked (scheduled, being sent or sent) near the times to be booked, for the
+   * pacing. Only needed when `pacingSeconds` is above 0.
+   */
   booked: Date[];
+  /** Sends already booked per local day (`2026-12-08` → 12), for the daily limit; default: counted from `booked`. */
+  bookedPerDay?: Map<string, number>;
   /** 0 ≤ x < 1; default Math.random. Tests pass a fixed one. */
   random?: () => number;
 }
@@ -79,9 +84,12 @@ export class SendPlanner {
 
   constructor(private readonly settings: SendPlannerSettings) {
     this.booked = settings.booked.map((date) => date.getTime()).toSorted((left, right) => left - right);
-    for (const time of this.booked) {
-      const day = localDayOf(new Date(time), settings.window.timeZone);
-      this.perDay.set(day, (this.perDay.get(day) ?? 0) + 1);
+    if (settings.bookedPerDay) for (const [day, count] of settings.bookedPerDay) this.perDay.set(day, count);
+    else {
+      for (const time of this.booked) {
+        const day = localDayOf(new Date(time), settings.window.timeZone);
+        this.perDay.set(day, (this.perDay.get(day) ?? 0) + 1);
+      }
     }
     this.random = settings.random ?? Math.random;
   }

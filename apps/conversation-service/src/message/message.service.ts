@@ -40,7 +40,7 @@ export class MessageService {
         throw badUserInput(`The conversation is ${conversation.state}: nothing more may be sent to ${conversation.leadEmail ?? 'the lead'}.`, 'messageId');
       }
       if (current.toAddress && (await this.options.suppressions.find(transaction, current.toAddress))) throw badUserInput(`${current.toAddress} is suppressed: nothing may be sent to it.`, 'messageId');
-      const booking = current.mailboxId ? await lockMailboxForBooking(transaction, current.mailboxId) : null;
+      const booking = current.mailboxId ? await lockMailboxForBooking(transaction, current.mailboxId, { horizonDays: 3 }) : null;
       if (!booking) throw badUserInput('The conversation has no mailbox to send from.', 'messageId');
       if (booking.mailbox.status === MailboxStatus.FAILING) throw badUserInput(`Mailbox ${booking.mailbox.address} is failing (${booking.mailbox.lastError ?? 'its server refused it'}); connect it again first.`, 'messageId');
       if (fields.subject) current.subject = fields.subject;

@@ -44,9 +44,10 @@ async function scheduleNextStep(transaction: EntityManager, message: Message, af
   if (message.kind !== MessageKind.SEQUENCE_STEP || message.step === null || !message.mailboxId) return;
   const next = await transaction.findOne(Message, { conversationId: message.conversationId, kind: MessageKind.SEQUENCE_STEP, step: message.step + 1, status: MessageStatus.QUEUED });
   if (!next) return;
-  const booking = await lockMailboxForBooking(transaction, message.mailboxId);
+  const earliest = new Date(after.getTime() + (next.delayDays ?? 0) * 86_400_000);
+  const booking = await lockMailboxForBooking(transaction, message.mailboxId, { from: earliest, horizonDays: 3 });
   if (!booking) return;
-  await bookSend(transaction, booking.planner, next, new Date(after.getTime() + (next.delayDays ?? 0) * 86_400_000));
+  await bookSend(transaction, booking.planner, next, earliest);
 }
 
 /**
@@ -103,7 +104,7 @@ export function createSendMessageTask(dependencies: SendMessageTaskDependencies)
       }
       if (!isInsideWindow(new Date(), sendWindowOf(mailbox))) {
         // Late (the service was down over the window's end, or the window changed): book again.
-        const booking = await lockMailboxForBooking(transaction, mailbox.id);
+        const booking = await lockMailboxForBooking(transaction, mailbox.id, { horizonDays: 3 });
         await bookSend(transaction, booking!.planner, message, new Date());
         return { send: false };
       }

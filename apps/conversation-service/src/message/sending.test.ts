@@ -119,4 +119,51 @@ describe('sending across a restart', () => {
       await app.close();
     }
   });
+
+  it('retries while the SMTP server is away, and sends the message once when it is back', async () => {
+    const app = await start();
+    try {
+      const call = createSubgraphClient(app.url, setup.callerKeys.signer);
+      const mailboxId = (
+        await call(caller, `mutation ($input: ConnectMailboxInput!) { connectMailbox(input: $input) { id } }`, {
+          input: {
+            address,
+            smtp: { host: '127.0.0.1', port: sink.port, security: 'NONE', username: address, password },
+            dailyLimit: 100,
+            sendWindow: { timeZone: 'UTC', start: '00:00', end: '23:59', days: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'] },
+            pacing: { minimumSecondsBetweenSends: 0, jitterSeconds: 0 },
+          },
+        })
+      ).data!['connectMailbox'].id as string;
+      sink.setUnavailable(true);
+      const [first] = await seedSequence(app, mailboxId, 'patient@lead.example');
+      const em = app.database.forkForTenant(caller.tenantId);
+      // The first attempt meets a server that answers 421; the message waits, booked again by graphile-worker's backoff.
+      const waiting = await (async () => {
+        for (;;) {
+          const message = await em.fork().findOneOrFail(Message, { messageIdHeader: first });
+          if (message.attempts >= 1 && message.status === MessageStatus.SCHEDULED) return message;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      expect(waiting.error).toMatch(/SMTP 127\.0\.0\.1:\d+ deferred .* \(421\)|could not be reached/);
+      sink.setUnavailable(false);
+      await sink.waitFor((message) => headerOf(message, 'message-id') === first, 30_000);
+      // The sink has it; the service records it a moment later.
+      const sent = await (async () => {
+        for (;;) {
+          const message = await em.fork().findOneOrFail(Message, { messageIdHeader: first });
+          if (message.status !== MessageStatus.SENDING) return message;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      })();
+      expect(sent.status).toBe(MessageStatus.SENT);
+      expect(sent.attempts).toBeGreaterThanOrEqual(2);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(sink.messages().filter((message) => headerOf(message, 'message-id') === first)).toHaveLength(1);
+    } finally {
+      sink.setUnavailable(false);
+      await app.close();
+    }
+  });
 });

@@ -78,9 +78,10 @@ export function createProcessInboundTasks(dependencies: ProcessInboundDependenci
       const original = current.answersMessageId ? await transaction.findOne(Message, { id: current.answersMessageId }) : null;
       const detail = aboutLead.map((recipient) => `${recipient.status ?? recipient.action}${recipient.diagnostic ? ` ${recipient.diagnostic}` : ''}`).join('; ') || 'delivery failed';
       if (kind === 'SOFT' && original && original.bounceRetries < softBounceDelaysMs.length && [ConversationState.INITIAL_OUTREACH, ConversationState.AWAITING_RESPONSE].includes(conversation.state) && original.mailboxId) {
-        const booking = await lockMailboxForBooking(transaction, original.mailboxId);
+        const retryAt = new Date(Date.now() + softBounceDelaysMs[original.bounceRetries]!);
+        const booking = await lockMailboxForBooking(transaction, original.mailboxId, { from: retryAt, horizonDays: 3 });
         original.error = `Soft bounce (${detail}); sent again later.`;
-        await bookSend(transaction, booking!.planner, original, new Date(Date.now() + softBounceDelaysMs[original.bounceRetries]!));
+        await bookSend(transaction, booking!.planner, original, retryAt);
         original.bounceRetries += 1;
       } else if (kind !== 'NONE') {
         kind = 'HARD';
@@ -236,7 +237,7 @@ export function createProcessInboundTasks(dependencies: ProcessInboundDependenci
       });
       // Without requireApproval the engine sends what it is sure of; anything less waits for a person.
       if (!locked.requireApproval && created.confidence! >= dependencies.autoSendMinConfidence && mailbox.status === 'ACTIVE') {
-        const booking = await lockMailboxForBooking(transaction, mailbox.id);
+        const booking = await lockMailboxForBooking(transaction, mailbox.id, { horizonDays: 3 });
         created.decidedAt = new Date();
         await bookSend(transaction, booking!.planner, created, new Date());
       }
