@@ -10,7 +10,7 @@ import type { ConversationStateService } from '../conversation/conversation-stat
 import { Enrollment } from '../enrollment/enrollment.entity.js';
 import { bounceKindOf, type BounceKind } from '../mail/delivery-status.js';
 import { newMessageId } from '../mail/message-id.js';
-import { Mailbox } from '../mailbox/mailbox.entity.js';
+import { Mailbox, MailboxStatus } from '../mailbox/mailbox.entity.js';
 import { Message, MessageDirection, MessageKind, MessageStatus } from '../message/message.entity.js';
 import { bookSend, lockMailboxForBooking } from '../message/send-booking.js';
 import type { CampaignGrounding } from '../upstream/campaign.client.js';
@@ -236,7 +236,7 @@ export function createProcessInboundTasks(dependencies: ProcessInboundDependenci
         answersMessageId: inbound.id,
       });
       // Without requireApproval the engine sends what it is sure of; anything less waits for a person.
-      if (!locked.requireApproval && created.confidence! >= dependencies.autoSendMinConfidence && mailbox.status === 'ACTIVE') {
+      if (!locked.requireApproval && created.confidence! >= dependencies.autoSendMinConfidence && mailbox.status === MailboxStatus.ACTIVE) {
         const booking = await lockMailboxForBooking(transaction, mailbox.id, { horizonDays: 3 });
         created.decidedAt = new Date();
         await bookSend(transaction, booking!.planner, created, new Date());
