@@ -162,6 +162,14 @@ describe('enrolment and sending', () => {
     expect(ourCampaign.errors?.[0]).toMatchObject({ message: `Campaign ${campaignId} was not found.`, extensions: { code: 'NOT_FOUND' } });
     const seen = await environment.gql(`{ conversations { edges { node { id } } } }`, undefined, rival);
     expect(seen.data!['conversations'].edges).toEqual([]);
+
+    // A conversation opened by hand is checked the same way: never with another tenant's lead, or none.
+    const start = `mutation ($input: StartConversationInput!) { startConversation(input: $input) { id state lead { id email } } }`;
+    expect((await environment.gql(start, { input: { leadId: theirLead, subject: 'Hello' } })).errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+    expect((await environment.gql(start, { input: { leadId: randomUUID(), subject: 'Hello' } })).errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+    const opened = await environment.gql(start, { input: { leadId: ours, subject: 'Hello' } });
+    expect(opened.data!['startConversation']).toMatchObject({ state: 'INITIAL_OUTREACH', lead: { id: ours, email: 'ava@ours.example' } });
+    expect((await environment.gql(start, { input: { leadId: ours, subject: 'Again' } })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'leadId' });
     expect(environment.sink.messagesTo('zed@rival.example')).toEqual([]);
   });
 
