@@ -18,4 +18,13 @@ export interface SubgraphContext<Loaders = unknown> {
    * one. Never returned to a client. Absent in contexts built outside a request (tests, jobs).
    */
   callerToken?: string;
+  /**
+   * The gateway's public origin as the client reached it (`https://api.example.com`), from the
+   * `x-gtm-public-url` header the gateway sets: where a service points the upload and download URLs
+   * it issues. Absent outside a request.
+   */
+  publicUrl?: string;
 }
+
+/** The header the gateway sends its public origin in (see SubgraphContext.publicUrl). */
+export const publicUrlHeader = 'x-gtm-public-url';

@@ -1,5 +1,6 @@
 import type { MigrationObject, EntityClass } from '@mikro-orm/core';
-import { createCallerTokenVerifier, type CallerContext } from '@gtm/caller';
+import { createCallerTokenVerifier, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
+import type { RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { SubgraphEnvironment } from './config.js';
 import { createDatabase, type Database, type EntityManager } from './database.js';
@@ -27,6 +28,11 @@ export interface SubgraphAppOptions<Loaders> {
   logger?: Logger;
   /** Called with every SQL statement (tests count queries). Default: none. */
   onQuery?: (sql: string) => void;
+  /**
+   * Routes beside /graphql (the file transfers of @gtm/files' `createFileRoutes`), built once the
+   * shared dependencies exist. Default: none.
+   */
+  routes?: (dependencies: { database: Database; redis: Redis; logger: Logger; verifier: CallerTokenVerifier }) => RequestHandler;
 }
 
 export interface SubgraphApp {
@@ -75,6 +81,7 @@ export async function startSubgraphApp<Loaders>(options: SubgraphAppOptions<Load
       verifier,
       createLoaders: options.createLoaders,
       shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+      ...(options.routes ? { routes: options.routes({ database, redis, logger, verifier }) } : {}),
     });
     const url = await server.listen(config.PORT, config.HOST);
     logger.info({ url }, `${options.name} listening`);

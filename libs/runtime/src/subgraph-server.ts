@@ -5,9 +5,9 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import { CallerTokenError, callerTokenHeader, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
 import { createAccessLog } from './access-log.js';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
-import type { SubgraphContext } from './context.js';
+import { publicUrlHeader, type SubgraphContext } from './context.js';
 import type { Database, EntityManager } from './database.js';
 import { useErrorMasking } from './error-masking.plugin.js';
 import { unauthenticated } from './errors.js';
@@ -31,7 +31,14 @@ export interface SubgraphServerOptions<Loaders> {
   createLoaders: (em: EntityManager, caller: CallerContext, callerToken: string | undefined) => Loaders;
   /** How long `close()` waits for in-flight requests. Default: 10 seconds. */
   shutdownGraceMs?: number;
+  /**
+   * Routes beside /graphql, such as the file transfers of @gtm/files; they authenticate requests
+   * themselves. Default: none.
+   */
+  routes?: RequestHandler;
 }
+
+const publicUrlPattern = /^https?:\/\/[A-Za-z0-9.:[\]-]+$/;
 
 export interface SubgraphServer {
   httpServer: Server;
@@ -53,6 +60,9 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
   // The gateway keeps connections to subgraphs alive; outlive its idle timeout so it never reuses a
   // socket this side is closing.
   httpServer.keepAliveTimeout = 65_000;
+  // A file upload from the gateway may take longer than Node's 5-minute default to arrive; only the
+  // gateway reaches a subgraph, and it bounds its clients' transfers itself.
+  if (options.routes) httpServer.requestTimeout = 0;
 
   const apollo = new ApolloServer<SubgraphContext<Loaders>>({
     schema: options.schema,
@@ -71,6 +81,8 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
     const report = await runHealthChecks(options.name, { postgres: () => database.ping(), redis: () => redis.ping() });
     response.status(report.status === 'ok' ? 200 : 503).json(report);
   });
+
+  if (options.routes) app.use(options.routes);
 
   const authenticate = async (request: Request, response: Response, next: NextFunction) => {
     try {
@@ -93,7 +105,9 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
         const caller = res.locals['caller'] as CallerContext;
         const em = database.forkForTenant(caller.tenantId);
         const callerToken = req.header(callerTokenHeader);
+        const publicUrl = req.header(publicUrlHeader);
         return {
+          ...(publicUrl && publicUrlPattern.test(publicUrl) ? { publicUrl } : {}),
           em,
           caller,
           loaders: options.createLoaders(em, caller, callerToken),
