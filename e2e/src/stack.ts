@@ -89,6 +89,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       REDIS_URL: environment['REDIS_URL'],
       LOG_LEVEL: 'silent',
       CALLER_TOKEN_PRIVATE_KEY: setup.callerKeys.keys.privateKeyPem,
+      SECRETS_KEY: setup.environment['SECRETS_KEY'],
       CAMPAIGN_SERVICE_URL: subgraphs.campaign.url,
       CONTENT_SERVICE_URL: subgraphs.content.url,
       ENRICHMENT_SERVICE_URL: subgraphs.enrichment.url,

@@ -5,6 +5,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { createCallerTokenSigner, type CallerContext } from '@gtm/caller';
+import { createFileTickets, createUploadLedger } from '@gtm/files';
 import { createJobProgressFeed } from '@gtm/jobs';
 import { createAccessLog, createLogger, createRedis, listenForGraphQL, useErrorMasking, type Logger } from '@gtm/runtime';
 import cors from 'cors';
@@ -18,6 +19,8 @@ import { useScopeEnforcement } from './api-key/scope.plugin.js';
 import { assignCaller, assignFixedCaller, assignRequestId, callerOf } from './caller/caller-resolver.js';
 import { gatewaySubgraphName, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
 import type { GatewayContext } from './context.js';
+import { createFileTransferRoutes } from './files/file-transfer.route.js';
+import { publicUrlOf } from './files/public-url.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
 import { createHealthRouter } from './health/health.route.js';
 import { JobProgressResolver } from './job-progress/job-progress.resolver.js';
@@ -110,6 +113,8 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
+  // Node cuts a request that takes longer than 5 minutes to arrive; a 1 GiB upload may need longer.
+  httpServer.requestTimeout = config.FILE_TRANSFER_TIMEOUT_MS;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: config.INTROSPECTION_ENABLED,
@@ -133,6 +138,16 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   });
   await apollo.start();
 
+  // Who is calling (API key → caller) and whether they may (rate limits). After authentication
+  // (the limits need the tier), before parsing (a refusal costs no parsing).
+  const edgeSecurity = overrides.benchmarkWithoutEdgeSecurity
+    ? [assignFixedCaller(overrides.benchmarkWithoutEdgeSecurity)]
+    : [
+        createAuthenticationMiddleware({ authenticator, logger }),
+        assignCaller,
+        createRateLimitMiddleware({ limiter: rateLimiter, logger, callerOf: (_request, response) => callerOf(response) }),
+      ];
+
   app.use(metrics.router());
   app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, dependencies: { postgres: () => database.ping(), redis: () => redis.ping() } }));
   // First on /graphql: a browser's preflight carries no key and must be answered before
@@ -147,6 +162,29 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       maxAge: 600,
     }),
   );
+  // Files beside GraphQL (decision 0031): authenticated like /graphql, streamed to and from the
+  // owning service. Browsers on another allowed origin may PUT and GET them.
+  app.use(
+    '/files',
+    cors({
+      origin: config.CORS_ORIGINS,
+      methods: ['GET', 'PUT'],
+      allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'content-disposition', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
+  const fileTransfers = createFileTransferRoutes({
+    tickets: createFileTickets({ secretsKey: config.SECRETS_KEY }),
+    ledger: createUploadLedger({ redis }),
+    signer,
+    subgraphUrls: config.subgraphUrls,
+    maximumBytes: config.FILE_MAX_BYTES,
+    transferTimeoutMs: config.FILE_TRANSFER_TIMEOUT_MS,
+    logger,
+    edgeSecurity: [metrics.countRequests, assignRequestId, ...edgeSecurity],
+  });
+  app.use(fileTransfers.router);
   if (config.GRAPHIQL_ENABLED) {
     // Mounted before the GraphQL handler: it answers GET /graphql only for browsers asking for HTML.
     app.use(
@@ -160,15 +198,6 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       }),
     );
   }
-  // Who is calling (API key → caller) and whether they may (rate limits). After authentication
-  // (the limits need the tier), before parsing (a refusal costs no parsing).
-  const edgeSecurity = overrides.benchmarkWithoutEdgeSecurity
-    ? [assignFixedCaller(overrides.benchmarkWithoutEdgeSecurity)]
-    : [
-        createAuthenticationMiddleware({ authenticator, logger }),
-        assignCaller,
-        createRateLimitMiddleware({ limiter: rateLimiter, logger, callerOf: (_request, response) => callerOf(response) }),
-      ];
   app.use(
     '/graphql',
     metrics.countRequests,
@@ -178,11 +207,12 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     ...edgeSecurity,
     ...requestLimits(operationLimits),
     expressMiddleware(apollo, {
-      context: async ({ res }) => {
+      context: async ({ req, res }) => {
         // Authentication ran first, so every request that reaches GraphQL has a caller.
         const caller = callerOf(res)!;
         return {
           caller,
+          publicUrl: publicUrlOf(req, config.PUBLIC_URL),
           callerToken: await signer.sign(caller),
           requestId: caller.requestId,
           logger: logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }),
@@ -239,7 +269,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       await feed.close();
       // Usage still buffered is written before the database closes.
       await Promise.allSettled([requestUsage.close(), llmUsage.close()]);
-      await Promise.allSettled([agent.close(), database.close(), redis.quit()]);
+      await Promise.allSettled([agent.close(), fileTransfers.close(), database.close(), redis.quit()]);
     },
   };
 }

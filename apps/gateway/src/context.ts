@@ -9,6 +9,8 @@ export interface GatewayContext {
   callerToken: string;
   requestId: string;
   logger: Logger;
+  /** The gateway's origin as the client reached it, sent to subgraphs for the file links they issue. */
+  publicUrl?: string;
   /** Filled in as the operation runs; recorded as usage when the answer has gone out. */
   meter?: RequestMeter;
   /** Set while a subscription event is executed: the job progress this execution answers with. */

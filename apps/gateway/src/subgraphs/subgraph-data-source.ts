@@ -1,6 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { callerTokenHeader } from '@gtm/caller';
-import { upstreamUnavailable } from '@gtm/runtime';
+import { publicUrlHeader, upstreamUnavailable } from '@gtm/runtime';
 import { GraphQLError } from 'graphql';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { GatewayContext } from '../context.js';
@@ -41,6 +41,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (!('callerToken' in context) || !context.callerToken) return;
     request.http?.headers.set(callerTokenHeader, context.callerToken);
     request.http?.headers.set('x-request-id', context.requestId);
+    if (context.publicUrl) request.http?.headers.set(publicUrlHeader, context.publicUrl);
   }
 
   override didEncounterError(error: Error, _fetchRequest: unknown, fetchResponse?: { status: number }, context?: GatewayContext): void {
