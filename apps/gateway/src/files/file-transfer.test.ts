@@ -212,12 +212,13 @@ describe('refusals', () => {
   });
 
   it('stops a streamed file at the limit (413), and the service keeps nothing', async () => {
-    const issued = issueUpload('stage', { maxBytes: 1024 * 1024 });
-    const csv = generatedCsv(5 * 1024 * 1024);
+    // Past the buffers on the way (a MiB each), so the service has started on the file when it is cut.
+    const issued = issueUpload('stage', { maxBytes: 8 * 1024 * 1024 });
+    const csv = generatedCsv(20 * 1024 * 1024);
     const answer = await put(issued, csv.stream);
     expect(answer.status).toBe(413);
     expect(reasonOf(answer)).toBe('FILE_TOO_LARGE');
-    expect(answer.json.errors?.[0]?.message).toMatch(/^The file is larger than the 1 MiB an upload may be \(more than [\d,]+ bytes arrived\)/);
+    expect(answer.json.errors?.[0]?.message).toMatch(/^The file is larger than the 8 MiB an upload may be \(more than [\d,]+ bytes arrived\)/);
     for (let attempt = 0; attempt < 100 && !service.events.some((event) => event.resourceId === issued.claims.resourceId); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(service.events.find((event) => event.resourceId === issued.claims.resourceId)).toMatchObject({ kind: 'rolled-back' });
     expect(await service.stagedRows(issued.claims.resourceId)).toBe(0);
