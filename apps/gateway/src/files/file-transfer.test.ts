@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -26,6 +27,15 @@ let origin: string;
 const keys: Record<'acme' | 'globex', string> = { acme: '', globex: '' };
 const tenantIds: Record<'acme' | 'globex', string> = { acme: '', globex: '' };
 
+/** A port nothing listens on: a service that is down. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 beforeAll(async () => {
   setup = await createSubgraphTestSetup();
   const secretsKey = setup.environment['SECRETS_KEY']!;
@@ -50,6 +60,7 @@ beforeAll(async () => {
       SECRETS_KEY: secretsKey,
       FILE_MAX_BYTES: String(fileMaxBytes),
       CRM_SERVICE_URL: service.url,
+      ENRICHMENT_SERVICE_URL: `http://127.0.0.1:${await closedPort()}/graphql`,
     }),
     { logger },
   );
@@ -181,6 +192,42 @@ describe('uploads through the gateway', () => {
     expect(retry.status).toBe(200);
     expect(retry.json).toMatchObject({ rows: 1 });
   }, 60_000);
+});
+
+describe('one upload at a time, and a service that is down', () => {
+  it('refuses a second upload with a link while the first is in progress (409), then lets the first finish', async () => {
+    const issued = issueUpload('count-rows');
+    const first = httpRequest(fileUrl(origin, issued), { method: 'PUT', headers: { authorization: `Bearer ${keys.acme}`, 'content-type': 'text/csv', 'transfer-encoding': 'chunked' } });
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      first.on('response', (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode!, body }));
+      });
+      first.on('error', reject);
+    });
+    first.write('email\n' + 'a@example.com\n'.repeat(1000));
+    // The first upload holds the link once its bytes reach the service.
+    for (let attempt = 0; attempt < 400 && !service.started.has(issued.claims.resourceId); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+    const second = await put(issued, Buffer.from('email\nb@example.com\n'));
+    expect(second.status).toBe(409);
+    expect(second.json.errors?.[0]).toEqual({ message: 'An upload with this link is in progress; wait for it to finish.', extensions: { code: 'CONFLICT', reason: 'TICKET_IN_USE' } });
+    first.end('c@example.com\n');
+    const result = await answered;
+    expect(result.status).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({ rows: 1001 });
+  });
+
+  it('answers 503 when the owning service is down, and the link can be used again later', async () => {
+    const issued = tickets.issueUpload({ tenantId: tenantIds.acme, service: 'enrichment', purpose: 'stage', resourceId: 'r' });
+    const answer = await put(issued, Buffer.from('a\n1\n'));
+    expect(answer.status).toBe(503);
+    expect(answer.json.errors?.[0]).toEqual({
+      message: 'The enrichment service is unavailable right now; try the upload again shortly with the same link.',
+      extensions: { code: 'UPSTREAM_UNAVAILABLE', reason: 'SERVICE_UNAVAILABLE', service: 'enrichment' },
+    });
+    expect(reasonOf(await put(issued, Buffer.from('a\n1\n')))).toBe('SERVICE_UNAVAILABLE');
+  });
 });
 
 describe('refusals', () => {

@@ -6,7 +6,7 @@ import { badUserInput, type Logger } from '@gtm/runtime';
 import express from 'express';
 import pg from 'pg';
 import { stageCsv } from '../csv-staging.js';
-import { createFileRoutes } from '../file-routes.js';
+import { createFileRoutes, type IncomingUpload, type UploadHandler } from '../file-routes.js';
 import type { FileTickets } from '../file-ticket.js';
 
 /** What the test service's handlers saw, for tests to assert the service side (an abort, a rollback). */
@@ -20,6 +20,8 @@ export interface FileTestService {
   /** Where the service listens, as a gateway's `<SERVICE>_SERVICE_URL` names it (…/graphql). */
   url: string;
   events: FileTestServiceEvent[];
+  /** Resource ids whose upload reached a handler (it may still be running). */
+  started: Set<string>;
   /** Rows staged for an upload (its ticket's resource id). */
   stagedRows(resourceId: string): Promise<number>;
   close(): Promise<void>;
@@ -43,57 +45,67 @@ export interface FileTestServiceOptions {
  */
 export async function startFileTestService(options: FileTestServiceOptions): Promise<FileTestService> {
   const events: FileTestServiceEvent[] = [];
+  const started = new Set<string>();
   const pool = options.databaseUrl ? new pg.Pool({ connectionString: options.databaseUrl, max: 4 }) : null;
   if (pool) {
     await pool.query('create schema if not exists files_test');
     await pool.query('create table if not exists files_test.staged_rows (upload_id text not null, row_number integer not null, line integer not null, cells jsonb not null)');
   }
 
+  const uploads: Record<string, UploadHandler> = {
+    drain: async ({ body, ticket }) => {
+      let bytes = 0;
+      for await (const chunk of body) bytes += (chunk as Buffer).length;
+      events.push({ kind: 'drained', resourceId: ticket.resourceId, detail: String(bytes) });
+    },
+    'count-rows': async ({ body, ticket }) => {
+      try {
+        const csv = await openCsv(body);
+        let rows = 0;
+        for await (const row of csv.rows()) rows += row.values.length > 0 ? 1 : 0;
+        events.push({ kind: 'counted', resourceId: ticket.resourceId, detail: String(rows) });
+        return { rows, encoding: csv.report.encoding, delimiter: csv.delimiter, columns: csv.columns.map((column) => column.header) };
+      } catch (error) {
+        events.push({ kind: 'failed', resourceId: ticket.resourceId, detail: String(error) });
+        if (error instanceof CsvError) throw badUserInput(error.message, undefined, { csvCode: error.code });
+        throw error;
+      }
+    },
+    ...(pool
+      ? {
+          stage: async ({ body, ticket }) => {
+            const client = await pool.connect();
+            try {
+              await client.query('begin');
+              const staged = await stageCsv({ client, table: 'files_test.staged_rows', constants: { upload_id: ticket.resourceId }, body });
+              await client.query('commit');
+              events.push({ kind: 'staged', resourceId: ticket.resourceId, detail: String(staged.rows) });
+              return { rows: staged.rows, rejectedRows: staged.rejectedRows, encoding: staged.encoding, mapping: staged.suggestions.filter((suggestion) => suggestion.field).map((suggestion) => ({ column: suggestion.column.header, field: suggestion.field })) };
+            } catch (error) {
+              await client.query('rollback').catch(() => {});
+              events.push({ kind: 'rolled-back', resourceId: ticket.resourceId, detail: String(error) });
+              throw error;
+            } finally {
+              client.release();
+            }
+          },
+        }
+      : {}),
+  };
   const routes = createFileRoutes({
     service: options.service,
     tickets: options.tickets,
     verifier: options.verifier,
     logger: options.logger,
-    uploads: {
-      drain: async ({ body, ticket }) => {
-        let bytes = 0;
-        for await (const chunk of body) bytes += (chunk as Buffer).length;
-        events.push({ kind: 'drained', resourceId: ticket.resourceId, detail: String(bytes) });
-      },
-      'count-rows': async ({ body, ticket }) => {
-        try {
-          const csv = await openCsv(body);
-          let rows = 0;
-          for await (const row of csv.rows()) rows += row.values.length > 0 ? 1 : 0;
-          events.push({ kind: 'counted', resourceId: ticket.resourceId, detail: String(rows) });
-          return { rows, encoding: csv.report.encoding, delimiter: csv.delimiter, columns: csv.columns.map((column) => column.header) };
-        } catch (error) {
-          events.push({ kind: 'failed', resourceId: ticket.resourceId, detail: String(error) });
-          if (error instanceof CsvError) throw badUserInput(error.message, undefined, { csvCode: error.code });
-          throw error;
-        }
-      },
-      ...(pool
-        ? {
-            stage: async ({ body, ticket }) => {
-              const client = await pool.connect();
-              try {
-                await client.query('begin');
-                const staged = await stageCsv({ client, table: 'files_test.staged_rows', constants: { upload_id: ticket.resourceId }, body });
-                await client.query('commit');
-                events.push({ kind: 'staged', resourceId: ticket.resourceId, detail: String(staged.rows) });
-                return { rows: staged.rows, rejectedRows: staged.rejectedRows, encoding: staged.encoding, mapping: staged.suggestions.filter((suggestion) => suggestion.field).map((suggestion) => ({ column: suggestion.column.header, field: suggestion.field })) };
-              } catch (error) {
-                await client.query('rollback').catch(() => {});
-                events.push({ kind: 'rolled-back', resourceId: ticket.resourceId, detail: String(error) });
-                throw error;
-              } finally {
-                client.release();
-              }
-            },
-          }
-        : {}),
-    },
+    uploads: Object.fromEntries(
+      Object.entries(uploads).map(([purpose, handler]) => [
+        purpose,
+        (upload: IncomingUpload) => {
+          started.add(upload.ticket.resourceId);
+          return handler(upload);
+        },
+      ]),
+    ),
     downloads: {
       generated: async ({ ticket }) => {
         const count = Number(ticket.resourceId);
@@ -136,6 +148,7 @@ export async function startFileTestService(options: FileTestServiceOptions): Pro
   return {
     url: `http://127.0.0.1:${port}/graphql`,
     events,
+    started,
     async stagedRows(resourceId) {
       if (!pool) return 0;
       const result = await pool.query<{ count: string }>('select count(*) from files_test.staged_rows where upload_id = $1', [resourceId]);
