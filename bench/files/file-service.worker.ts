@@ -19,4 +19,5 @@ parentPort?.on('message', async (message: string) => {
   await service.close();
   parentPort?.close();
 });
-parentPort?.postMessage({ url: service.url });
+// A worker's postMessage takes a transfer list, not a target origin.
+parentPort?.postMessage({ url: service.url }, []);

@@ -8,9 +8,13 @@ const gateway = await createApp(loadConfig(workerData as Record<string, string>)
 
 parentPort?.on('message', async (message: string) => {
   // The CPU time this thread (the gateway) has used, for the cost of forwarding a megabyte.
-  if (message === 'cpu') return parentPort?.postMessage({ cpuMicroseconds: process.threadCpuUsage().user + process.threadCpuUsage().system });
+  if (message === 'cpu') {
+    const usage = process.threadCpuUsage();
+    return parentPort?.postMessage({ cpuMicroseconds: usage.user + usage.system }, []);
+  }
   if (message !== 'close') return;
   await gateway.close();
   parentPort?.close();
 });
-parentPort?.postMessage({ url: gateway.url });
+// A worker's postMessage takes a transfer list, not a target origin.
+parentPort?.postMessage({ url: gateway.url }, []);

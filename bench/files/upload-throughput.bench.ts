@@ -95,7 +95,8 @@ async function upload(variant: Variant, purpose: string, totalMegabytes: number)
 }
 
 async function gatewayCpuMicroseconds(): Promise<number> {
-  gateway.worker.postMessage('cpu');
+  // A worker's postMessage takes a transfer list, not a target origin.
+  gateway.worker.postMessage('cpu', []);
   const [message] = (await once(gateway.worker, 'message')) as [{ cpuMicroseconds: number }];
   return message.cpuMicroseconds;
 }
@@ -142,7 +143,7 @@ process.stdout.write(`${results.join('\n')}\n`);
 
 await agent.close();
 for (const { worker } of [gateway, service]) {
-  worker.postMessage('close');
+  worker.postMessage('close', []);
   await once(worker, 'exit');
 }
 await setup.dispose();
