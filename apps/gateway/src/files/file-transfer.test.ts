@@ -194,6 +194,31 @@ describe('uploads through the gateway', () => {
   }, 60_000);
 });
 
+describe('downloads through the gateway', () => {
+  it('passes Content-Length through when the service knows the size and the client takes no gzip', async () => {
+    const download = tickets.issueDownload({ tenantId: tenantIds.acme, service: 'crm', purpose: 'sized', resourceId: '42' });
+    const response = await request(fileUrl(origin, download), { headers: { authorization: `Bearer ${keys.acme}` } });
+    expect(response.statusCode).toBe(200);
+    const text = await response.body.text();
+    expect(text).toBe('id,name\r\n42,Zoë\r\n');
+    expect(response.headers['content-length']).toBe(String(Buffer.byteLength(text)));
+    expect(response.headers['transfer-encoding']).toBeUndefined();
+    expect(response.headers['content-disposition']).toBe(`attachment; filename="sized.csv"; filename*=UTF-8''sized.csv`);
+    expect(response.headers['cache-control']).toBe('private, no-store');
+  });
+
+  it("refuses another tenant's download link (403) and an expired one (410)", async () => {
+    const download = tickets.issueDownload({ tenantId: tenantIds.acme, service: 'crm', purpose: 'sized', resourceId: '42' });
+    const other = await request(fileUrl(origin, download), { headers: { authorization: `Bearer ${keys.globex}` } });
+    expect(other.statusCode).toBe(403);
+    expect(((await other.body.json()) as Answer['json']).errors?.[0]?.extensions['reason']).toBe('TICKET_OTHER_TENANT');
+    const expired = createFileTickets({ secretsKey: setup.environment['SECRETS_KEY']!, now: () => Date.now() - 3 * 3_600_000 }).issueDownload({ tenantId: tenantIds.acme, service: 'crm', purpose: 'sized', resourceId: '42' });
+    const late = await request(fileUrl(origin, expired), { headers: { authorization: `Bearer ${keys.acme}` } });
+    expect(late.statusCode).toBe(410);
+    expect(((await late.body.json()) as Answer['json']).errors?.[0]?.extensions['reason']).toBe('TICKET_EXPIRED');
+  });
+});
+
 describe('one upload at a time, and a service that is down', () => {
   it('refuses a second upload with a link while the first is in progress (409), then lets the first finish', async () => {
     const issued = issueUpload('count-rows');

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import type { CallerTokenVerifier } from '@gtm/caller';
 import { CsvError, exportCsv, openCsv } from '@gtm/csv';
 import { badUserInput, type Logger } from '@gtm/runtime';
@@ -107,6 +108,11 @@ export async function startFileTestService(options: FileTestServiceOptions): Pro
       ]),
     ),
     downloads: {
+      // A file whose size is known beforehand: sent with Content-Length.
+      sized: async ({ ticket }) => {
+        const bytes = Buffer.from(`id,name\r\n${ticket.resourceId},Zoë\r\n`);
+        return { fileName: 'sized.csv', body: Readable.from([bytes]), size: bytes.length };
+      },
       generated: async ({ ticket }) => {
         const count = Number(ticket.resourceId);
         const header = ['Company', 'Website', 'Notes'];
