@@ -64,6 +64,7 @@ describe('file tickets', () => {
   it('builds the gateway URL of a ticket', () => {
     const issued = createFileTickets({ secretsKey }).issueUpload(input);
     expect(fileUrl('https://api.example.com/', issued)).toBe(`https://api.example.com/files/crm/${issued.ticket}`);
+    expect(fileUrl(undefined, issued)).toBe(`/files/crm/${issued.ticket}`);
   });
 
   it('refuses names that would not be safe in a path', () => {

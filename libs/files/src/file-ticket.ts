@@ -191,7 +191,11 @@ function claimsOf(wire: z.infer<typeof wireSchema>): FileTicketClaims {
   };
 }
 
-/** The gateway route a ticket is used at: `<publicUrl>/files/<service>/<ticket>`. */
-export function fileUrl(publicUrl: string, issued: IssuedFileTicket): string {
-  return `${publicUrl.replace(/\/+$/, '')}/files/${issued.claims.service}/${issued.ticket}`;
+/**
+ * The gateway route a ticket is used at: `<publicUrl>/files/<service>/<ticket>`. Without a public
+ * origin (a context built outside a client's request) the path alone, which a client resolves
+ * against the gateway it called.
+ */
+export function fileUrl(publicUrl: string | undefined, issued: IssuedFileTicket): string {
+  return `${(publicUrl ?? '').replace(/\/+$/, '')}/files/${issued.claims.service}/${issued.ticket}`;
 }
