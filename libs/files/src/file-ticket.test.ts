@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
+import { downloadLink, uploadLink } from './file-links.js';
 import { createFileTickets, FileTicketError, fileUrl } from './file-ticket.js';
 
 const key = () => randomBytes(32).toString('base64');
@@ -70,5 +71,17 @@ describe('file tickets', () => {
   it('refuses names that would not be safe in a path', () => {
     const tickets = createFileTickets({ secretsKey });
     expect(() => tickets.issueUpload({ ...input, service: '../crm' })).toThrow(/service must be lower-case/);
+  });
+
+  it('makes links for a resolver bound to the caller\'s tenant', () => {
+    const tickets = createFileTickets({ secretsKey });
+    const context = { caller: { tenantId }, publicUrl: 'https://api.example.com' };
+    const upload = uploadLink(tickets, context, { service: 'crm', purpose: 'lead-import', resourceId: 'import-9' });
+    expect(upload.url).toMatch(/^https:\/\/api\.example\.com\/files\/crm\/f1\./);
+    const claims = tickets.verify(upload.url.split('/').at(-1)!);
+    expect(claims).toMatchObject({ id: upload.ticketId, tenantId, kind: 'upload', resourceId: 'import-9' });
+    const download = downloadLink(tickets, context, { service: 'crm', purpose: 'lead-list-export', resourceId: 'list-1' });
+    expect(tickets.verify(download.url.split('/').at(-1)!)).toMatchObject({ tenantId, kind: 'download' });
+    expect(download.expiresAt.getTime() - Date.now()).toBeGreaterThan(59 * 60 * 1000);
   });
 });
