@@ -1,0 +1,286 @@
+import { EventEmitter } from 'node:events';
+import { tenantFilterName, type Database, type EntityManager, type Logger } from '@gtm/runtime';
+import { createGraphileLogger, createWorkerPool, createWorkerPresence, migrateWorkerSchema, quotedWorkerSchema, sharedWorkerSchema } from '@gtm/jobs';
+import { run, type JobHelpers, type Runner, type WorkerEvents } from 'graphile-worker';
+import { createDeadLetters, type DeadLetters } from './dead-letters.js';
+import { checkSubscriber, deliveryTaskOf, scheduleStreams, type DeliveryJobPayload } from './delivery-jobs.js';
+import { deliveryColumns, eventOfDelivery, type DeliveryRow } from './delivery-row.js';
+import { migrateEventSchema, quoteSchema, sharedEventSchema } from './event-schema.js';
+import type { AnySubscription } from './subscription.js';
+
+export interface StartEventConsumerOptions {
+  /** The consuming service's database: handlers write to it, and it has `processed_event` (CreateProcessedEvents). */
+  database: Database;
+  /** Its URL, for graphile-worker's connections. */
+  databaseUrl: string;
+  logger: Logger;
+  /** What this service reacts to, declared in its code; what it no longer declares, it stops receiving. */
+  subscriptions: AnySubscription[];
+  /** Default: the database's schema (`conversation`). Two consumers of one name share their deliveries. */
+  subscriber?: string;
+  /** Entities whose events are handled at the same time. Default: 4. */
+  concurrency?: number;
+  /** Attempts before an event is parked as a dead letter. Default: 5. */
+  maxAttempts?: number;
+  /** The pause before attempt `attempt + 1`. Default: 1 s, doubling, at most 5 minutes. */
+  retryDelayMs?: (attempt: number) => number;
+  /** graphile-worker's schema. Default: `sharedWorkerSchema`. */
+  workerSchema?: string;
+  /** The shared event schema. Default: `sharedEventSchema`. */
+  eventSchema?: string;
+  /** How often graphile-worker looks for retries that became due (new events arrive at once). Default: 1 000 ms. */
+  pollIntervalMs?: number;
+  /** How often to look for deliveries held by consumer processes that died. Default: 10 000 ms. */
+  recoveryIntervalMs?: number;
+  /** A lock younger than this is not taken over (libs/jobs worker presence). Default: 2 000 ms. */
+  lockGraceMs?: number;
+  /** How long `close()` lets a handler finish before its `signal` aborts. Default: 5 000 ms. */
+  shutdownAbortAfterMs?: number;
+  /** How often to make sure every stream with events waiting has a job (after lost or failed jobs). Default: 60 000 ms. */
+  sweepIntervalMs?: number;
+  /** Events one job handles before it hands its entity to a new job, so one busy entity cannot hold a worker. Default: 100. */
+  eventsPerRun?: number;
+}
+
+export interface EventConsumer {
+  subscriber: string;
+  /** This subscriber's parked events: list, replay, discard. */
+  deadLetters: DeadLetters;
+  /** Hands back, now, the deliveries of consumer processes that died; resolves with how many were dead. */
+  recoverNow(): Promise<number>;
+  /** Stops taking events; a handler still running after `shutdownAbortAfterMs` is aborted and its event handled again later. */
+  close(): Promise<void>;
+}
+
+/** Thrown for an event that no retry can help: it is parked at once. */
+export class UnhandleableEventError extends Error {
+  override readonly name = 'UnhandleableEventError';
+  readonly isRetryable = false;
+}
+
+type HeadOutcome = { kind: 'handled' } | { kind: 'empty' } | { kind: 'parked' } | { kind: 'later'; at: Date };
+
+const maximumErrorLength = 2_000;
+
+function describeError(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > maximumErrorLength ? `${text.slice(0, maximumErrorLength)}…` : text;
+}
+
+function isRetryable(error: unknown): boolean {
+  return !(typeof error === 'object' && error !== null && 'isRetryable' in error && error.isRetryable === false);
+}
+
+/** 1 s, 2 s, 4 s … at most 5 minutes. */
+export function defaultRetryDelayMs(attempt: number): number {
+  return Math.min(1_000 * 2 ** (attempt - 1), 300_000);
+}
+
+/**
+ * Runs a service's subscriptions: every event it subscribes to is handled at least once, in order
+ * per entity, and recorded as processed in the handler's transaction, so its effect is had once.
+ * Deliveries wait in PostgreSQL while the service is down; a delivery held by a process that died is
+ * taken over (libs/jobs worker presence). A handler that keeps failing parks its event as a dead
+ * letter; the entity's later events wait behind it until it is replayed or discarded, other
+ * entities go on.
+ */
+export async function startEventConsumer(options: StartEventConsumerOptions): Promise<EventConsumer> {
+  const { database, logger } = options;
+  const consumerSchema = database.orm.config.get('schema');
+  if (!consumerSchema) throw new Error('the consumer needs a service database (createDatabase) with a schema');
+  const subscriber = checkSubscriber(options.subscriber ?? consumerSchema);
+  const processedTable = `${quoteSchema(consumerSchema)}.processed_event`;
+  const eventSchemaName = options.eventSchema ?? sharedEventSchema;
+  const eventSchema = quoteSchema(eventSchemaName);
+  const workerSchemaName = options.workerSchema ?? sharedWorkerSchema;
+  const workerSchema = quotedWorkerSchema(workerSchemaName);
+  const maxAttempts = options.maxAttempts ?? 5;
+  const retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
+  const eventsPerRun = options.eventsPerRun ?? 100;
+  const concurrency = options.concurrency ?? 4;
+  const subscriptions = new Map<string, AnySubscription>();
+  for (const subscription of options.subscriptions) {
+    if (subscriptions.has(subscription.definition.key)) throw new Error(`${subscriber} subscribes to ${subscription.definition.key} twice`);
+    subscriptions.set(subscription.definition.key, subscription);
+  }
+
+  await migrateWorkerSchema({ databaseUrl: options.databaseUrl, workerSchema: workerSchemaName, logger });
+  await migrateEventSchema({ database, eventSchema: eventSchemaName, logger });
+  const fork = (): EntityManager => database.orm.em.fork({ clear: true });
+  const [found] = await fork().execute<Array<{ table: string | null }>>(`select to_regclass(?) as table`, [processedTable]);
+  if (!found?.table) throw new Error(`${processedTable} is missing: add CreateProcessedEvents (@gtm/events) to the service's migrations`);
+  await declareSubscriptions();
+
+  const deadLetters = createDeadLetters({ database, subscriber, eventSchema: eventSchemaName, workerSchema: workerSchemaName });
+  const presence = createWorkerPresence({ databaseUrl: options.databaseUrl, quotedWorkerSchema: workerSchema, logger, lockGraceMs: options.lockGraceMs });
+  const pool = createWorkerPool({ databaseUrl: options.databaseUrl, max: concurrency + 2, logger, name: `gtm-event-consumer:${subscriber}` });
+  let stopping = false;
+
+  async function declareSubscriptions(): Promise<void> {
+    const declared = [...subscriptions.values()].map(({ definition }) => ({ name: definition.name, version: definition.version }));
+    await fork().transactional(async (transaction) => {
+      await transaction.execute(
+        `delete from ${eventSchema}.subscription
+         where subscriber = ? and (event_name, event_version) not in (select name, version from jsonb_to_recordset(?::jsonb) as declared(name text, version integer))`,
+        [subscriber, JSON.stringify(declared)],
+      );
+      await transaction.execute(
+        `insert into ${eventSchema}.subscription (subscriber, event_name, event_version)
+         select ?, name, version from jsonb_to_recordset(?::jsonb) as declared(name text, version integer)
+         on conflict do nothing`,
+        [subscriber, JSON.stringify(declared)],
+      );
+    });
+  }
+
+  const schedule = (stream: string, at?: Date) => scheduleStreams(fork(), workerSchema, [{ subscriber, stream }], at);
+
+  /** Makes sure every stream with events waiting has a job: after jobs lost or given up by graphile-worker. */
+  async function sweep(): Promise<void> {
+    const rows = await fork().execute<Array<{ stream: string }>>(`select distinct stream from ${eventSchema}.delivery where subscriber = ? and parked_at is null`, [subscriber]);
+    await scheduleStreams(
+      fork(),
+      workerSchema,
+      rows.map((row) => ({ subscriber, stream: row.stream })),
+    );
+  }
+
+  /** Handles the oldest delivery of a stream, if it is due. */
+  async function handleHead(stream: string, signal: AbortSignal): Promise<HeadOutcome> {
+    let taken: DeliveryRow | null = null;
+    try {
+      return await fork().transactional(async (transaction): Promise<HeadOutcome> => {
+        // Locked until this transaction ends: another job of the stream (a successor started while
+        // this one runs) waits here, then finds the next event; the order holds.
+        const [row] = await transaction.execute<DeliveryRow[]>(
+          `select ${deliveryColumns}, parked_at is not null as parked,
+             case when next_attempt_at > clock_timestamp() then to_json(next_attempt_at) #>> '{}' end as not_before
+           from ${eventSchema}.delivery where subscriber = ? and stream = ? order by delivery.id limit 1 for update`,
+          [subscriber, stream],
+        );
+        if (!row) return { kind: 'empty' };
+        if (row.parked) return { kind: 'parked' };
+        if (row.not_before) return { kind: 'later', at: new Date(row.not_before) };
+        taken = row;
+        const event = eventOfDelivery(row);
+        transaction.setFilterParams(tenantFilterName, { tenantId: event.tenantId });
+        const recorded = await transaction.execute<Array<{ event_id: string }>>(
+          `insert into ${processedTable} (subscriber, event_id, event_name, tenant_id) values (?, ?, ?, ?) on conflict do nothing returning event_id`,
+          [subscriber, event.id, event.name, event.tenantId],
+        );
+        const eventLogger = logger.child({ subscriber, eventId: event.id, event: `${event.name}@${event.version}`, tenantId: event.tenantId, requestId: event.requestId });
+        if (recorded.length === 0) {
+          eventLogger.debug('event already processed; delivery dropped');
+        } else {
+          const subscription = subscriptions.get(`${event.name}@${event.version}`);
+          if (!subscription) throw new UnhandleableEventError(`${subscriber} has no handler for ${event.name}@${event.version} any more`);
+          const parsed = subscription.definition.schema.safeParse(event.data);
+          if (!parsed.success) throw new UnhandleableEventError(`the event's data does not match ${subscription.definition.key}: ${parsed.error.message}`);
+          await subscription.handle({ ...event, data: parsed.data }, { em: transaction, logger: eventLogger, attempt: Number(row.attempts) + 1, signal });
+        }
+        await transaction.execute(`delete from ${eventSchema}.delivery where id = ?`, [row.id]);
+        return { kind: 'handled' };
+      });
+    } catch (error) {
+      const delivery = taken as DeliveryRow | null;
+      // Before a handler ran: the database itself failed; graphile-worker retries the job.
+      if (!delivery) throw error;
+      // Stopped mid-handler: not the event's fault, so no attempt is used; handled again later.
+      if (signal.aborted) return { kind: 'later', at: new Date() };
+      return recordFailure(delivery, error);
+    }
+  }
+
+  async function recordFailure(delivery: DeliveryRow, error: unknown): Promise<HeadOutcome> {
+    const attempt = Number(delivery.attempts) + 1;
+    const park = !isRetryable(error) || attempt >= maxAttempts;
+    const at = new Date(Date.now() + retryDelayMs(attempt));
+    await fork().execute(
+      `update ${eventSchema}.delivery
+       set attempts = ?, last_error = ?, last_failed_at = clock_timestamp(), parked_at = ?::timestamptz, next_attempt_at = ?::timestamptz
+       where id = ?`,
+      [attempt, describeError(error), park ? new Date().toISOString() : null, park ? null : at.toISOString(), delivery.id],
+    );
+    const event = eventOfDelivery(delivery);
+    const fields = { err: error, subscriber, eventId: event.id, event: `${event.name}@${event.version}`, tenantId: event.tenantId, requestId: event.requestId, entity: event.entity, attempt };
+    if (park) {
+      logger.error(fields, `parked the event as a dead letter after ${attempt} attempt(s); the entity's later events wait until it is replayed or discarded`);
+      return { kind: 'parked' };
+    }
+    logger.warn({ ...fields, retryAt: at }, 'an event handler failed; retrying later');
+    return { kind: 'later', at };
+  }
+
+  async function drain(payload: unknown, helpers: JobHelpers): Promise<void> {
+    const stream = (payload as Partial<DeliveryJobPayload> | null)?.stream;
+    if (typeof stream !== 'string') throw new Error('a delivery job needs { stream } as payload');
+    // The pool is announced before any of its jobs does work, so a live pool is never taken for dead.
+    await presence.settled();
+    for (let handled = 0; ; handled += 1) {
+      if (stopping || helpers.abortSignal.aborted || handled >= eventsPerRun) {
+        await schedule(stream);
+        return;
+      }
+      const outcome = await handleHead(stream, helpers.abortSignal);
+      if (outcome.kind === 'empty' || outcome.kind === 'parked') return;
+      if (outcome.kind === 'later') {
+        await schedule(stream, outcome.at);
+        return;
+      }
+    }
+  }
+
+  const events: WorkerEvents = new EventEmitter();
+  events.on('pool:create', ({ workerPool }) => {
+    presence.announce(workerPool.id).catch((error: unknown) => logger.error({ err: error }, 'could not announce the event consumer'));
+  });
+  let runner: Runner;
+  try {
+    runner = await run({
+      pgPool: pool,
+      schema: workerSchemaName,
+      concurrency,
+      pollInterval: options.pollIntervalMs ?? 1_000,
+      noHandleSignals: true,
+      gracefulShutdownAbortTimeout: options.shutdownAbortAfterMs ?? 5_000,
+      taskList: { [deliveryTaskOf(subscriber)]: drain },
+      events,
+      logger: createGraphileLogger(logger),
+    });
+  } catch (error) {
+    await presence.close();
+    await pool.end();
+    throw error;
+  }
+
+  const recover = async () => (await presence.releaseJobsOfDeadWorkers()).length;
+  await recover();
+  await sweep();
+  const recoveryTimer = setInterval(() => {
+    recover().catch((error: unknown) => logger.warn({ err: error }, 'could not look for deliveries of dead consumers'));
+  }, options.recoveryIntervalMs ?? 10_000);
+  recoveryTimer.unref();
+  const sweepTimer = setInterval(() => {
+    sweep().catch((error: unknown) => logger.warn({ err: error }, 'could not look for event streams without a job'));
+  }, options.sweepIntervalMs ?? 60_000);
+  sweepTimer.unref();
+  logger.info({ subscriber, events: [...subscriptions.keys()], concurrency }, 'event consumer started');
+
+  return {
+    subscriber,
+    deadLetters,
+    recoverNow: recover,
+    async close() {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(recoveryTimer);
+      clearInterval(sweepTimer);
+      await runner.stop();
+      // graphile-worker completes a finished job without waiting for it: what is still locked by
+      // this process's pools is unlocked now rather than by another consumer's recovery.
+      await presence.releaseOwnJobs([]).catch((error: unknown) => logger.warn({ err: error }, 'could not unlock the stopped consumer; recovery will'));
+      await presence.close();
+      await pool.end();
+    },
+  };
+}
