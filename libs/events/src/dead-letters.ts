@@ -1,6 +1,6 @@
 import { isUuid, type Database, type EntityManager } from '@gtm/runtime';
 import { quotedWorkerSchema, sharedWorkerSchema } from '@gtm/jobs';
-import { scheduleStreams } from './delivery-jobs.js';
+import { scheduleStreams, sqlRunnerOf } from './delivery-jobs.js';
 import { deliveryColumns, eventOfDelivery, type DeliveryRow } from './delivery-row.js';
 import type { DomainEvent } from './event-definition.js';
 import { quoteSchema, sharedEventSchema } from './event-schema.js';
@@ -63,7 +63,7 @@ export function createDeadLetters(options: { database: Database; subscriber: str
     return fork().transactional(async (transaction) => {
       const [row] = await change(transaction);
       if (!row) return false;
-      await scheduleStreams(transaction, workerSchema, [{ subscriber, stream: row.stream }]);
+      await scheduleStreams(sqlRunnerOf(transaction), workerSchema, [{ subscriber, stream: row.stream }]);
       return true;
     });
   };

@@ -31,14 +31,22 @@ export interface StreamOfSubscriber {
  * its time (`preserve_run_at`): new events of a failing entity do not hurry its backoff. A job
  * already running gets a successor, which finds whatever it left.
  */
-export async function scheduleStreams(em: EntityManager, quotedWorkerSchema: string, streams: readonly StreamOfSubscriber[], runAt?: Date): Promise<void> {
+export async function scheduleStreams(run: SqlRunner, quotedWorkerSchema: string, streams: readonly StreamOfSubscriber[], runAt?: Date): Promise<void> {
   if (streams.length === 0) return;
-  await em.execute(
+  await run(
     `select count(*) from ${quotedWorkerSchema}.add_jobs(array(
-       select ('gtm_events:' || item.subscriber, json_build_object('stream', item.stream), null, ?::timestamptz, null,
+       select ('gtm_events:' || item.subscriber, json_build_object('stream', item.stream), null, $1::timestamptz, null,
                'gtm_events:' || item.subscriber || ':' || item.stream, null, null)::${quotedWorkerSchema}.job_spec
-       from jsonb_to_recordset(?::jsonb) as item(subscriber text, stream text)
+       from jsonb_to_recordset($2::jsonb) as item(subscriber text, stream text)
      ), true)`,
     [runAt?.toISOString() ?? null, JSON.stringify(streams)],
   );
+}
+
+/** Runs one statement with `$1, $2, …` parameters (each once, in order) on some connection. */
+export type SqlRunner = (text: string, values: unknown[]) => Promise<unknown>;
+
+/** A runner on an EntityManager (and its transaction, if it is in one). */
+export function sqlRunnerOf(em: EntityManager): SqlRunner {
+  return (text, values) => em.execute(text.replace(/\$\d+/g, '?'), values);
 }

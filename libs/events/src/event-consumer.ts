@@ -3,7 +3,7 @@ import { tenantFilterName, type Database, type EntityManager, type Logger } from
 import { createGraphileLogger, createWorkerPool, createWorkerPresence, migrateWorkerSchema, quotedWorkerSchema, sharedWorkerSchema } from '@gtm/jobs';
 import { run, type JobHelpers, type Runner, type WorkerEvents } from 'graphile-worker';
 import { createDeadLetters, type DeadLetters } from './dead-letters.js';
-import { checkSubscriber, deliveryTaskOf, scheduleStreams, type DeliveryJobPayload } from './delivery-jobs.js';
+import { checkSubscriber, deliveryTaskOf, scheduleStreams, type DeliveryJobPayload, type SqlRunner } from './delivery-jobs.js';
 import { deliveryColumns, eventOfDelivery, type DeliveryRow } from './delivery-row.js';
 import { migrateEventSchema, quoteSchema, sharedEventSchema } from './event-schema.js';
 import type { AnySubscription } from './subscription.js';
@@ -18,7 +18,7 @@ export interface StartEventConsumerOptions {
   subscriptions: AnySubscription[];
   /** Default: the database's schema (`conversation`). Two consumers of one name share their deliveries. */
   subscriber?: string;
-  /** Entities whose events are handled at the same time. Default: 4. */
+  /** Entities whose events are handled at the same time, each holding a connection of the service's pool for its transaction. Default: 2. */
   concurrency?: number;
   /** Attempts before an event is parked as a dead letter. Default: 5. */
   maxAttempts?: number;
@@ -97,7 +97,7 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
   const maxAttempts = options.maxAttempts ?? 5;
   const retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
   const eventsPerRun = options.eventsPerRun ?? 100;
-  const concurrency = options.concurrency ?? 4;
+  const concurrency = options.concurrency ?? 2;
   const subscriptions = new Map<string, AnySubscription>();
   for (const subscription of options.subscriptions) {
     if (subscriptions.has(subscription.definition.key)) throw new Error(`${subscriber} subscribes to ${subscription.definition.key} twice`);
@@ -133,13 +133,15 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
     });
   }
 
-  const schedule = (stream: string, at?: Date) => scheduleStreams(fork(), workerSchema, [{ subscriber, stream }], at);
+  // Bookkeeping on the consumer's own connections; the service's pool serves requests and handlers.
+  const onPool: SqlRunner = (text, values) => pool.query(text, values);
+  const schedule = (stream: string, at?: Date) => scheduleStreams(onPool, workerSchema, [{ subscriber, stream }], at);
 
   /** Makes sure every stream with events waiting has a job: after jobs lost or given up by graphile-worker. */
   async function sweep(): Promise<void> {
-    const rows = await fork().execute<Array<{ stream: string }>>(`select distinct stream from ${eventSchema}.delivery where subscriber = ? and parked_at is null`, [subscriber]);
+    const { rows } = await pool.query<{ stream: string }>(`select distinct stream from ${eventSchema}.delivery where subscriber = $1 and parked_at is null`, [subscriber]);
     await scheduleStreams(
-      fork(),
+      onPool,
       workerSchema,
       rows.map((row) => ({ subscriber, stream: row.stream })),
     );

@@ -1,5 +1,5 @@
 import type { Database, Logger } from '@gtm/runtime';
-import { migrateWorkerSchema, quotedWorkerSchema, sharedWorkerSchema } from '@gtm/jobs';
+import { createWorkerPool, migrateWorkerSchema, quotedWorkerSchema, sharedWorkerSchema } from '@gtm/jobs';
 import pg from 'pg';
 import { scheduleStreams, type StreamOfSubscriber } from './delivery-jobs.js';
 import { migrateEventSchema, quoteSchema, sharedEventSchema } from './event-schema.js';
@@ -50,18 +50,24 @@ export async function startEventRelay(options: StartEventRelayOptions): Promise<
   await migrateWorkerSchema({ databaseUrl: options.databaseUrl, workerSchema: workerSchemaName, logger });
   await migrateEventSchema({ database, eventSchema: options.eventSchema, logger });
 
-  const relayBatch = () =>
-    database.orm.em.fork({ clear: true }).transactional(async (transaction) => {
-      const [moved] = await transaction.execute<Array<{ relayed: number; streams: StreamOfSubscriber[] | string }>>(
+  // Its own connection, not the service's: relaying never waits for a request's connection, nor
+  // shows among a request's queries.
+  const pool = createWorkerPool({ databaseUrl: options.databaseUrl, max: 1, logger, name: `gtm-event-relay:${publisher}` });
+
+  const relayBatch = async (): Promise<number> => {
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<{ relayed: number; streams: StreamOfSubscriber[] }>(
         `with batch as (
            delete from ${outbox}
-           where position in (select position from ${outbox} order by position limit ? for update)
+           where position in (select position from ${outbox} order by position limit $1 for update)
            returning *
          ), delivered as (
            insert into ${eventSchema}.delivery
              (subscriber, stream, event_id, event_name, event_version, tenant_id, entity_type, entity_id, occurred_at, request_id, publisher, data)
            select subscription.subscriber, batch.entity_type || ':' || batch.entity_id, batch.event_id, batch.name, batch.version, batch.tenant_id,
-             batch.entity_type, batch.entity_id, batch.occurred_at, batch.request_id, ?, batch.data
+             batch.entity_type, batch.entity_id, batch.occurred_at, batch.request_id, $2, batch.data
            from batch
            join ${eventSchema}.subscription on subscription.event_name = batch.name and subscription.event_version = batch.version
            order by batch.position, subscription.subscriber
@@ -72,10 +78,16 @@ export async function startEventRelay(options: StartEventRelayOptions): Promise<
            coalesce((select json_agg(distinct jsonb_build_object('subscriber', subscriber, 'stream', stream)) from delivered), '[]') as streams`,
         [batchSize, publisher],
       );
-      const streams = typeof moved!.streams === 'string' ? (JSON.parse(moved!.streams) as StreamOfSubscriber[]) : moved!.streams;
-      await scheduleStreams(transaction, workerSchema, streams);
-      return Number(moved!.relayed);
-    });
+      await scheduleStreams((text, values) => client.query(text, values), workerSchema, rows[0]!.streams);
+      await client.query('commit');
+      return Number(rows[0]!.relayed);
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
 
   const state = { closed: false };
   let running: Promise<number> | null = null;
@@ -155,6 +167,7 @@ export async function startEventRelay(options: StartEventRelayOptions): Promise<
       const client = listener;
       listener = null;
       await client?.end().catch(() => undefined);
+      await pool.end();
     },
   };
 }
