@@ -130,7 +130,8 @@ if (rates.length === 2) {
 lines.push('', `Published ${published} events; the consumer committed ${seen!.rows} rows for ${seen!.distinct} distinct events (each exactly once: ${Number(seen!.rows) === published && Number(seen!.distinct) === published}).`);
 process.stdout.write(`${lines.join('\n')}\n`);
 
-consumer.postMessage('close');
+// A worker's postMessage takes a transfer list, not a target origin.
+consumer.postMessage('close', []);
 await new Promise((resolve) => consumer.once('exit', resolve));
 await relay.close();
 await publisher.close();

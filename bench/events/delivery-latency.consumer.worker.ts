@@ -24,7 +24,7 @@ const consumer = await startEventConsumer({
 });
 const flush = setInterval(() => {
   if (pending.length === 0) return;
-  parentPort?.postMessage({ handled: pending });
+  parentPort?.postMessage({ handled: pending }, []);
   pending = [];
 }, 20);
 
@@ -35,4 +35,5 @@ parentPort?.on('message', async (message: string) => {
   await database.close();
   parentPort?.close();
 });
-parentPort?.postMessage({ ready: true });
+// A worker's postMessage takes a transfer list, not a target origin.
+parentPort?.postMessage({ ready: true }, []);
