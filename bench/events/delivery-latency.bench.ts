@@ -4,21 +4,27 @@
 //   - the publisher (this thread) plays a service such as crm-service: each event is its own
 //     transaction that changes a row and publishes, as a mutation does; its relay runs here too;
 //   - the consumer runs on a worker thread (another service), its handler writing a row.
-// Rates alternate round by round (light, then the target), so both see the same machine.
+// Variants alternate round by round, so all see the same machine: a rate in events per second and
+// how many events each publishing transaction carries (`1000x10`: 100 transactions a second, each
+// changing and publishing 10 entities, as a mutation over several leads or a bulk path does).
 //
 //   npm run bench:events                                  (builds events and testing first)
-//   BENCH_ROUNDS=3 BENCH_SECONDS=10 BENCH_RATES=100,1000 BENCH_CONSUMER_CONCURRENCY=4 npm run bench:events   (the defaults)
+//   BENCH_ROUNDS=3 BENCH_SECONDS=10 BENCH_VARIANTS=100x1,1000x10,1000x1 BENCH_CONSUMER_CONCURRENCY=4 npm run bench:events   (the defaults)
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { publishEvent, startEventRelay } from '@gtm/events';
+import { publishEvents, startEventRelay } from '@gtm/events';
 import { Note, noteChanged, openPublisherDatabase } from '@gtm/events/testing';
 import { createLogger } from '@gtm/runtime';
 import { createTestDatabase } from '@gtm/testing';
 
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
-const rates = (process.env['BENCH_RATES'] ?? '100,1000').split(',').map(Number);
+const variants = (process.env['BENCH_VARIANTS'] ?? '100x1,1000x10,1000x1').split(',').map((variant) => {
+  const [rate, perTransaction] = variant.split('x').map(Number);
+  return { name: variant, rate: rate!, perTransaction: perTransaction ?? 1 };
+});
+type Variant = (typeof variants)[number];
 const consumerConcurrency = Number(process.env['BENCH_CONSUMER_CONCURRENCY'] ?? 4);
 const noteCount = 500;
 const maxInFlight = 16;
@@ -46,32 +52,39 @@ await new Promise<void>((resolve, reject) => {
 });
 
 let sequence = 0;
-/** One event as a mutation would publish it: change the row, publish, commit. */
-async function publishOne(): Promise<string> {
-  sequence += 1;
-  const noteId = notes[sequence % noteCount]!;
-  const text = `change ${sequence}`;
-  const event = await publisher.forkForTenant(tenantId).transactional(async (transaction) => {
-    await transaction.nativeUpdate(Note, { id: noteId }, { text });
-    return publishEvent(transaction, noteChanged, { entityId: noteId, data: { sequence, text }, requestId: `bench-${sequence}` });
+/** A transaction as a mutation would run it: change the rows, publish an event for each, commit. */
+async function publishTransaction(count: number): Promise<string[]> {
+  const changes = Array.from({ length: count }, () => {
+    sequence += 1;
+    return { noteId: notes[sequence % noteCount]!, sequence };
   });
-  committedAt.set(event.id, now());
-  return event.id;
+  const events = await publisher.forkForTenant(tenantId).transactional(async (transaction) => {
+    await transaction.nativeUpdate(Note, { id: { $in: changes.map((change) => change.noteId) } }, { text: `change ${changes[0]!.sequence}` });
+    return publishEvents(
+      transaction,
+      noteChanged,
+      changes.map((change) => ({ entityId: change.noteId, data: { sequence: change.sequence, text: `change ${change.sequence}` }, requestId: `bench-${change.sequence}` })),
+    );
+  });
+  const committed = now();
+  for (const event of events) committedAt.set(event.id, committed);
+  return events.map((event) => event.id);
 }
 
-/** Publishes at `rate` events per second for `durationMs` (open loop, at most `maxInFlight` at once). */
-async function publishAt(rate: number, durationMs: number): Promise<{ ids: string[]; achievedRate: number }> {
-  const total = Math.round((rate * durationMs) / 1000);
+/** Publishes at the variant's rate for `durationMs` (open loop, at most `maxInFlight` transactions at once). */
+async function publishAt(variant: Variant, durationMs: number): Promise<{ ids: string[]; achievedRate: number }> {
+  const transactionRate = variant.rate / variant.perTransaction;
+  const total = Math.round((transactionRate * durationMs) / 1000);
   const ids: string[] = [];
   const inFlight = new Set<Promise<void>>();
   const start = performance.now();
   for (let index = 0; index < total; index += 1) {
-    const due = start + (index * 1000) / rate;
+    const due = start + (index * 1000) / transactionRate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-    const task = publishOne().then((id) => {
-      ids.push(id);
+    const task = publishTransaction(variant.perTransaction).then((published) => {
+      ids.push(...published);
       inFlight.delete(task);
     });
     inFlight.add(task);
@@ -92,17 +105,17 @@ const percentile = (sorted: number[], fraction: number) => sorted[Math.min(sorte
 const median = (values: number[]) => percentile(values.toSorted((left, right) => left - right), 0.5);
 
 process.stderr.write(`warming up …\n`);
-await drained((await publishAt(Math.max(...rates), 2_000)).ids);
+await drained((await publishAt(variants.at(-1)!, 2_000)).ids);
 
-const results = new Map<number, Array<{ p50: number; p90: number; p99: number; max: number; achievedRate: number; events: number }>>();
+const results = new Map<string, Array<{ p50: number; p90: number; p99: number; max: number; achievedRate: number; events: number }>>();
 for (let round = 1; round <= rounds; round += 1) {
-  for (const rate of rates) {
-    const { ids, achievedRate } = await publishAt(rate, seconds * 1000);
+  for (const variant of variants) {
+    const { ids, achievedRate } = await publishAt(variant, seconds * 1000);
     await drained(ids);
     const latencies = ids.map((id) => handledAt.get(id)! - committedAt.get(id)!).toSorted((left, right) => left - right);
     const result = { p50: percentile(latencies, 0.5), p90: percentile(latencies, 0.9), p99: percentile(latencies, 0.99), max: latencies.at(-1)!, achievedRate, events: ids.length };
-    results.set(rate, [...(results.get(rate) ?? []), result]);
-    process.stderr.write(`round ${round}, ${rate}/s: ${JSON.stringify(Object.fromEntries(Object.entries(result).map(([key, value]) => [key, Number(value.toFixed(2))])))}\n`);
+    results.set(variant.name, [...(results.get(variant.name) ?? []), result]);
+    process.stderr.write(`round ${round}, ${variant.name}: ${JSON.stringify(Object.fromEntries(Object.entries(result).map(([key, value]) => [key, Number(value.toFixed(2))])))}\n`);
   }
 }
 
@@ -114,19 +127,19 @@ const published = committedAt.size;
 const lines = [
   `Domain event delivery, publish commit → handler start, ${rounds} rounds × ${seconds} s per rate, consumer concurrency ${consumerConcurrency}, ${noteCount} entities`,
   '',
-  '| rate (events/s) | achieved (events/s) | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) |',
-  '|---|---|---|---|---|---|',
+  '| offered (events/s) | events per transaction | achieved (events/s) | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | p50 ratio | p99 ratio |',
+  '|---|---|---|---|---|---|---|---|---|',
 ];
-for (const rate of rates) {
-  const runs = results.get(rate)!;
-  const cell = (key: 'p50' | 'p90' | 'p99' | 'max') => median(runs.map((run) => run[key])).toFixed(1);
-  lines.push(`| ${rate} | ${median(runs.map((run) => run.achievedRate)).toFixed(0)} | ${cell('p50')} | ${cell('p90')} | ${cell('p99')} | ${cell('max')} |`);
+const first = results.get(variants[0]!.name)!;
+for (const variant of variants) {
+  const runs = results.get(variant.name)!;
+  const value = (key: 'p50' | 'p90' | 'p99' | 'max', of = runs) => median(of.map((run) => run[key]));
+  const cell = (key: 'p50' | 'p90' | 'p99' | 'max') => value(key).toFixed(1);
+  lines.push(
+    `| ${variant.rate} | ${variant.perTransaction} | ${median(runs.map((run) => run.achievedRate)).toFixed(0)} | ${cell('p50')} | ${cell('p90')} | ${cell('p99')} | ${cell('max')} | ${(value('p50') / value('p50', first)).toFixed(2)} | ${(value('p99') / value('p99', first)).toFixed(2)} |`,
+  );
 }
-if (rates.length === 2) {
-  const [light, target] = rates.map((rate) => results.get(rate)!);
-  const ratio = (key: 'p50' | 'p99') => (median(target!.map((run) => run[key])) / median(light!.map((run) => run[key]))).toFixed(2);
-  lines.push('', `Ratio ${rates[1]}/s to ${rates[0]}/s (medians of the rounds): p50 ${ratio('p50')}, p99 ${ratio('p99')}.`);
-}
+lines.push('', `Ratios are to the first variant (${variants[0]!.name}); each cell is the median of the rounds.`);
 lines.push('', `Published ${published} events; the consumer committed ${seen!.rows} rows for ${seen!.distinct} distinct events (each exactly once: ${Number(seen!.rows) === published && Number(seen!.distinct) === published}).`);
 process.stdout.write(`${lines.join('\n')}\n`);
 

@@ -1,6 +1,6 @@
 import { isUuid, type Database, type EntityManager } from '@gtm/runtime';
 import { quotedWorkerSchema, sharedWorkerSchema } from '@gtm/jobs';
-import { scheduleStreams, sqlRunnerOf } from './delivery-jobs.js';
+import { scheduleShards, sqlRunnerOf } from './delivery-jobs.js';
 import { deliveryColumns, eventOfDelivery, type DeliveryRow } from './delivery-row.js';
 import type { DomainEvent } from './event-definition.js';
 import { quoteSchema, sharedEventSchema } from './event-schema.js';
@@ -57,13 +57,13 @@ export function createDeadLetters(options: { database: Database; subscriber: str
   const workerSchema = quotedWorkerSchema(options.workerSchema ?? sharedWorkerSchema);
   const fork = (): EntityManager => database.orm.em.fork({ clear: true });
 
-  /** Changes one dead letter and, in the same transaction, wakes its stream. */
-  const release = async (id: string, change: (transaction: EntityManager) => Promise<Array<{ stream: string }>>) => {
+  /** Changes one dead letter and, in the same transaction, wakes its shard. */
+  const release = async (id: string, change: (transaction: EntityManager) => Promise<Array<{ shard: number }>>) => {
     if (!idPattern.test(id)) return false;
     return fork().transactional(async (transaction) => {
       const [row] = await change(transaction);
       if (!row) return false;
-      await scheduleStreams(sqlRunnerOf(transaction), workerSchema, [{ subscriber, stream: row.stream }]);
+      await scheduleShards(sqlRunnerOf(transaction), workerSchema, [{ subscriber, shard: Number(row.shard) }]);
       return true;
     });
   };
@@ -105,7 +105,7 @@ export function createDeadLetters(options: { database: Database; subscriber: str
       return release(id, (transaction) =>
         transaction.execute(
           `update ${eventSchema}.delivery set parked_at = null, attempts = 0, next_attempt_at = null
-           where id = ?::bigint and subscriber = ? and parked_at is not null ${tenant.sql} returning stream`,
+           where id = ?::bigint and subscriber = ? and parked_at is not null ${tenant.sql} returning shard`,
           [id, subscriber, ...tenant.parameters],
         ),
       );
@@ -113,7 +113,7 @@ export function createDeadLetters(options: { database: Database; subscriber: str
     discard(id, scope) {
       const tenant = scopeClause(scope);
       return release(id, (transaction) =>
-        transaction.execute(`delete from ${eventSchema}.delivery where id = ?::bigint and subscriber = ? and parked_at is not null ${tenant.sql} returning stream`, [
+        transaction.execute(`delete from ${eventSchema}.delivery where id = ?::bigint and subscriber = ? and parked_at is not null ${tenant.sql} returning shard`, [
           id,
           subscriber,
           ...tenant.parameters,

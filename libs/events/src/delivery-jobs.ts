@@ -1,8 +1,20 @@
 // How deliveries meet graphile-worker: one task name per subscriber (a worker fetches only its
-// own), one job per stream of a subscriber (its key), which handles that stream's deliveries.
+// own), one job per shard of a subscriber's deliveries (its key). An entity's stream always falls in
+// the same shard; a shard's job handles the oldest delivery of each of its streams, in batches.
 import type { EntityManager } from '@gtm/runtime';
 
 const subscriberPattern = /^[a-z][a-z0-9_-]{0,62}$/;
+
+/**
+ * Shards per subscriber: how many jobs of one subscriber can run side by side. Fixed, since every
+ * delivery row carries its shard; more than any consumer's concurrency needs.
+ */
+export const shardCount = 16;
+
+/** The shard of a stream, in SQL: the relay writes it with each delivery. */
+export function shardOfStreamSql(streamExpression: string): string {
+  return `mod(abs(hashtext(${streamExpression})::bigint), ${shardCount})::smallint`;
+}
 
 /** Checks a subscriber name (a service's, by default its schema). */
 export function checkSubscriber(subscriber: string): string {
@@ -17,29 +29,28 @@ export function deliveryTaskOf(subscriber: string): string {
 
 /** The payload of a delivery job. */
 export interface DeliveryJobPayload {
-  stream: string;
+  shard: number;
 }
 
-export interface StreamOfSubscriber {
+export interface ShardOfSubscriber {
   subscriber: string;
-  stream: string;
+  shard: number;
 }
 
 /**
- * Makes sure a job will handle each of these streams: one job per stream and subscriber (its job
- * key), so a stream's events are taken in order by whoever runs it. A job waiting for a retry keeps
- * its time (`preserve_run_at`): new events of a failing entity do not hurry its backoff. A job
- * already running gets a successor, which finds whatever it left.
+ * Makes sure a job will look at each of these shards: one job per shard and subscriber (its job
+ * key). A job waiting for a retry's time keeps it (`preserve_run_at`). A job already running gets a
+ * successor, which finds whatever it left; two jobs of one shard never take the same delivery.
  */
-export async function scheduleStreams(run: SqlRunner, quotedWorkerSchema: string, streams: readonly StreamOfSubscriber[], runAt?: Date): Promise<void> {
-  if (streams.length === 0) return;
+export async function scheduleShards(run: SqlRunner, quotedWorkerSchema: string, shards: readonly ShardOfSubscriber[], runAt?: Date): Promise<void> {
+  if (shards.length === 0) return;
   await run(
     `select count(*) from ${quotedWorkerSchema}.add_jobs(array(
-       select ('gtm_events:' || item.subscriber, json_build_object('stream', item.stream), null, $1::timestamptz, null,
-               'gtm_events:' || item.subscriber || ':' || item.stream, null, null)::${quotedWorkerSchema}.job_spec
-       from jsonb_to_recordset($2::jsonb) as item(subscriber text, stream text)
+       select ('gtm_events:' || item.subscriber, json_build_object('shard', item.shard), null, $1::timestamptz, null,
+               'gtm_events:' || item.subscriber || ':' || item.shard, null, null)::${quotedWorkerSchema}.job_spec
+       from jsonb_to_recordset($2::jsonb) as item(subscriber text, shard integer)
      ), true)`,
-    [runAt?.toISOString() ?? null, JSON.stringify(streams)],
+    [runAt?.toISOString() ?? null, JSON.stringify(shards)],
   );
 }
 

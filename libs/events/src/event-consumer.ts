@@ -3,7 +3,7 @@ import { tenantFilterName, type Database, type EntityManager, type Logger } from
 import { createGraphileLogger, createWorkerPool, createWorkerPresence, migrateWorkerSchema, quotedWorkerSchema, sharedWorkerSchema } from '@gtm/jobs';
 import { run, type JobHelpers, type Runner, type WorkerEvents } from 'graphile-worker';
 import { createDeadLetters, type DeadLetters } from './dead-letters.js';
-import { checkSubscriber, deliveryTaskOf, scheduleStreams, type DeliveryJobPayload, type SqlRunner } from './delivery-jobs.js';
+import { checkSubscriber, deliveryTaskOf, scheduleShards, shardCount, type DeliveryJobPayload, type SqlRunner } from './delivery-jobs.js';
 import { deliveryColumns, eventOfDelivery, type DeliveryRow } from './delivery-row.js';
 import { migrateEventSchema, quoteSchema, sharedEventSchema } from './event-schema.js';
 import type { AnySubscription } from './subscription.js';
@@ -38,8 +38,10 @@ export interface StartEventConsumerOptions {
   shutdownAbortAfterMs?: number;
   /** How often to make sure every stream with events waiting has a job (after lost or failed jobs). Default: 60 000 ms. */
   sweepIntervalMs?: number;
-  /** Events one job handles before it hands its entity to a new job, so one busy entity cannot hold a worker. Default: 100. */
-  eventsPerRun?: number;
+  /** Events handled in one transaction when all goes well (a failure sends them one by one). Default: 50. */
+  batchSize?: number;
+  /** Batches one job handles before it hands its shard to a new job, so one busy shard cannot hold a worker. Default: 20. */
+  batchesPerRun?: number;
 }
 
 export interface EventConsumer {
@@ -57,8 +59,6 @@ export class UnhandleableEventError extends Error {
   override readonly name = 'UnhandleableEventError';
   readonly isRetryable = false;
 }
-
-type HeadOutcome = { kind: 'handled'; more: boolean } | { kind: 'empty' } | { kind: 'parked' } | { kind: 'later'; at: Date };
 
 const maximumErrorLength = 2_000;
 
@@ -96,7 +96,8 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
   const workerSchema = quotedWorkerSchema(workerSchemaName);
   const maxAttempts = options.maxAttempts ?? 5;
   const retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
-  const eventsPerRun = options.eventsPerRun ?? 100;
+  const batchSize = options.batchSize ?? 50;
+  const batchesPerRun = options.batchesPerRun ?? 20;
   const concurrency = options.concurrency ?? 2;
   const subscriptions = new Map<string, AnySubscription>();
   for (const subscription of options.subscriptions) {
@@ -135,73 +136,109 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
 
   // Bookkeeping on the consumer's own connections; the service's pool serves requests and handlers.
   const onPool: SqlRunner = (text, values) => pool.query(text, values);
-  const schedule = (stream: string, at?: Date) => scheduleStreams(onPool, workerSchema, [{ subscriber, stream }], at);
+  const schedule = (shard: number, at?: Date) => scheduleShards(onPool, workerSchema, [{ subscriber, shard }], at);
 
-  /** Makes sure every stream with events waiting has a job: after jobs lost or given up by graphile-worker. */
+  /** Makes sure every shard with events waiting has a job: after jobs lost or given up by graphile-worker. */
   async function sweep(): Promise<void> {
-    const { rows } = await pool.query<{ stream: string }>(`select distinct stream from ${eventSchema}.delivery where subscriber = $1 and parked_at is null`, [subscriber]);
-    await scheduleStreams(
+    const { rows } = await pool.query<{ shard: number }>(`select distinct shard from ${eventSchema}.delivery where subscriber = $1 and parked_at is null`, [subscriber]);
+    await scheduleShards(
       onPool,
       workerSchema,
-      rows.map((row) => ({ subscriber, stream: row.stream })),
+      rows.map((row) => ({ subscriber, shard: Number(row.shard) })),
     );
   }
 
-  /** Handles the oldest delivery of a stream, if it is due. */
-  async function handleHead(stream: string, signal: AbortSignal): Promise<HeadOutcome> {
-    let taken: DeliveryRow | null = null;
+  /**
+   * The deliveries that are first in their stream (nothing older of the same entity waits, parked
+   * or not), due, and not taken by another job (`skip locked`): each entity's next event, in
+   * delivery order. Locked until the transaction ends.
+   */
+  const headsSql = `select ${deliveryColumns},
+      exists (select 1 from ${processedTable} as processed where processed.subscriber = delivery.subscriber and processed.event_id = delivery.event_id) as processed
+    from ${eventSchema}.delivery
+    where subscriber = ? and shard = ? and parked_at is null and (next_attempt_at is null or next_attempt_at <= clock_timestamp())
+      and not exists (select 1 from ${eventSchema}.delivery as earlier where earlier.subscriber = delivery.subscriber and earlier.stream = delivery.stream and earlier.id < delivery.id)`;
+
+  /** Records handled deliveries as processed and removes them, in one statement of the transaction. */
+  async function settle(transaction: EntityManager, rows: Array<DeliveryRow & { processed: boolean }>): Promise<void> {
+    // The record's key refuses a second run of an event that committed meanwhile: the transaction
+    // then rolls back, the handlers' effects with it.
+    const fresh = rows.filter((row) => !row.processed).map((row) => ({ event_id: row.event_id, event_name: row.event_name, tenant_id: row.tenant_id }));
+    await transaction.execute(
+      `with handled as (delete from ${eventSchema}.delivery where id in (select jsonb_array_elements_text(?::jsonb)::bigint))
+       insert into ${processedTable} (subscriber, event_id, event_name, tenant_id)
+       select ?, event_id, event_name, tenant_id from jsonb_to_recordset(?::jsonb) as handled(event_id uuid, event_name text, tenant_id uuid)`,
+      [JSON.stringify(rows.map((row) => row.id)), subscriber, JSON.stringify(fresh)],
+    );
+  }
+
+  /** Runs the handler of one delivery with an EntityManager of its tenant in `transaction`. */
+  async function handle(transaction: EntityManager, row: DeliveryRow, signal: AbortSignal): Promise<void> {
+    const event = eventOfDelivery(row);
+    const eventLogger = logger.child({ subscriber, eventId: event.id, event: `${event.name}@${event.version}`, tenantId: event.tenantId, requestId: event.requestId });
+    const subscription = subscriptions.get(`${event.name}@${event.version}`);
+    if (!subscription) throw new UnhandleableEventError(`${subscriber} has no handler for ${event.name}@${event.version} any more`);
+    const parsed = subscription.definition.schema.safeParse(event.data);
+    if (!parsed.success) throw new UnhandleableEventError(`the event's data does not match ${subscription.definition.key}: ${parsed.error.message}`);
+    const em = transaction.fork({ clear: true, keepTransactionContext: true });
+    em.setFilterParams(tenantFilterName, { tenantId: event.tenantId });
+    await subscription.handle({ ...event, data: parsed.data }, { em, logger: eventLogger, attempt: Number(row.attempts) + 1, signal });
+    await em.flush();
+  }
+
+  /**
+   * Handles up to `batchSize` heads of a shard in one transaction (one BEGIN, one SELECT, one
+   * settling statement and one COMMIT for them all). A failure rolls the whole batch back; its
+   * deliveries are then handled one at a time, so one failing event costs the others nothing but
+   * a repeat. Deliveries already retried are always handled alone.
+   */
+  async function handleBatch(shard: number, signal: AbortSignal): Promise<{ taken: number; alone: string[] }> {
+    let taken: Array<DeliveryRow & { processed: boolean }> = [];
     try {
-      return await fork().transactional(async (transaction): Promise<HeadOutcome> => {
-        // Locked until this transaction ends: another job of the stream (a successor started while
-        // this one runs) waits here, then finds the next event; the order holds.
-        // One round trip says whether the event was handled before (delivered again) and whether the
-        // stream has more: a delivery added after this look comes with a job of its own.
-        const [row] = await transaction.execute<Array<DeliveryRow & { processed: boolean; more: boolean }>>(
-          `select ${deliveryColumns}, parked_at is not null as parked,
-             case when next_attempt_at > clock_timestamp() then to_json(next_attempt_at) #>> '{}' end as not_before,
-             exists (select 1 from ${processedTable} as processed where processed.subscriber = delivery.subscriber and processed.event_id = delivery.event_id) as processed,
-             exists (select 1 from ${eventSchema}.delivery as later where later.subscriber = delivery.subscriber and later.stream = delivery.stream and later.id > delivery.id) as more
-           from ${eventSchema}.delivery where subscriber = ? and stream = ? order by delivery.id limit 1 for update of delivery`,
-          [subscriber, stream],
-        );
-        if (!row) return { kind: 'empty' };
-        if (row.parked) return { kind: 'parked' };
-        if (row.not_before) return { kind: 'later', at: new Date(row.not_before) };
-        taken = row;
-        const event = eventOfDelivery(row);
-        const eventLogger = logger.child({ subscriber, eventId: event.id, event: `${event.name}@${event.version}`, tenantId: event.tenantId, requestId: event.requestId });
-        if (row.processed) {
-          eventLogger.debug('event already processed; delivery dropped');
-          await transaction.execute(`delete from ${eventSchema}.delivery where id = ?`, [row.id]);
-          return { kind: 'handled', more: row.more };
-        }
-        const subscription = subscriptions.get(`${event.name}@${event.version}`);
-        if (!subscription) throw new UnhandleableEventError(`${subscriber} has no handler for ${event.name}@${event.version} any more`);
-        const parsed = subscription.definition.schema.safeParse(event.data);
-        if (!parsed.success) throw new UnhandleableEventError(`the event's data does not match ${subscription.definition.key}: ${parsed.error.message}`);
-        transaction.setFilterParams(tenantFilterName, { tenantId: event.tenantId });
-        await subscription.handle({ ...event, data: parsed.data }, { em: transaction, logger: eventLogger, attempt: Number(row.attempts) + 1, signal });
-        await transaction.flush();
-        // The record's key refuses a second run of the same event that committed meanwhile: this
-        // one then rolls back, its effects with it.
-        await transaction.execute(
-          `with handled as (delete from ${eventSchema}.delivery where id = ?)
-           insert into ${processedTable} (subscriber, event_id, event_name, tenant_id) values (?, ?, ?, ?)`,
-          [row.id, subscriber, event.id, event.name, event.tenantId],
-        );
-        return { kind: 'handled', more: row.more };
+      return await fork().transactional(async (transaction) => {
+        const rows = await transaction.execute<Array<DeliveryRow & { processed: boolean }>>(`${headsSql} order by delivery.id limit ? for update of delivery skip locked`, [
+          subscriber,
+          shard,
+          batchSize,
+        ]);
+        taken = rows;
+        const batch = rows.filter((row) => Number(row.attempts) === 0);
+        for (const row of batch) if (!row.processed) await handle(transaction, row, signal);
+        if (batch.length > 0) await settle(transaction, batch);
+        return { taken: rows.length, alone: rows.filter((row) => Number(row.attempts) > 0).map((row) => row.id) };
       });
     } catch (error) {
-      const delivery = taken as DeliveryRow | null;
-      // Before a handler ran: the database itself failed; graphile-worker retries the job.
-      if (!delivery) throw error;
-      // Stopped mid-handler: not the event's fault, so no attempt is used; handled again later.
-      if (signal.aborted) return { kind: 'later', at: new Date() };
-      return recordFailure(delivery, error);
+      // Before any handler: the database itself failed; graphile-worker retries the job.
+      if (taken.length === 0) throw error;
+      return { taken: taken.length, alone: taken.map((row) => row.id) };
     }
   }
 
-  async function recordFailure(delivery: DeliveryRow, error: unknown): Promise<HeadOutcome> {
+  /** Handles one delivery in its own transaction, if it is still its stream's head and due. */
+  async function handleAlone(shard: number, id: string, signal: AbortSignal): Promise<void> {
+    let taken: DeliveryRow | null = null;
+    try {
+      await fork().transactional(async (transaction) => {
+        const [row] = await transaction.execute<Array<DeliveryRow & { processed: boolean }>>(`${headsSql} and delivery.id = ?::bigint for update of delivery skip locked`, [
+          subscriber,
+          shard,
+          id,
+        ]);
+        if (!row) return;
+        taken = row;
+        if (!row.processed) await handle(transaction, row, signal);
+        await settle(transaction, [row]);
+      });
+    } catch (error) {
+      const delivery = taken as DeliveryRow | null;
+      if (!delivery) throw error;
+      // Stopped mid-handler: not the event's fault, so no attempt is used; handled again later.
+      if (signal.aborted) return;
+      await recordFailure(delivery, error);
+    }
+  }
+
+  async function recordFailure(delivery: DeliveryRow, error: unknown): Promise<void> {
     const attempt = Number(delivery.attempts) + 1;
     const park = !isRetryable(error) || attempt >= maxAttempts;
     const at = new Date(Date.now() + retryDelayMs(attempt));
@@ -213,31 +250,38 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
     );
     const event = eventOfDelivery(delivery);
     const fields = { err: error, subscriber, eventId: event.id, event: `${event.name}@${event.version}`, tenantId: event.tenantId, requestId: event.requestId, entity: event.entity, attempt };
-    if (park) {
-      logger.error(fields, `parked the event as a dead letter after ${attempt} attempt(s); the entity's later events wait until it is replayed or discarded`);
-      return { kind: 'parked' };
-    }
-    logger.warn({ ...fields, retryAt: at }, 'an event handler failed; retrying later');
-    return { kind: 'later', at };
+    if (park) logger.error(fields, `parked the event as a dead letter after ${attempt} attempt(s); the entity's later events wait until it is replayed or discarded`);
+    else logger.warn({ ...fields, retryAt: at }, 'an event handler failed; retrying later');
+  }
+
+  /** When the shard's next delayed retry is due, if it has one. */
+  async function nextRetryAt(shard: number): Promise<Date | null> {
+    const { rows } = await pool.query<{ at: string | null }>(
+      `select to_json(min(next_attempt_at)) #>> '{}' as at from ${eventSchema}.delivery where subscriber = $1 and shard = $2 and parked_at is null and next_attempt_at > clock_timestamp()`,
+      [subscriber, shard],
+    );
+    return rows[0]?.at ? new Date(rows[0].at) : null;
   }
 
   async function drain(payload: unknown, helpers: JobHelpers): Promise<void> {
-    const stream = (payload as Partial<DeliveryJobPayload> | null)?.stream;
-    if (typeof stream !== 'string') throw new Error('a delivery job needs { stream } as payload');
+    const shard = Number((payload as Partial<DeliveryJobPayload> | null)?.shard);
+    if (!Number.isInteger(shard) || shard < 0 || shard >= shardCount) throw new Error('a delivery job needs { shard } as payload');
     // The pool is announced before any of its jobs does work, so a live pool is never taken for dead.
     await presence.settled();
-    for (let handled = 0; ; handled += 1) {
-      if (stopping || helpers.abortSignal.aborted || handled >= eventsPerRun) {
-        await schedule(stream);
+    for (let batches = 0; ; batches += 1) {
+      if (stopping || helpers.abortSignal.aborted || batches >= batchesPerRun) {
+        await schedule(shard);
         return;
       }
-      const outcome = await handleHead(stream, helpers.abortSignal);
-      if (outcome.kind === 'empty' || outcome.kind === 'parked' || (outcome.kind === 'handled' && !outcome.more)) return;
-      if (outcome.kind === 'later') {
-        await schedule(stream, outcome.at);
-        return;
+      const { taken, alone } = await handleBatch(shard, helpers.abortSignal);
+      for (const id of alone) {
+        if (helpers.abortSignal.aborted) break;
+        await handleAlone(shard, id, helpers.abortSignal);
       }
+      if (taken === 0) break;
     }
+    const retryAt = await nextRetryAt(shard);
+    if (retryAt) await schedule(shard, retryAt);
   }
 
   const events: WorkerEvents = new EventEmitter();

@@ -1,7 +1,7 @@
 import type { Database, Logger } from '@gtm/runtime';
 import { createWorkerPool, migrateWorkerSchema, quotedWorkerSchema, sharedWorkerSchema } from '@gtm/jobs';
 import pg from 'pg';
-import { scheduleStreams, type StreamOfSubscriber } from './delivery-jobs.js';
+import { scheduleShards, shardOfStreamSql, type ShardOfSubscriber } from './delivery-jobs.js';
 import { migrateEventSchema, quoteSchema, sharedEventSchema } from './event-schema.js';
 import { outboxChannel } from './publish.js';
 
@@ -32,7 +32,7 @@ export interface EventRelay {
 
 /**
  * Moves a publishing service's outbox to its subscribers: each committed event becomes a delivery
- * per subscription (`gtm_events.delivery`) and a graphile-worker job per stream, in one transaction
+ * per subscription (`gtm_events.delivery`) and a graphile-worker job per shard of them, in one transaction
  * with the deletion of the outbox rows, so an event is delivered once it is committed and never
  * dropped between the two. Woken by the publishing transaction's NOTIFY at commit, and polling
  * besides. Several relays of one outbox (one per process) are safe: they lock the rows they move,
@@ -58,27 +58,27 @@ export async function startEventRelay(options: StartEventRelayOptions): Promise<
     const client = await pool.connect();
     try {
       await client.query('begin');
-      const { rows } = await client.query<{ relayed: number; streams: StreamOfSubscriber[] }>(
+      const { rows } = await client.query<{ relayed: number; shards: ShardOfSubscriber[] }>(
         `with batch as (
            delete from ${outbox}
            where position in (select position from ${outbox} order by position limit $1 for update)
            returning *
          ), delivered as (
            insert into ${eventSchema}.delivery
-             (subscriber, stream, event_id, event_name, event_version, tenant_id, entity_type, entity_id, occurred_at, request_id, publisher, data)
-           select subscription.subscriber, batch.entity_type || ':' || batch.entity_id, batch.event_id, batch.name, batch.version, batch.tenant_id,
-             batch.entity_type, batch.entity_id, batch.occurred_at, batch.request_id, $2, batch.data
+             (subscriber, stream, shard, event_id, event_name, event_version, tenant_id, entity_type, entity_id, occurred_at, request_id, publisher, data)
+           select subscription.subscriber, batch.entity_type || ':' || batch.entity_id, ${shardOfStreamSql(`batch.entity_type || ':' || batch.entity_id`)},
+             batch.event_id, batch.name, batch.version, batch.tenant_id, batch.entity_type, batch.entity_id, batch.occurred_at, batch.request_id, $2, batch.data
            from batch
            join ${eventSchema}.subscription on subscription.event_name = batch.name and subscription.event_version = batch.version
            order by batch.position, subscription.subscriber
            on conflict (subscriber, event_id) do nothing
-           returning subscriber, stream
+           returning subscriber, shard
          )
          select (select count(*) from batch)::integer as relayed,
-           coalesce((select json_agg(distinct jsonb_build_object('subscriber', subscriber, 'stream', stream)) from delivered), '[]') as streams`,
+           coalesce((select json_agg(distinct jsonb_build_object('subscriber', subscriber, 'shard', shard)) from delivered), '[]') as shards`,
         [batchSize, publisher],
       );
-      await scheduleStreams((text, values) => client.query(text, values), workerSchema, rows[0]!.streams);
+      await scheduleShards((text, values) => client.query(text, values), workerSchema, rows[0]!.shards);
       await client.query('commit');
       return Number(rows[0]!.relayed);
     } catch (error) {

@@ -1,4 +1,5 @@
 import type { Database, Logger } from '@gtm/runtime';
+import { shardOfStreamSql } from './delivery-jobs.js';
 
 /**
  * The schema that carries events between the services of a database: who subscribes to what, and
@@ -52,6 +53,13 @@ function migrationsOf(schema: string): string[][] {
     )`,
       `create index delivery_stream on ${schema}.delivery (subscriber, stream, id)`,
       `create index delivery_parked on ${schema}.delivery (subscriber, tenant_id, id) where parked_at is not null`,
+    ],
+    [
+      // Deliveries are handled by shard (a fixed hash of the stream): a job per shard, in batches.
+      `alter table ${schema}.delivery add column shard smallint`,
+      `update ${schema}.delivery set shard = ${shardOfStreamSql('stream')}`,
+      `alter table ${schema}.delivery alter column shard set not null`,
+      `create index delivery_shard on ${schema}.delivery (subscriber, shard, id) where parked_at is null`,
     ],
   ];
 }

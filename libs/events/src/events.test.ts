@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger, tenantFilterName, TenantScopeError, type Database } from '@gtm/runtime';
 import { createTestDatabase, type TestDatabase } from '@gtm/testing';
 import { sharedWorkerSchema } from '@gtm/jobs';
+import { shardOfStreamSql } from './delivery-jobs.js';
 import type { DomainEvent } from './event-definition.js';
 import { startEventConsumer, UnhandleableEventError, type EventConsumer } from './event-consumer.js';
 import { startEventRelay, type EventRelay } from './event-relay.js';
@@ -181,9 +182,9 @@ describe('delivery', () => {
     await eventually(async () => (await seen([note])).length === 1, 'the event is handled');
     // The same event delivered a second time (as at-least-once delivery may), then a later one.
     await consumerDatabase.orm.em.fork().execute(
-      `insert into gtm_events.delivery (subscriber, stream, event_id, event_name, event_version, tenant_id, entity_type, entity_id, occurred_at, request_id, publisher, data)
-       values (?, ?, ?, 'note.changed', 1, ?, 'Note', ?, now(), null, ?, ?::jsonb)`,
-      [consumerSchema, `Note:${note}`, first.id, tenantId, note, publisherSchema, JSON.stringify({ sequence: 1, text: 'version 1' })],
+      `insert into gtm_events.delivery (subscriber, stream, shard, event_id, event_name, event_version, tenant_id, entity_type, entity_id, occurred_at, request_id, publisher, data)
+       values (?, ?, ${shardOfStreamSql('?')}, ?, 'note.changed', 1, ?, 'Note', ?, now(), null, ?, ?::jsonb)`,
+      [consumerSchema, `Note:${note}`, `Note:${note}`, first.id, tenantId, note, publisherSchema, JSON.stringify({ sequence: 1, text: 'version 1' })],
     );
     await publishNote(tenantId, note, 2);
     await eventually(async () => (await seen([note])).length === 2, 'the later event is handled');
