@@ -18,7 +18,7 @@ export interface StartEventConsumerOptions {
   subscriptions: AnySubscription[];
   /** Default: the database's schema (`conversation`). Two consumers of one name share their deliveries. */
   subscriber?: string;
-  /** Entities whose events are handled at the same time, each holding a connection of the service's pool for its transaction. Default: 2. */
+  /** Shards (batches of entities) handled at the same time, each holding a connection of the service's pool for its transaction. Default: 2. */
   concurrency?: number;
   /** Attempts before an event is parked as a dead letter. Default: 5. */
   maxAttempts?: number;

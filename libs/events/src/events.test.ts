@@ -289,6 +289,30 @@ describe('dead letters', () => {
   });
 });
 
+describe('a consumer that is down', () => {
+  it('receives, once it is back, what was published meanwhile', async () => {
+    const tenantId = randomUUID();
+    const note = randomUUID();
+    await publishNote(tenantId, note, 1);
+    await eventually(async () => (await seen([note])).length === 1, 'the first event is handled');
+    await consumer.close();
+    for (const sequence of [2, 3, 4]) await publishNote(tenantId, note, sequence);
+    // Relayed to the consumer's deliveries while it is gone.
+    await eventually(async () => (await count(`select count(*) from gtm_events.delivery where entity_id = ?`, [note])) === 3, 'the events wait as deliveries');
+    expect(await sequencesOf(note)).toEqual([1]);
+
+    consumer = await startEventConsumer({
+      database: consumerDatabase,
+      databaseUrl: testDatabase.url,
+      logger,
+      subscriptions: [noteSubscription()],
+      pollIntervalMs: 100,
+    });
+    await eventually(async () => (await seen([note])).length === 4, 'the waiting events are handled');
+    expect(await sequencesOf(note)).toEqual([1, 2, 3, 4]);
+  });
+});
+
 describe('the shared schemas', () => {
   it('uses the one graphile-worker schema of the database', async () => {
     expect(await count(`select count(*) from ${sharedWorkerSchema}._private_tasks where identifier = ?`, [`gtm_events:${consumerSchema}`])).toBe(1);
