@@ -1,5 +1,6 @@
 export * from './attach.js';
 export * from './catalog/index.js';
+export * from './dead-letter.graphql.js';
 export * from './dead-letters.js';
 export * from './event-consumer.js';
 export * from './event-definition.js';
