@@ -98,7 +98,8 @@ export async function prepareEmbeddedPostgres(dataDirectory: string, environment
         owner,
       }),
     // Its routine messages would bury the banner; errors matter (a failing migration shows here).
-    show: (line) => /\b(ERROR|FATAL|PANIC):/.test(line),
+    // "starting up" is the readiness probe below knocking before the server accepts connections.
+    show: (line) => /\b(ERROR|FATAL|PANIC):/.test(line) && !/FATAL: {2}the database system is starting up/.test(line),
     stopSteps: postgresStopSteps,
     async ready() {
       const client = new pg.Client({ ...connection, database: 'postgres', connectionTimeoutMillis: probeTimeoutMs });

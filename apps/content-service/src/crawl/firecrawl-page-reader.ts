@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { FetchAllowlist, refusalReasonOf } from '../fetching/address-policy.js';
+import { FetchAllowlist, internalHostNames, refusalReasonOf } from '@gtm/runtime';
 import { FetchFailure } from '../fetching/fetch-errors.js';
 import type { PageReader } from './page-reader.js';
 
@@ -25,9 +25,6 @@ const firstText = (value: unknown): string | undefined => {
   return typeof text === 'string' && text.trim() ? text.trim() : undefined;
 };
 
-// Names that only mean something inside a network: a self-hosted Firecrawl would resolve them there.
-const internalNames = /(^|\.)(localhost|local|internal|intranet|lan|home\.arpa|corp)$/i;
-
 /**
  * Reads pages through Firecrawl's scrape API (v2), which renders JavaScript and applies robots.txt
  * on its side. Firecrawl fetches from its own network, so DNS is not resolved here; addresses that
@@ -43,7 +40,8 @@ export function createFirecrawlPageReader(options: FirecrawlPageReaderOptions): 
     const target = new URL(url);
     if (allowlist.admits(target)) return;
     const host = target.hostname.replace(/^\[|\]$/g, '');
-    const reason = isIP(host) ? refusalReasonOf(host) : internalNames.test(host) ? `internal name ${host}` : null;
+    // An internal name only means something inside a network: a self-hosted Firecrawl would resolve it there.
+    const reason = isIP(host) ? refusalReasonOf(host) : internalHostNames.test(host) ? `internal name ${host}` : null;
     if (reason) throw new FetchFailure('refused', `${url} leads to a ${reason}, which is never fetched.`, url);
   };
 
