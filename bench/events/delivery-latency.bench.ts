@@ -119,6 +119,12 @@ for (let round = 1; round <= rounds; round += 1) {
   }
 }
 
+// What the consumer can take at most: a burst committed at once (an import), until its last event is handled.
+const burstIds: string[] = [];
+for (let round = 0; round < 5; round += 1) burstIds.push(...(await publishTransaction(1_000)));
+await drained(burstIds);
+const burstSeconds = (Math.max(...burstIds.map((id) => handledAt.get(id)!)) - Math.min(...burstIds.map((id) => committedAt.get(id)!))) / 1000;
+
 const [seen] = await publisher.orm.em
   .fork()
   .execute<Array<{ rows: string; distinct: string }>>(`select count(*) as rows, count(distinct event_id) as distinct from events_consumer.seen_event`);
@@ -140,6 +146,7 @@ for (const variant of variants) {
   );
 }
 lines.push('', `Ratios are to the first variant (${variants[0]!.name}); each cell is the median of the rounds.`);
+lines.push('', `Consumer capacity: a burst of ${burstIds.length} events (5 transactions of 1,000) handled in ${burstSeconds.toFixed(1)} s from the first commit: ${(burstIds.length / burstSeconds).toFixed(0)} events/s.`);
 lines.push('', `Published ${published} events; the consumer committed ${seen!.rows} rows for ${seen!.distinct} distinct events (each exactly once: ${Number(seen!.rows) === published && Number(seen!.distinct) === published}).`);
 process.stdout.write(`${lines.join('\n')}\n`);
 
