@@ -151,7 +151,13 @@ export async function startEventRelay(options: StartEventRelayOptions): Promise<
     // What was committed before this connection listened.
     wake();
   };
-  await listen();
+  try {
+    await listen();
+  } catch (error) {
+    state.closed = true;
+    await pool.end();
+    throw error;
+  }
   const pollTimer = setInterval(wake, options.pollIntervalMs ?? 1_000);
   pollTimer.unref();
   logger.info({ publisher }, 'event relay started');
