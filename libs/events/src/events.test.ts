@@ -27,6 +27,8 @@ let testDatabase: TestDatabase;
 let publisher: Database;
 let consumerDatabase: Database;
 let relay: EventRelay;
+/** A second relay of the same outbox, as a second process of the publishing service would run. */
+let secondRelay: EventRelay;
 let consumer: EventConsumer;
 const statements: string[] = [];
 
@@ -41,6 +43,7 @@ beforeAll(async () => {
   publisher = await openPublisherDatabase(testDatabase.url, logger, (sql) => statements.push(sql));
   consumerDatabase = await openConsumerDatabase(testDatabase.url, logger);
   relay = await startEventRelay({ database: publisher, databaseUrl: testDatabase.url, logger, pollIntervalMs: 200 });
+  secondRelay = await startEventRelay({ database: publisher, databaseUrl: testDatabase.url, logger, pollIntervalMs: 200 });
   consumer = await startEventConsumer({
     database: consumerDatabase,
     databaseUrl: testDatabase.url,
@@ -56,6 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await consumer?.close();
   await relay?.close();
+  await secondRelay?.close();
   await consumerDatabase?.close();
   await publisher?.close();
   await testDatabase?.drop();
