@@ -38,6 +38,12 @@ export interface StartEventConsumerOptions {
   shutdownAbortAfterMs?: number;
   /** How often to make sure every stream with events waiting has a job (after lost or failed jobs). Default: 60 000 ms. */
   sweepIntervalMs?: number;
+  /**
+   * How long a processed-event record is kept. A delivery is removed in the transaction that
+   * records it, so a record only ever meets an event delivered again by hand or republished with
+   * its id; it is pruned by the sweep once older than this. Default: 30 days.
+   */
+  processedRetentionDays?: number;
   /** Events handled in one transaction when all goes well (a failure sends them one by one). Default: 50. */
   batchSize?: number;
   /** Batches one job handles before it hands its shard to a new job, so one busy shard cannot hold a worker. Default: 20. */
@@ -138,8 +144,9 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
   const onPool: SqlRunner = (text, values) => pool.query(text, values);
   const schedule = (shard: number, at?: Date) => scheduleShards(onPool, workerSchema, [{ subscriber, shard }], at);
 
-  /** Makes sure every shard with events waiting has a job: after jobs lost or given up by graphile-worker. */
+  /** Prunes old processed-event records; makes sure every shard with events waiting has a job (after jobs lost or given up by graphile-worker). */
   async function sweep(): Promise<void> {
+    await pool.query(`delete from ${processedTable} where subscriber = $1 and processed_at < now() - make_interval(days => $2)`, [subscriber, options.processedRetentionDays ?? 30]);
     const { rows } = await pool.query<{ shard: number }>(`select distinct shard from ${eventSchema}.delivery where subscriber = $1 and parked_at is null`, [subscriber]);
     await scheduleShards(
       onPool,
@@ -318,7 +325,7 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
   }, options.recoveryIntervalMs ?? 10_000);
   recoveryTimer.unref();
   const sweepTimer = setInterval(() => {
-    sweep().catch((error: unknown) => logger.warn({ err: error }, 'could not look for event streams without a job'));
+    sweep().catch((error: unknown) => logger.warn({ err: error }, 'could not look for event shards without a job, or prune processed events'));
   }, options.sweepIntervalMs ?? 60_000);
   sweepTimer.unref();
   logger.info({ subscriber, events: [...subscriptions.keys()], concurrency }, 'event consumer started');

@@ -304,6 +304,15 @@ describe('a consumer that is down', () => {
     // Relayed to the consumer's deliveries while it is gone.
     await eventually(async () => (await count(`select count(*) from gtm_events.delivery where entity_id = ?`, [note])) === 3, 'the events wait as deliveries');
     expect(await sequencesOf(note)).toEqual([1]);
+    // A record older than the retention, pruned when the consumer starts.
+    const stale = randomUUID();
+    await consumerDatabase.orm.em
+      .fork()
+      .execute(`insert into ${consumerSchema}.processed_event (subscriber, event_id, event_name, tenant_id, processed_at) values (?, ?, 'note.changed', ?, now() - interval '31 days')`, [
+        consumerSchema,
+        stale,
+        tenantId,
+      ]);
 
     consumer = await startEventConsumer({
       database: consumerDatabase,
@@ -314,6 +323,8 @@ describe('a consumer that is down', () => {
     });
     await eventually(async () => (await seen([note])).length === 4, 'the waiting events are handled');
     expect(await sequencesOf(note)).toEqual([1, 2, 3, 4]);
+    expect(await count(`select count(*) from ${consumerSchema}.processed_event where event_id = ?`, [stale])).toBe(0);
+    expect(await count(`select count(*) from ${consumerSchema}.processed_event where tenant_id = ?`, [tenantId])).toBe(4);
   });
 });
 
