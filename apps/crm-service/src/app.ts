@@ -1,3 +1,4 @@
+import { attachEventRelay } from '@gtm/events';
 import { startSubgraphApp, type Logger, type SubgraphApp } from '@gtm/runtime';
 import { Company } from './company/company.entity.js';
 import { CompanyResolver } from './company/company.resolver.js';
@@ -15,7 +16,10 @@ export interface CrmAppOverrides {
   onQuery?: (sql: string) => void;
 }
 
-/** The composition root of the CRM service: builds its services and resolvers, then starts it. */
+/**
+ * The composition root of the CRM service: builds its services and resolvers, starts it, then the
+ * relay that delivers the lead events it publishes (its outbox) to the services that subscribe.
+ */
 export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = {}): Promise<SubgraphApp> {
   const leadService = new LeadService();
   const companyService = new CompanyService();
@@ -23,7 +27,7 @@ export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = 
     [LeadResolver, new LeadResolver(leadService)],
     [CompanyResolver, new CompanyResolver(companyService)],
   ]);
-  return startSubgraphApp({
+  const app = await startSubgraphApp({
     name: 'crm-service',
     config,
     entities: [Lead, Company],
@@ -32,4 +36,5 @@ export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = 
     createLoaders: createCrmLoaders,
     ...overrides,
   });
+  return attachEventRelay(app, { databaseUrl: config.DATABASE_URL });
 }

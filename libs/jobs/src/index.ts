@@ -7,4 +7,8 @@ export * from './job-queue.js';
 export * from './job-worker.js';
 export * from './progress-throttle.js';
 export * from './service-worker.js';
+export * from './worker-pool.js';
+export * from './worker-presence.js';
+export * from './worker-schema.js';
+export * from './graphile-logger.js';
 import './job-status.graphql.js';
