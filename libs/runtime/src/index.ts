@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 
 export * from './access-log.js';
+export * from './address-policy.js';
 export * from './chromium.js';
 export * from './config.js';
 export * from './context.js';

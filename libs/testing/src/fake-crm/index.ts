@@ -1,0 +1,2 @@
+export * from './fake-crm-server.js';
+export * from './hubspot.js';
