@@ -1,8 +1,17 @@
+import { jobEntities } from '@gtm/jobs';
 import { startSubgraphApp, type Logger, type SubgraphApp } from '@gtm/runtime';
+import { createSecretBox } from '@gtm/secrets';
 import { Company } from './company/company.entity.js';
 import { CompanyResolver } from './company/company.resolver.js';
 import { CompanyService } from './company/company.service.js';
 import type { CrmConfig } from './config.js';
+import { CrmConnection } from './crm-connection/crm-connection.entity.js';
+import { CrmConnectionResolver } from './crm-connection/crm-connection.resolver.js';
+import { CrmConnectionService } from './crm-connection/crm-connection.service.js';
+import { CrmDeadLetter } from './crm-dead-letter/crm-dead-letter.entity.js';
+import { CrmRecordLink } from './crm-record-link/crm-record-link.entity.js';
+import { CrmSyncRun } from './crm-sync/crm-sync-run.entity.js';
+import { CrmWebhookEventRecord } from './crm-webhook/crm-webhook-event.entity.js';
 import { Lead } from './lead/lead.entity.js';
 import { LeadResolver } from './lead/lead.resolver.js';
 import { LeadService } from './lead/lead.service.js';
@@ -19,14 +28,21 @@ export interface CrmAppOverrides {
 export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = {}): Promise<SubgraphApp> {
   const leadService = new LeadService();
   const companyService = new CompanyService();
+  const connections = new CrmConnectionService({
+    secrets: createSecretBox({ keys: config.SECRETS_KEY }),
+    publicUrl: config.PUBLIC_URL,
+    outbound: { allowlist: config.CRM_FETCH_ALLOWLIST },
+    retry: { maxAttempts: config.CRM_PROVIDER_MAX_ATTEMPTS, baseDelayMs: config.CRM_PROVIDER_RETRY_BASE_MS },
+  });
   const resolvers = new Map<Function, object>([
     [LeadResolver, new LeadResolver(leadService)],
     [CompanyResolver, new CompanyResolver(companyService)],
+    [CrmConnectionResolver, new CrmConnectionResolver(connections)],
   ]);
   return startSubgraphApp({
     name: 'crm-service',
     config,
-    entities: [Lead, Company],
+    entities: [Lead, Company, ...jobEntities, CrmConnection, CrmRecordLink, CrmDeadLetter, CrmSyncRun, CrmWebhookEventRecord],
     migrations,
     buildSchema: () => buildCrmSchema({ get: (resolverClass) => resolvers.get(resolverClass) }),
     createLoaders: createCrmLoaders,
