@@ -1,4 +1,4 @@
-import { jobEntities } from '@gtm/jobs';
+import { attachJobWorker, createJobQueue, jobEntities, type JobQueue } from '@gtm/jobs';
 import { startSubgraphApp, type Logger, type SubgraphApp } from '@gtm/runtime';
 import { createSecretBox } from '@gtm/secrets';
 import { Company } from './company/company.entity.js';
@@ -11,6 +11,9 @@ import { CrmConnectionService } from './crm-connection/crm-connection.service.js
 import { CrmDeadLetter } from './crm-dead-letter/crm-dead-letter.entity.js';
 import { CrmRecordLink } from './crm-record-link/crm-record-link.entity.js';
 import { CrmSyncRun } from './crm-sync/crm-sync-run.entity.js';
+import { createCrmSyncKind } from './crm-sync/crm-sync.kind.js';
+import { CrmSyncResolver, LeadCrmRecordsResolver } from './crm-sync/crm-sync.resolver.js';
+import { CrmSyncService } from './crm-sync/crm-sync.service.js';
 import { CrmWebhookEventRecord } from './crm-webhook/crm-webhook-event.entity.js';
 import { Lead } from './lead/lead.entity.js';
 import { LeadResolver } from './lead/lead.resolver.js';
@@ -24,7 +27,10 @@ export interface CrmAppOverrides {
   onQuery?: (sql: string) => void;
 }
 
-/** The composition root of the CRM service: builds its services and resolvers, then starts it. */
+/**
+ * The composition root of the CRM service: builds its services and resolvers, starts the subgraph,
+ * then (unless JOB_WORKER_CONCURRENCY is 0) the worker that runs its sync jobs.
+ */
 export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = {}): Promise<SubgraphApp> {
   const leadService = new LeadService();
   const companyService = new CompanyService();
@@ -34,18 +40,29 @@ export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = 
     outbound: { allowlist: config.CRM_FETCH_ALLOWLIST },
     retry: { maxAttempts: config.CRM_PROVIDER_MAX_ATTEMPTS, baseDelayMs: config.CRM_PROVIDER_RETRY_BASE_MS },
   });
+  let jobs: JobQueue | undefined;
+  const syncKind = createCrmSyncKind({ connections, queue: () => jobs!, overlapMs: config.CRM_SYNC_OVERLAP_SECONDS * 1000, pageSize: config.CRM_SYNC_PAGE_SIZE });
+  const jobKinds = [syncKind];
   const resolvers = new Map<Function, object>([
     [LeadResolver, new LeadResolver(leadService)],
     [CompanyResolver, new CompanyResolver(companyService)],
     [CrmConnectionResolver, new CrmConnectionResolver(connections)],
   ]);
-  return startSubgraphApp({
+  const app = await startSubgraphApp({
     name: 'crm-service',
     config,
     entities: [Lead, Company, ...jobEntities, CrmConnection, CrmRecordLink, CrmDeadLetter, CrmSyncRun, CrmWebhookEventRecord],
     migrations,
-    buildSchema: () => buildCrmSchema({ get: (resolverClass) => resolvers.get(resolverClass) }),
+    buildSchema: async ({ redis, logger }) => {
+      jobs = createJobQueue({ databaseUrl: config.DATABASE_URL, redis, logger, kinds: jobKinds });
+      await jobs.migrate();
+      const sync = new CrmSyncService(jobs);
+      resolvers.set(CrmSyncResolver, new CrmSyncResolver(sync));
+      resolvers.set(LeadCrmRecordsResolver, new LeadCrmRecordsResolver(sync));
+      return buildCrmSchema({ get: (resolverClass) => resolvers.get(resolverClass) });
+    },
     createLoaders: createCrmLoaders,
     ...overrides,
   });
+  return attachJobWorker(app, { databaseUrl: config.DATABASE_URL, kinds: jobKinds, concurrency: config.JOB_WORKER_CONCURRENCY });
 }

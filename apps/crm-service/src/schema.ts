@@ -4,6 +4,7 @@ import { companyReference } from './company/company.reference.js';
 import { CompanyResolver } from './company/company.resolver.js';
 import { crmConnectionReference } from './crm-connection/crm-connection.reference.js';
 import { CrmConnectionResolver } from './crm-connection/crm-connection.resolver.js';
+import { CrmSyncResolver, LeadCrmRecordsResolver } from './crm-sync/crm-sync.resolver.js';
 import type { CrmLoaders } from './loaders.js';
 import { leadReference } from './lead/lead.reference.js';
 import { LeadResolver } from './lead/lead.resolver.js';
@@ -11,7 +12,7 @@ import { LeadResolver } from './lead/lead.resolver.js';
 /** The CRM subgraph's schema. `container` supplies the resolver instances built in app.ts. */
 export function buildCrmSchema(container: ContainerType) {
   return buildSubgraphSchema<SubgraphContext<CrmLoaders>>({
-    resolvers: [LeadResolver, CompanyResolver, CrmConnectionResolver],
+    resolvers: [LeadResolver, CompanyResolver, CrmConnectionResolver, CrmSyncResolver, LeadCrmRecordsResolver],
     container,
     referenceResolvers: { ...leadReference, ...companyReference, ...crmConnectionReference },
   });
