@@ -1,3 +1,4 @@
+import { createRelayTokenVerifier } from '@gtm/caller';
 import { attachJobWorker, createJobQueue, jobEntities, type JobQueue } from '@gtm/jobs';
 import { startSubgraphApp, type Logger, type SubgraphApp } from '@gtm/runtime';
 import { createSecretBox } from '@gtm/secrets';
@@ -15,6 +16,8 @@ import { createCrmSyncKind } from './crm-sync/crm-sync.kind.js';
 import { CrmSyncResolver, LeadCrmRecordsResolver } from './crm-sync/crm-sync.resolver.js';
 import { CrmSyncService } from './crm-sync/crm-sync.service.js';
 import { CrmWebhookEventRecord } from './crm-webhook/crm-webhook-event.entity.js';
+import { createCrmWebhookRouter } from './crm-webhook/crm-webhook.route.js';
+import { CrmWebhookService } from './crm-webhook/crm-webhook.service.js';
 import { Lead } from './lead/lead.entity.js';
 import { LeadResolver } from './lead/lead.resolver.js';
 import { LeadService } from './lead/lead.service.js';
@@ -41,6 +44,7 @@ export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = 
     retry: { maxAttempts: config.CRM_PROVIDER_MAX_ATTEMPTS, baseDelayMs: config.CRM_PROVIDER_RETRY_BASE_MS },
   });
   let jobs: JobQueue | undefined;
+  let sync: CrmSyncService | undefined;
   const syncKind = createCrmSyncKind({ connections, queue: () => jobs!, overlapMs: config.CRM_SYNC_OVERLAP_SECONDS * 1000, pageSize: config.CRM_SYNC_PAGE_SIZE });
   const jobKinds = [syncKind];
   const resolvers = new Map<Function, object>([
@@ -56,12 +60,18 @@ export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = 
     buildSchema: async ({ redis, logger }) => {
       jobs = createJobQueue({ databaseUrl: config.DATABASE_URL, redis, logger, kinds: jobKinds });
       await jobs.migrate();
-      const sync = new CrmSyncService(jobs);
+      sync = new CrmSyncService(jobs);
       resolvers.set(CrmSyncResolver, new CrmSyncResolver(sync));
       resolvers.set(LeadCrmRecordsResolver, new LeadCrmRecordsResolver(sync));
       return buildCrmSchema({ get: (resolverClass) => resolvers.get(resolverClass) });
     },
     createLoaders: createCrmLoaders,
+    routes: async ({ database, redis, logger }) =>
+      createCrmWebhookRouter({
+        webhooks: new CrmWebhookService({ database, redis, logger, connections, sync: () => sync!, publicUrl: config.PUBLIC_URL }),
+        relay: await createRelayTokenVerifier({ publicKeyPem: config.CALLER_TOKEN_PUBLIC_KEY }),
+        logger,
+      }),
     ...overrides,
   });
   return attachJobWorker(app, { databaseUrl: config.DATABASE_URL, kinds: jobKinds, concurrency: config.JOB_WORKER_CONCURRENCY });

@@ -1,5 +1,6 @@
 import type { MigrationObject, EntityClass } from '@mikro-orm/core';
 import { createCallerTokenVerifier, type CallerContext } from '@gtm/caller';
+import type { Router } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { SubgraphEnvironment } from './config.js';
 import { createDatabase, type Database, type EntityManager } from './database.js';
@@ -23,6 +24,8 @@ export interface SubgraphAppOptions<Loaders> {
    * Default: none.
    */
   seed?: (database: Database, logger: Logger) => Promise<void>;
+  /** HTTP routes beside /graphql (webhooks the gateway relays), built once the shared dependencies exist. Default: none. */
+  routes?: (dependencies: { database: Database; redis: Redis; logger: Logger }) => Router | Promise<Router>;
   /** Default: a pino logger at LOG_LEVEL on standard output. */
   logger?: Logger;
   /** Called with every SQL statement (tests count queries). Default: none. */
@@ -75,6 +78,7 @@ export async function startSubgraphApp<Loaders>(options: SubgraphAppOptions<Load
       verifier,
       createLoaders: options.createLoaders,
       shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+      routes: options.routes ? await options.routes({ database, redis, logger }) : undefined,
     });
     const url = await server.listen(config.PORT, config.HOST);
     logger.info({ url }, `${options.name} listening`);

@@ -31,6 +31,11 @@ export interface SubgraphServerOptions<Loaders> {
   createLoaders: (em: EntityManager, caller: CallerContext, callerToken: string | undefined) => Loaders;
   /** How long `close()` waits for in-flight requests. Default: 10 seconds. */
   shutdownGraceMs?: number;
+  /**
+   * HTTP routes beside /graphql that the gateway relays (webhooks): they check their own trust
+   * (a relay token, a provider's signature). Default: none.
+   */
+  routes?: express.Router;
 }
 
 export interface SubgraphServer {
@@ -71,6 +76,8 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
     const report = await runHealthChecks(options.name, { postgres: () => database.ping(), redis: () => redis.ping() });
     response.status(report.status === 'ok' ? 200 : 503).json(report);
   });
+
+  if (options.routes) app.use(options.routes);
 
   const authenticate = async (request: Request, response: Response, next: NextFunction) => {
     try {

@@ -62,10 +62,13 @@ export class CrmSyncService {
     return open;
   }
 
-  /** A run applying webhook events, submitted with their dedupe rows already written by the caller's transaction. */
-  async submit(em: EntityManager, connection: CrmConnection, options: { direction: SyncDirection; full: boolean; trigger: CrmSyncTrigger; events?: CrmWebhookEvent[]; beforeCommit?: (transaction: EntityManager) => Promise<void> }): Promise<CrmSyncRun> {
+  /**
+   * Submits a run. `events` (a webhook's) is called in the submitting transaction, so what it writes
+   * (the events taken, for applying each once) commits with the run; it answers the events to apply.
+   */
+  async submit(em: EntityManager, connection: CrmConnection, options: { direction: SyncDirection; full: boolean; trigger: CrmSyncTrigger; events?: (transaction: EntityManager) => Promise<CrmWebhookEvent[]> }): Promise<CrmSyncRun> {
     return this.jobs.submit(em, async (transaction) => {
-      await options.beforeCommit?.(transaction);
+      const events = options.events ? await options.events(transaction) : null;
       const run = transaction.create(CrmSyncRun, {
         tenantId: connection.tenantId,
         connectionId: connection.id,
@@ -74,7 +77,7 @@ export class CrmSyncService {
         trigger: options.trigger,
         status: JobStatus.QUEUED,
         total: 1,
-        webhookEvents: options.events ? options.events.map((event) => ({ ...event, occurredAt: event.occurredAt.toISOString() })) : null,
+        webhookEvents: events ? events.map((event) => ({ ...event, occurredAt: event.occurredAt.toISOString() })) : null,
       });
       run.subjectType = 'CrmConnection';
       run.subjectId = connection.id;
