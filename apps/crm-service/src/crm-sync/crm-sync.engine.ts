@@ -68,6 +68,8 @@ export class SyncPlan {
   /** Records that went through: their open dead letters are resolved. */
   readonly succeededExternalIds: string[] = [];
   readonly succeededLeadIds: string[] = [];
+  /** Whether the connection may have open dead letters these successes resolve (skips a query per page when it has none). */
+  resolveDeadLetters = true;
 
   /** Whether the plan writes anything here at all. */
   get writesNothing(): boolean {
@@ -101,10 +103,31 @@ export class CrmSyncEngine {
   private readonly fields: CrmLeadField[];
   readonly providerFields: string[];
 
+  /** Whether the connection has open dead letters; known once `prepare` ran, kept up to date by the plans. */
+  private openDeadLetters = true;
+
   constructor(private readonly options: SyncEngineOptions) {
     this.mapping = options.connection.fieldMapping;
     this.fields = mappedFields(this.mapping).map(([field]) => field);
     this.providerFields = mappedFields(this.mapping).map(([, providerField]) => providerField);
+  }
+
+  /** Reads what every plan of the attempt needs once. */
+  async prepare(): Promise<void> {
+    this.openDeadLetters = (await this.options.em.fork().count(CrmDeadLetter, { connectionId: this.connectionId, resolvedAt: null })) > 0;
+  }
+
+  /** A new plan, knowing whether dead letters may need resolving. */
+  private newPlan(): SyncPlan {
+    const plan = new SyncPlan();
+    plan.resolveDeadLetters = this.openDeadLetters;
+    return plan;
+  }
+
+  /** Notes dead letters a plan opens, for the plans after it. */
+  private finish(plan: SyncPlan): SyncPlan {
+    if (plan.deadLetters.length > 0) this.openDeadLetters = true;
+    return plan;
   }
 
   private get connectionId() {
@@ -113,7 +136,7 @@ export class CrmSyncEngine {
 
   /** Applies provider changes (a page of the import, or what webhooks announced). */
   async planImport(changes: CrmChange[]): Promise<SyncPlan> {
-    const plan = new SyncPlan();
+    const plan = this.newPlan();
     const { em } = this.options;
     // The last word on each record in the page: a record changed twice appears once.
     const latest = new Map<string, CrmChange>();
@@ -125,9 +148,24 @@ export class CrmSyncEngine {
     const links = externalIds.length === 0 ? [] : await em.fork().find(CrmRecordLink, { connectionId: this.connectionId, externalId: { $in: externalIds } });
     const linkByExternalId = new Map(links.map((link) => [link.externalId, link]));
 
-    const remote = new Map(upserts.map((record) => [record.externalId, remoteValues(record.properties, this.mapping)]));
-    const emails = [...new Set(upserts.filter((record) => !linkByExternalId.has(record.externalId)).map((record) => remote.get(record.externalId)!.EMAIL).filter((email): email is string => Boolean(email)))];
-    const leadIds = [...new Set(links.map((link) => link.leadId))];
+    // The fast path: a linked record the provider has not changed since we last saw it (our own
+    // write's echo, or the overlap window read again) needs nothing more, not even its lead.
+    const untouched = new Set(
+      upserts
+        .filter((record) => {
+          const link = linkByExternalId.get(record.externalId);
+          return link?.remoteModifiedAt && record.modifiedAt.getTime() <= link.remoteModifiedAt.getTime() && record.mergedExternalIds.every((id) => !linkByExternalId.has(id) || id === record.externalId);
+        })
+        .map((record) => record.externalId),
+    );
+    for (const externalId of untouched) {
+      plan.counts.unchanged += 1;
+      plan.succeededExternalIds.push(externalId);
+    }
+    const remaining = upserts.filter((record) => !untouched.has(record.externalId));
+    const remote = new Map(remaining.map((record) => [record.externalId, remoteValues(record.properties, this.mapping)]));
+    const emails = [...new Set(remaining.filter((record) => !linkByExternalId.has(record.externalId)).map((record) => remote.get(record.externalId)!.EMAIL).filter((email): email is string => Boolean(email)))];
+    const leadIds = [...new Set(links.filter((link) => !untouched.has(link.externalId)).map((link) => link.leadId))];
     const reader = em.fork();
     const leads = leadIds.length + emails.length === 0 ? [] : await reader.find(Lead, { $or: [{ id: { $in: leadIds } }, { email: { $in: emails } }] }, { populate: ['company'] });
     const leadById = new Map(leads.map((lead) => [lead.id, lead]));
@@ -136,7 +174,7 @@ export class CrmSyncEngine {
     // Records without a link or an email match: matched by company domain (or name) and person name.
     const byCompanyAndName = await this.matchByCompanyAndName(
       reader,
-      upserts.filter((record) => !linkByExternalId.has(record.externalId) && !leadByEmail.has(remote.get(record.externalId)!.EMAIL ?? '')).map((record) => remote.get(record.externalId)!),
+      remaining.filter((record) => !linkByExternalId.has(record.externalId) && !leadByEmail.has(remote.get(record.externalId)!.EMAIL ?? '')).map((record) => remote.get(record.externalId)!),
     );
     for (const lead of byCompanyAndName) leadById.set(lead.id, lead);
 
@@ -149,7 +187,7 @@ export class CrmSyncEngine {
     const pendingRemote: Array<{ record: CrmRecord; leadId: string; update: CrmRecordUpdate; merged: SyncedValues; synced: SyncedValues }> = [];
     const disputedTimes = new Map<string, Partial<Record<CrmLeadField, Date>>>();
 
-    for (const record of upserts) {
+    for (const record of remaining) {
       const values = remote.get(record.externalId)!;
       let link = linkByExternalId.get(record.externalId) ?? null;
       let lead = link ? (leadById.get(link.leadId) ?? null) : null;
@@ -171,13 +209,6 @@ export class CrmSyncEngine {
           plan.leadMerges.push({ survivorId: lead.id, mergedId: mergedLead.id, fill });
         }
         plan.counts.merged += 1;
-      }
-
-      // The fast path: the provider has not changed the record since we last saw it (our own write's echo, or the overlap window read again).
-      if (link && lead && link.remoteModifiedAt && record.modifiedAt.getTime() <= link.remoteModifiedAt.getTime() && plan.linkDeletes.length === 0) {
-        plan.counts.unchanged += 1;
-        plan.succeededExternalIds.push(record.externalId);
-        continue;
       }
 
       const refusal = refusalOf(values);
@@ -265,12 +296,12 @@ export class CrmSyncEngine {
       const heldIds = new Set(held.map((link) => link.leadId));
       plan.leadDeletes.splice(0, plan.leadDeletes.length, ...plan.leadDeletes.filter((id) => !heldIds.has(id)));
     }
-    return plan;
+    return this.finish(plan);
   }
 
   /** Pushes leads changed here (a batch of the export, or dead letters replayed). */
   async planExport(leads: Lead[]): Promise<SyncPlan> {
-    const plan = new SyncPlan();
+    const plan = this.newPlan();
     if (leads.length === 0) return plan;
     const { em, adapter, signal } = this.options;
     const links = await em.fork().find(CrmRecordLink, { connectionId: this.connectionId, leadId: { $in: leads.map((lead) => lead.id) } });
@@ -353,7 +384,7 @@ export class CrmSyncEngine {
         }
       });
     }
-    return plan;
+    return this.finish(plan);
   }
 
   /** A write at the provider: on success the link records what both now hold (so its echo is known); on failure a dead letter. */
@@ -382,15 +413,17 @@ export class CrmSyncEngine {
     return Object.fromEntries(fields.filter((field) => times[this.mapping[field]!]).map((field) => [field, times[this.mapping[field]!]!]));
   }
 
+  /** Leads at the companies these values name (by domain, else name) whose names match: two indexed queries, whatever the page. */
   private async matchByCompanyAndName(reader: EntityManager, candidates: SyncedValues[]): Promise<Lead[]> {
-    const conditions = candidates
-      .filter((values) => values.FIRST_NAME && values.LAST_NAME && (values.COMPANY_WEBSITE || values.COMPANY_NAME))
-      .map((values) => {
-        const company = companyKeyOf(values);
-        return { firstName: { $ilike: values.FIRST_NAME! }, lastName: { $ilike: values.LAST_NAME! }, company: company.domain ? { domain: company.domain } : { name: { $ilike: company.name! } } };
-      });
-    if (conditions.length === 0) return [];
-    return reader.find(Lead, { $or: conditions } as never, { populate: ['company'] });
+    const named = candidates.filter((values) => values.FIRST_NAME && values.LAST_NAME && (values.COMPANY_WEBSITE || values.COMPANY_NAME));
+    if (named.length === 0) return [];
+    const keys = named.map(companyKeyOf);
+    const domains = [...new Set(keys.map((key) => key.domain).filter((domain): domain is string => Boolean(domain)))];
+    const names = [...new Set(keys.filter((key) => !key.domain && key.name).map((key) => key.name!))];
+    const companies = await reader.find(Company, { $or: [{ domain: { $in: domains } }, { name: { $in: names } }] }, { fields: ['id'] });
+    if (companies.length === 0) return [];
+    const leads = await reader.find(Lead, { company: { $in: companies.map((company) => company.id) }, firstName: { $ne: null }, lastName: { $ne: null } }, { populate: ['company'] });
+    return leads.filter((lead) => named.some((values) => sameCompanyAndName(lead, values)));
   }
 }
 
@@ -424,10 +457,14 @@ export async function writePlan(transaction: EntityManager, plan: SyncPlan, conn
     }
     return changes;
   };
-  for (const create of plan.leadCreates) {
-    transaction.persist(transaction.create(Lead, { id: create.id, tenantId, source: connection.provider.toLowerCase(), ...columns(create.values) } as never));
+  if (plan.leadCreates.length > 0) {
+    // One multi-row insert; `now` on both sides (the lead's updated_at, the link's last_synced_at)
+    // is what tells the export that an imported lead has nothing new to push.
+    await transaction.insertMany(
+      Lead,
+      plan.leadCreates.map((create) => ({ id: create.id, tenantId, source: connection.provider.toLowerCase(), status: 'NEW', createdAt: now, updatedAt: now, ...columns(create.values) })) as never,
+    );
   }
-  await transaction.flush();
   for (const update of plan.leadUpdates) {
     const changes = columns(update.values);
     if (Object.keys(changes).length > 0) await transaction.nativeUpdate(Lead, { id: update.id }, { ...changes, updatedAt: now });
@@ -451,7 +488,7 @@ export async function writePlan(transaction: EntityManager, plan: SyncPlan, conn
     );
   }
 
-  if (plan.succeededExternalIds.length + plan.succeededLeadIds.length > 0) {
+  if (plan.resolveDeadLetters && plan.succeededExternalIds.length + plan.succeededLeadIds.length > 0) {
     await transaction.nativeUpdate(
       CrmDeadLetter,
       {

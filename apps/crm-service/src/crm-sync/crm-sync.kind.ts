@@ -43,7 +43,7 @@ const shortHash = (text: string) => createHash('sha256').update(text).digest('ba
 /** The run's table and the job table, schema-qualified, for increments MikroORM cannot express on a table-per-type child. */
 function tables(em: EntityManager) {
   const schema = em.config.get('schema');
-  return { run: `"${schema}"."crm_sync_run"`, job: `"${schema}"."job"`, connection: `"${schema}"."crm_connection"` };
+  return { run: `"${schema}"."crm_sync_run"`, job: `"${schema}"."job"`, connection: `"${schema}"."crm_connection"`, lead: `"${schema}"."lead"`, link: `"${schema}"."crm_record_link"` };
 }
 
 /** Stops the run for a provider error that retrying cannot fix (revoked credentials, a spent daily cap); false for any other. */
@@ -93,16 +93,27 @@ async function* exportBatches(context: JobRunContext<CrmSyncRun, SyncState>): As
   const { state, em } = context;
   const connection = state.connection!;
   const batchSize = state.adapter!.maximumBatchSize;
-  let cursorAt = connection.exportCursorAt;
-  let cursorLeadId = connection.exportCursorLeadId;
+  const table = tables(em);
+  let cursorAt = connection.exportCursorAt ?? new Date(0);
+  let cursorLeadId = connection.exportCursorLeadId ?? '00000000-0000-0000-0000-000000000000';
   for (;;) {
-    const after = cursorAt ? { $or: [{ updatedAt: { $gt: cursorAt } }, { updatedAt: cursorAt, id: { $gt: cursorLeadId ?? '00000000-0000-0000-0000-000000000000' } }] } : {};
+    // Leads changed here since the cursor and since their last sync with this connection: a lead
+    // whose link was written at (or after) its last change — one this run imported — is skipped
+    // without being read.
+    const rows = await em.execute<Array<{ id: string }>>(
+      `select lead.id from ${table.lead} lead
+        where lead.tenant_id = ? and (lead.updated_at, lead.id) > (?, ?)
+          and not exists (select 1 from ${table.link} link where link.lead_id = lead.id and link.connection_id = ? and link.last_synced_at >= lead.updated_at)
+        order by lead.updated_at, lead.id limit ?`,
+      [connection.tenantId, cursorAt, cursorLeadId, connection.id, batchSize],
+    );
+    if (rows.length === 0) return;
     // A fresh fork per batch keeps a long export from filling one identity map.
-    const leads = await em.fork().find(Lead, after, { orderBy: { updatedAt: 'asc', id: 'asc' }, limit: batchSize, populate: ['company'] });
-    if (leads.length === 0) return;
-    const last = leads.at(-1)!;
-    yield { kind: 'export', key: `export:${cursorAt?.toISOString() ?? 'start'}:${cursorLeadId ?? ''}`, leads, cursorAt: last.updatedAt, cursorLeadId: last.id };
-    if (leads.length < batchSize || state.stopped || state.pausedUntil) return;
+    const leads = await em.fork().find(Lead, { id: { $in: rows.map((row) => row.id) } }, { orderBy: { updatedAt: 'asc', id: 'asc' }, populate: ['company'] });
+    const last = leads.at(-1);
+    if (!last) return;
+    yield { kind: 'export', key: `export:${cursorAt.toISOString()}:${cursorLeadId}`, leads, cursorAt: last.updatedAt, cursorLeadId: last.id };
+    if (rows.length < batchSize || state.stopped || state.pausedUntil) return;
     cursorAt = last.updatedAt;
     cursorLeadId = last.id;
   }
@@ -150,6 +161,7 @@ export function createCrmSyncKind(settings: CrmSyncKindSettings) {
       state.connection = connection;
       state.adapter = settings.connections.openAdapter(connection);
       state.engine = new CrmSyncEngine({ connection, adapter: state.adapter, em, logger, signal });
+      await state.engine.prepare();
       return state;
     },
 

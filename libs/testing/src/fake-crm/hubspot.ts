@@ -342,9 +342,11 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
         const propertyName = typeof sort === 'string' ? sort.replace(/^-/, '') : sort.propertyName;
         const descending = typeof sort === 'string' ? sort.startsWith('-') : sort.direction === 'DESCENDING';
         const key = (contact: FakeHubSpotContact) => contact.properties[propertyName] ?? '';
+        // Modification and creation times are kept as dates too: sorting 10,000 contacts per page stays cheap.
+        const time = (contact: FakeHubSpotContact) => (propertyName === 'lastmodifieddate' ? contact.updatedAt.getTime() : propertyName === 'createdate' ? contact.createdAt.getTime() : Date.parse(key(contact)));
         const dated = propertyName.endsWith('date');
         found = found.toSorted((a, b) => {
-          const order = dated ? Date.parse(key(a)) - Date.parse(key(b)) : key(a).localeCompare(key(b));
+          const order = dated ? time(a) - time(b) : key(a).localeCompare(key(b));
           return (descending ? -order : order) || Number(a.id) - Number(b.id);
         });
       } else found = found.toSorted((a, b) => Number(a.id) - Number(b.id));
