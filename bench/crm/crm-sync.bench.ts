@@ -94,13 +94,13 @@ for (let index = 0; index < runs; index += 1) {
       leadRowsWritten: String(writesBefore[0]?.last) === String(writesAfter[0]?.last) && writesBefore[0]?.leads === writesAfter[0]?.leads ? 0 : 'changed',
     },
   };
-  console.error(`run ${index + 1}: first ${Math.round(initial.ms)} ms, unchanged ${Math.round(again.ms)} ms`);
+  process.stderr.write(`run ${index + 1}: first ${Math.round(initial.ms)} ms, unchanged ${Math.round(again.ms)} ms\n`);
 }
 
 const pages = (report['firstRun'] as { pages: number }).pages;
 const floorMs = pages * latencyMs;
-console.log(
-  JSON.stringify(
+process.stdout.write(
+  `${JSON.stringify(
     {
       contacts,
       pageSize,
@@ -116,7 +116,7 @@ console.log(
     },
     null,
     2,
-  ),
+  )}\n`,
 );
 await app.close();
 await setup.dispose();
