@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CrmProvider, type CrmAdapter } from './crm-provider.js';
 import { CrmProviderError } from './crm-provider.error.js';
 import { providerLabel } from './field-mapping.js';
+import { createCloseAdapter } from './close/close.adapter.js';
 import { createHubSpotAdapter } from './hubspot/hubspot.adapter.js';
 import type { OutboundPolicy } from './outbound-guard.js';
 import type { ProviderRetrySettings } from './provider-retry.js';
@@ -57,6 +58,8 @@ export function createCrmAdapter(provider: CrmProvider, settings: CrmAdapterSett
   switch (provider) {
     case CrmProvider.HUBSPOT:
       return createHubSpotAdapter({ credentials: settings.credentials as never, baseUrl: settings.baseUrl, webhookSecret: settings.webhookSecret, outbound: settings.outbound, retry: settings.retry });
+    case CrmProvider.CLOSE:
+      return createCloseAdapter({ credentials: settings.credentials as never, baseUrl: settings.baseUrl, webhookSecret: settings.webhookSecret, outbound: settings.outbound, retry: settings.retry });
     default:
       throw new CrmProviderError(provider, 'forbidden', `${providerLabel(provider)} connections are not available yet.`);
   }

@@ -3,6 +3,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { FetchAllowlist, refusalReasonOf } from '@gtm/runtime';
+import { Agent as UndiciAgent } from 'undici';
 import type { CrmProvider } from './crm-provider.js';
 import { CrmProviderError } from './crm-provider.error.js';
 
@@ -45,9 +46,10 @@ export function checkBaseUrl(provider: CrmProvider, baseUrl: string, policy: Out
  * private ones (unless the URL is allowlisted): the address checked is the address connected to,
  * so a second DNS answer cannot swap in an internal host. Keep-alive: a sync makes many calls.
  */
-export function createOutboundAgent(provider: CrmProvider, url: URL, policy: OutboundPolicy): HttpAgent | HttpsAgent {
+/** A `lookup` that refuses private addresses (unless the URL is allowlisted): the address checked is the one connected to. */
+function guardedLookup(provider: CrmProvider, url: URL, policy: OutboundPolicy): LookupFunction {
   const checked = !new FetchAllowlist(policy.allowlist ?? []).admits(url);
-  const lookup = ((hostname: string, options: { all?: boolean }, callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+  return ((hostname: string, options: { all?: boolean }, callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void) => {
     systemLookup(hostname, { all: true, verbatim: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
       if (addresses.length === 0) return callback(new CrmProviderError(provider, 'unavailable', `${hostname} has no address.`), '', 0);
@@ -61,6 +63,19 @@ export function createOutboundAgent(provider: CrmProvider, url: URL, policy: Out
       else callback(null, addresses[0]!.address, addresses[0]!.family);
     });
   }) as unknown as LookupFunction;
-  const options = { keepAlive: true, maxSockets: 8, lookup, timeout: 30_000 };
+}
+
+/**
+ * An HTTP agent for one base URL whose connections learn their address from a lookup that refuses
+ * private ones (unless the URL is allowlisted), so a second DNS answer cannot swap in an internal
+ * host. Keep-alive: a sync makes many calls. For SDKs on Node's http (HubSpot's, axios-based ones).
+ */
+export function createOutboundAgent(provider: CrmProvider, url: URL, policy: OutboundPolicy): HttpAgent | HttpsAgent {
+  const options = { keepAlive: true, maxSockets: 8, lookup: guardedLookup(provider, url, policy), timeout: 30_000 };
   return url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+}
+
+/** The same guard as an undici dispatcher, for the clients written here on undici (Close's). */
+export function createOutboundDispatcher(provider: CrmProvider, url: URL, policy: OutboundPolicy): UndiciAgent {
+  return new UndiciAgent({ keepAliveTimeout: 30_000, connections: 8, connect: { timeout: 10_000, lookup: guardedLookup(provider, url, policy) } });
 }

@@ -1,2 +1,3 @@
 export * from './fake-crm-server.js';
 export * from './hubspot.js';
+export * from './close.js';
