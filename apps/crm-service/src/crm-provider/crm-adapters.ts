@@ -4,6 +4,7 @@ import { CrmProviderError } from './crm-provider.error.js';
 import { providerLabel } from './field-mapping.js';
 import { createCloseAdapter } from './close/close.adapter.js';
 import { createHubSpotAdapter } from './hubspot/hubspot.adapter.js';
+import { createPipedriveAdapter } from './pipedrive/pipedrive.adapter.js';
 import type { OutboundPolicy } from './outbound-guard.js';
 import type { ProviderRetrySettings } from './provider-retry.js';
 
@@ -60,6 +61,8 @@ export function createCrmAdapter(provider: CrmProvider, settings: CrmAdapterSett
       return createHubSpotAdapter({ credentials: settings.credentials as never, baseUrl: settings.baseUrl, webhookSecret: settings.webhookSecret, outbound: settings.outbound, retry: settings.retry });
     case CrmProvider.CLOSE:
       return createCloseAdapter({ credentials: settings.credentials as never, baseUrl: settings.baseUrl, webhookSecret: settings.webhookSecret, outbound: settings.outbound, retry: settings.retry });
+    case CrmProvider.PIPEDRIVE:
+      return createPipedriveAdapter({ credentials: settings.credentials as never, baseUrl: settings.baseUrl, webhookSecret: settings.webhookSecret, outbound: settings.outbound, retry: settings.retry });
     default:
       throw new CrmProviderError(provider, 'forbidden', `${providerLabel(provider)} connections are not available yet.`);
   }

@@ -1,3 +1,4 @@
 export * from './fake-crm-server.js';
 export * from './hubspot.js';
 export * from './close.js';
+export * from './pipedrive.js';
