@@ -32,7 +32,7 @@ export class ConnectCrmInput {
   @Field(() => String, {
     nullable: true,
     description:
-      "What the provider signs its webhooks with, stored encrypted: HubSpot's app client secret, Close's signature key (hex), Pipedrive's `user:password` for basic auth, GoHighLevel's public key (PEM; default: GoHighLevel's published one).",
+      "What the provider signs its webhooks with, stored encrypted: HubSpot's app client secret, Close's signature key (hex), Pipedrive's `user:password` for basic auth, GoHighLevel's Ed25519 public key (PEM).",
   })
   webhookSecret?: string | null;
 }

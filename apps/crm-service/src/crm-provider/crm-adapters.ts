@@ -3,6 +3,7 @@ import { CrmProvider, type CrmAdapter } from './crm-provider.js';
 import { CrmProviderError } from './crm-provider.error.js';
 import { providerLabel } from './field-mapping.js';
 import { createCloseAdapter } from './close/close.adapter.js';
+import { createGoHighLevelAdapter } from './gohighlevel/gohighlevel.adapter.js';
 import { createHubSpotAdapter } from './hubspot/hubspot.adapter.js';
 import { createPipedriveAdapter } from './pipedrive/pipedrive.adapter.js';
 import type { OutboundPolicy } from './outbound-guard.js';
@@ -63,6 +64,8 @@ export function createCrmAdapter(provider: CrmProvider, settings: CrmAdapterSett
       return createCloseAdapter({ credentials: settings.credentials as never, baseUrl: settings.baseUrl, webhookSecret: settings.webhookSecret, outbound: settings.outbound, retry: settings.retry });
     case CrmProvider.PIPEDRIVE:
       return createPipedriveAdapter({ credentials: settings.credentials as never, baseUrl: settings.baseUrl, webhookSecret: settings.webhookSecret, outbound: settings.outbound, retry: settings.retry });
+    case CrmProvider.GOHIGHLEVEL:
+      return createGoHighLevelAdapter({ credentials: settings.credentials as never, baseUrl: settings.baseUrl, webhookSecret: settings.webhookSecret, outbound: settings.outbound, retry: settings.retry });
     default:
       throw new CrmProviderError(provider, 'forbidden', `${providerLabel(provider)} connections are not available yet.`);
   }
