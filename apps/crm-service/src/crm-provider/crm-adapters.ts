@@ -6,6 +6,7 @@ import { createCloseAdapter } from './close/close.adapter.js';
 import { createGoHighLevelAdapter } from './gohighlevel/gohighlevel.adapter.js';
 import { createHubSpotAdapter } from './hubspot/hubspot.adapter.js';
 import { createPipedriveAdapter } from './pipedrive/pipedrive.adapter.js';
+import { createSalesforceAdapter } from './salesforce/salesforce.adapter.js';
 import type { OutboundPolicy } from './outbound-guard.js';
 import type { ProviderRetrySettings } from './provider-retry.js';
 
@@ -66,6 +67,8 @@ export function createCrmAdapter(provider: CrmProvider, settings: CrmAdapterSett
       return createPipedriveAdapter({ credentials: settings.credentials as never, baseUrl: settings.baseUrl, webhookSecret: settings.webhookSecret, outbound: settings.outbound, retry: settings.retry });
     case CrmProvider.GOHIGHLEVEL:
       return createGoHighLevelAdapter({ credentials: settings.credentials as never, baseUrl: settings.baseUrl, webhookSecret: settings.webhookSecret, outbound: settings.outbound, retry: settings.retry });
+    case CrmProvider.SALESFORCE:
+      return createSalesforceAdapter({ credentials: settings.credentials as never, baseUrl: settings.baseUrl, outbound: settings.outbound, retry: settings.retry });
     default:
       throw new CrmProviderError(provider, 'forbidden', `${providerLabel(provider)} connections are not available yet.`);
   }

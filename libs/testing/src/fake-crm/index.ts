@@ -3,3 +3,4 @@ export * from './hubspot.js';
 export * from './close.js';
 export * from './pipedrive.js';
 export * from './gohighlevel.js';
+export * from './salesforce.js';
