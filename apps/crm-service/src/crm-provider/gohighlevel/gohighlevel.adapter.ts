@@ -86,7 +86,8 @@ export function createGoHighLevelAdapter(settings: GoHighLevelAdapterSettings): 
   const baseUrl = checkBaseUrl(provider, settings.baseUrl ?? goHighLevelDefaultBaseUrl, settings.outbound ?? {});
   const agent = createOutboundAgent(provider, baseUrl, settings.outbound ?? {});
   const { accessToken, locationId } = settings.credentials;
-  const client = new HighLevel({ privateIntegrationToken: accessToken, logLevel: 'silent' } as never);
+  // The SDK's own logger stays quiet: failures are ours to log, once, without the token.
+  const client = new HighLevel({ privateIntegrationToken: accessToken, logLevel: 'none' });
   // The SDK's services call relative paths on this axios instance: its base URL and agent are ours.
   const http = client.getHttpClient();
   http.defaults.baseURL = baseUrl.href.replace(/\/$/, '');
