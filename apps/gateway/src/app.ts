@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createCallerTokenSigner, type CallerContext } from '@gtm/caller';
+import { createCallerTokenSigner, createRelayTokenSigner, type CallerContext } from '@gtm/caller';
 import { createFileTickets, createUploadLedger } from '@gtm/files';
 import { createJobProgressFeed } from '@gtm/jobs';
 import { apolloLoggerFrom, createAccessLog, createHttpErrorHandler, createLogger, createRedis, ErrorCode, internalServerError, listenForGraphQL, useErrorMasking, useStorableInput, type Logger } from '@gtm/runtime';
@@ -47,6 +47,7 @@ import { UsageService } from './usage/usage.service.js';
 import { createConnectionLimiter } from './websocket/connection-limiter.js';
 import { startGraphQLWebSocketServer } from './websocket/graphql-websocket.js';
 import { useSubscriptionsOverWebSocketOnly } from './websocket/subscription-over-http.plugin.js';
+import { createCrmWebhookRelay } from './webhooks/crm-webhook.relay.js';
 
 export interface GatewayApp {
   /** The public GraphQL endpoint. */
@@ -162,6 +163,8 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       ];
 
   app.use(metrics.router());
+  // Before /graphql's authentication: a CRM's webhook carries no API key, only its own signature.
+  app.use(createCrmWebhookRelay({ crmServiceUrl: config.subgraphUrls.crm, agent, signer: await createRelayTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY }), logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
   app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, dependencies: { postgres: () => database.ping(), redis: () => redis.ping() } }));
   // First on /graphql: a browser's preflight carries no key and must be answered before
   // authentication, and before GraphiQL's GET route, for which Express would answer OPTIONS itself.

@@ -35,9 +35,10 @@ export interface JobQueue {
    * Runs `build` in a transaction and enqueues the job it returns in that same transaction, so a
    * job row exists if and only if its worker task does; then publishes its QUEUED snapshot.
    * `build` creates and persists the job (with its `kind`, `total` and tenant) and any domain rows
-   * the work needs.
+   * the work needs. `runAt` holds the task back until then (a run resuming after a provider's
+   * daily cap); default: now.
    */
-  submit<JobEntity extends Job>(em: EntityManager, build: (transaction: EntityManager) => Promise<JobEntity>): Promise<JobEntity>;
+  submit<JobEntity extends Job>(em: EntityManager, build: (transaction: EntityManager) => Promise<JobEntity>, options?: { runAt?: Date }): Promise<JobEntity>;
   /**
    * Stops a queued or running job: CANCELLED at once (a running worker stops before its next
    * item), and a job that has not started is taken off the queue. Null when the tenant of `em` has
@@ -77,7 +78,7 @@ export function createJobQueue(options: CreateJobQueueOptions): JobQueue {
     async migrate() {
       await migrateWorkerSchema({ databaseUrl: options.databaseUrl, workerSchema: workerSchemaName, logger });
     },
-    async submit(em, build) {
+    async submit(em, build, submitOptions = {}) {
       const job = await em.transactional(async (transaction) => {
         const created = await build(transaction);
         const kind = kinds.get(created.kind);
@@ -86,10 +87,11 @@ export function createJobQueue(options: CreateJobQueueOptions): JobQueue {
         const payload: JobTaskPayload = { jobId: created.id, tenantId: created.tenantId };
         // graphile-worker's own SQL function, on this transaction's connection: the task becomes
         // visible to workers (and their LISTEN fires) only when the job row commits with it.
-        await transaction.execute(`select ${workerSchema}.add_job(?, ?::json, queue_name => ?, max_attempts => ?, job_key => ?)`, [
+        await transaction.execute(`select ${workerSchema}.add_job(?, ?::json, queue_name => ?, run_at => ?::timestamptz, max_attempts => ?, job_key => ?)`, [
           kind.kind,
           JSON.stringify(payload),
           kind.queueOf?.(created) ?? null,
+          submitOptions.runAt?.toISOString() ?? null,
           kind.maxAttempts ?? 5,
           created.id,
         ]);

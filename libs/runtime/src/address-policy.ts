@@ -56,7 +56,8 @@ export function refusalReasonOf(address: string): string | null {
 }
 
 /**
- * `CONTENT_FETCH_ALLOWLIST`: `host` admits every port of that host, `host:port` only that port.
+ * An allowlist (`CONTENT_FETCH_ALLOWLIST`, `CRM_FETCH_ALLOWLIST`): `host` admits every port of that
+ * host, `host:port` only that port.
  * These, and nothing else, may resolve to refused addresses (local fixture sites, an internal
  * staging site).
  */

@@ -29,10 +29,10 @@ export interface SubgraphAppOptions<Loaders> {
   /** Called with every SQL statement (tests count queries). Default: none. */
   onQuery?: (sql: string) => void;
   /**
-   * Routes beside /graphql (the file transfers of @gtm/files' `createFileRoutes`), built once the
-   * shared dependencies exist. Default: none.
+   * Routes beside /graphql (the file transfers of @gtm/files' `createFileRoutes`, webhooks the
+   * gateway relays), built once the shared dependencies exist. Default: none.
    */
-  routes?: (dependencies: { database: Database; redis: Redis; logger: Logger; verifier: CallerTokenVerifier }) => RequestHandler;
+  routes?: (dependencies: { database: Database; redis: Redis; logger: Logger; verifier: CallerTokenVerifier }) => RequestHandler | Promise<RequestHandler>;
 }
 
 export interface SubgraphApp {
@@ -81,7 +81,7 @@ export async function startSubgraphApp<Loaders>(options: SubgraphAppOptions<Load
       verifier,
       createLoaders: options.createLoaders,
       shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
-      ...(options.routes ? { routes: options.routes({ database, redis, logger, verifier }) } : {}),
+      ...(options.routes ? { routes: await options.routes({ database, redis, logger, verifier }) } : {}),
     });
     const url = await server.listen(config.PORT, config.HOST);
     logger.info({ url }, `${options.name} listening`);

@@ -34,8 +34,9 @@ export interface SubgraphServerOptions<Loaders> {
   /** How long `close()` waits for in-flight requests. Default: 10 seconds. */
   shutdownGraceMs?: number;
   /**
-   * Routes beside /graphql, such as the file transfers of @gtm/files; they authenticate requests
-   * themselves. Default: none.
+   * Routes beside /graphql: the file transfers of @gtm/files and the webhooks the gateway relays.
+   * They authenticate requests themselves (a caller token, a relay token, a provider's signature).
+   * Default: none.
    */
   routes?: RequestHandler;
 }
