@@ -20,3 +20,6 @@ export * from './subgraph-schema.js';
 export * from './subgraph-server.js';
 export * from './validation.js';
 export * from './website-url.js';
+export * from './fetching/address-policy.js';
+export * from './fetching/fetch-errors.js';
+export * from './fetching/safe-fetcher.js';

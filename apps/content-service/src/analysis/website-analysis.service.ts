@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Llm } from '@gtm/llm';
-import { domainOf, normalizeWebsiteUrl, type Database, type EntityManager, type Logger, type SubgraphContext } from '@gtm/runtime';
+import { type Database, domainOf, type EntityManager, FetchFailure, type Logger, normalizeWebsiteUrl, type SubgraphContext } from '@gtm/runtime';
 import { ContentChunk } from '../chunk/content-chunk.entity.js';
 import type { CrawledSite, SiteCrawler } from '../crawl/site-crawler.js';
 import { chunkPages, type ContentChunkDraft } from '../extraction/chunking.js';
@@ -8,7 +8,6 @@ import { extractiveSummary } from '../extraction/extractive-summary.js';
 import { extractPage, type ExtractedPage } from '../extraction/page-extraction.js';
 import { removeRepeatedBlocks } from '../extraction/site-cleaning.js';
 import { findSiteFacts } from '../extraction/site-facts.js';
-import { FetchFailure } from '../fetching/fetch-errors.js';
 import type { ContentLoaders } from '../loaders.js';
 import { WebPage } from '../page/web-page.entity.js';
 import { Website, type WebsiteFacts } from '../website/website.entity.js';

@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
-import { FetchAllowlist, refusalReasonOf } from '../fetching/address-policy.js';
-import { FetchFailure } from '../fetching/fetch-errors.js';
+import { FetchAllowlist, FetchFailure, refusalReasonOf } from '@gtm/runtime';
 import type { PageReader } from './page-reader.js';
 
 export interface FirecrawlPageReaderOptions {
