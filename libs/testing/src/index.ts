@@ -12,3 +12,4 @@ export * from './fixture-site.js';
 export * from './fake-firecrawl-server.js';
 export * from './typescript-process.js';
 export * from './graphql-websocket-client.js';
+export * from './fake-search-server.js';
