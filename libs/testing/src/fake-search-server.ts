@@ -92,7 +92,7 @@ function createIndex(initial: readonly SearchDocument[]) {
       return documents
         .map((entry, order) => ({ entry, order, score: words.reduce((sum, word) => sum + (entry.title.has(word) ? 2 : 0) + (entry.rest.has(word) ? 1 : 0), 0) }))
         .filter((candidate) => candidate.score >= Math.max(2, words.length / 2))
-        .sort((left, right) => right.score - left.score || left.order - right.order)
+        .toSorted((left, right) => right.score - left.score || left.order - right.order)
         .slice(0, count)
         .map((candidate) => candidate.entry.document);
     },

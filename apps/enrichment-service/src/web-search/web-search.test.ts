@@ -16,6 +16,7 @@ const documents: SearchDocument[] = [
 ];
 const quiet = createLogger({ service: 'test', level: 'silent' });
 const fast = { retryInitialDelayMs: 10, retryMaxDelayMs: 20 };
+const parse = (environment: Record<string, string>) => webSearchEnvironmentSchema.parse(environment);
 
 describe('Serper', () => {
   it('posts the query with the key and reads the organic results', async () => {
@@ -168,7 +169,6 @@ describe('failover', () => {
 
 describe('configuration', () => {
   it('takes SEARCH_PROVIDERS in its order, else every provider whose key is set', () => {
-    const parse = (environment: Record<string, string>) => webSearchEnvironmentSchema.parse(environment);
     expect(searchProviderOrder(parse({}))).toEqual([]);
     expect(searchProviderOrder(parse({ BRAVE_SEARCH_API_KEY: 'b' }))).toEqual(['brave']);
     expect(searchProviderOrder(parse({ BRAVE_SEARCH_API_KEY: 'b', SERPER_API_KEY: 's' }))).toEqual(['serper', 'brave']);
