@@ -74,6 +74,7 @@ query Overview {
 export async function createApp(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<GatewayApp> {
   const logger = overrides.logger ?? createLogger({ service: 'gateway', level: config.LOG_LEVEL });
   const signer = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY });
+  const delegationSigner = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY, ttlSeconds: config.CALLER_DELEGATION_TTL_SECONDS });
   const agent = createSubgraphAgent();
   const { database, apiKeys } = await openApiKeyRegistry({ databaseUrl: config.DATABASE_URL, logger, poolMax: config.DATABASE_POOL_MAX });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX || undefined });
@@ -99,7 +100,13 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     buildService: ({ name }) => {
       if (name === gatewaySubgraphName) return new GatewayLocalDataSource(gatewayLocalSchema);
       if (!(subgraphNames as readonly string[]).includes(name)) throw new Error(`the supergraph names an unknown subgraph "${name}"`);
-      return new SubgraphDataSource({ name, url: config.subgraphUrls[name as SubgraphName], agent, timeoutMs: config.SUBGRAPH_TIMEOUT_MS });
+      return new SubgraphDataSource({
+        name,
+        url: config.subgraphUrls[name as SubgraphName],
+        agent,
+        timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+        delegatesCaller: config.CALLER_DELEGATION_SUBGRAPHS.includes(name),
+      });
     },
   });
 
@@ -181,9 +188,11 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       context: async ({ res }) => {
         // Authentication ran first, so every request that reaches GraphQL has a caller.
         const caller = callerOf(res)!;
+        let delegated: Promise<string> | undefined;
         return {
           caller,
           callerToken: await signer.sign(caller),
+          delegatedCallerToken: () => (delegated ??= delegationSigner.sign(caller)),
           requestId: caller.requestId,
           logger: logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }),
           meter: meterOf(res),

@@ -7,6 +7,11 @@ import type { RequestMeter } from './usage/request-metering.js';
 export interface GatewayContext {
   caller: CallerContext;
   callerToken: string;
+  /**
+   * A longer-lived token of the same caller, signed on first use, for the subgraphs that start
+   * background work on a mutation (`CALLER_DELEGATION_SUBGRAPHS`). Absent where none is signed.
+   */
+  delegatedCallerToken?: () => Promise<string>;
   requestId: string;
   logger: Logger;
   /** Filled in as the operation runs; recorded as usage when the answer has gone out. */

@@ -18,4 +18,10 @@ export interface SubgraphContext<Loaders = unknown> {
    * one. Never returned to a client. Absent in contexts built outside a request (tests, jobs).
    */
   callerToken?: string;
+  /**
+   * The longer-lived token of the same caller the gateway sends with a mutation to a subgraph that
+   * starts background work (`x-gtm-caller-delegation`); unverified here: a service that keeps it
+   * verifies it first. Never returned to a client, never logged.
+   */
+  delegatedCallerToken?: string;
 }
