@@ -79,10 +79,7 @@ export class WebsiteAnalysisService {
     const totalWords = pages.reduce((sum, page) => sum + page.wordCount, 0);
     const facts: WebsiteFacts = {
       contacts: mergeContacts(pages),
-      teamMembers: uniqueBy(
-        pages.flatMap((page) => page.teamMembers.map((member) => ({ ...member, pageUrl: page.url }))),
-        (member) => member.name.toLowerCase(),
-      ),
+      teamMembers: mergeTeamMembers(pages.flatMap((page) => page.teamMembers.map((member) => ({ ...member, pageUrl: page.url })))),
       technologies: uniqueBy(
         pages.flatMap((page) => page.technologies),
         (technology) => technology.name,
@@ -198,6 +195,21 @@ function uniqueBy<Item>(items: Item[], keyOf: (item: Item) => string): Item[] {
   const seen = new Map<string, Item>();
   for (const item of items) if (!seen.has(keyOf(item))) seen.set(keyOf(item), item);
   return [...seen.values()];
+}
+
+/** Each person once (first page that names them), their email, phone and profile from whichever page shows them. */
+function mergeTeamMembers(members: WebsiteFacts['teamMembers']): WebsiteFacts['teamMembers'] {
+  const byName = new Map<string, WebsiteFacts['teamMembers'][number]>();
+  for (const member of members) {
+    const known = byName.get(member.name.toLowerCase());
+    if (!known) byName.set(member.name.toLowerCase(), { ...member });
+    else {
+      known.email ??= member.email;
+      known.phone ??= member.phone;
+      known.linkedinUrl ??= member.linkedinUrl;
+    }
+  }
+  return [...byName.values()];
 }
 
 function mergeContacts(pages: ExtractedPage[]): WebsiteFacts['contacts'] {
