@@ -99,9 +99,12 @@ function showsPlace(identity: CompanyIdentity, page: { text: string; addresses: 
   // A street address: its number and the first word of the street's name.
   if (street.length >= 2 && /^\d+$/.test(street[0]!) && haystack.includes(` ${street[0]} `) && haystack.includes(` ${street[1]} `)) return true;
   if (identity.city) {
+    // The town with its state, as an address writes it ("Alachua, FL"): a town merely named
+    // ("serving Alachua and Ocala") is not where the company is.
     const city = normalizeForMatch(identity.city);
-    const region = identity.region ? [normalizeForMatch(identity.region), normalizeForMatch(stateName(identity.region))] : [];
-    if (city && haystack.includes(` ${city} `) && (region.length === 0 || region.some((name) => name && haystack.includes(` ${name} `)))) return true;
+    const regions = identity.region ? [normalizeForMatch(identity.region), normalizeForMatch(stateName(identity.region))] : [];
+    if (city && regions.length === 0 && haystack.includes(` ${city} `)) return true;
+    if (city && regions.some((region) => region && haystack.includes(` ${city} ${region} `))) return true;
   }
   return false;
 }

@@ -86,7 +86,7 @@ export class WebsiteFinder {
     } catch {
       return { usable: false, note: `"${website.slice(0, 100)}" is not a website address.` };
     }
-    const host = new URL(normalized).hostname;
+    const host = new URL(normalized).hostname.replace(/^www\./, '');
     if (isDirectoryHost(host)) return { usable: false, note: `${host} is a directory or social site, not the company's own website.` };
     return { usable: true, website: normalized };
   }
