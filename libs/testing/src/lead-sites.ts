@@ -80,6 +80,7 @@ export function leadSiteFixture(company: LeadCompany, options: LeadSiteOptions =
   const name = displayName(company.name);
   const label = hostLabel(company.name);
   const trade = company.trade ?? 'used cars';
+  const cars = trade === 'used cars';
   const foundedYear = 1962 + (digest[0]! % 55);
   const ownerName = `${pick(firstNames, digest, 1)} ${pick(lastNames, digest, 2)}`;
   const managerName = `${pick(firstNames, digest, 3)} ${pick(lastNames, digest, 4)}`;
@@ -92,16 +93,16 @@ export function leadSiteFixture(company: LeadCompany, options: LeadSiteOptions =
 
   const siteFor = (siteHost: string, address: string, sitePlace: string, phone: string, year: number, team: boolean): CompanySite => {
     const footer = `<p>${escape(name)} · ${escape(address)}, ${escape(sitePlace)} · <a href="tel:${phone.replace(/\D/g, '')}">${escape(phone)}</a></p>`;
-    const jsonLd = { '@context': 'https://schema.org', '@type': 'AutoDealer', name, telephone: phone, address: { '@type': 'PostalAddress', streetAddress: address, addressLocality: sitePlace } };
+    const jsonLd = { '@context': 'https://schema.org', '@type': cars ? 'AutoDealer' : 'Electrician', name, telephone: phone, address: { '@type': 'PostalAddress', streetAddress: address, addressLocality: sitePlace } };
     const home = layout(
       `${name} | ${trade} in ${sitePlace.split(' ').slice(0, -1).join(' ')}`,
       name,
       `<h1>${escape(name)}</h1>
 <p>Family owned and operated since ${year}, ${escape(name)} has helped our neighbours find dependable ${escape(trade)} at honest prices.</p>
 <h2>Why drivers choose us</h2>
-<ul><li>Every vehicle inspected by our own certified technicians before it reaches the lot.</li><li>In-house financing for every credit situation, approved the same day.</li><li>A 90-day limited warranty on most of our inventory.</li></ul>
+<ul><li>${cars ? 'Every vehicle inspected by our own certified technicians before it reaches the lot.' : 'Every installation done by our own licensed technicians, never subcontracted.'}</li><li>Financing for every credit situation, approved the same day.</li><li>${cars ? 'A 90-day limited warranty on most of our inventory.' : 'A five-year warranty on parts and labour.'}</li></ul>
 <h2>Serving our community</h2>
-<p>We sponsor the local youth baseball league and were voted the area's most trusted dealer three years in a row.</p>`,
+<p>We sponsor the local youth baseball league and were voted the area's most trusted ${cars ? 'dealer' : 'installer'} three years in a row.</p>`,
       footer,
       jsonLd,
     );
@@ -116,7 +117,7 @@ export function leadSiteFixture(company: LeadCompany, options: LeadSiteOptions =
       name,
       `<h1>About ${escape(name)}</h1>
 <h2>Our story</h2>
-<p>${escape(name)} opened its doors in ${year} with a handful of cars and a promise to treat every customer like family. Today we are still family owned, still on ${escape(address)}, and still answering the phone ourselves.</p>
+<p>${escape(name)} opened its doors in ${year} with ${cars ? 'a handful of cars' : 'one truck'} and a promise to treat every customer like family. Today we are still family owned, still on ${escape(address)}, and still answering the phone ourselves.</p>
 ${teamSection}`,
       footer,
     );

@@ -61,7 +61,7 @@ function geographyMatches(geography: string, company: QualificationEvidence['com
 }
 
 /**
- * Deterministic signals and a 0–100 score. Against a campaign: industry and keywords (30), place
+ * Deterministic signals and a 0–100 score. Against a campaign: industry (30, or 15 for keywords only), place
  * (20), a person of the persona's titles or seniority (20), a way to reach them (10), a confirmed
  * website with content (20), a disqualifier −30. Without one, against the data itself: a confirmed
  * website (25), its content (20), a decision maker (25), reachability (15), a complete row (15).
@@ -97,7 +97,7 @@ export function scoreSignals(evidence: QualificationEvidence): ScoredSignals {
         fits.push(`industry (${industries.join(', ')})`);
         signals.push(`Industry fits: ${industries.join(', ')}`);
       } else if (keywords.length > 0) {
-        score += 20;
+        score += 15;
         fits.push(`keywords (${keywords.slice(0, 3).join(', ')})`);
         signals.push(`Keywords found: ${keywords.slice(0, 3).join(', ')}`);
       } else {
