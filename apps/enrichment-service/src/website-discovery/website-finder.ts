@@ -44,6 +44,8 @@ const pageTypes = ['text/html', 'application/xhtml+xml'];
  */
 export class WebsiteFinder {
   private readonly maximumCandidates: number;
+  /** Searches on the wire, by tenant and query: records asking the same at once share one. */
+  private readonly searches = new Map<string, Promise<WebSearchAnswer>>();
 
   constructor(private readonly options: WebsiteFinderOptions) {
     this.maximumCandidates = options.maximumCandidates ?? 3;
@@ -67,13 +69,29 @@ export class WebsiteFinder {
     if (!question.name) return { found: false, reason: [...notes, 'No usable website and no company name to search for: give one of them.'].join(' '), evidence: null, costUsd: 0 };
     const query = [question.name, question.city, question.region].filter(Boolean).join(' ');
     const key = SearchCache.keyOf(query, 10);
-    let answer = await this.options.cache.get(options.tenantId, key);
-    if (!answer) {
-      if (!options.canSpend(this.options.search.costPerQueryUsd)) {
-        return { found: false, overBudget: true, reason: [...notes, `A web search (${formatUsd(this.options.search.costPerQueryUsd)}) would go over the record's budget.`].join(' '), evidence: null, costUsd: 0 };
+    const flightKey = `${options.tenantId}\u0000${key}`;
+    let answer: WebSearchAnswer | null;
+    const inFlight = this.searches.get(flightKey);
+    if (inFlight) {
+      // The same query for another record, being paid for right now: shared, and free for this one.
+      answer = { ...(await inFlight), costUsd: 0 };
+    } else {
+      answer = await this.options.cache.get(options.tenantId, key);
+      if (!answer) {
+        if (!options.canSpend(this.options.search.costPerQueryUsd)) {
+          return { found: false, overBudget: true, reason: [...notes, `A web search (${formatUsd(this.options.search.costPerQueryUsd)}) would go over the record's budget.`].join(' '), evidence: null, costUsd: 0 };
+        }
+        const searching = this.searchOnce(query, options.signal).then(async (found) => {
+          await this.options.cache.put(options.tenantId, key, found);
+          return found;
+        });
+        this.searches.set(flightKey, searching);
+        try {
+          answer = await searching;
+        } finally {
+          this.searches.delete(flightKey);
+        }
       }
-      answer = await this.searchOnce(query, options.signal);
-      await this.options.cache.put(options.tenantId, key, answer);
     }
     return this.pickCandidate(question, answer, notes, options.signal);
   }
