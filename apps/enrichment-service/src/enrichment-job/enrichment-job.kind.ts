@@ -87,7 +87,7 @@ export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobK
         changes = {
           status: EnrichmentRecordStatus.FAILED,
           failureReason: 'An internal error stopped this record; it was logged. Run the job again to retry it.',
-          stepOutcomes: [{ step: EnrichmentStep.WEBSITE, status: StepStatus.FAILED, note: 'Internal error.', costUsd: 0 }],
+          stepOutcomes: [{ step: EnrichmentStep.WEBSITE, status: StepStatus.FAILED, note: 'Internal error.', costUsd: 0, durationMs: 0 }],
         };
       }
       return {

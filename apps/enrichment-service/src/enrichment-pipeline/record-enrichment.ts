@@ -92,7 +92,10 @@ export async function enrichRecord(record: EnrichmentRecord, run: JobRun, servic
   let spent = 0;
   const canSpend = (usd: number) => run.budgetUsdPerRecord === null || spent + usd <= run.budgetUsdPerRecord + 1e-12;
   const wants = (step: EnrichmentStep) => run.steps.has(step);
-  const outcome = (step: EnrichmentStep, status: StepStatus, note: string | null, costUsd = 0) => outcomes.push({ step, status, note, costUsd: roundUsd(costUsd) });
+  const started = new Map<EnrichmentStep, number>();
+  const start = (step: EnrichmentStep) => started.set(step, performance.now());
+  const outcome = (step: EnrichmentStep, status: StepStatus, note: string | null, costUsd = 0) =>
+    outcomes.push({ step, status, note, costUsd: roundUsd(costUsd), durationMs: Math.round(performance.now() - (started.get(step) ?? performance.now())) });
   const retryOrFail = (error: { isRetryable: boolean; message: string }): string => {
     if (error.isRetryable && !run.lastAttempt) throw new RetryLaterError(error.message);
     return error.message;
@@ -102,6 +105,7 @@ export async function enrichRecord(record: EnrichmentRecord, run: JobRun, servic
 
   // WEBSITE
   let finding: WebsiteFinding | null = null;
+  start(EnrichmentStep.WEBSITE);
   if (needsWebsite) {
     const question = { name: companyName ?? '', phone: record.phone, address: record.address, city: record.city, region: record.region, postalCode: record.postalCode, website: record.website, email: record.email };
     if (wants(EnrichmentStep.WEBSITE)) {
@@ -135,6 +139,7 @@ export async function enrichRecord(record: EnrichmentRecord, run: JobRun, servic
 
   // WEBSITE_ANALYSIS
   let analysis: WebsiteAnalysis | null = null;
+  start(EnrichmentStep.WEBSITE_ANALYSIS);
   const needsAnalysis = [...run.steps].some((step) => analysisSteps.has(step));
   if (needsAnalysis) {
     if (!website) outcome(EnrichmentStep.WEBSITE_ANALYSIS, StepStatus.SKIPPED, 'No website to analyse.');
@@ -155,6 +160,7 @@ export async function enrichRecord(record: EnrichmentRecord, run: JobRun, servic
 
   // CONTACTS
   let contacts: EnrichedContact[] = [];
+  start(EnrichmentStep.CONTACTS);
   if (wants(EnrichmentStep.CONTACTS)) {
     const known = contactOf(record.input);
     contacts = rankContacts(analysis, known);
@@ -166,6 +172,8 @@ export async function enrichRecord(record: EnrichmentRecord, run: JobRun, servic
 
   // PERSONALIZATION and QUALIFICATION, side by side: neither needs the other.
   const sources: SourceQuote[] = [];
+  start(EnrichmentStep.PERSONALIZATION);
+  start(EnrichmentStep.QUALIFICATION);
   const personalize = async () => {
     if (!wants(EnrichmentStep.PERSONALIZATION)) return;
     if (!analysis || !website) return outcome(EnrichmentStep.PERSONALIZATION, StepStatus.SKIPPED, 'Needs the website analysis, which was not done.');

@@ -119,6 +119,9 @@ export class EnrichmentStepOutcomeType {
 
   @Field(() => Float, { description: 'What this step cost, in USD.' })
   costUsd!: number;
+
+  @Field(() => Int, { description: 'How long it took, in milliseconds.' })
+  durationMs!: number;
 }
 
 @ObjectType('WebsiteCandidate', { description: 'A site considered as the company’s, and the verdict.' })

@@ -27,6 +27,8 @@ export interface StepOutcome {
   /** What happened, in words a user can act on. */
   note: string | null;
   costUsd: number;
+  /** How long the step took, in milliseconds (waiting for a provider slot included). */
+  durationMs: number;
 }
 
 /** Where a record's website came from. */
