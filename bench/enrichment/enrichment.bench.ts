@@ -23,7 +23,8 @@ const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 50);
 const searchMs = 100;
 const modelMs = 300;
 const criticalPathMs = searchMs + modelMs + modelMs;
-const inlineMaximum = 10_000;
+// Inline records travel in the GraphQL body (at most 2 MB at a subgraph): 5,000 register rows fit.
+const inlineMaximum = 5_000;
 
 const rows = parse(readFileSync(new URL('../../fixtures/leads/florida-dealers-10k.csv', import.meta.url)), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
 const selected = rows.slice(0, Number(process.env['BENCH_RECORDS'] ?? rows.length));
@@ -44,6 +45,9 @@ function startWorker<Ready>(file: string, workerData: unknown): Promise<{ worker
     worker.once('error', reject);
   });
 }
+
+/** One line of the report on standard output. */
+const print = (line: string) => process.stdout.write(`${line}\n`);
 
 const ask = <Answer>(worker: Worker, message: string) =>
   new Promise<Answer>((resolve) => {
@@ -102,7 +106,7 @@ const cpuAtStart = process.cpuUsage();
 const { performance } = await import('node:perf_hooks');
 const utilizationAtStart = { enrichment: performance.eventLoopUtilization(), content: content.worker.performance.eventLoopUtilization(), providers: providers.worker.performance.eventLoopUtilization() };
 const startedAt = Date.now();
-// A job holds at most 10,000 inline records: the register goes in as consecutive jobs of one tenant,
+// The register goes in as consecutive jobs of 5,000 rows of one tenant,
 // which run one after the other (one enrichment at a time per tenant), as one file would.
 const jobIds: string[] = [];
 for (let offset = 0; offset < records.length; offset += inlineMaximum) {
@@ -124,7 +128,8 @@ for (;;) {
     jobIds,
   );
   samples.push({ seconds: (Date.now() - startedAt) / 1000, processed: Number(state!.processed) });
-  process.stderr.write(`\r${samples.at(-1)!.seconds.toFixed(0)} s: ${state!.processed} of ${records.length}   `);
+  const heaps = await Promise.all([content.worker, providers.worker].map((worker) => worker.getHeapStatistics().then((heap) => Math.round(heap.used_heap_size / 1e6))));
+  process.stderr.write(`\r${samples.at(-1)!.seconds.toFixed(0)} s: ${state!.processed} of ${records.length}, heap MB enrichment ${Math.round(process.memoryUsage().heapUsed / 1e6)} content ${heaps[0]} providers ${heaps[1]}, RSS ${Math.round(process.memoryUsage().rss / 1e6)}   `);
   if (Number(state!.running) === 0) break;
 }
 const [{ finished }] = (await sql.execute<Array<{ finished: Date }>>(`select max(finished_at) as finished from enrichment.job where id in (${jobIds.map(() => '?').join(', ')})`, jobIds)) as [{ finished: Date }];
@@ -159,23 +164,27 @@ const quantile = (values: number[], share: number) => values[Math.min(values.len
 const throughput = records.length / wallSeconds;
 const goal = (0.9 * concurrency) / (criticalPathMs / 1000);
 const meanCost = costs.reduce((sum, cost) => sum + cost, 0) / costs.length;
-console.log(`Run of ${new Date().toISOString().slice(0, 10)}, Node ${process.versions.node}, ${records.length.toLocaleString('en-US')} records, C = ${concurrency}, L = ${criticalPathMs} ms (search ${searchMs} + model ${modelMs} + model ${modelMs}):\n`);
-console.log('| measure | value |');
-console.log('|---|---|');
-console.log(`| whole file, submission to last record | ${wallSeconds.toFixed(1)} s (submitting ${records.length.toLocaleString('en-US')} records: ${(submittedMs / 1000).toFixed(1)} s) |`);
-console.log(`| throughput | ${throughput.toFixed(1)} records/s |`);
-console.log(`| goal 0.9 × C / L | ${goal.toFixed(1)} records/s (ratio ${(throughput / goal).toFixed(2)}) |`);
-console.log(`| ideal C / L | ${(concurrency / (criticalPathMs / 1000)).toFixed(1)} records/s (ratio ${(throughput / (concurrency / (criticalPathMs / 1000))).toFixed(2)}) |`);
-console.log(`| per-record latency, first search to commit: median / p95 | ${quantile(latencies, 0.5)} ms / ${quantile(latencies, 0.95)} ms (L = ${criticalPathMs} ms) |`);
-console.log(`| cost per record: mean / median / max | $${meanCost.toFixed(5)} / $${quantile(costs, 0.5).toFixed(5)} / $${costs.at(-1)!.toFixed(5)} |`);
-console.log(`| searches / model calls / page requests | ${report.searches.toLocaleString('en-US')} / ${report.modelCalls.toLocaleString('en-US')} / ${report.pageRequests.toLocaleString('en-US')} |`);
-console.log(`| CPU (all threads of this process) | ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, ${(((cpu.user + cpu.system) / 1e6 / wallSeconds) * 100).toFixed(0)} % of one core |`);
-console.log(`| event loop busy: enrichment / content / fake providers thread | ${Object.values(utilization).map((value) => `${(value * 100).toFixed(0)} %`).join(' / ')} |`);
-console.log(`| records by status | ${statuses.map((row) => `${row.status} ${Number(row.count).toLocaleString('en-US')}`).join(', ')} |`);
-console.log(`\n| step | outcome | records | median ms | p95 ms |\n|---|---|---|---|---|`);
-for (const row of steps) console.log(`| ${row.step} | ${row.status} | ${Number(row.count).toLocaleString('en-US')} | ${row.median} | ${row.p95} |`);
-console.log(`\nProgress (s → records): ${samples.filter((_sample, index) => index % 10 === 9 || index === samples.length - 1).map((sample) => `${sample.seconds.toFixed(0)} → ${sample.processed}`).join(', ')}`);
+print(`Run of ${new Date().toISOString().slice(0, 10)}, Node ${process.versions.node}, ${records.length.toLocaleString('en-US')} records, C = ${concurrency}, L = ${criticalPathMs} ms (search ${searchMs} + model ${modelMs} + model ${modelMs}):\n`);
+print('| measure | value |');
+print('|---|---|');
+print(`| whole file, submission to last record | ${wallSeconds.toFixed(1)} s (submitting ${records.length.toLocaleString('en-US')} records: ${(submittedMs / 1000).toFixed(1)} s) |`);
+print(`| throughput | ${throughput.toFixed(1)} records/s |`);
+print(`| goal 0.9 × C / L | ${goal.toFixed(1)} records/s (ratio ${(throughput / goal).toFixed(2)}) |`);
+print(`| ideal C / L | ${(concurrency / (criticalPathMs / 1000)).toFixed(1)} records/s (ratio ${(throughput / (concurrency / (criticalPathMs / 1000))).toFixed(2)}) |`);
+print(`| per-record latency, first search to commit: median / p95 | ${quantile(latencies, 0.5)} ms / ${quantile(latencies, 0.95)} ms (L = ${criticalPathMs} ms) |`);
+print(`| cost per record: mean / median / max | $${meanCost.toFixed(5)} / $${quantile(costs, 0.5).toFixed(5)} / $${costs.at(-1)!.toFixed(5)} |`);
+print(`| searches / model calls / page requests | ${report.searches.toLocaleString('en-US')} / ${report.modelCalls.toLocaleString('en-US')} / ${report.pageRequests.toLocaleString('en-US')} |`);
+print(`| CPU (all threads of this process) | ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, ${(((cpu.user + cpu.system) / 1e6 / wallSeconds) * 100).toFixed(0)} % of one core |`);
+print(`| event loop busy: enrichment / content / fake providers thread | ${Object.values(utilization).map((value) => `${(value * 100).toFixed(0)} %`).join(' / ')} |`);
+print(`| records by status | ${statuses.map((row) => `${row.status} ${Number(row.count).toLocaleString('en-US')}`).join(', ')} |`);
+print(`\n| step | outcome | records | median ms | p95 ms |\n|---|---|---|---|---|`);
+for (const row of steps) print(`| ${row.step} | ${row.status} | ${Number(row.count).toLocaleString('en-US')} | ${row.median} | ${row.p95} |`);
+print(`\nProgress (s → records): ${samples.filter((_sample, index) => index % 10 === 9 || index === samples.length - 1).map((sample) => `${sample.seconds.toFixed(0)} → ${sample.processed}`).join(', ')}`);
 
+if (process.env['BENCH_HEAP_SNAPSHOT']) {
+  const { writeHeapSnapshot } = await import('node:v8');
+  print(`heap snapshot: ${writeHeapSnapshot(process.env['BENCH_HEAP_SNAPSHOT'])}`);
+}
 await enrichment.close();
 await Promise.all([content.worker.terminate(), providers.worker.terminate()]);
 await setup.dispose();

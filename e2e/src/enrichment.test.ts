@@ -183,6 +183,8 @@ beforeAll(async () => {
         OPENAI_BASE_URL: `${openAi.url}/v1`,
         OPENAI_MODEL: 'gpt-5-mini',
         LLM_MAX_RETRIES: '0',
+        // Redis outlives the test: an answer cached by an earlier run would cost nothing.
+        LLM_CACHE_TTL_SECONDS: '0',
       },
     },
   });

@@ -82,7 +82,7 @@ export async function createApp(config: EnrichmentConfig, overrides: EnrichmentA
         estimateLlmCostUsd: llmCostEstimator(llm, config),
         logger,
       };
-      jobKind = createEnrichmentJobKind({ services, secrets, concurrency: config.ENRICHMENT_RECORD_CONCURRENCY });
+      jobKind = createEnrichmentJobKind({ services, secrets, concurrency: config.ENRICHMENT_RECORD_CONCURRENCY, maxAttempts: config.ENRICHMENT_JOB_MAX_ATTEMPTS });
       const jobs = createJobQueue({ databaseUrl: config.DATABASE_URL, redis, logger, kinds: [jobKind] });
       await jobs.migrate();
       const campaigns = new CampaignClient({ url: config.CAMPAIGN_SERVICE_URL });

@@ -31,6 +31,11 @@ const enrichmentEnvironmentSchema = z.object({
     .pipe(z.array(allowlistEntry)),
   /** Longest the check of one candidate website's page may take. Default: 10 000 ms. */
   WEBSITE_CHECK_TIMEOUT_MS: integer(200, 120_000, 10_000),
+  /**
+   * Runs of a job before a provider failure still worth retrying fails its records instead (each
+   * retry waits e^attempt seconds: 3, 7, 20, 55 s). Default: 5.
+   */
+  ENRICHMENT_JOB_MAX_ATTEMPTS: integer(1, 10, 5),
   /** Records of one job enriched at once. Default: 20. */
   ENRICHMENT_RECORD_CONCURRENCY: integer(1, 500, 20),
   /** How long a web search's results are reused (per tenant); 0 turns the cache off. Default: 604 800 s (7 days). */

@@ -1,3 +1,4 @@
+import type { TestCallerKeys } from './callers.js';
 import { createSubgraphClient } from './graphql-client.js';
 import { createSubgraphTestSetup } from './subgraph-test-setup.js';
 
@@ -5,6 +6,8 @@ export interface SubgraphUnderTest<App> {
   app: App;
   /** Calls the subgraph over HTTP as a given caller, signed as the gateway would sign it. */
   call: ReturnType<typeof createSubgraphClient>;
+  /** The key pair standing in for the gateway's: signs callers (and delegated tokens) for this subgraph. */
+  callerKeys: TestCallerKeys;
   /** Every SQL statement the app ran; clear it (`length = 0`) before counting. */
   queries: string[];
   close(): Promise<void>;
@@ -27,7 +30,7 @@ export async function startSubgraphUnderTest<App extends { url: string; close():
       await app.close();
       await setup.dispose();
     };
-    return { app, call: createSubgraphClient(app.url, setup.callerKeys.signer), queries, close, [Symbol.asyncDispose]: close };
+    return { app, call: createSubgraphClient(app.url, setup.callerKeys.signer), callerKeys: setup.callerKeys, queries, close, [Symbol.asyncDispose]: close };
   } catch (error) {
     await setup.dispose();
     throw error;

@@ -22,6 +22,8 @@ export interface EnrichmentJobKindOptions {
   secrets: SecretBox;
   /** Records processed at once within one job (`ENRICHMENT_RECORD_CONCURRENCY`). */
   concurrency: number;
+  /** Runs of a job before retryable failures fail their records (`ENRICHMENT_JOB_MAX_ATTEMPTS`). Default: 5. */
+  maxAttempts?: number;
 }
 
 /** The caller's token the job was created with, opened, or why the job cannot call other services. */
@@ -51,7 +53,7 @@ export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobK
     entity: EnrichmentJob,
     // One enrichment at a time per tenant: a tenant's big list does not hold up everyone else's.
     queueOf: (job) => `enrichment:${job.tenantId}`,
-    maxAttempts: 5,
+    maxAttempts: options.maxAttempts ?? 5,
     concurrency: options.concurrency,
     async startAttempt({ job, em, signal, attempt, maxAttempts }) {
       const sealed = await em.fork().findOneOrFail(EnrichmentJob, { id: job.id }, { fields: ['delegatedCallerToken'] });

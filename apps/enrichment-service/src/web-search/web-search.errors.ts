@@ -45,7 +45,11 @@ export class WebSearchUnavailableError extends WebSearchError {
   constructor(readonly failures: WebSearchError[]) {
     super(
       'SEARCH_UNAVAILABLE',
-      failures.length === 0 ? 'No web-search provider is configured (SEARCH_PROVIDERS, SERPER_API_KEY, BRAVE_SEARCH_API_KEY).' : `Web search failed: ${failures.map((failure) => failure.message).join('; ')}`,
+      failures.length === 0
+        ? 'No web-search provider is configured (SEARCH_PROVIDERS, SERPER_API_KEY, BRAVE_SEARCH_API_KEY).'
+        : failures.length === 1
+          ? failures[0]!.message
+          : `Every web-search provider failed: ${failures.map((failure) => failure.message).join('; ')}`,
       failures.some((failure) => failure.isRetryable),
       undefined,
     );

@@ -138,7 +138,7 @@ export function matchCompanyPage(identity: CompanyIdentity, page: CompanyPage): 
   else if (phone && place) confidence = 0.85;
   else if (name && place) confidence = 0.8;
   else if (!checkable && name && domain) confidence = 0.6;
-  if (confidence > 0 && domain) confidence = Math.min(0.99, confidence + 0.02);
+  if (confidence > 0 && domain) confidence = Math.min(0.99, Math.round((confidence + 0.02) * 100) / 100);
   const confirmed = confidence > 0;
   let reason: string;
   if (confirmed) reason = `shows the company's ${matched.filter((part) => part !== 'domain').join(', ')}`;
