@@ -153,6 +153,10 @@ const steps = await sql.execute<Array<{ step: string; status: string; count: str
 const processedAt = await sql.execute<Array<{ query: string; processed_at: Date }>>(
   `select lower(r.company_name || ' ' || r.city || ' ' || r.region) as query, i.processed_at from enrichment.enrichment_record r join enrichment.job_item i on i.job_id = r.job_id and i.item_key = r.position::text`,
 );
+const failureNotes = await sql.execute<Array<{ step: string; note: string; count: string }>>(
+  `select outcome->>'step' as step, regexp_replace(regexp_replace(outcome->>'note', '\\s+', ' ', 'g'), 'for "[^"]*"|[a-z0-9-]+\\.test(:\\d+)?', '…', 'g') as note, count(*)
+     from enrichment.enrichment_record, jsonb_array_elements(step_outcomes) as outcome where outcome->>'status' = 'FAILED' group by 1, 2 order by 3 desc limit 5`,
+);
 const report = await ask<{ searchedAt: Array<[string, number]>; searches: number; modelCalls: number; pageRequests: number }>(providers.worker, 'report');
 const searched = new Map(report.searchedAt);
 const latencies = processedAt
@@ -179,6 +183,7 @@ print(`| event loop busy: enrichment / content / fake providers thread | ${Objec
 print(`| records by status | ${statuses.map((row) => `${row.status} ${Number(row.count).toLocaleString('en-US')}`).join(', ')} |`);
 print(`\n| step | outcome | records | median ms | p95 ms |\n|---|---|---|---|---|`);
 for (const row of steps) print(`| ${row.step} | ${row.status} | ${Number(row.count).toLocaleString('en-US')} | ${row.median} | ${row.p95} |`);
+print(`\nMost frequent failures: ${failureNotes.map((row) => `${row.step} × ${row.count}: ${row.note.slice(0, 400)}`).join(' | ')}`);
 print(`\nProgress (s → records): ${samples.filter((_sample, index) => index % 10 === 9 || index === samples.length - 1).map((sample) => `${sample.seconds.toFixed(0)} → ${sample.processed}`).join(', ')}`);
 
 if (process.env['BENCH_HEAP_SNAPSHOT']) {

@@ -62,5 +62,9 @@ describe('checking quotes against the crawled passages', () => {
 
   it('counts sentences as a reader does', () => {
     expect(sentencesOf('Hi Rosa, your site says "We are family owned." That stood out. Can we talk?')).toHaveLength(3);
+    expect(sentencesOf('Broadway Auto Brokers Inc. opened on N.W. Hwy. 441 in 1987 with J. D. Sanders. It is still there.')).toEqual([
+      'Broadway Auto Brokers Inc. opened on N.W. Hwy. 441 in 1987 with J. D. Sanders.',
+      'It is still there.',
+    ]);
   });
 });

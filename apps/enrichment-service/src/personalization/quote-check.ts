@@ -39,7 +39,20 @@ export function findQuote(quote: string, passages: readonly WebsitePassage[]): W
   return null;
 }
 
-/** Sentences of a text: ends at `.`, `!` or `?` followed by a space or the end. */
+// Words a full stop follows without ending the sentence: legal forms, titles, street words, initials.
+const abbreviation = /(?:^|[\s(.])(?:inc|co|corp|ltd|llc|bros|mr|mrs|ms|dr|st|ave|blvd|rd|hwy|no|vs|etc|e\.g|i\.e|[a-z])$/i;
+
+/** Sentences of a text: each ends at `.`, `!` or `?` followed by a space or the end, abbreviations aside. */
 export function sentencesOf(text: string): string[] {
-  return (text.match(/[^.!?]+(?:[.!?]+["'”’)]*|$)/g) ?? []).map((sentence) => sentence.trim()).filter((sentence) => sentence.length > 1);
+  const sentences: string[] = [];
+  let start = 0;
+  for (const boundary of text.matchAll(/([.!?])+["'”’)]*(?=\s|$)/g)) {
+    const end = boundary.index + boundary[0].length;
+    // "Broadway Auto Brokers Inc. opened in 1987" is one sentence; "J. D. Sanders" too.
+    if (boundary[1] === '.' && abbreviation.test(text.slice(start, boundary.index))) continue;
+    sentences.push(text.slice(start, end).trim());
+    start = end;
+  }
+  sentences.push(text.slice(start).trim());
+  return sentences.filter((sentence) => sentence.length > 1);
 }
