@@ -49,6 +49,7 @@ const campaign = await createCampaignApp(
   loadCampaignConfig({
     ...setup.environment,
     CONTENT_SERVICE_URL: content.url,
+    CONTENT_FETCH_ALLOWLIST: site.host,
     LLM_PROVIDERS: 'openai',
     OPENAI_API_KEY: 'sk-bench',
     OPENAI_BASE_URL: baseURL,

@@ -69,7 +69,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
   const logger = (service: string): Logger | undefined =>
     options.logDestination ? createLogger({ service, level: 'debug', destination: options.logDestination }) : undefined;
-  const environmentOf = (name: SubgraphName) => ({ ...environment, ...options.subgraphEnvironment?.[name] });
+  // One allowlist for the whole deployment, as one environment file would give it: the hosts content
+  // may fetch are the websites campaign accepts.
+  const allowlist = options.subgraphEnvironment?.content?.['CONTENT_FETCH_ALLOWLIST'];
+  const environmentOf = (name: SubgraphName) => ({ ...environment, ...(allowlist ? { CONTENT_FETCH_ALLOWLIST: allowlist } : {}), ...options.subgraphEnvironment?.[name] });
   // Content first: campaign generation calls its API, so campaign needs its URL.
   const content = await createContentApp(loadContentConfig(environmentOf('content')), { logger: logger('content'), resolveHost: options.resolveHost });
   const campaign = await createCampaignApp(loadCampaignConfig({ CONTENT_SERVICE_URL: content.url, ...environmentOf('campaign') }), { logger: logger('campaign') });

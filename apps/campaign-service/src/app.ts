@@ -1,7 +1,7 @@
 import type { CallerContext } from '@gtm/caller';
 import { attachJobWorker, createJobQueue, jobEntities, type AttachJobWorkerOptions, type JobWorker } from '@gtm/jobs';
 import { createLlmFromConfig } from '@gtm/llm';
-import { createLlmUsageReporter, startSubgraphApp, type Logger, type SubgraphApp } from '@gtm/runtime';
+import { createLlmUsageReporter, FetchAllowlist, startSubgraphApp, type Logger, type SubgraphApp } from '@gtm/runtime';
 import { AssetCorrectionService } from './campaign-asset/asset-correction.service.js';
 import { CampaignAsset, CampaignAssetVersion, CampaignCorrection } from './campaign-asset/campaign-asset.entity.js';
 import { CampaignAssetRepository } from './campaign-asset/campaign-asset.repository.js';
@@ -54,7 +54,7 @@ export interface CampaignApp extends SubgraphApp {
  */
 export async function createApp(config: CampaignConfig, overrides: CampaignAppOverrides = {}): Promise<CampaignApp> {
   const { websiteFor, jobWorker, ...appOverrides } = overrides;
-  const campaignService = new CampaignService();
+  const campaignService = new CampaignService({ websiteAllowlist: new FetchAllowlist(config.CONTENT_FETCH_ALLOWLIST) });
   const repository = new CampaignAssetRepository();
   const content = new ContentClient({ url: config.CONTENT_SERVICE_URL, timeoutMs: config.CONTENT_SERVICE_TIMEOUT_MS });
   let services: CampaignServices | undefined;

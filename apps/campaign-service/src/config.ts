@@ -1,5 +1,5 @@
 import { llmEnvironmentSchema } from '@gtm/llm';
-import { jobWorkerEnvironmentSchema, parseEnvironment, portSchema, subgraphEnvironmentSchema } from '@gtm/runtime';
+import { fetchAllowlistSchema, jobWorkerEnvironmentSchema, parseEnvironment, portSchema, subgraphEnvironmentSchema } from '@gtm/runtime';
 import { z } from 'zod';
 
 const httpUrl = z.string().refine((value) => /^https?:\/\//.test(value) && URL.canParse(value), 'must be an http(s):// URL');
@@ -20,6 +20,11 @@ const campaignEnvironmentSchema = z.object({
    * CONTENT_FETCH_TIMEOUT_MS). Default: 120 000 ms.
    */
   CONTENT_SERVICE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(120_000),
+  /**
+   * The content service's list of private hosts it may fetch, the same value: a campaign's website
+   * is refused at creation when its address is one analysis always refuses, unless listed here.
+   */
+  CONTENT_FETCH_ALLOWLIST: fetchAllowlistSchema,
 });
 
 export type CampaignConfig = z.infer<typeof campaignEnvironmentSchema>;

@@ -1,11 +1,7 @@
 import { llmEnvironmentSchema } from '@gtm/llm';
-import { parseEnvironment, portSchema, subgraphEnvironmentSchema } from '@gtm/runtime';
+import { fetchAllowlistSchema, parseEnvironment, portSchema, subgraphEnvironmentSchema } from '@gtm/runtime';
 import { z } from 'zod';
 import { renderModes } from './crawl/rendering-page-reader.js';
-
-const allowlistEntry = z
-  .string()
-  .regex(/^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i, 'entries must be `host` or `host:port`, such as localhost:8080 or staging.internal');
 
 const integer = (minimum: number, maximum: number, fallback: number) => z.coerce.number().int().min(minimum).max(maximum).default(fallback);
 
@@ -13,16 +9,8 @@ const contentEnvironmentSchema = z.object({
   ...subgraphEnvironmentSchema.shape,
   ...llmEnvironmentSchema.shape,
   PORT: portSchema.default(4002),
-  /**
-   * Comma-separated `host` or `host:port` entries that may be fetched even though they resolve to
-   * private or loopback addresses (local fixture sites, an internal staging site). Everything
-   * else private stays refused. Default: none.
-   */
-  CONTENT_FETCH_ALLOWLIST: z
-    .string()
-    .default('')
-    .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
-    .pipe(z.array(allowlistEntry)),
+  /** Private hosts the crawler may fetch (see `fetchAllowlistSchema`). Default: none. */
+  CONTENT_FETCH_ALLOWLIST: fetchAllowlistSchema,
   /** Longest one page may take, redirects included. Default: 15 000 ms. */
   CONTENT_FETCH_TIMEOUT_MS: integer(500, 120_000, 15_000),
   /** Largest page read, in bytes. Default: 5 MiB. */

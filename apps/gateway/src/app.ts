@@ -6,7 +6,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import { createCallerTokenSigner, type CallerContext } from '@gtm/caller';
 import { createJobProgressFeed } from '@gtm/jobs';
-import { createAccessLog, createLogger, createRedis, listenForGraphQL, useErrorMasking, type Logger } from '@gtm/runtime';
+import { apolloLoggerFrom, createAccessLog, createHttpErrorHandler, createLogger, createRedis, ErrorCode, internalServerError, listenForGraphQL, useErrorMasking, useStorableInput, type Logger } from '@gtm/runtime';
 import cors from 'cors';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -25,6 +25,7 @@ import { JobProgressService } from './job-progress/job-progress.service.js';
 import { GatewayLocalDataSource } from './subgraphs/local-data-source.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraphs/subgraph-data-source.js';
 import { operationLimitsFrom } from './operation-limits/operation-limits.config.js';
+import { useOperationResolution } from './operation-resolution/operation-resolution.plugin.js';
 import { useOperationLimits } from './operation-limits/operation-limits.plugin.js';
 import { requestLimits } from './operation-limits/request-limits.middleware.js';
 import { llmBackedFieldsOf, useLlmBudget } from './rate-limit/llm-budget.plugin.js';
@@ -119,12 +120,17 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   const httpServer = createServer(app);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
+    logger: apolloLoggerFrom(logger),
     introspection: config.INTROSPECTION_ENABLED,
     includeStacktraceInErrorResponses: false,
     // runMain owns SIGINT/SIGTERM: it drains, closes pools and exits. Apollo's own handlers would
     // race it and re-raise the signal into a process that already handles it.
     stopOnTerminationSignals: false,
     plugins: [
+      // First: every later plugin may rely on the operation being known.
+      useOperationResolution<GatewayContext>({ loggerOf: (context) => context.logger }),
+      // The gateway's own tables and every subgraph's: refused here before any subgraph is asked.
+      useStorableInput<GatewayContext>(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_GRACE_MS }),
       // GraphiQL is served from our own bundle; Apollo's landing page would load from a CDN.
       ApolloServerPluginLandingPageDisabled(),
@@ -133,7 +139,12 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       useSubscriptionsOverWebSocketOnly<GatewayContext>(),
       useOperationLimits<GatewayContext>(operationLimits),
       useLlmBudget<GatewayContext>({ limiter: rateLimiter, llmBackedFields: llmBackedFieldsOf(supergraphSdl), callerOf: (context) => context.caller, logger }),
-      useErrorMasking<GatewayContext>({ requestIdOf: (context) => context.requestId, loggerOf: (context) => context.logger }),
+      useErrorMasking<GatewayContext>({
+        requestIdOf: (context) => context.requestId,
+        loggerOf: (context) => context.logger,
+        // A subgraph masks and logs its own unexpected errors under the same request id.
+        loggedElsewhere: (error) => error.extensions['code'] === ErrorCode.Internal && typeof error.extensions['serviceName'] === 'string' && error.extensions['serviceName'] !== gatewaySubgraphName,
+      }),
       // After masking, so the outcome recorded is the code the client saw.
       useRequestMetering<GatewayContext>(),
     ],
@@ -188,18 +199,26 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       context: async ({ res }) => {
         // Authentication ran first, so every request that reaches GraphQL has a caller.
         const caller = callerOf(res)!;
+        const requestLogger = logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug });
         let delegated: Promise<string> | undefined;
-        return {
-          caller,
-          callerToken: await signer.sign(caller),
-          delegatedCallerToken: () => (delegated ??= delegationSigner.sign(caller)),
-          requestId: caller.requestId,
-          logger: logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }),
-          meter: meterOf(res),
-        };
+        try {
+          return {
+            caller,
+            callerToken: await signer.sign(caller),
+            delegatedCallerToken: () => (delegated ??= delegationSigner.sign(caller)),
+            requestId: caller.requestId,
+            logger: requestLogger,
+            meter: meterOf(res),
+          };
+        } catch (error) {
+          // Apollo would answer with the error's own message; this is logged here and masked.
+          requestLogger.error({ err: error }, 'could not build the request context');
+          throw internalServerError(caller.requestId);
+        }
       },
     }),
   );
+  app.use(createHttpErrorHandler(logger));
 
   const webSockets = startGraphQLWebSocketServer({
     httpServer,

@@ -39,6 +39,21 @@ export const secretsKeySchema = z
 export const portSchema = z.coerce.number().int().min(0).max(65535);
 
 /**
+ * `CONTENT_FETCH_ALLOWLIST`: comma-separated `host` or `host:port` entries that may be fetched even
+ * though they are private or loopback (local fixture sites, an internal staging site). The content
+ * service fetches them; the campaign service accepts them as campaign websites. Default: none.
+ */
+export const fetchAllowlistSchema = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+  .pipe(
+    z.array(
+      z.string().regex(/^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i, 'entries must be `host` or `host:port`, such as localhost:8080 or staging.internal'),
+    ),
+  );
+
+/**
  * Prefix of every Redis key and channel a process uses (rate limits, the LLM usage stream, job
  * progress). The gateway and every service must use the same one. Default: none.
  */

@@ -66,8 +66,38 @@ export function operationLimitExceeded(message: string, extensions?: ErrorExtens
 }
 
 const publicCodes = new Set<string>(Object.values(ErrorCode).filter((code) => code !== ErrorCode.Internal));
-// GraphQL's own parse and validation failures are the caller's mistake and safe to show as they are.
-const graphqlClientCodes = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+
+/**
+ * Codes of a request that GraphQL over HTTP calls a request error (the document could not be
+ * parsed, validated, or told which operation to run): the caller's mistake, answered with 400 and
+ * shown as they are.
+ */
+export const RequestErrorCode = {
+  ParseFailed: 'GRAPHQL_PARSE_FAILED',
+  ValidationFailed: 'GRAPHQL_VALIDATION_FAILED',
+  BadRequest: 'BAD_REQUEST',
+  PersistedQueryNotFound: 'PERSISTED_QUERY_NOT_FOUND',
+  OperationResolutionFailure: 'OPERATION_RESOLUTION_FAILURE',
+} as const;
+const graphqlClientCodes = new Set<string>(Object.values(RequestErrorCode));
+
+/**
+ * Whether an error with this `extensions.code` reaches the client as raised. Everything else is
+ * unexpected: masked to INTERNAL_SERVER_ERROR, and logged where it happened.
+ */
+export function isPublicErrorCode(code: unknown): boolean {
+  return typeof code === 'string' && (publicCodes.has(code) || graphqlClientCodes.has(code));
+}
+
+/**
+ * The error a client sees where an unexpected failure happened outside GraphQL execution (a request
+ * context that could not be built, an HTTP handler that threw): the same text and code `maskError`
+ * gives (Apollo Server answers it with HTTP 500).
+ */
+export function internalServerError(requestId: string | undefined): GraphQLError {
+  const masked = maskError({ message: 'unexpected' }, requestId);
+  return new GraphQLError(masked.message, { extensions: masked.extensions });
+}
 
 /**
  * Apollo Server `formatError`: errors we raised on purpose keep their message and code; anything
@@ -75,8 +105,7 @@ const graphqlClientCodes = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_
  * so no stack, SQL or secret ever reaches a client. The original is logged by the caller.
  */
 export function maskError(formatted: GraphQLFormattedError, requestId: string | undefined): GraphQLFormattedError {
-  const code = formatted.extensions?.['code'];
-  if (typeof code === 'string' && (publicCodes.has(code) || graphqlClientCodes.has(code))) {
+  if (isPublicErrorCode(formatted.extensions?.['code'])) {
     const { stacktrace: _stacktrace, exception: _exception, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 
 export * from './access-log.js';
+export * from './address-policy.js';
 export * from './chromium.js';
 export * from './config.js';
 export * from './context.js';
@@ -8,6 +9,7 @@ export * from './database.js';
 export * from './error-masking.plugin.js';
 export * from './errors.js';
 export * from './health.js';
+export * from './http-errors.js';
 export * from './listen.js';
 export * from './llm-usage.js';
 export * from './loaders.js';
@@ -17,9 +19,9 @@ export * from './redis.js';
 export * from './main.js';
 export * from './subgraph-app.js';
 export * from './subgraph-schema.js';
+export * from './storable-input.plugin.js';
 export * from './subgraph-server.js';
 export * from './validation.js';
 export * from './website-url.js';
-export * from './fetching/address-policy.js';
 export * from './fetching/fetch-errors.js';
 export * from './fetching/safe-fetcher.js';

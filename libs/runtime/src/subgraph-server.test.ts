@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Entity, Property } from '@mikro-orm/decorators/legacy';
-import { createSubgraphClient, createTestCaller, createTestCallerKeys, createTestDatabase, testEnvironment, type TestCallerKeys, type TestDatabase } from '@gtm/testing';
-import { Ctx, Field, ObjectType, Query, Resolver } from 'type-graphql';
+import { captureLogs, createSubgraphClient, createTestCaller, createTestCallerKeys, createTestDatabase, testEnvironment, type TestCallerKeys, type TestDatabase } from '@gtm/testing';
+import { Arg, Ctx, Field, InputType, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import type { SubgraphContext } from './context.js';
 import { createDatabase, TenantScopedEntity, TenantScopeError } from './database.js';
 import { createLogger } from './logger.js';
@@ -27,6 +27,36 @@ class SlowResolver {
   async slow(@Ctx() _context: SubgraphContext): Promise<Slow> {
     await new Promise((resolve) => setTimeout(resolve, 400));
     return { finished: true };
+  }
+}
+
+@InputType()
+class NoteInput {
+  @Field()
+  text!: string;
+
+  @Field(() => [String], { nullable: true })
+  tags?: string[];
+}
+
+@ObjectType('Note')
+class NoteType {
+  @Field()
+  text!: string;
+}
+
+@Resolver()
+class NoteResolver {
+  @Query(() => Int)
+  async noteCount(@Ctx() context: SubgraphContext): Promise<number> {
+    return context.em.count(Note, {});
+  }
+
+  @Mutation(() => NoteType)
+  async addNote(@Arg('input', () => NoteInput) input: NoteInput, @Ctx() context: SubgraphContext): Promise<NoteType> {
+    const note = context.em.create(Note, { tenantId: context.caller.tenantId, text: [input.text, ...(input.tags ?? [])].join(' ') });
+    await context.em.persist(note).flush();
+    return { text: note.text };
   }
 }
 
@@ -109,5 +139,48 @@ describe('graceful shutdown', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(['end', 'close']).toContain(redis.status);
     expect(await database.orm.isConnected()).toBe(false);
+  });
+});
+
+describe('input PostgreSQL cannot store', () => {
+  it('is BAD_USER_INPUT naming the field, for any argument, before any resolver runs, with nothing logged as an error', async () => {
+    const database = await openDatabase();
+    const redis = createRedis({ url: testEnvironment.redisUrl });
+    await redis.connect();
+    const logs = captureLogs();
+    const resolver = new NoteResolver();
+    const server = await createSubgraphServer({
+      name: 'runtime-test',
+      schema: await buildSubgraphSchema({ resolvers: [NoteResolver], container: { get: () => resolver } }),
+      database,
+      redis,
+      logger: logs.logger,
+      verifier: callerKeys.verifier,
+      createLoaders: () => ({}),
+    });
+    try {
+      const call = createSubgraphClient(await server.listen(0, '127.0.0.1'), callerKeys.signer);
+      const caller = createTestCaller();
+      const inline = await call(caller, 'mutation { addNote(input: { text: "a\\u0000b" }) { text } }');
+      expect(inline.status).toBe(400);
+      expect(inline.errors).toEqual([
+        {
+          message: 'input.text contains a NUL character (\\u0000), which cannot be stored. Remove it and send the request again.',
+          extensions: { code: 'BAD_USER_INPUT', field: 'input.text' },
+        },
+      ]);
+      const inList = await call(caller, 'mutation Add($tags: [String!]) { addNote(input: { text: "fine", tags: $tags }) { text } }', { tags: ['ok', 'x\u0000'] });
+      expect(inList.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input.tags.1' });
+      const wholeVariable = await call(caller, 'mutation Add($input: NoteInput!) { addNote(input: $input) { text } }', { input: { text: 'half \ud800 a pair' } });
+      expect(wholeVariable.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'input.text' });
+      expect(wholeVariable.errors?.[0]?.message).toMatch(/unpaired UTF-16 surrogate/);
+
+      const stored = await call(caller, 'mutation { addNote(input: { text: "plain ✓ 😀" }) { text } }');
+      expect(stored.data).toEqual({ addNote: { text: 'plain ✓ 😀' } });
+      expect((await call<{ noteCount: number }>(caller, '{ noteCount }')).data?.noteCount).toBe(1);
+      expect(logs.entries().filter((entry) => (entry['level'] as number) >= 40)).toEqual([]);
+    } finally {
+      await server.close();
+    }
   });
 });

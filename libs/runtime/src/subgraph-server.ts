@@ -10,8 +10,10 @@ import type { GraphQLSchema } from 'graphql';
 import type { SubgraphContext } from './context.js';
 import type { Database, EntityManager } from './database.js';
 import { useErrorMasking } from './error-masking.plugin.js';
-import { unauthenticated } from './errors.js';
+import { internalServerError, unauthenticated } from './errors.js';
 import { runHealthChecks } from './health.js';
+import { useStorableInput } from './storable-input.plugin.js';
+import { apolloLoggerFrom, createHttpErrorHandler } from './http-errors.js';
 import { listenForGraphQL } from './listen.js';
 import type { Logger } from './logger.js';
 import type { Redis } from './redis.js';
@@ -56,6 +58,7 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
 
   const apollo = new ApolloServer<SubgraphContext<Loaders>>({
     schema: options.schema,
+    logger: apolloLoggerFrom(logger),
     includeStacktraceInErrorResponses: false,
     // runMain owns SIGINT/SIGTERM: it drains, closes pools and exits. Apollo's own handlers would
     // race it and re-raise the signal into a process that already handles it.
@@ -63,7 +66,10 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
     plugins: [
       // Inline traces feed Apollo Studio, which this deployment does not use; they only cost time.
       ApolloServerPluginInlineTraceDisabled(),
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }), useErrorMasking<SubgraphContext<Loaders>>({ requestIdOf: (context) => context.caller?.requestId, loggerOf: (context) => context.logger })],
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: options.shutdownGraceMs ?? 10_000 }),
+      useStorableInput<SubgraphContext<Loaders>>(),
+      useErrorMasking<SubgraphContext<Loaders>>({ requestIdOf: (context) => context.caller?.requestId, loggerOf: (context) => context.logger }),
+    ],
   });
   await apollo.start();
 
@@ -91,19 +97,27 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const caller = res.locals['caller'] as CallerContext;
-        const em = database.forkForTenant(caller.tenantId);
-        const callerToken = req.header(callerTokenHeader);
-        return {
-          em,
-          caller,
-          loaders: options.createLoaders(em, caller, callerToken),
-          logger: logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }),
-          callerToken,
-          delegatedCallerToken: req.header(callerDelegationHeader),
-        };
+        const requestLogger = logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug });
+        try {
+          const em = database.forkForTenant(caller.tenantId);
+          const callerToken = req.header(callerTokenHeader);
+          return {
+            em,
+            caller,
+            loaders: options.createLoaders(em, caller, callerToken),
+            logger: requestLogger,
+            callerToken,
+            delegatedCallerToken: req.header(callerDelegationHeader),
+          };
+        } catch (error) {
+          // Apollo would answer with the error's own message; this is logged here and masked.
+          requestLogger.error({ err: error }, 'could not build the request context');
+          throw internalServerError(caller.requestId);
+        }
       },
     }),
   );
+  app.use(createHttpErrorHandler(logger));
 
   return {
     httpServer,

@@ -2,7 +2,10 @@ import type { FilterQuery } from '@mikro-orm/core';
 import {
   containsPattern,
   domainOf,
+  forbidden,
   normalizeWebsiteUrl,
+  websiteAddressRefusal,
+  type FetchAllowlist,
   notFound,
   paginate,
   parseInput,
@@ -34,7 +37,14 @@ const createCampaignSchema = z.object({
     .transform((value) => (value ? value : null)),
 });
 
+export interface CampaignServiceOptions {
+  /** Private hosts the content service may fetch (`CONTENT_FETCH_ALLOWLIST`), so accepted as websites. */
+  websiteAllowlist: FetchAllowlist;
+}
+
 export class CampaignService {
+  constructor(private readonly options: CampaignServiceOptions) {}
+
   async get(context: CampaignContext, id: string): Promise<Campaign | null> {
     return context.loaders.campaignById.load(id);
   }
@@ -54,6 +64,9 @@ export class CampaignService {
   async create(context: CampaignContext, input: CreateCampaignInput): Promise<Campaign> {
     const fields = parseInput(createCampaignSchema, input);
     const websiteUrl = normalizeWebsiteUrl(fields.websiteUrl);
+    // Analysis would refuse this website on every generation: say so now, in analysis's words.
+    const refusal = websiteAddressRefusal(new URL(websiteUrl), this.options.websiteAllowlist);
+    if (refusal) throw forbidden(refusal, { url: websiteUrl, field: 'websiteUrl' });
     const campaign = context.em.create(Campaign, {
       tenantId: context.caller.tenantId,
       name: fields.name ?? domainOf(websiteUrl),

@@ -156,6 +156,30 @@ describe('campaigns', () => {
   });
 });
 
+describe('websites analysis always refuses', () => {
+  it('are refused at creation with FORBIDDEN and the fetcher’s reason, and nothing is saved', async () => {
+    const caller = createTestCaller();
+    const refused = {
+      'http://127.0.0.1:8080': '127.0.0.1:8080 is a loopback address 127.0.0.1, which is never fetched.',
+      'http://169.254.169.254/latest/meta-data': '169.254.169.254 is a link-local (cloud metadata) address 169.254.169.254, which is never fetched.',
+      'http://10.1.2.3': '10.1.2.3 is a private address 10.1.2.3, which is never fetched.',
+      'https://192.168.0.10': '192.168.0.10 is a private address 192.168.0.10, which is never fetched.',
+      'http://localhost:4000': 'localhost:4000 is an internal name, which is never fetched.',
+      'metadata.google.internal': 'metadata.google.internal is an internal name, which is never fetched.',
+    };
+    for (const [websiteUrl, message] of Object.entries(refused)) {
+      const answer = await subgraph.call(caller, createCampaign, { input: { websiteUrl } });
+      expect(answer.errors?.[0]).toMatchObject({ message, extensions: { code: 'FORBIDDEN', field: 'websiteUrl' } });
+    }
+    // IPv6 literals are not website host names at all.
+    const ipv6 = await subgraph.call(caller, createCampaign, { input: { websiteUrl: 'http://[::1]:3000' } });
+    expect(ipv6.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect((await subgraph.call(caller, listCampaigns, {})).data!['campaigns'].edges).toEqual([]);
+    // Public addresses, by name or number, are for analysis to judge.
+    expect((await subgraph.call(caller, createCampaign, { input: { websiteUrl: 'http://93.184.215.14' } })).errors).toBeUndefined();
+  });
+});
+
 describe('Website.campaigns', () => {
   it('returns each website’s campaigns for the caller’s tenant only, newest first', async () => {
     const caller = createTestCaller();

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { FetchAllowlist, FetchFailure, refusalReasonOf } from '@gtm/runtime';
+import { FetchAllowlist, FetchFailure, internalHostNames, refusalReasonOf } from '@gtm/runtime';
 import type { PageReader } from './page-reader.js';
 
 export interface FirecrawlPageReaderOptions {
@@ -24,9 +24,6 @@ const firstText = (value: unknown): string | undefined => {
   return typeof text === 'string' && text.trim() ? text.trim() : undefined;
 };
 
-// Names that only mean something inside a network: a self-hosted Firecrawl would resolve them there.
-const internalNames = /(^|\.)(localhost|local|internal|intranet|lan|home\.arpa|corp)$/i;
-
 /**
  * Reads pages through Firecrawl's scrape API (v2), which renders JavaScript and applies robots.txt
  * on its side. Firecrawl fetches from its own network, so DNS is not resolved here; addresses that
@@ -42,7 +39,8 @@ export function createFirecrawlPageReader(options: FirecrawlPageReaderOptions): 
     const target = new URL(url);
     if (allowlist.admits(target)) return;
     const host = target.hostname.replace(/^\[|\]$/g, '');
-    const reason = isIP(host) ? refusalReasonOf(host) : internalNames.test(host) ? `internal name ${host}` : null;
+    // An internal name only means something inside a network: a self-hosted Firecrawl would resolve it there.
+    const reason = isIP(host) ? refusalReasonOf(host) : internalHostNames.test(host) ? `internal name ${host}` : null;
     if (reason) throw new FetchFailure('refused', `${url} leads to a ${reason}, which is never fetched.`, url);
   };
 

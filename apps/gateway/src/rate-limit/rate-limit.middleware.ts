@@ -143,16 +143,19 @@ export function createRateLimitMiddleware(options: CreateRateLimitMiddlewareOpti
     const caller = callerOf(request, response);
     if (!caller) return next();
 
-    void check(caller).then((decision) => {
-      if (!decision) return next();
-      const tierLimits = limiter.limits[caller.tier];
-      response.setHeader('RateLimit-Limit', String(decision.limit));
-      response.setHeader('RateLimit-Remaining', String(decision.remaining));
-      response.setHeader('RateLimit-Reset', String(decision.resetSeconds));
-      response.setHeader('RateLimit-Policy', `${tierLimits.perMinute};w=60, ${tierLimits.perDay};w=86400`);
-      if (decision.allowed) return next();
-      response.setHeader('Retry-After', String(decision.resetSeconds));
-      response.status(429).json(rateLimitErrorBody(caller, decision));
-    });
+    check(caller)
+      .then((decision) => {
+        if (!decision) return next();
+        const tierLimits = limiter.limits[caller.tier];
+        response.setHeader('RateLimit-Limit', String(decision.limit));
+        response.setHeader('RateLimit-Remaining', String(decision.remaining));
+        response.setHeader('RateLimit-Reset', String(decision.resetSeconds));
+        response.setHeader('RateLimit-Policy', `${tierLimits.perMinute};w=60, ${tierLimits.perDay};w=86400`);
+        if (decision.allowed) return next();
+        response.setHeader('Retry-After', String(decision.resetSeconds));
+        response.status(429).json(rateLimitErrorBody(caller, decision));
+      })
+      // Whatever went wrong answering goes to the app's error handler, not an unhandled rejection.
+      .catch(next);
   };
 }

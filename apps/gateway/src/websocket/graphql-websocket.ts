@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { ApolloServer, GraphQLRequest } from '@apollo/server';
 import type { CallerContext, CallerTokenSigner } from '@gtm/caller';
 import type { JobProgressEvent, JobProgressFeed } from '@gtm/jobs';
-import { ErrorCode, maskError, type Logger } from '@gtm/runtime';
+import { ErrorCode, findUnstorableInput, internalServerError as internalError, RequestErrorCode, unstorableInputError, type Logger } from '@gtm/runtime';
 import {
   getArgumentValues,
   getOperationAST,
@@ -33,6 +33,7 @@ import { callerFor } from '../caller/caller-resolver.js';
 import type { GatewayContext } from '../context.js';
 import { openJobProgressStream } from '../job-progress/job-progress.stream.js';
 import { checkOperationLimits, type MeasuredLimits } from '../operation-limits/operation-limits.rules.js';
+import { operationResolutionMessage } from '../operation-resolution/operation-resolution.plugin.js';
 import type { RateLimitCheck } from '../rate-limit/rate-limit.middleware.js';
 import { rateLimitErrorBody } from '../rate-limit/rate-limit.middleware.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
@@ -132,12 +133,6 @@ function keyFromConnectionParams(params: Readonly<Record<string, unknown>> | und
 
 function errorWithCode(message: string, code: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
-}
-
-/** What a client sees of an unexpected failure: the error masking's answer, nothing internal. */
-function internalError(requestId: string): GraphQLError {
-  const masked = maskError({ message: 'unexpected' }, requestId);
-  return new GraphQLError(masked.message, { extensions: masked.extensions });
 }
 
 /** The one root field of a (validated) subscription, through any fragments it sits in. */
@@ -280,7 +275,12 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
       return refuse(operationText.errors.map((error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
     }
     const operation: OperationDefinitionNode | null | undefined = getOperationAST(document, payload.operationName);
-    if (!operation) return refuse([errorWithCode('Could not tell which operation to run: name it in `operationName`.', 'OPERATION_RESOLUTION_FAILURE')]);
+    if (!operation) return refuse([errorWithCode(operationResolutionMessage(document, payload.operationName ?? undefined), RequestErrorCode.OperationResolutionFailure)]);
+    const unstorable = findUnstorableInput(document, payload.variables);
+    if (unstorable) {
+      const { message, extensions } = unstorableInputError(unstorable);
+      return refuse([errorWithCode(message, ErrorCode.BadUserInput, { field: extensions['field'] })]);
+    }
 
     const executionArgs = { schema, document, operationName: payload.operationName, variableValues: payload.variables };
     const request: GraphQLRequest = { query: payload.query, variables: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };

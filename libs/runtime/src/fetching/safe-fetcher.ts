@@ -1,8 +1,8 @@
 import { lookup as systemLookup, type LookupAddress } from 'node:dns';
-import { isIP, type LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import { bulkhead, type BulkheadPolicy } from 'cockatiel';
 import { Agent, request, type Dispatcher } from 'undici';
-import { FetchAllowlist, refusalReasonOf } from './address-policy.js';
+import { FetchAllowlist, literalAddressRefusal, refusalReasonOf } from '../address-policy.js';
 import { FetchFailure } from './fetch-errors.js';
 
 /** Resolves a host name to every address it has, like `dns.lookup(host, { all: true })`. */
@@ -51,9 +51,6 @@ const defaultUserAgent = 'GTMGraphBot/1.0 (+https://github.com/gtm-graph)';
 
 const systemResolver: HostResolver = (hostname) =>
   new Promise((resolve, reject) => systemLookup(hostname, { all: true, verbatim: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))));
-
-/** Strips the brackets of an IPv6 literal host. */
-const bareHost = (hostname: string) => (hostname.startsWith('[') ? hostname.slice(1, -1) : hostname);
 
 /**
  * Fetches pages for users without letting them reach our own network (SSRF). Every request and
@@ -111,12 +108,9 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
       throw new FetchFailure(base ? 'refused' : 'invalid-url', `Only http and https addresses can be fetched, not ${url.protocol.replace(':', '')}.`, url.href);
     }
     if (url.username || url.password) throw new FetchFailure('invalid-url', 'Addresses with a user name or password in them are not fetched.', url.href);
-    const host = bareHost(url.hostname);
     // A literal IP is connected to without any lookup, so it is checked here.
-    if (isIP(host) && !allowlist.admits(url)) {
-      const reason = refusalReasonOf(host);
-      if (reason) throw new FetchFailure('refused', `${url.host} is a ${reason}, which is never fetched.`, url.href);
-    }
+    const refusal = literalAddressRefusal(url, allowlist);
+    if (refusal) throw new FetchFailure('refused', refusal, url.href);
     return url;
   };
 

@@ -78,3 +78,31 @@ export class FetchAllowlist {
     return this.hosts.has(hostname) || this.hostPorts.has(`${hostname}:${port}`);
   }
 }
+
+/** Host names that lead inside a network by their spelling alone, whatever a lookup would say. */
+export const internalHostNames = /(^|\.)(localhost|local|internal|intranet|lan|home\.arpa|corp)$/i;
+
+/**
+ * Why a URL that is an IP literal may never be fetched, as the fetcher says it, or null (a public
+ * address, an allowlisted host, or a name, which only a lookup can judge).
+ */
+export function literalAddressRefusal(url: URL, allowlist: FetchAllowlist): string | null {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!isIP(host) || allowlist.admits(url)) return null;
+  const reason = refusalReasonOf(host);
+  return reason ? `${url.host} is a ${reason}, which is never fetched.` : null;
+}
+
+/**
+ * Why a website would always be refused by the fetcher, judged by its spelling (no lookup): an IP
+ * literal in a refused range (loopback, private, link-local and cloud metadata …), or an internal
+ * name (`localhost`, `*.internal` …). Null when it may be fetched as far as its spelling tells, or
+ * when the allowlist admits it.
+ */
+export function websiteAddressRefusal(url: URL, allowlist: FetchAllowlist): string | null {
+  const literal = literalAddressRefusal(url, allowlist);
+  if (literal) return literal;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) || allowlist.admits(url) || !internalHostNames.test(host)) return null;
+  return `${url.host} is an internal name, which is never fetched.`;
+}
