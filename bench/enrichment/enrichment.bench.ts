@@ -129,7 +129,7 @@ for (;;) {
   );
   samples.push({ seconds: (Date.now() - startedAt) / 1000, processed: Number(state!.processed) });
   const heaps = await Promise.all([content.worker, providers.worker].map((worker) => worker.getHeapStatistics().then((heap) => Math.round(heap.used_heap_size / 1e6))));
-  process.stderr.write(`\r${samples.at(-1)!.seconds.toFixed(0)} s: ${state!.processed} of ${records.length}, heap MB enrichment ${Math.round(process.memoryUsage().heapUsed / 1e6)} content ${heaps[0]} providers ${heaps[1]}, RSS ${Math.round(process.memoryUsage().rss / 1e6)}   `);
+  process.stderr.write(`\r${samples.at(-1)!.seconds.toFixed(0)} s: ${state!.processed} of ${records.length}, heap MB enrichment ${Math.round(process.memoryUsage().heapUsed / 1e6)} content ${heaps[0]} providers ${heaps[1]}, RSS ${Math.round(process.memoryUsage().rss / 1e6)} external ${Math.round(process.memoryUsage().external / 1e6)} buffers ${Math.round(process.memoryUsage().arrayBuffers / 1e6)}   `);
   if (Number(state!.running) === 0) break;
 }
 const [{ finished }] = (await sql.execute<Array<{ finished: Date }>>(`select max(finished_at) as finished from enrichment.job where id in (${jobIds.map(() => '?').join(', ')})`, jobIds)) as [{ finished: Date }];

@@ -18,6 +18,8 @@ import { EnrichmentPlanResolver } from './enrichment-plan/enrichment-plan.resolv
 import { EnrichmentPlanService } from './enrichment-plan/enrichment-plan.service.js';
 import type { EnrichmentServices } from './enrichment-pipeline/record-enrichment.js';
 import { EnrichmentRecord } from './enrichment-record/enrichment-record.entity.js';
+import { EnrichmentRecordResolver } from './enrichment-record/enrichment-record.resolver.js';
+import { LeadEnrichmentResolver } from './lead/lead.resolver.js';
 import { createEnrichmentLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
 import { buildEnrichmentSchema } from './schema.js';
@@ -62,6 +64,8 @@ export async function createApp(config: EnrichmentConfig, overrides: EnrichmentA
     [DataSourceResolver, new DataSourceResolver(dataSourceService)],
     [EnrichmentPlanResolver, new EnrichmentPlanResolver(enrichmentPlanService)],
     [CampaignEnrichmentPlanResolver, new CampaignEnrichmentPlanResolver(enrichmentPlanService)],
+    [LeadEnrichmentResolver, new LeadEnrichmentResolver()],
+    [EnrichmentRecordResolver, new EnrichmentRecordResolver()],
   ]);
   let jobKind: ReturnType<typeof createEnrichmentJobKind> | undefined;
   let search: WebSearch | undefined;

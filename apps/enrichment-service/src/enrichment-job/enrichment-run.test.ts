@@ -241,3 +241,24 @@ describe('what a job is created with', () => {
     }
   });
 });
+
+describe('Lead.enrichment and Lead.qualification', () => {
+  it('give a lead its latest enriched record, and another tenant nothing', async () => {
+    const owner = createTestCaller();
+    const job = await run({ name: 'leads', records: [record(dealers[10]!)], steps: ['WEBSITE', 'QUALIFICATION'] }, owner);
+    const leadId = randomUUID();
+    // What a job over a lead list writes for each record: the lead it enriches.
+    await subgraph.app.database.orm.em.getConnection().execute(`update enrichment.enrichment_record set lead_id = ? where job_id = ?`, [leadId, job.id]);
+    const lookup = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Lead { id enrichment { website lead { id } } qualification { tier basis } } } }`;
+    const representations = [{ __typename: 'Lead', id: leadId }, { __typename: 'Lead', id: randomUUID() }];
+    const mine = await subgraph.call(owner, lookup, { representations });
+    expect(mine.errors).toBeUndefined();
+    expect(mine.data!['_entities']).toEqual([
+      { id: leadId, enrichment: { website: job.records[0].website, lead: { id: leadId } }, qualification: { tier: job.records[0].qualification.tier, basis: 'DATA' } },
+      { id: representations[1]!.id, enrichment: null, qualification: null },
+    ]);
+    const theirs = await subgraph.call(createTestCaller(), lookup, { representations });
+    expect(theirs.data!['_entities'][0]).toEqual({ id: leadId, enrichment: null, qualification: null });
+  });
+});
+
