@@ -80,7 +80,7 @@ export async function createApp(config: EnrichmentConfig, overrides: EnrichmentA
       const llm = createLlmFromConfig(config, { redis, logger, onUsage: (record) => (record.attribution ? usageReporter.report(record.attribution, record) : undefined) });
       search = overrides.search ?? createWebSearchFromConfig(config, logger);
       const services: EnrichmentServices = {
-        finder: new WebsiteFinder({ search, fetcher, cache: new SearchCache(database, config.SEARCH_CACHE_TTL_SECONDS) }),
+        finder: new WebsiteFinder({ search, fetcher, cache: new SearchCache(database, config.SEARCH_CACHE_TTL_SECONDS), allowlist: config.CONTENT_FETCH_ALLOWLIST }),
         analysis: new WebsiteAnalysisClient({ url: config.CONTENT_SERVICE_URL, timeoutMs: config.CONTENT_SERVICE_TIMEOUT_MS, maxConcurrency: config.CONTENT_SERVICE_MAX_CONCURRENCY }),
         llm,
         estimateLlmCostUsd: llmCostEstimator(llm, config),

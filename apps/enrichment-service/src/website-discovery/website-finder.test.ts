@@ -153,6 +153,13 @@ describe('finding a dealer’s website', () => {
     expect(serper.requests.length).toBe(searchesBefore + 1);
   });
 
+  it('refuses a row’s website on a private or metadata address by its spelling, and searches instead', async () => {
+    for (const website of ['http://169.254.169.254/latest/meta-data', 'http://localhost:8080', 'http://10.1.2.3']) {
+      const finding = await finder.find(questionOf(dealers[0]!, { website }), unlimited);
+      expect(finding).toMatchObject({ found: true, source: 'SEARCH', domain: fixtures[0]!.host, note: expect.stringMatching(/^The row's website is refused: .*never fetched\.$/) });
+    }
+  });
+
   it('stops before a search the budget cannot pay for', async () => {
     const finding = await finder.find(questionOf(dealers[6]!), { tenantId, canSpend: () => false });
     expect(finding).toMatchObject({ found: false, overBudget: true, costUsd: 0, reason: expect.stringMatching(/would go over the record's budget/) });

@@ -1,4 +1,4 @@
-import { FetchFailure, normalizeWebsiteUrl, type SafeFetcher } from '@gtm/runtime';
+import { FetchAllowlist, FetchFailure, normalizeWebsiteUrl, websiteAddressRefusal, type SafeFetcher } from '@gtm/runtime';
 import { emailDomainOf, isPersonalMailDomain } from '../enrichment-record/record-identity.js';
 import { WebsiteSource, type WebsiteCandidate, type WebsiteEvidence } from '../enrichment-record/enrichment-results.js';
 import type { WebSearch, WebSearchAnswer } from '../web-search/index.js';
@@ -23,6 +23,8 @@ export interface WebsiteFinderOptions {
   cache: SearchCache;
   /** Search results checked at most, directories aside. Default: 3. */
   maximumCandidates?: number;
+  /** Private hosts that may be fetched (`CONTENT_FETCH_ALLOWLIST`), so a row's website on one is not refused by its spelling. Default: none. */
+  allowlist?: readonly string[];
 }
 
 export interface FindWebsiteOptions {
@@ -44,11 +46,13 @@ const pageTypes = ['text/html', 'application/xhtml+xml'];
  */
 export class WebsiteFinder {
   private readonly maximumCandidates: number;
+  private readonly allowlist: FetchAllowlist;
   /** Searches on the wire, by tenant and query: records asking the same at once share one. */
   private readonly searches = new Map<string, Promise<WebSearchAnswer>>();
 
   constructor(private readonly options: WebsiteFinderOptions) {
     this.maximumCandidates = options.maximumCandidates ?? 3;
+    this.allowlist = new FetchAllowlist(options.allowlist ?? []);
   }
 
   async find(question: WebsiteQuestion, options: FindWebsiteOptions): Promise<WebsiteFinding> {
@@ -106,6 +110,10 @@ export class WebsiteFinder {
     }
     const host = new URL(normalized).hostname.replace(/^www\./, '');
     if (isDirectoryHost(host)) return { usable: false, note: `${host} is a directory or social site, not the company's own website.` };
+    // An address the analysis would always refuse (a private or metadata address, `localhost`) is
+    // no company's public website: said now, and searched for instead.
+    const refusal = websiteAddressRefusal(new URL(normalized), this.allowlist);
+    if (refusal) return { usable: false, note: `The row's website is refused: ${refusal}` };
     return { usable: true, website: normalized };
   }
 
