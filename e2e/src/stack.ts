@@ -11,7 +11,7 @@ import { loadConfig as loadEnrichmentConfig } from '@gtm/enrichment-service/conf
 import { openApiKeyRegistry } from '@gtm/gateway/api-key-registry';
 import { createApp as createGatewayApp } from '@gtm/gateway/app';
 import { loadConfig as loadGatewayConfig } from '@gtm/gateway/config';
-import { createLogger, type Logger } from '@gtm/runtime';
+import { createLogger, type HostResolver, type Logger } from '@gtm/runtime';
 import { createSubgraphTestSetup, postGraphQL, uniqueRedisPrefix, type GraphQLResponse, type SubgraphTestSetup } from '@gtm/testing';
 
 export type SubgraphName = 'campaign' | 'content' | 'enrichment' | 'crm' | 'conversation';
@@ -33,6 +33,8 @@ export interface StackOptions {
    * `CONTENT_FETCH_ALLOWLIST` for a fixture site or campaign's LLM settings. Default: none.
    */
   subgraphEnvironment?: Partial<Record<SubgraphName, Record<string, string>>>;
+  /** How content and enrichment resolve host names (local fixture sites under their own names). Default: DNS. */
+  resolveHost?: HostResolver;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -72,11 +74,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const allowlist = options.subgraphEnvironment?.content?.['CONTENT_FETCH_ALLOWLIST'];
   const environmentOf = (name: SubgraphName) => ({ ...environment, ...(allowlist ? { CONTENT_FETCH_ALLOWLIST: allowlist } : {}), ...options.subgraphEnvironment?.[name] });
   // Content first: campaign generation calls its API, so campaign needs its URL.
-  const content = await createContentApp(loadContentConfig(environmentOf('content')), { logger: logger('content') });
+  const content = await createContentApp(loadContentConfig(environmentOf('content')), { logger: logger('content'), resolveHost: options.resolveHost });
+  const campaign = await createCampaignApp(loadCampaignConfig({ CONTENT_SERVICE_URL: content.url, ...environmentOf('campaign') }), { logger: logger('campaign') });
   const subgraphs: Record<SubgraphName, RunningApp> = {
-    campaign: await createCampaignApp(loadCampaignConfig({ CONTENT_SERVICE_URL: content.url, ...environmentOf('campaign') }), { logger: logger('campaign') }),
+    campaign,
     content,
-    enrichment: await createEnrichmentApp(loadEnrichmentConfig(environmentOf('enrichment')), { logger: logger('enrichment') }),
+    enrichment: await createEnrichmentApp(
+      loadEnrichmentConfig({ CONTENT_SERVICE_URL: content.url, CAMPAIGN_SERVICE_URL: campaign.url, ...environmentOf('enrichment') }),
+      { logger: logger('enrichment'), resolveHost: options.resolveHost },
+    ),
     crm: await createCrmApp(loadCrmConfig(environmentOf('crm')), { logger: logger('crm') }),
     conversation: await createConversationApp(loadConversationConfig(environmentOf('conversation')), { logger: logger('conversation') }),
   };

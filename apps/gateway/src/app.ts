@@ -79,6 +79,7 @@ query Overview {
 export async function createApp(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<GatewayApp> {
   const logger = overrides.logger ?? createLogger({ service: 'gateway', level: config.LOG_LEVEL });
   const signer = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY });
+  const delegationSigner = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY, ttlSeconds: config.CALLER_DELEGATION_TTL_SECONDS });
   const agent = createSubgraphAgent();
   const { database, apiKeys } = await openApiKeyRegistry({ databaseUrl: config.DATABASE_URL, logger, poolMax: config.DATABASE_POOL_MAX });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX || undefined });
@@ -104,7 +105,13 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     buildService: ({ name }) => {
       if (name === gatewaySubgraphName) return new GatewayLocalDataSource(gatewayLocalSchema);
       if (!(subgraphNames as readonly string[]).includes(name)) throw new Error(`the supergraph names an unknown subgraph "${name}"`);
-      return new SubgraphDataSource({ name, url: config.subgraphUrls[name as SubgraphName], agent, timeoutMs: config.SUBGRAPH_TIMEOUT_MS });
+      return new SubgraphDataSource({
+        name,
+        url: config.subgraphUrls[name as SubgraphName],
+        agent,
+        timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+        delegatesCaller: config.CALLER_DELEGATION_SUBGRAPHS.includes(name),
+      });
     },
   });
 
@@ -227,8 +234,17 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
         // Authentication ran first, so every request that reaches GraphQL has a caller.
         const caller = callerOf(res)!;
         const requestLogger = logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug });
+        let delegated: Promise<string> | undefined;
         try {
-          return { caller, publicUrl: publicUrlOf(req, config.PUBLIC_URL), callerToken: await signer.sign(caller), requestId: caller.requestId, logger: requestLogger, meter: meterOf(res) };
+          return {
+            caller,
+            publicUrl: publicUrlOf(req, config.PUBLIC_URL),
+            callerToken: await signer.sign(caller),
+            delegatedCallerToken: () => (delegated ??= delegationSigner.sign(caller)),
+            requestId: caller.requestId,
+            logger: requestLogger,
+            meter: meterOf(res),
+          };
         } catch (error) {
           // Apollo would answer with the error's own message; this is logged here and masked.
           requestLogger.error({ err: error }, 'could not build the request context');

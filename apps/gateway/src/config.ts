@@ -70,6 +70,16 @@ const gatewayEnvironmentSchema = z.object({
     .optional(),
   /** The composed supergraph SDL. Default: the committed apps/gateway/supergraph.graphql. */
   SUPERGRAPH_PATH: z.string().min(1).default(fileURLToPath(new URL('../supergraph.graphql', import.meta.url))),
+  /**
+   * Subgraphs sent a longer-lived caller token with each mutation, for background work they start
+   * on the caller's behalf (enrichment jobs call content-service and campaign-service). Default: `enrichment`.
+   */
+  CALLER_DELEGATION_SUBGRAPHS: z
+    .string()
+    .default('enrichment')
+    .transform((value) => value.split(',').map((name) => name.trim()).filter(Boolean)),
+  /** How long such a token stays valid: the longest a job may wait and run. Default: 86 400 s (24 h). */
+  CALLER_DELEGATION_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(86_400),
   /** Longest a single subgraph fetch may take. */
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   GRAPHIQL_ENABLED: booleanFlag(true),

@@ -7,6 +7,11 @@ import type { RequestMeter } from './usage/request-metering.js';
 export interface GatewayContext {
   caller: CallerContext;
   callerToken: string;
+  /**
+   * A longer-lived token of the same caller, signed on first use, for the subgraphs that start
+   * background work on a mutation (`CALLER_DELEGATION_SUBGRAPHS`). Absent where none is signed.
+   */
+  delegatedCallerToken?: () => Promise<string>;
   requestId: string;
   logger: Logger;
   /** The gateway's origin as the client reached it, sent to subgraphs for the file links they issue. */

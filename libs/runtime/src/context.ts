@@ -24,6 +24,12 @@ export interface SubgraphContext<Loaders = unknown> {
    * it issues. Absent outside a request.
    */
   publicUrl?: string;
+  /**
+   * The longer-lived token of the same caller the gateway sends with a mutation to a subgraph that
+   * starts background work (`x-gtm-caller-delegation`); unverified here: a service that keeps it
+   * verifies it first. Never returned to a client, never logged.
+   */
+  delegatedCallerToken?: string;
 }
 
 /** The header the gateway sends its public origin in (see SubgraphContext.publicUrl). */

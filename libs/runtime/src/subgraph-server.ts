@@ -3,7 +3,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { CallerTokenError, callerTokenHeader, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
+import { callerDelegationHeader, CallerTokenError, callerTokenHeader, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
 import { createAccessLog } from './access-log.js';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -122,6 +122,7 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
             loaders: options.createLoaders(em, caller, callerToken),
             logger: requestLogger,
             callerToken,
+            delegatedCallerToken: req.header(callerDelegationHeader),
           };
         } catch (error) {
           // Apollo would answer with the error's own message; this is logged here and masked.

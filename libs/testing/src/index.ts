@@ -13,3 +13,6 @@ export * from './fake-firecrawl-server.js';
 export * from './typescript-process.js';
 export * from './graphql-websocket-client.js';
 export * from './fake-crm/index.js';
+export * from './fake-search-server.js';
+export * from './company-sites.js';
+export * from './lead-sites.js';

@@ -6,7 +6,7 @@ export interface SubgraphUnderTest<App> {
   app: App;
   /** Calls the subgraph over HTTP as a given caller, signed as the gateway would sign it. */
   call: ReturnType<typeof createSubgraphClient>;
-  /** The key pair standing in for the gateway's (to sign what the gateway signs: relay tokens …). */
+  /** The key pair standing in for the gateway's: signs callers, delegated tokens and relay tokens for this subgraph. */
   callerKeys: TestCallerKeys;
   /** Every SQL statement the app ran; clear it (`length = 0`) before counting. */
   queries: string[];
