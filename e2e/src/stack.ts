@@ -35,6 +35,8 @@ export interface StackOptions {
   subgraphEnvironment?: Partial<Record<SubgraphName, Record<string, string>>>;
   /** How content and enrichment resolve host names (local fixture sites under their own names). Default: DNS. */
   resolveHost?: HostResolver;
+  /** The Redis of every app of the stack. Default: the machine's (TEST_REDIS_URL). */
+  redisUrl?: string;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -61,7 +63,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const setup = await createSubgraphTestSetup();
   // Its own keys, streams and channels: other test files run gateways and services against the same Redis.
   const redisKeyPrefix = uniqueRedisPrefix();
-  const environment: Record<string, string> = { ...setup.environment, REDIS_KEY_PREFIX: redisKeyPrefix };
+  const environment: Record<string, string> = { ...setup.environment, REDIS_KEY_PREFIX: redisKeyPrefix, ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}) };
   if (options.databasePassword) {
     const url = new URL(environment['DATABASE_URL']!);
     url.password = options.databasePassword;

@@ -7,7 +7,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { createCallerTokenSigner, createRelayTokenSigner, type CallerContext } from '@gtm/caller';
 import { createFileTickets, createUploadLedger } from '@gtm/files';
 import { createJobProgressFeed } from '@gtm/jobs';
-import { apolloLoggerFrom, createAccessLog, createHttpErrorHandler, createLogger, createRedis, ErrorCode, internalServerError, listenForGraphQL, useErrorMasking, useStorableInput, type Logger } from '@gtm/runtime';
+import { apolloLoggerFrom, closeRedis, createAccessLog, createHttpErrorHandler, createLogger, createRedis, ErrorCode, internalServerError, listenForGraphQL, useErrorMasking, useStorableInput, type Logger } from '@gtm/runtime';
 import cors from 'cors';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -17,7 +17,7 @@ import type { ApiKeyService } from './api-key/api-key.service.js';
 import { createAuthenticationMiddleware } from './api-key/authentication.middleware.js';
 import { useScopeEnforcement } from './api-key/scope.plugin.js';
 import { assignCaller, assignFixedCaller, assignRequestId, callerOf } from './caller/caller-resolver.js';
-import { gatewaySubgraphName, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
+import { gatewaySubgraphName, shutdownGraceMsOf, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createFileTransferRoutes } from './files/file-transfer.route.js';
 import { publicUrlOf } from './files/public-url.js';
@@ -27,6 +27,7 @@ import { JobProgressResolver } from './job-progress/job-progress.resolver.js';
 import { JobProgressService } from './job-progress/job-progress.service.js';
 import { GatewayLocalDataSource } from './subgraphs/local-data-source.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraphs/subgraph-data-source.js';
+import { useUnavailableSubgraphMessages } from './subgraphs/unavailable-subgraph-messages.plugin.js';
 import { operationLimitsFrom } from './operation-limits/operation-limits.config.js';
 import { useOperationResolution } from './operation-resolution/operation-resolution.plugin.js';
 import { useOperationLimits } from './operation-limits/operation-limits.plugin.js';
@@ -75,6 +76,8 @@ query Overview {
 }
 `;
 
+const graphiqlHeadersWith = (apiKey: string) => JSON.stringify({ Authorization: `Bearer ${apiKey}` }, null, 2);
+
 /** The composition root of the gateway. */
 export async function createApp(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<GatewayApp> {
   const logger = overrides.logger ?? createLogger({ service: 'gateway', level: config.LOG_LEVEL });
@@ -94,6 +97,8 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   ]);
   const gatewayLocalSchema = await buildGatewaySchema({ get: (resolverClass) => resolvers.get(resolverClass) });
   const rateLimiter = createRateLimiter({ redis, limits: tierLimitsFrom(config) });
+  // One decision for HTTP and WebSocket, so both count against the same local windows when Redis is away.
+  const rateLimitCheck = createRateLimitCheck({ limiter: rateLimiter, logger });
   const operationLimits = operationLimitsFrom(config);
   const metrics = createGatewayMetrics({ scrapeToken: config.METRICS_TOKEN });
   const authenticator = createApiKeyAuthenticator({ database, logger, cacheTtlMs: config.API_KEY_CACHE_TTL_MS });
@@ -119,6 +124,8 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   let apiSchema: GraphQLSchema | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema: loaded }) => (apiSchema = loaded));
 
+  // A shutdown lets the longest operation the gateway allows finish and be answered.
+  const shutdownGraceMs = shutdownGraceMsOf(config);
   const app = express();
   app.disable('x-powered-by');
   // Sockets buffer up to 1 MiB each way (Node's default is 16 KiB): an upload streamed on to a
@@ -126,6 +133,11 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   const httpServer = createServer({ highWaterMark: 1024 * 1024 }, app);
   // Node cuts a request that takes longer than 5 minutes to arrive; a 1 GiB upload may need longer.
   httpServer.requestTimeout = config.FILE_TRANSFER_TIMEOUT_MS;
+  // Node's default of 5 s closes idle connections that clients and balancers still mean to reuse.
+  // The headers timeout stays above it, so a request arriving on a connection just before its idle
+  // timeout is not cut off by the headers timer instead.
+  httpServer.keepAliveTimeout = config.GATEWAY_KEEP_ALIVE_TIMEOUT_MS;
+  httpServer.headersTimeout = config.GATEWAY_KEEP_ALIVE_TIMEOUT_MS + 1_000;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger: apolloLoggerFrom(logger),
@@ -139,7 +151,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       useOperationResolution<GatewayContext>({ loggerOf: (context) => context.logger }),
       // The gateway's own tables and every subgraph's: refused here before any subgraph is asked.
       useStorableInput<GatewayContext>(),
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_GRACE_MS }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: shutdownGraceMs }),
       // GraphiQL is served from our own bundle; Apollo's landing page would load from a CDN.
       ApolloServerPluginLandingPageDisabled(),
       metrics.plugin<GatewayContext>(),
@@ -153,6 +165,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
         // A subgraph masks and logs its own unexpected errors under the same request id.
         loggedElsewhere: (error) => error.extensions['code'] === ErrorCode.Internal && typeof error.extensions['serviceName'] === 'string' && error.extensions['serviceName'] !== gatewaySubgraphName,
       }),
+      useUnavailableSubgraphMessages<GatewayContext>(),
       // After masking, so the outcome recorded is the code the client saw.
       useRequestMetering<GatewayContext>(),
     ],
@@ -166,7 +179,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     : [
         createAuthenticationMiddleware({ authenticator, logger }),
         assignCaller,
-        createRateLimitMiddleware({ limiter: rateLimiter, logger, callerOf: (_request, response) => callerOf(response) }),
+        createRateLimitMiddleware({ limiter: rateLimiter, check: rateLimitCheck, callerOf: (_request, response) => callerOf(response) }),
       ];
 
   app.use(metrics.router());
@@ -215,9 +228,11 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
         assetsDirectory: config.GRAPHIQL_ASSETS_PATH,
         config: {
           title: 'GTM Graph',
-          defaultHeaders: JSON.stringify({ Authorization: `Bearer ${config.GRAPHIQL_DEFAULT_API_KEY ?? '<your API key>'}` }, null, 2),
+          defaultHeaders: graphiqlHeadersWith('<your API key>'),
           defaultQuery: defaultGraphiqlQuery,
         },
+        // The development key is a credential: only a browser on this machine gets it.
+        loopbackDefaultHeaders: config.GRAPHIQL_DEFAULT_API_KEY ? graphiqlHeadersWith(config.GRAPHIQL_DEFAULT_API_KEY) : undefined,
       }),
     );
   }
@@ -243,6 +258,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
             delegatedCallerToken: () => (delegated ??= delegationSigner.sign(caller)),
             requestId: caller.requestId,
             logger: requestLogger,
+            deadline: performance.now() + config.OPERATION_TIMEOUT_MS,
             meter: meterOf(res),
           };
         } catch (error) {
@@ -260,7 +276,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     apollo,
     apiSchema: () => apiSchema!,
     authenticator,
-    rateLimit: createRateLimitCheck({ limiter: rateLimiter, logger }),
+    rateLimit: rateLimitCheck,
     signer,
     feed,
     connections: createConnectionLimiter({ redis, logger, maximumPerKey: config.MAX_CONNECTIONS_PER_KEY }),
@@ -270,8 +286,11 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       maximumConnectionsPerKey: config.MAX_CONNECTIONS_PER_KEY,
       keepAliveMs: config.WEBSOCKET_KEEP_ALIVE_MS,
       maximumMessageBytes: config.MAX_BODY_BYTES,
+      subscriptionOutageGraceMs: config.SUBSCRIPTION_OUTAGE_GRACE_MS,
     },
-    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    shutdownGraceMs,
+    operationTimeoutMs: config.OPERATION_TIMEOUT_MS,
+    keyRecheckIntervalMs: Math.max(250, Math.floor(config.API_KEY_CACHE_TTL_MS / 2)),
     logger,
     onOperation: ({ caller, operationName, operationType, outcome, durationMs }) =>
       requestUsage.record({
@@ -290,19 +309,24 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   metrics.observeWebSockets(webSockets);
 
   const url = await listenForGraphQL(httpServer, config.GATEWAY_PORT, config.GATEWAY_HOST);
+  let closing: Promise<void> | undefined;
   logger.info({ url }, 'gateway listening');
 
   return {
     url,
     services: { apiKeys, usage },
-    async close() {
-      // WebSocket clients first (1001, their subscriptions end), then HTTP drains.
-      await webSockets.close();
-      await apollo.stop();
-      await feed.close();
-      // Usage still buffered is written before the database closes.
-      await Promise.allSettled([requestUsage.close(), llmUsage.close()]);
-      await Promise.allSettled([agent.close(), fileTransfers.close(), database.close(), redis.quit()]);
+    close() {
+      closing ??= (async () => {
+        // WebSocket clients first (1001, their subscriptions end), then HTTP drains: requests in
+        // flight are answered (for up to the longest operation), then the connections close.
+        await webSockets.close();
+        await apollo.stop();
+        await feed.close();
+        // Usage still buffered is written before the database closes.
+        await Promise.allSettled([requestUsage.close(), llmUsage.close()]);
+        await Promise.allSettled([agent.close(), fileTransfers.close(), database.close(), closeRedis(redis)]);
+      })();
+      return closing;
     },
   };
 }

@@ -16,6 +16,8 @@ export interface GatewayContext {
   logger: Logger;
   /** The gateway's origin as the client reached it, sent to subgraphs for the file links they issue. */
   publicUrl?: string;
+  /** When the operation must be done (`performance.now()` time): every subgraph fetch ends by then. */
+  deadline: number;
   /** Filled in as the operation runs; recorded as usage when the answer has gone out. */
   meter?: RequestMeter;
   /** Set while a subscription event is executed: the job progress this execution answers with. */

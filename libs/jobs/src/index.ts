@@ -3,6 +3,7 @@ export * from './job.migration.js';
 export * from './job-kind.js';
 export * from './job-progress.js';
 export * from './job-progress-feed.js';
+export * from './job-progress-restorer.js';
 export * from './job-queue.js';
 export * from './job-worker.js';
 export * from './progress-throttle.js';

@@ -107,3 +107,16 @@ export function websiteAddressRefusal(url: URL, allowlist: FetchAllowlist): stri
   if (isIP(host) || allowlist.admits(url) || !internalHostNames.test(host)) return null;
   return `${url.host} is an internal name, which is never fetched.`;
 }
+
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+loopback.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
+/** Whether a socket's remote address is this machine's loopback (IPv4, IPv6 or IPv4-mapped). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  return loopback.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}

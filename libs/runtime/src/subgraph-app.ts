@@ -5,7 +5,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { SubgraphEnvironment } from './config.js';
 import { createDatabase, type Database, type EntityManager } from './database.js';
 import { createLogger, type Logger } from './logger.js';
-import { createRedis, type Redis } from './redis.js';
+import { closeRedis, createRedis, type Redis } from './redis.js';
 import { createSubgraphServer } from './subgraph-server.js';
 
 export interface SubgraphAppOptions<Loaders> {
@@ -87,7 +87,7 @@ export async function startSubgraphApp<Loaders>(options: SubgraphAppOptions<Load
     logger.info({ url }, `${options.name} listening`);
     return { url, database, redis, logger, close: () => server.close() };
   } catch (error) {
-    await Promise.allSettled([database.close(), redis.quit()]);
+    await Promise.allSettled([database.close(), closeRedis(redis)]);
     throw error;
   }
 }

@@ -16,7 +16,7 @@ import { useStorableInput } from './storable-input.plugin.js';
 import { apolloLoggerFrom, createHttpErrorHandler } from './http-errors.js';
 import { listenForGraphQL } from './listen.js';
 import type { Logger } from './logger.js';
-import type { Redis } from './redis.js';
+import { closeRedis, type Redis } from './redis.js';
 
 export interface SubgraphServerOptions<Loaders> {
   /** Service name, as in logs and the health report. */
@@ -140,7 +140,7 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
     async close() {
       // apollo.stop() runs the drain plugin: stop accepting, wait for in-flight requests, close sockets.
       await apollo.stop();
-      await Promise.allSettled([database.close(), redis.quit()]);
+      await Promise.allSettled([database.close(), closeRedis(redis)]);
     },
   };
 }

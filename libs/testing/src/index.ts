@@ -16,3 +16,4 @@ export * from './fake-crm/index.js';
 export * from './fake-search-server.js';
 export * from './company-sites.js';
 export * from './lead-sites.js';
+export * from './redis-server.js';
