@@ -78,15 +78,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // Content first: campaign generation calls its API, so campaign needs its URL.
   const content = await createContentApp(loadContentConfig(environmentOf('content')), { logger: logger('content'), resolveHost: options.resolveHost });
   const campaign = await createCampaignApp(loadCampaignConfig({ CONTENT_SERVICE_URL: content.url, ...environmentOf('campaign') }), { logger: logger('campaign') });
+  const enrichment = await createEnrichmentApp(
+    loadEnrichmentConfig({ CONTENT_SERVICE_URL: content.url, CAMPAIGN_SERVICE_URL: campaign.url, ...environmentOf('enrichment') }),
+    { logger: logger('enrichment'), resolveHost: options.resolveHost },
+  );
+  const crm = await createCrmApp(loadCrmConfig(environmentOf('crm')), { logger: logger('crm') });
+  // Conversations read leads, campaigns and ice-breakers from those three, with the caller's token.
+  const conversationUrls = { CRM_SERVICE_URL: crm.url, CAMPAIGN_SERVICE_URL: campaign.url, ENRICHMENT_SERVICE_URL: enrichment.url };
   const subgraphs: Record<SubgraphName, RunningApp> = {
     campaign,
     content,
-    enrichment: await createEnrichmentApp(
-      loadEnrichmentConfig({ CONTENT_SERVICE_URL: content.url, CAMPAIGN_SERVICE_URL: campaign.url, ...environmentOf('enrichment') }),
-      { logger: logger('enrichment'), resolveHost: options.resolveHost },
-    ),
-    crm: await createCrmApp(loadCrmConfig(environmentOf('crm')), { logger: logger('crm') }),
-    conversation: await createConversationApp(loadConversationConfig(environmentOf('conversation')), { logger: logger('conversation') }),
+    enrichment,
+    crm,
+    conversation: await createConversationApp(loadConversationConfig({ ...conversationUrls, ...environmentOf('conversation') }), { logger: logger('conversation') }),
   };
   // The key exists before the gateway starts, so GraphiQL can offer it, as `npm start` does.
   const registry = await openApiKeyRegistry({ databaseUrl: environment['DATABASE_URL']!, logger: createLogger({ service: 'e2e', level: 'silent' }), poolMax: 1 });

@@ -22,7 +22,10 @@ import type { GatewayContext } from './context.js';
 import { createFileTransferRoutes } from './files/file-transfer.route.js';
 import { publicUrlOf } from './files/public-url.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
+import { createConversationEventFeed } from './conversation-events/conversation-event.feed.js';
+import { ConversationEventResolver } from './conversation-events/conversation-event.resolver.js';
 import { createHealthRouter } from './health/health.route.js';
+import { createInboundMailRouter } from './inbound/inbound-mail.routes.js';
 import { JobProgressResolver } from './job-progress/job-progress.resolver.js';
 import { JobProgressService } from './job-progress/job-progress.service.js';
 import { GatewayLocalDataSource } from './subgraphs/local-data-source.js';
@@ -91,9 +94,11 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   const llmUsage = createLlmUsageIngestor({ redis, database, logger });
   const usage = new UsageService(new UsageRepository(database, gatewaySchema), requestUsage, llmUsage);
   const feed = createJobProgressFeed({ redis, logger });
+  const conversationEvents = createConversationEventFeed({ redis, logger });
   const resolvers = new Map<Function, unknown>([
     [UsageResolver, new UsageResolver(usage)],
     [JobProgressResolver, new JobProgressResolver(new JobProgressService(feed))],
+    [ConversationEventResolver, new ConversationEventResolver()],
   ]);
   const gatewayLocalSchema = await buildGatewaySchema({ get: (resolverClass) => resolvers.get(resolverClass) });
   const rateLimiter = createRateLimiter({ redis, limits: tierLimitsFrom(config) });
@@ -186,6 +191,8 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   // Before /graphql's authentication: a CRM's webhook carries no API key, only its own signature.
   app.use(createCrmWebhookRelay({ crmServiceUrl: config.subgraphUrls.crm, agent, signer: await createRelayTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY }), logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
   app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, dependencies: { postgres: () => database.ping(), redis: () => redis.ping() } }));
+  // Unsubscribe links and inbound mail webhooks: public, authenticated by their own signatures.
+  app.use(createInboundMailRouter({ conversationServiceUrl: config.subgraphUrls.conversation, signer, agent, logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
   // First on /graphql: a browser's preflight carries no key and must be answered before
   // authentication, and before GraphiQL's GET route, for which Express would answer OPTIONS itself.
   app.use(
@@ -279,6 +286,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     rateLimit: rateLimitCheck,
     signer,
     feed,
+    conversationEvents,
     connections: createConnectionLimiter({ redis, logger, maximumPerKey: config.MAX_CONNECTIONS_PER_KEY }),
     operationLimits,
     limits: {
@@ -322,6 +330,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
         await webSockets.close();
         await apollo.stop();
         await feed.close();
+        await conversationEvents.close();
         // Usage still buffered is written before the database closes.
         await Promise.allSettled([requestUsage.close(), llmUsage.close()]);
         await Promise.allSettled([agent.close(), fileTransfers.close(), database.close(), closeRedis(redis)]);

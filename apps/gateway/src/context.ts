@@ -1,6 +1,7 @@
 import type { CallerContext } from '@gtm/caller';
 import type { JobProgressEvent } from '@gtm/jobs';
 import type { Logger } from '@gtm/runtime';
+import type { ConversationEventMessage } from './conversation-events/conversation-event.feed.js';
 import type { RequestMeter } from './usage/request-metering.js';
 
 /** One gateway request: who is calling, the signed token forwarded to subgraphs, and a logger. */
@@ -22,4 +23,6 @@ export interface GatewayContext {
   meter?: RequestMeter;
   /** Set while a subscription event is executed: the job progress this execution answers with. */
   jobProgress?: JobProgressEvent;
+  /** Set while a conversationEvents event is executed: the event this execution answers with. */
+  conversationEvent?: ConversationEventMessage;
 }

@@ -12,4 +12,5 @@ export * from './worker-pool.js';
 export * from './worker-presence.js';
 export * from './worker-schema.js';
 export * from './graphile-logger.js';
+export * from './task-queue.js';
 import './job-status.graphql.js';

@@ -6,7 +6,7 @@ import type { SubgraphEnvironment } from './config.js';
 import { createDatabase, type Database, type EntityManager } from './database.js';
 import { createLogger, type Logger } from './logger.js';
 import { closeRedis, createRedis, type Redis } from './redis.js';
-import { createSubgraphServer } from './subgraph-server.js';
+import { createSubgraphServer, type SubgraphServerOptions } from './subgraph-server.js';
 
 export interface SubgraphAppOptions<Loaders> {
   /** Service name: logs, health report, and the PostgreSQL schema it owns (`crm-service` → `crm`). */
@@ -33,6 +33,8 @@ export interface SubgraphAppOptions<Loaders> {
    * gateway relays), built once the shared dependencies exist. Default: none.
    */
   routes?: (dependencies: { database: Database; redis: Redis; logger: Logger; verifier: CallerTokenVerifier }) => RequestHandler | Promise<RequestHandler>;
+  /** Routes mounted on the service's Express app itself (given `authenticate`); see `SubgraphServerOptions.mountRoutes`. Default: none. */
+  mountRoutes?: SubgraphServerOptions<Loaders>['mountRoutes'];
 }
 
 export interface SubgraphApp {
@@ -82,6 +84,7 @@ export async function startSubgraphApp<Loaders>(options: SubgraphAppOptions<Load
       createLoaders: options.createLoaders,
       shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
       ...(options.routes ? { routes: await options.routes({ database, redis, logger, verifier }) } : {}),
+      mountRoutes: options.mountRoutes,
     });
     const url = await server.listen(config.PORT, config.HOST);
     logger.info({ url }, `${options.name} listening`);

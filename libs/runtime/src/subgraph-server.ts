@@ -5,7 +5,7 @@ import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import { callerDelegationHeader, CallerTokenError, callerTokenHeader, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
 import { createAccessLog } from './access-log.js';
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { publicUrlHeader, type SubgraphContext } from './context.js';
 import type { Database, EntityManager } from './database.js';
@@ -39,6 +39,12 @@ export interface SubgraphServerOptions<Loaders> {
    * Default: none.
    */
   routes?: RequestHandler;
+  /**
+   * HTTP routes beside /graphql (an inbound webhook the gateway forwards …), mounted before it.
+   * `authenticate` refuses a request without a caller token signed by the gateway, as /graphql
+   * does, and leaves the verified caller in `response.locals.caller`. Default: none.
+   */
+  mountRoutes?: (app: Express, helpers: { authenticate: RequestHandler }) => void;
 }
 
 const publicUrlPattern = /^https?:\/\/[A-Za-z0-9.:[\]-]+$/;
@@ -101,6 +107,8 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
       response.status(401).json(unauthenticatedBody);
     }
   };
+
+  options.mountRoutes?.(app, { authenticate });
 
   app.use(
     '/graphql',

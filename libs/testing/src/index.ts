@@ -17,3 +17,5 @@ export * from './fake-search-server.js';
 export * from './company-sites.js';
 export * from './lead-sites.js';
 export * from './redis-server.js';
+export * from './mail-sink.js';
+export * from './imap-server.js';

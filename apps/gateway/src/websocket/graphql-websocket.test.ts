@@ -209,6 +209,12 @@ describe('the schema and the records', () => {
     );
     expect(introspection.data!['__schema'].subscriptionType.fields).toEqual([
       {
+        name: 'conversationEvents',
+        description: expect.stringContaining('Live conversation events over WebSocket'),
+        args: [{ name: 'conversationId', type: { kind: 'SCALAR', ofType: null } }],
+        type: { kind: 'NON_NULL', ofType: { name: 'ConversationEvent' } },
+      },
+      {
         name: 'jobProgress',
         description: expect.stringContaining('the current snapshot first, then each change'),
         args: [{ name: 'jobId', type: { kind: 'NON_NULL', ofType: { name: 'ID' } } }],
