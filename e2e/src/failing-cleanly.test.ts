@@ -2,22 +2,36 @@
 // it can act on and nothing internal, and every unexpected error leaves exactly one error line
 // with the request id the client was given.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import pg from 'pg';
 import { startStack, type Stack } from './stack.js';
 
 let stack: Stack;
+let graphiqlAssets: string | undefined;
 const logLines: string[] = [];
 
 beforeAll(async () => {
   const logs = new PassThrough();
   logs.on('data', (chunk: Buffer) => logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-  // Nothing listens on port 1: the host is only allowlisted, never fetched.
-  stack = await startStack({ logDestination: logs, subgraphEnvironment: { content: { CONTENT_FETCH_ALLOWLIST: '127.0.0.1:1' } } });
+  // GraphiQL's page is what is tested, not its script: stand-in assets do.
+  graphiqlAssets = await mkdtemp(join(tmpdir(), 'graphiql-assets-'));
+  await Promise.all([writeFile(join(graphiqlAssets, 'graphiql.js'), '// script'), writeFile(join(graphiqlAssets, 'graphiql.css'), '/* style */')]);
+  stack = await startStack({
+    logDestination: logs,
+    // Nothing listens on port 1: the host is only allowlisted, never fetched.
+    subgraphEnvironment: { content: { CONTENT_FETCH_ALLOWLIST: '127.0.0.1:1' } },
+    // Every interface, as in a container: clients from other machines reach it too.
+    gatewayEnvironment: { GATEWAY_HOST: '0.0.0.0', GRAPHIQL_ASSETS_PATH: graphiqlAssets },
+  });
 });
 
 afterAll(async () => {
   await stack?.close();
+  if (graphiqlAssets) await rm(graphiqlAssets, { recursive: true, force: true });
 });
 
 interface RawAnswer {
@@ -127,5 +141,75 @@ describe('a campaign website analysis would always refuse', () => {
     }
     const allowlisted = await stack.gql('mutation { createCampaign(input: { websiteUrl: "http://127.0.0.1:1" }) { websiteUrl } }');
     expect(allowlisted.data).toEqual({ createCampaign: { websiteUrl: 'http://127.0.0.1:1' } });
+  });
+});
+
+describe('HTTP keep-alive', () => {
+  it('keeps an idle client connection open past Node’s 5 s and longer than a balancer’s 60 s idle timeout', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const ask = () =>
+      new Promise<{ status: number; reusedSocket: boolean; localPort: number; keepAlive: string }>((resolve, reject) => {
+        const request = http.request(
+          stack.gatewayUrl,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.apiKey}` } },
+          (response) => {
+            response.resume();
+            response.on('end', () =>
+              resolve({ status: response.statusCode!, reusedSocket: request.reusedSocket, localPort: request.socket!.localPort!, keepAlive: String(response.headers['keep-alive']) }),
+            );
+          },
+        );
+        request.on('error', reject);
+        request.end(JSON.stringify({ query: '{ __typename }' }));
+      });
+    try {
+      const first = await ask();
+      expect(first.status).toBe(200);
+      // What the gateway tells clients: the default, above a balancer's 60 s.
+      expect(first.keepAlive).toBe('timeout=65');
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      const second = await ask();
+      expect(second.status).toBe(200);
+      expect(second.reusedSocket).toBe(true);
+      expect(second.localPort).toBe(first.localPort);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+/** GraphiQL's page as a browser at `host` gets it, with extra request headers. */
+function graphiqlPage(host: string, headers: Record<string, string> = {}): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const port = new URL(stack.gatewayUrl).port;
+    const request = http.request({ host, port, path: '/graphql', headers: { accept: 'text/html', ...headers } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => (response.statusCode === 200 ? resolve(body) : reject(new Error(`GraphiQL answered ${response.statusCode}`))));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+describe('the development key in GraphiQL', () => {
+  it('is offered to a browser on this machine only, judged by the connection, also when listening on every interface', async () => {
+    expect(await graphiqlPage('127.0.0.1')).toContain(stack.apiKey);
+
+    // This machine's address on its network: the connection no longer comes from loopback.
+    const networkAddress = Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address && !address.internal && address.family === 'IPv4')?.address;
+    if (!networkAddress) throw new Error('this test needs a network interface besides loopback');
+    const remote = await graphiqlPage(networkAddress);
+    expect(remote).not.toContain(stack.apiKey);
+    // The page escapes `<` in its embedded JSON.
+    expect(remote).toContain('Bearer \\u003cyour API key>');
+    // What a request says about itself changes nothing.
+    expect(await graphiqlPage(networkAddress, { host: 'localhost', origin: 'http://localhost:4000' })).not.toContain(stack.apiKey);
+    // A proxy on this machine forwards browsers from anywhere.
+    expect(await graphiqlPage('127.0.0.1', { 'x-forwarded-for': '198.51.100.7' })).not.toContain(stack.apiKey);
+    expect(await graphiqlPage('127.0.0.1', { forwarded: 'for=198.51.100.7' })).not.toContain(stack.apiKey);
   });
 });

@@ -119,7 +119,13 @@ describe('the federated stack', () => {
     const result = await gql(`{ leads(filter: { search: "grace" }) { edges { node { email conversations { subject } } } } }`);
     expect(result.data?.['leads']).toEqual({ edges: [{ node: { email: 'grace@example.com', conversations: null } }] });
     expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'UPSTREAM_UNAVAILABLE', service: 'conversation' } });
+    expect(result.errors?.[0]?.message).toBe('The conversation service is unavailable right now, so part of this answer is missing; the rest is complete. Try again shortly.');
     expect(JSON.stringify(result.errors)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack/i);
+    // Nothing came back: the answer must not claim that a rest is complete.
+    const nothing = await gql(`{ conversations(first: 1) { edges { node { subject } } } }`);
+    expect(nothing.data).toBeNull();
+    expect(nothing.errors?.[0]).toMatchObject({ extensions: { code: 'UPSTREAM_UNAVAILABLE', service: 'conversation' } });
+    expect(nothing.errors?.[0]?.message).toBe('The conversation service is unavailable right now, so this answer has no data. Try again shortly.');
 
     const health = await fetch(stack.gatewayUrl.replace('/graphql', '/health'));
     expect(health.status).toBe(503);

@@ -11,7 +11,7 @@ import { loadConfig as loadEnrichmentConfig } from '@gtm/enrichment-service/conf
 import { openApiKeyRegistry } from '@gtm/gateway/api-key-registry';
 import { createApp as createGatewayApp } from '@gtm/gateway/app';
 import { loadConfig as loadGatewayConfig } from '@gtm/gateway/config';
-import { createLogger, type Logger } from '@gtm/runtime';
+import { createLogger, type HostResolver, type Logger } from '@gtm/runtime';
 import { createSubgraphTestSetup, postGraphQL, uniqueRedisPrefix, type GraphQLResponse, type SubgraphTestSetup } from '@gtm/testing';
 
 export type SubgraphName = 'campaign' | 'content' | 'enrichment' | 'crm' | 'conversation';
@@ -33,6 +33,10 @@ export interface StackOptions {
    * `CONTENT_FETCH_ALLOWLIST` for a fixture site or campaign's LLM settings. Default: none.
    */
   subgraphEnvironment?: Partial<Record<SubgraphName, Record<string, string>>>;
+  /** How content and enrichment resolve host names (local fixture sites under their own names). Default: DNS. */
+  resolveHost?: HostResolver;
+  /** The Redis of every app of the stack. Default: the machine's (TEST_REDIS_URL). */
+  redisUrl?: string;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -59,7 +63,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const setup = await createSubgraphTestSetup();
   // Its own keys, streams and channels: other test files run gateways and services against the same Redis.
   const redisKeyPrefix = uniqueRedisPrefix();
-  const environment: Record<string, string> = { ...setup.environment, REDIS_KEY_PREFIX: redisKeyPrefix };
+  const environment: Record<string, string> = { ...setup.environment, REDIS_KEY_PREFIX: redisKeyPrefix, ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}) };
   if (options.databasePassword) {
     const url = new URL(environment['DATABASE_URL']!);
     url.password = options.databasePassword;
@@ -72,9 +76,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const allowlist = options.subgraphEnvironment?.content?.['CONTENT_FETCH_ALLOWLIST'];
   const environmentOf = (name: SubgraphName) => ({ ...environment, ...(allowlist ? { CONTENT_FETCH_ALLOWLIST: allowlist } : {}), ...options.subgraphEnvironment?.[name] });
   // Content first: campaign generation calls its API, so campaign needs its URL.
-  const content = await createContentApp(loadContentConfig(environmentOf('content')), { logger: logger('content') });
+  const content = await createContentApp(loadContentConfig(environmentOf('content')), { logger: logger('content'), resolveHost: options.resolveHost });
   const campaign = await createCampaignApp(loadCampaignConfig({ CONTENT_SERVICE_URL: content.url, ...environmentOf('campaign') }), { logger: logger('campaign') });
-  const enrichment = await createEnrichmentApp(loadEnrichmentConfig(environmentOf('enrichment')), { logger: logger('enrichment') });
+  const enrichment = await createEnrichmentApp(
+    loadEnrichmentConfig({ CONTENT_SERVICE_URL: content.url, CAMPAIGN_SERVICE_URL: campaign.url, ...environmentOf('enrichment') }),
+    { logger: logger('enrichment'), resolveHost: options.resolveHost },
+  );
   const crm = await createCrmApp(loadCrmConfig(environmentOf('crm')), { logger: logger('crm') });
   // Conversations read leads, campaigns and ice-breakers from those three, with the caller's token.
   const conversationUrls = { CRM_SERVICE_URL: crm.url, CAMPAIGN_SERVICE_URL: campaign.url, ENRICHMENT_SERVICE_URL: enrichment.url };
@@ -97,6 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       REDIS_URL: environment['REDIS_URL'],
       LOG_LEVEL: 'silent',
       CALLER_TOKEN_PRIVATE_KEY: setup.callerKeys.keys.privateKeyPem,
+      SECRETS_KEY: setup.environment['SECRETS_KEY'],
       CAMPAIGN_SERVICE_URL: subgraphs.campaign.url,
       CONTENT_SERVICE_URL: subgraphs.content.url,
       ENRICHMENT_SERVICE_URL: subgraphs.enrichment.url,

@@ -14,6 +14,12 @@ export const appStopSteps: StopStep[] = [
   ['SIGKILL', 5_000],
 ];
 
+/** The gateway answers requests in flight for up to its OPERATION_TIMEOUT_MS (30 s) plus 2 s. */
+export const gatewayStopSteps: StopStep[] = [
+  ['SIGTERM', 35_000],
+  ['SIGKILL', 5_000],
+];
+
 export interface ProcessRecord {
   name: string;
   pid: number;

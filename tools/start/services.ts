@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { launchProcess, launchWorker } from './launch.ts';
 import { checkHttp } from './network.ts';
-import { appStopSteps } from './process-records.ts';
+import { appStopSteps, gatewayStopSteps } from './process-records.ts';
 import { workspaceRoot } from './settings.ts';
 import type { PartSpec } from './supervisor.ts';
 
@@ -102,7 +102,7 @@ export function gatewaySpec(probeUrl: string, environment: NodeJS.ProcessEnv): P
   return {
     name: 'gateway',
     launch: () => launchWorker({ source, environment }),
-    stopSteps: appStopSteps,
+    stopSteps: gatewayStopSteps,
     // Liveness, not readiness: the gateway is up even while a subgraph is being restarted.
     ready: () => checkHttp(`${probeUrl}/health/live`),
   };

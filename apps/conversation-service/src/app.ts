@@ -127,7 +127,7 @@ export async function createApp(config: ConversationConfig, overrides: Conversat
       ]);
       return buildConversationSchema({ get: (resolverClass) => resolvers.get(resolverClass) }, { ...mailboxReference(mailboxService), ...messageReference });
     },
-    routes: (express, { authenticate }) => {
+    mountRoutes: (express, { authenticate }) => {
       mountUnsubscribeRoutes(express, authenticate, unsubscribe!, serviceLogger!);
       mountInboundWebhook(express, authenticate, { database: serviceDatabase!, mailboxes: mailboxService, inbound: inbound!, maxBytes: config.INBOUND_MESSAGE_MAX_BYTES, toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS, logger: serviceLogger! });
     },

@@ -4,9 +4,10 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createCallerTokenSigner, type CallerContext } from '@gtm/caller';
+import { createCallerTokenSigner, createRelayTokenSigner, type CallerContext } from '@gtm/caller';
+import { createFileTickets, createUploadLedger } from '@gtm/files';
 import { createJobProgressFeed } from '@gtm/jobs';
-import { apolloLoggerFrom, createAccessLog, createHttpErrorHandler, createLogger, createRedis, ErrorCode, internalServerError, listenForGraphQL, useErrorMasking, useStorableInput, type Logger } from '@gtm/runtime';
+import { apolloLoggerFrom, closeRedis, createAccessLog, createHttpErrorHandler, createLogger, createRedis, ErrorCode, internalServerError, listenForGraphQL, useErrorMasking, useStorableInput, type Logger } from '@gtm/runtime';
 import cors from 'cors';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -16,8 +17,10 @@ import type { ApiKeyService } from './api-key/api-key.service.js';
 import { createAuthenticationMiddleware } from './api-key/authentication.middleware.js';
 import { useScopeEnforcement } from './api-key/scope.plugin.js';
 import { assignCaller, assignFixedCaller, assignRequestId, callerOf } from './caller/caller-resolver.js';
-import { gatewaySubgraphName, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
+import { gatewaySubgraphName, shutdownGraceMsOf, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
 import type { GatewayContext } from './context.js';
+import { createFileTransferRoutes } from './files/file-transfer.route.js';
+import { publicUrlOf } from './files/public-url.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
 import { createConversationEventFeed } from './conversation-events/conversation-event.feed.js';
 import { ConversationEventResolver } from './conversation-events/conversation-event.resolver.js';
@@ -27,6 +30,7 @@ import { JobProgressResolver } from './job-progress/job-progress.resolver.js';
 import { JobProgressService } from './job-progress/job-progress.service.js';
 import { GatewayLocalDataSource } from './subgraphs/local-data-source.js';
 import { createSubgraphAgent, SubgraphDataSource } from './subgraphs/subgraph-data-source.js';
+import { useUnavailableSubgraphMessages } from './subgraphs/unavailable-subgraph-messages.plugin.js';
 import { operationLimitsFrom } from './operation-limits/operation-limits.config.js';
 import { useOperationResolution } from './operation-resolution/operation-resolution.plugin.js';
 import { useOperationLimits } from './operation-limits/operation-limits.plugin.js';
@@ -47,6 +51,7 @@ import { UsageService } from './usage/usage.service.js';
 import { createConnectionLimiter } from './websocket/connection-limiter.js';
 import { startGraphQLWebSocketServer } from './websocket/graphql-websocket.js';
 import { useSubscriptionsOverWebSocketOnly } from './websocket/subscription-over-http.plugin.js';
+import { createCrmWebhookRelay } from './webhooks/crm-webhook.relay.js';
 
 export interface GatewayApp {
   /** The public GraphQL endpoint. */
@@ -74,10 +79,13 @@ query Overview {
 }
 `;
 
+const graphiqlHeadersWith = (apiKey: string) => JSON.stringify({ Authorization: `Bearer ${apiKey}` }, null, 2);
+
 /** The composition root of the gateway. */
 export async function createApp(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<GatewayApp> {
   const logger = overrides.logger ?? createLogger({ service: 'gateway', level: config.LOG_LEVEL });
   const signer = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY });
+  const delegationSigner = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY, ttlSeconds: config.CALLER_DELEGATION_TTL_SECONDS });
   const agent = createSubgraphAgent();
   const { database, apiKeys } = await openApiKeyRegistry({ databaseUrl: config.DATABASE_URL, logger, poolMax: config.DATABASE_POOL_MAX });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX || undefined });
@@ -94,6 +102,8 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   ]);
   const gatewayLocalSchema = await buildGatewaySchema({ get: (resolverClass) => resolvers.get(resolverClass) });
   const rateLimiter = createRateLimiter({ redis, limits: tierLimitsFrom(config) });
+  // One decision for HTTP and WebSocket, so both count against the same local windows when Redis is away.
+  const rateLimitCheck = createRateLimitCheck({ limiter: rateLimiter, logger });
   const operationLimits = operationLimitsFrom(config);
   const metrics = createGatewayMetrics({ scrapeToken: config.METRICS_TOKEN });
   const authenticator = createApiKeyAuthenticator({ database, logger, cacheTtlMs: config.API_KEY_CACHE_TTL_MS });
@@ -105,7 +115,13 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     buildService: ({ name }) => {
       if (name === gatewaySubgraphName) return new GatewayLocalDataSource(gatewayLocalSchema);
       if (!(subgraphNames as readonly string[]).includes(name)) throw new Error(`the supergraph names an unknown subgraph "${name}"`);
-      return new SubgraphDataSource({ name, url: config.subgraphUrls[name as SubgraphName], agent, timeoutMs: config.SUBGRAPH_TIMEOUT_MS });
+      return new SubgraphDataSource({
+        name,
+        url: config.subgraphUrls[name as SubgraphName],
+        agent,
+        timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+        delegatesCaller: config.CALLER_DELEGATION_SUBGRAPHS.includes(name),
+      });
     },
   });
 
@@ -113,9 +129,20 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   let apiSchema: GraphQLSchema | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema: loaded }) => (apiSchema = loaded));
 
+  // A shutdown lets the longest operation the gateway allows finish and be answered.
+  const shutdownGraceMs = shutdownGraceMsOf(config);
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = createServer(app);
+  // Sockets buffer up to 1 MiB each way (Node's default is 16 KiB): an upload streamed on to a
+  // service then moves in large steps instead of waiting on every 64 KiB.
+  const httpServer = createServer({ highWaterMark: 1024 * 1024 }, app);
+  // Node cuts a request that takes longer than 5 minutes to arrive; a 1 GiB upload may need longer.
+  httpServer.requestTimeout = config.FILE_TRANSFER_TIMEOUT_MS;
+  // Node's default of 5 s closes idle connections that clients and balancers still mean to reuse.
+  // The headers timeout stays above it, so a request arriving on a connection just before its idle
+  // timeout is not cut off by the headers timer instead.
+  httpServer.keepAliveTimeout = config.GATEWAY_KEEP_ALIVE_TIMEOUT_MS;
+  httpServer.headersTimeout = config.GATEWAY_KEEP_ALIVE_TIMEOUT_MS + 1_000;
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger: apolloLoggerFrom(logger),
@@ -129,7 +156,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       useOperationResolution<GatewayContext>({ loggerOf: (context) => context.logger }),
       // The gateway's own tables and every subgraph's: refused here before any subgraph is asked.
       useStorableInput<GatewayContext>(),
-      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_GRACE_MS }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: shutdownGraceMs }),
       // GraphiQL is served from our own bundle; Apollo's landing page would load from a CDN.
       ApolloServerPluginLandingPageDisabled(),
       metrics.plugin<GatewayContext>(),
@@ -143,13 +170,26 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
         // A subgraph masks and logs its own unexpected errors under the same request id.
         loggedElsewhere: (error) => error.extensions['code'] === ErrorCode.Internal && typeof error.extensions['serviceName'] === 'string' && error.extensions['serviceName'] !== gatewaySubgraphName,
       }),
+      useUnavailableSubgraphMessages<GatewayContext>(),
       // After masking, so the outcome recorded is the code the client saw.
       useRequestMetering<GatewayContext>(),
     ],
   });
   await apollo.start();
 
+  // Who is calling (API key → caller) and whether they may (rate limits). After authentication
+  // (the limits need the tier), before parsing (a refusal costs no parsing).
+  const edgeSecurity = overrides.benchmarkWithoutEdgeSecurity
+    ? [assignFixedCaller(overrides.benchmarkWithoutEdgeSecurity)]
+    : [
+        createAuthenticationMiddleware({ authenticator, logger }),
+        assignCaller,
+        createRateLimitMiddleware({ limiter: rateLimiter, check: rateLimitCheck, callerOf: (_request, response) => callerOf(response) }),
+      ];
+
   app.use(metrics.router());
+  // Before /graphql's authentication: a CRM's webhook carries no API key, only its own signature.
+  app.use(createCrmWebhookRelay({ crmServiceUrl: config.subgraphUrls.crm, agent, signer: await createRelayTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY }), logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
   app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, dependencies: { postgres: () => database.ping(), redis: () => redis.ping() } }));
   // Unsubscribe links and inbound mail webhooks: public, authenticated by their own signatures.
   app.use(createInboundMailRouter({ conversationServiceUrl: config.subgraphUrls.conversation, signer, agent, logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
@@ -165,6 +205,29 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       maxAge: 600,
     }),
   );
+  // Files beside GraphQL (decision 0031): authenticated like /graphql, streamed to and from the
+  // owning service. Browsers on another allowed origin may PUT and GET them.
+  app.use(
+    '/files',
+    cors({
+      origin: config.CORS_ORIGINS,
+      methods: ['GET', 'PUT'],
+      allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'content-disposition', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
+  const fileTransfers = createFileTransferRoutes({
+    tickets: createFileTickets({ secretsKey: config.SECRETS_KEY }),
+    ledger: createUploadLedger({ redis }),
+    signer,
+    subgraphUrls: config.subgraphUrls,
+    maximumBytes: config.FILE_MAX_BYTES,
+    transferTimeoutMs: config.FILE_TRANSFER_TIMEOUT_MS,
+    logger,
+    edgeSecurity: [metrics.countRequests, assignRequestId, ...edgeSecurity],
+  });
+  app.use(fileTransfers.router);
   if (config.GRAPHIQL_ENABLED) {
     // Mounted before the GraphQL handler: it answers GET /graphql only for browsers asking for HTML.
     app.use(
@@ -172,21 +235,14 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
         assetsDirectory: config.GRAPHIQL_ASSETS_PATH,
         config: {
           title: 'GTM Graph',
-          defaultHeaders: JSON.stringify({ Authorization: `Bearer ${config.GRAPHIQL_DEFAULT_API_KEY ?? '<your API key>'}` }, null, 2),
+          defaultHeaders: graphiqlHeadersWith('<your API key>'),
           defaultQuery: defaultGraphiqlQuery,
         },
+        // The development key is a credential: only a browser on this machine gets it.
+        loopbackDefaultHeaders: config.GRAPHIQL_DEFAULT_API_KEY ? graphiqlHeadersWith(config.GRAPHIQL_DEFAULT_API_KEY) : undefined,
       }),
     );
   }
-  // Who is calling (API key → caller) and whether they may (rate limits). After authentication
-  // (the limits need the tier), before parsing (a refusal costs no parsing).
-  const edgeSecurity = overrides.benchmarkWithoutEdgeSecurity
-    ? [assignFixedCaller(overrides.benchmarkWithoutEdgeSecurity)]
-    : [
-        createAuthenticationMiddleware({ authenticator, logger }),
-        assignCaller,
-        createRateLimitMiddleware({ limiter: rateLimiter, logger, callerOf: (_request, response) => callerOf(response) }),
-      ];
   app.use(
     '/graphql',
     metrics.countRequests,
@@ -196,12 +252,22 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     ...edgeSecurity,
     ...requestLimits(operationLimits),
     expressMiddleware(apollo, {
-      context: async ({ res }) => {
+      context: async ({ req, res }) => {
         // Authentication ran first, so every request that reaches GraphQL has a caller.
         const caller = callerOf(res)!;
         const requestLogger = logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug });
+        let delegated: Promise<string> | undefined;
         try {
-          return { caller, callerToken: await signer.sign(caller), requestId: caller.requestId, logger: requestLogger, meter: meterOf(res) };
+          return {
+            caller,
+            publicUrl: publicUrlOf(req, config.PUBLIC_URL),
+            callerToken: await signer.sign(caller),
+            delegatedCallerToken: () => (delegated ??= delegationSigner.sign(caller)),
+            requestId: caller.requestId,
+            logger: requestLogger,
+            deadline: performance.now() + config.OPERATION_TIMEOUT_MS,
+            meter: meterOf(res),
+          };
         } catch (error) {
           // Apollo would answer with the error's own message; this is logged here and masked.
           requestLogger.error({ err: error }, 'could not build the request context');
@@ -217,7 +283,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     apollo,
     apiSchema: () => apiSchema!,
     authenticator,
-    rateLimit: createRateLimitCheck({ limiter: rateLimiter, logger }),
+    rateLimit: rateLimitCheck,
     signer,
     feed,
     conversationEvents,
@@ -228,8 +294,11 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       maximumConnectionsPerKey: config.MAX_CONNECTIONS_PER_KEY,
       keepAliveMs: config.WEBSOCKET_KEEP_ALIVE_MS,
       maximumMessageBytes: config.MAX_BODY_BYTES,
+      subscriptionOutageGraceMs: config.SUBSCRIPTION_OUTAGE_GRACE_MS,
     },
-    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    shutdownGraceMs,
+    operationTimeoutMs: config.OPERATION_TIMEOUT_MS,
+    keyRecheckIntervalMs: Math.max(250, Math.floor(config.API_KEY_CACHE_TTL_MS / 2)),
     logger,
     onOperation: ({ caller, operationName, operationType, outcome, durationMs }) =>
       requestUsage.record({
@@ -248,20 +317,25 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   metrics.observeWebSockets(webSockets);
 
   const url = await listenForGraphQL(httpServer, config.GATEWAY_PORT, config.GATEWAY_HOST);
+  let closing: Promise<void> | undefined;
   logger.info({ url }, 'gateway listening');
 
   return {
     url,
     services: { apiKeys, usage },
-    async close() {
-      // WebSocket clients first (1001, their subscriptions end), then HTTP drains.
-      await webSockets.close();
-      await apollo.stop();
-      await feed.close();
-      await conversationEvents.close();
-      // Usage still buffered is written before the database closes.
-      await Promise.allSettled([requestUsage.close(), llmUsage.close()]);
-      await Promise.allSettled([agent.close(), database.close(), redis.quit()]);
+    close() {
+      closing ??= (async () => {
+        // WebSocket clients first (1001, their subscriptions end), then HTTP drains: requests in
+        // flight are answered (for up to the longest operation), then the connections close.
+        await webSockets.close();
+        await apollo.stop();
+        await feed.close();
+        await conversationEvents.close();
+        // Usage still buffered is written before the database closes.
+        await Promise.allSettled([requestUsage.close(), llmUsage.close()]);
+        await Promise.allSettled([agent.close(), fileTransfers.close(), database.close(), closeRedis(redis)]);
+      })();
+      return closing;
     },
   };
 }

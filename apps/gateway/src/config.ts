@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { logLevelSchema, parseEnvironment, pemSchema, portSchema, postgresUrlSchema, redisKeyPrefixSchema, redisUrlSchema } from '@gtm/runtime';
+import { logLevelSchema, parseEnvironment, pemSchema, portSchema, postgresUrlSchema, redisKeyPrefixSchema, redisUrlSchema, secretsKeySchema } from '@gtm/runtime';
 import { z } from 'zod';
 import { operationLimitsEnvironmentSchema } from './operation-limits/operation-limits.config.js';
 import { rateLimitEnvironmentSchema } from './rate-limit/rate-limit.config.js';
@@ -21,6 +21,12 @@ const gatewayEnvironmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   GATEWAY_PORT: portSchema.default(4000),
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * How long an idle client connection is kept open. Longer than the idle timeout of the load
+   * balancers in front (60 s on AWS ALB and most others), so a balancer never reuses a connection
+   * the gateway is closing (a 502). Default: 65 000 ms.
+   */
+  GATEWAY_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(240_000).default(65_000),
   /** Holds the gateway's own schema: tenants and API keys. */
   DATABASE_URL: postgresUrlSchema,
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(5),
@@ -47,10 +53,47 @@ const gatewayEnvironmentSchema = z.object({
   CONVERSATION_SERVICE_URL: subgraphUrl(4005),
   /** Signs the caller token; subgraphs hold only the public half. */
   CALLER_TOKEN_PRIVATE_KEY: pemSchema,
+  /**
+   * The services' at-rest key; the gateway derives from it only the key file tickets are signed
+   * with (libs/files), to verify upload and download links before a byte is forwarded.
+   */
+  SECRETS_KEY: secretsKeySchema,
+  /** Largest file an upload link accepts, in bytes, declared or streamed (413 beyond). Default: 1 GiB. */
+  FILE_MAX_BYTES: z.coerce.number().int().min(1).max(1024 ** 4).default(1024 ** 3),
+  /**
+   * Longest a whole file transfer may take (Node's server request timeout, 5 minutes by default,
+   * is raised to this so a large upload on a slow link is not cut off). Default: 1 hour.
+   */
+  FILE_TRANSFER_TIMEOUT_MS: z.coerce.number().int().min(10_000).max(24 * 3_600_000).default(3_600_000),
+  /**
+   * The origin clients reach the gateway at (`https://api.example.com`), for the upload and
+   * download links services issue. Default: the origin each request was made to (its Host).
+   */
+  PUBLIC_URL: z
+    .string()
+    .refine((value) => /^https?:\/\/[^/]+\/?$/.test(value) && URL.canParse(value), 'must be an origin such as https://api.example.com (scheme and host, no path)')
+    .transform((value) => value.replace(/\/$/, ''))
+    .optional(),
   /** The composed supergraph SDL. Default: the committed apps/gateway/supergraph.graphql. */
   SUPERGRAPH_PATH: z.string().min(1).default(fileURLToPath(new URL('../supergraph.graphql', import.meta.url))),
-  /** Longest a single subgraph fetch may take. */
+  /**
+   * Subgraphs sent a longer-lived caller token with each mutation, for background work they start
+   * on the caller's behalf (enrichment jobs call content-service and campaign-service). Default: `enrichment`.
+   */
+  CALLER_DELEGATION_SUBGRAPHS: z
+    .string()
+    .default('enrichment')
+    .transform((value) => value.split(',').map((name) => name.trim()).filter(Boolean)),
+  /** How long such a token stays valid: the longest a job may wait and run. Default: 86 400 s (24 h). */
+  CALLER_DELEGATION_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(86_400),
+  /** Longest a single subgraph fetch may take; at most OPERATION_TIMEOUT_MS. */
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  /**
+   * Longest one operation may run at the gateway, all its subgraph fetches together: a fetch still
+   * running then is abandoned (UPSTREAM_UNAVAILABLE). A shutdown waits this long (plus a moment to
+   * write the answer) for requests in flight. Default: 30 000 ms.
+   */
+  OPERATION_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(30_000),
   GRAPHIQL_ENABLED: booleanFlag(true),
   /** Where the GraphiQL bundle lives. Default: apps/gateway/dist/graphiql, written by the build. */
   GRAPHIQL_ASSETS_PATH: z.string().min(1).default(fileURLToPath(new URL('../dist/graphiql', import.meta.url))),
@@ -58,13 +101,27 @@ const gatewayEnvironmentSchema = z.object({
   LOG_LEVEL: logLevelSchema,
   /** When set, GET /metrics needs `Authorization: Bearer <token>`; unset, it is open. */
   METRICS_TOKEN: z.string().min(16).optional(),
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   ...rateLimitEnvironmentSchema.shape,
   ...operationLimitsEnvironmentSchema.shape,
   ...webSocketEnvironmentSchema.shape,
+}).refine((environment) => environment.SUBGRAPH_TIMEOUT_MS <= environment.OPERATION_TIMEOUT_MS, {
+  path: ['SUBGRAPH_TIMEOUT_MS'],
+  message: 'must not be longer than OPERATION_TIMEOUT_MS (one fetch is part of an operation)',
 });
 
 type GatewayEnvironment = z.infer<typeof gatewayEnvironmentSchema>;
+
+/** Time to write an answer once its operation is done, on top of the operation timeout. */
+const answerMarginMs = 2_000;
+
+/**
+ * How long a shutdown waits for requests in flight: the longest operation the gateway allows, plus
+ * a moment to write its answer. Derived, never set on its own, so it can never be shorter than an
+ * operation (a mutation committing while the process exits would leave its client without answer).
+ */
+export function shutdownGraceMsOf(config: Pick<GatewayEnvironment, 'OPERATION_TIMEOUT_MS'>): number {
+  return config.OPERATION_TIMEOUT_MS + answerMarginMs;
+}
 
 /** Subgraph names as they appear in the supergraph (`join__Graph`), with where each one listens. */
 export const subgraphNames = ['campaign', 'content', 'enrichment', 'crm', 'conversation'] as const;

@@ -8,8 +8,17 @@ import type { RequestMeter } from './usage/request-metering.js';
 export interface GatewayContext {
   caller: CallerContext;
   callerToken: string;
+  /**
+   * A longer-lived token of the same caller, signed on first use, for the subgraphs that start
+   * background work on a mutation (`CALLER_DELEGATION_SUBGRAPHS`). Absent where none is signed.
+   */
+  delegatedCallerToken?: () => Promise<string>;
   requestId: string;
   logger: Logger;
+  /** The gateway's origin as the client reached it, sent to subgraphs for the file links they issue. */
+  publicUrl?: string;
+  /** When the operation must be done (`performance.now()` time): every subgraph fetch ends by then. */
+  deadline: number;
   /** Filled in as the operation runs; recorded as usage when the answer has gone out. */
   meter?: RequestMeter;
   /** Set while a subscription event is executed: the job progress this execution answers with. */

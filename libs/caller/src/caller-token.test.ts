@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { SignJWT, importPKCS8 } from 'jose';
-import { createCallerTokenSigner, createCallerTokenVerifier, generateCallerKeyPair, CallerTokenError } from './caller-token.js';
+import { callerTokenMaxLifetimeSeconds, createCallerTokenSigner, createCallerTokenVerifier, generateCallerKeyPair, CallerTokenError } from './caller-token.js';
 import type { CallerContext } from './caller-context.js';
 
 const caller: CallerContext = {
@@ -50,5 +50,30 @@ describe('caller token', () => {
     const verifier = await createCallerTokenVerifier({ publicKeyPem: keys.publicKeyPem });
     const token = await signer.sign({ ...caller, tenantId: 'not-a-uuid' });
     await expect(verifier.verify(token)).rejects.toThrow(/invalid caller/);
+  });
+
+  it('refuses a validly signed token meant to live longer than the gateway ever issues, or without an issue time', async () => {
+    const keys = await generateCallerKeyPair();
+    const verifier = await createCallerTokenVerifier({ publicKeyPem: keys.publicKeyPem });
+    const key = await importPKCS8(keys.privateKeyPem, 'EdDSA');
+    const now = Math.floor(Date.now() / 1000);
+    const token = (claims: { iat?: number; exp: number }) => {
+      const jwt = new SignJWT({ caller }).setProtectedHeader({ alg: 'EdDSA' }).setIssuer('gtm-graph-gateway').setAudience('gtm-graph-subgraph').setExpirationTime(claims.exp);
+      return (claims.iat === undefined ? jwt : jwt.setIssuedAt(claims.iat)).sign(key);
+    };
+    const tenYears = 10 * 365 * 24 * 60 * 60;
+    await expect(verifier.verify(await token({ iat: now, exp: now + tenYears }))).rejects.toThrow(/longer than the 60 s/);
+    await expect(verifier.verify(await token({ iat: now, exp: now + callerTokenMaxLifetimeSeconds + 60 }))).rejects.toBeInstanceOf(CallerTokenError);
+    await expect(verifier.verify(await token({ exp: now + 30 }))).rejects.toBeInstanceOf(CallerTokenError);
+    // Issued in the future, so its lifetime would start later than it says.
+    await expect(verifier.verify(await token({ iat: now + 3_600, exp: now + 3_630 }))).rejects.toBeInstanceOf(CallerTokenError);
+    // What the gateway issues: a minute, with a little clock skew either way.
+    await expect(verifier.verify(await token({ iat: now - 2, exp: now + callerTokenMaxLifetimeSeconds - 2 }))).resolves.toEqual(caller);
+  });
+
+  it('will not sign a token for longer than subgraphs accept', async () => {
+    const keys = await generateCallerKeyPair();
+    await expect(createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem, ttlSeconds: 3_600 })).rejects.toThrow(RangeError);
+    await expect(createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem, ttlSeconds: callerTokenMaxLifetimeSeconds })).resolves.toBeDefined();
   });
 });

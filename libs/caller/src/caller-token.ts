@@ -17,9 +17,19 @@ export async function generateCallerKeyPair(): Promise<CallerKeyPair> {
   return { privateKeyPem: await exportPKCS8(privateKey), publicKeyPem: await exportSPKI(publicKey) };
 }
 
+/**
+ * The longest a caller token ever lives (expiry minus issue time): one federated request, or one
+ * subscription event's executions. Subgraphs refuse any token meant to live longer, so a token
+ * that leaked, or one minted with a stolen key for years, is worth a minute at most.
+ */
+export const callerTokenMaxLifetimeSeconds = 60;
+
+/** Clocks of the gateway and a subgraph may disagree by this much. */
+const clockToleranceSeconds = 5;
+
 export interface CallerTokenSignerOptions {
   privateKeyPem: string;
-  /** How long a token stays valid. Default: 60 seconds, enough for one federated request. */
+  /** How long a token stays valid, at most `callerTokenMaxLifetimeSeconds`. Default: that maximum. */
   ttlSeconds?: number;
 }
 
@@ -29,7 +39,10 @@ export interface CallerTokenSigner {
 
 export async function createCallerTokenSigner(options: CallerTokenSignerOptions): Promise<CallerTokenSigner> {
   const key = await importPKCS8(options.privateKeyPem, algorithm);
-  const ttlSeconds = options.ttlSeconds ?? 60;
+  const ttlSeconds = options.ttlSeconds ?? callerTokenMaxLifetimeSeconds;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > callerTokenMaxLifetimeSeconds) {
+    throw new RangeError(`a caller token lives 1 to ${callerTokenMaxLifetimeSeconds} seconds, not ${ttlSeconds}: subgraphs refuse longer ones`);
+  }
   return {
     sign: (caller) =>
       new SignJWT({ caller })
@@ -57,7 +70,18 @@ export async function createCallerTokenVerifier(options: { publicKeyPem: string 
     async verify(token) {
       if (!token) throw new CallerTokenError('missing caller token');
       try {
-        const { payload } = await jwtVerify(token, key, { issuer, audience, algorithms: [algorithm], clockTolerance: 5 });
+        // maxTokenAge makes `iat` required and refuses one in the future or older than a lifetime.
+        const { payload } = await jwtVerify(token, key, {
+          issuer,
+          audience,
+          algorithms: [algorithm],
+          clockTolerance: clockToleranceSeconds,
+          maxTokenAge: callerTokenMaxLifetimeSeconds,
+          requiredClaims: ['exp', 'iat'],
+        });
+        if (payload.exp! - payload.iat! > callerTokenMaxLifetimeSeconds + clockToleranceSeconds) {
+          throw new CallerTokenError(`caller token lives ${payload.exp! - payload.iat!} s, longer than the ${callerTokenMaxLifetimeSeconds} s the gateway ever issues`);
+        }
         const parsed = callerContextSchema.safeParse(payload['caller']);
         if (!parsed.success) throw new CallerTokenError('caller token carries an invalid caller');
         return parsed.data;

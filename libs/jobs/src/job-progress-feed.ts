@@ -1,4 +1,4 @@
-import type { Logger, Redis } from '@gtm/runtime';
+import { closeRedis, type Logger, type Redis } from '@gtm/runtime';
 import { createJobProgressStore, jobProgressChannel, parseJobProgressMessage, type JobProgressEvent, type JobProgressStore } from './job-progress.js';
 
 export type JobProgressListener = (event: JobProgressEvent) => void;
@@ -13,6 +13,14 @@ export interface JobProgressFeed {
   follow(jobId: string, listener: JobProgressListener): Promise<() => Promise<void>>;
   /** The latest snapshot (see `JobProgressStore.read`). */
   read(jobId: string): Promise<JobProgressEvent | null>;
+  /**
+   * Tells `listener` when the subscriber connection is lost (events published meanwhile are
+   * missed) and when it is back. On `restored`, before any event: Redis may have come back empty,
+   * its sequences starting over, so a follower should take the next event whatever its sequence;
+   * every followed job's snapshot is then read again and handed to its listeners. Returns the
+   * function that stops telling.
+   */
+  onConnectionChange(listener: (state: 'lost' | 'restored') => void): () => void;
   /** Jobs with at least one listener in this process. */
   readonly followedJobs: number;
   close(): Promise<void>;
@@ -24,6 +32,9 @@ export interface CreateJobProgressFeedOptions {
   logger: Logger;
 }
 
+/** When, after a reconnect, every followed job's snapshot is read again. */
+const rereadDelaysMs = [0, 1_000, 3_000];
+
 interface FollowedJob {
   listeners: Set<JobProgressListener>;
   /** SUBSCRIBE and UNSUBSCRIBE of this job, one after another. */
@@ -34,7 +45,8 @@ interface FollowedJob {
  * One Redis subscriber connection per process, shared by every subscription to job progress: a
  * channel is subscribed while at least one listener follows its job. Events published while the
  * connection was down are not replayed by Redis, so after a reconnect every followed job's
- * snapshot is read again and handed to its listeners; a terminal status is never missed.
+ * snapshot is read again (at once and twice more shortly after) and handed to its listeners; a
+ * terminal status is never missed.
  */
 export function createJobProgressFeed(options: CreateJobProgressFeedOptions): JobProgressFeed {
   const { redis, logger } = options;
@@ -44,6 +56,18 @@ export function createJobProgressFeed(options: CreateJobProgressFeedOptions): Jo
   const channelPrefix = jobProgressChannel(redis, '');
   let connecting: Promise<void> | null = null;
   let connectedBefore = false;
+  let lost = false;
+  let closing = false;
+  const connectionListeners = new Set<(state: 'lost' | 'restored') => void>();
+  const tell = (state: 'lost' | 'restored') => {
+    for (const listener of connectionListeners) {
+      try {
+        listener(state);
+      } catch (error) {
+        logger.error({ err: error, state }, 'a job progress connection listener failed');
+      }
+    }
+  };
 
   const dispatch = (jobId: string, event: JobProgressEvent) => {
     for (const listener of followed.get(jobId)?.listeners ?? []) {
@@ -60,16 +84,33 @@ export function createJobProgressFeed(options: CreateJobProgressFeedOptions): Jo
     if (!event || !channel.startsWith(channelPrefix)) return;
     dispatch(channel.slice(channelPrefix.length), event);
   });
-  subscriber.on('ready', () => {
-    if (!connectedBefore) {
-      connectedBefore = true;
-      return;
-    }
+  const rereadFollowed = () => {
     for (const jobId of followed.keys()) {
       store.read(jobId).then(
         (event) => event && dispatch(jobId, event),
         (error: unknown) => logger.warn({ err: error, jobId }, 'could not re-read job progress after reconnecting to Redis'),
       );
+    }
+  };
+  subscriber.on('close', () => {
+    if (closing || !connectedBefore || lost) return;
+    lost = true;
+    logger.warn({ followedJobs: followed.size }, 'job progress subscriber lost its Redis connection; reconnecting');
+    tell('lost');
+  });
+  subscriber.on('ready', () => {
+    if (!connectedBefore) {
+      connectedBefore = true;
+      return;
+    }
+    lost = false;
+    tell('restored');
+    // The subscriptions are renewed on the new connection while this runs, and the services put
+    // back what an empty Redis lost on their own reconnect: reading again a little later as well
+    // catches a snapshot restored between the first read and the renewed subscription.
+    for (const delayMs of rereadDelaysMs) {
+      const timer = setTimeout(rereadFollowed, delayMs);
+      timer.unref();
     }
   });
   subscriber.on('error', (error: unknown) => logger.warn({ err: error }, 'job progress subscriber: Redis error'));
@@ -120,12 +161,18 @@ export function createJobProgressFeed(options: CreateJobProgressFeedOptions): Jo
       };
     },
     read: (jobId) => store.read(jobId),
+    onConnectionChange(listener) {
+      connectionListeners.add(listener);
+      return () => connectionListeners.delete(listener);
+    },
     get followedJobs() {
       return followed.size;
     },
     async close() {
+      closing = true;
+      connectionListeners.clear();
       followed.clear();
-      if (connecting) await subscriber.quit().catch(() => subscriber.disconnect());
+      if (connecting) await closeRedis(subscriber);
       else subscriber.disconnect();
     },
   };

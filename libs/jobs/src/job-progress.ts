@@ -90,8 +90,22 @@ return sequence
 
 const writeCommand = 'gtmJobProgressWrite';
 
+// Puts back a snapshot Redis no longer has (it restarted empty, or lost it), from the job row, and
+// publishes it; a job Redis still knows is left alone, since Redis is then at least as recent.
+// Reply: the sequence written, or 0 when the job was known.
+const restoreScript = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'sequence', 1, 'stage', ARGV[2], 'processed', ARGV[3], 'snapshot', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('PUBLISH', ARGV[4], '{"sequence":1,"snapshot":' .. ARGV[1] .. '}')
+return 1
+`;
+
+const restoreCommand = 'gtmJobProgressRestore';
+
 interface JobProgressCommands {
   [writeCommand](key: string, snapshot: string, stage: number, processed: number, channel: string, activeSeconds: number, finishedSeconds: number): Promise<number>;
+  [restoreCommand](key: string, snapshot: string, stage: number, processed: number, channel: string, keepSeconds: number): Promise<number>;
 }
 
 export interface CreateJobProgressStoreOptions {
@@ -108,6 +122,12 @@ export interface JobProgressStore {
   write(snapshot: JobProgressSnapshot): Promise<JobProgressEvent | null>;
   /** The latest snapshot, or null when the job is unknown or its snapshot has expired. */
   read(jobId: string): Promise<JobProgressEvent | null>;
+  /**
+   * Writes and publishes a snapshot made from the job row when Redis has none for the job (see
+   * `startJobProgressRestorer`); true when it was missing. A finished job is kept for what is left
+   * of its retention, counted from `finishedAt`.
+   */
+  restore(snapshot: JobProgressSnapshot, finishedAt: Date | null): Promise<boolean>;
 }
 
 /** Where job progress lives in Redis: one hash per job (latest snapshot) and one channel per job (changes). */
@@ -116,6 +136,7 @@ export function createJobProgressStore(options: CreateJobProgressStoreOptions): 
   const activeSeconds = options.activeRetentionSeconds ?? 604_800;
   // Defining a command again on the same client (a second store) replaces it with the same script.
   options.redis.defineCommand(writeCommand, { numberOfKeys: 1, lua: writeScript });
+  options.redis.defineCommand(restoreCommand, { numberOfKeys: 1, lua: restoreScript });
   const redis = options.redis as Redis & JobProgressCommands;
 
   return {
@@ -132,6 +153,20 @@ export function createJobProgressStore(options: CreateJobProgressStoreOptions): 
         finishedSeconds,
       );
       return sequence > 0 ? { sequence, snapshot } : null;
+    },
+    async restore(snapshot, finishedAt) {
+      const stage = stageOf(snapshot.status);
+      const keepSeconds = stage === 2 ? Math.ceil(finishedSeconds - (Date.now() - (finishedAt ?? new Date(snapshot.updatedAt)).getTime()) / 1000) : activeSeconds;
+      if (keepSeconds <= 0) return false;
+      const restored = await redis[restoreCommand](
+        snapshotKey(snapshot.jobId),
+        JSON.stringify(snapshot),
+        stage,
+        snapshot.completed + snapshot.failed,
+        jobProgressChannel(redis, snapshot.jobId),
+        keepSeconds,
+      );
+      return restored === 1;
     },
     async read(jobId) {
       const [sequence, snapshot] = await redis.hmget(snapshotKey(jobId), 'sequence', 'snapshot');

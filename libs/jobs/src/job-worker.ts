@@ -4,7 +4,7 @@ import { run, type Runner, type TaskList, type WorkerEvents } from 'graphile-wor
 import { createGraphileLogger } from './graphile-logger.js';
 import type { AnyJobKind } from './job-kind.js';
 import { createJobProgressStore } from './job-progress.js';
-import { quotedWorkerSchema, sharedWorkerSchema } from './job-queue.js';
+import { quotedWorkerSchema, sharedWorkerSchema } from './worker-schema.js';
 import { createJobTask } from './job-runner.js';
 import { createWorkerPool } from './worker-pool.js';
 import { createWorkerPresence } from './worker-presence.js';

@@ -2,7 +2,7 @@ import type { Logger } from '@gtm/runtime';
 import type { JobProgressSnapshot, JobProgressStore } from './job-progress.js';
 
 export interface ThrottledProgressOptions {
-  store: JobProgressStore;
+  store: Pick<JobProgressStore, 'write'>;
   logger: Logger;
   /** Least time between two writes of one job's progress. Default: 100 ms (at most ~10 events a second). */
   intervalMs?: number;

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@gtm/runtime';
-import { quotedWorkerSchema, sharedWorkerSchema } from './job-queue.js';
+import { quotedWorkerSchema, sharedWorkerSchema } from './worker-schema.js';
 
 export interface EnqueueTaskOptions {
   /** The task's name, as registered in the worker's `tasks`. */

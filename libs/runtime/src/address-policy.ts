@@ -57,7 +57,8 @@ export function refusalReasonOf(address: string): string | null {
 }
 
 /**
- * `CONTENT_FETCH_ALLOWLIST`: `host` admits every port of that host, `host:port` only that port.
+ * An allowlist (`CONTENT_FETCH_ALLOWLIST`, `CRM_FETCH_ALLOWLIST`): `host` admits every port of that
+ * host, `host:port` only that port.
  * These, and nothing else, may resolve to refused addresses (local fixture sites, an internal
  * staging site).
  */
@@ -106,6 +107,19 @@ export function websiteAddressRefusal(url: URL, allowlist: FetchAllowlist): stri
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) || allowlist.admits(url) || !internalHostNames.test(host)) return null;
   return `${url.host} is an internal name, which is never fetched.`;
+}
+
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+loopback.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
+
+/** Whether a socket's remote address is this machine's loopback (IPv4, IPv6 or IPv4-mapped). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  return loopback.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** A host:port a service was asked to connect to that it may not reach; the message is safe to show. */

@@ -22,3 +22,17 @@ export function createRedis(options: CreateRedisOptions): Redis {
     retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
   });
 }
+
+/**
+ * Closes a connection for good. QUIT needs a connection: while Redis is away the client is waiting
+ * to reconnect, QUIT fails at once (no offline queue) and the client would go on reconnecting
+ * forever, keeping the process alive. Then the connection is dropped instead.
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
+}

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import { isLoopbackAddress } from '@gtm/runtime';
 import { Router, type Request, type Response } from 'express';
 // The page reads the config this router embeds, so the page owns its shape. Importing the type
 // also puts the page in the type-checked program (the workspace tsconfig includes only *.ts).
@@ -13,7 +14,22 @@ const gzip = promisify(gzipCallback);
 export interface GraphiqlRouteOptions {
   /** Where tools/bundle-graphiql.ts wrote graphiql.js and graphiql.css. */
   assetsDirectory: string;
+  /** What every browser gets. */
   config: GraphiqlPageConfig;
+  /**
+   * Default headers for a browser on this machine only (a development API key): given when the
+   * socket's remote address is loopback and no proxy forwarded the request. Default: none.
+   */
+  loopbackDefaultHeaders?: string;
+}
+
+/**
+ * A browser on this machine, judged by the connection itself, never by what the request says about
+ * itself (`Host`, `Origin`): those are the client's to write. A request that a proxy forwarded
+ * (`Forwarded`, `X-Forwarded-For`) may come from anywhere, even over a loopback socket.
+ */
+function isLocalBrowser(request: Request): boolean {
+  return isLoopbackAddress(request.socket.remoteAddress) && request.header('forwarded') === undefined && request.header('x-forwarded-for') === undefined;
 }
 
 const assetTypes = {
@@ -88,6 +104,9 @@ export function createGraphiqlRouter(options: GraphiqlRouteOptions): Router {
     return asset;
   }
 
+  const pageConfigFor = (request: Request): GraphiqlPageConfig =>
+    options.loopbackDefaultHeaders && isLocalBrowser(request) ? { ...options.config, defaultHeaders: options.loopbackDefaultHeaders } : options.config;
+
   router.get('/graphql', async (request, response, next) => {
     // A browser navigation lists text/html first; `*/*` or a missing Accept (curl, most clients)
     // picks the first type offered here, a GraphQL one, and so gets the GraphQL handler.
@@ -112,7 +131,7 @@ export function createGraphiqlRouter(options: GraphiqlRouteOptions): Router {
         'X-Content-Type-Options': 'nosniff',
         'X-Frame-Options': 'DENY',
       })
-      .send(renderPage(options.config, `${request.baseUrl}/graphiql`, script.hash, stylesheet.hash));
+      .send(renderPage(pageConfigFor(request), `${request.baseUrl}/graphiql`, script.hash, stylesheet.hash));
   });
 
   router.get('/graphiql/:file', async (request: Request<{ file: string }>, response, next) => {

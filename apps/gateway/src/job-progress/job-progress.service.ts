@@ -1,5 +1,6 @@
 import { progressPercent, type JobProgressEvent, type JobProgressFeed, type JobProgressSnapshot } from '@gtm/jobs';
 import type { CallerContext } from '@gtm/caller';
+import { upstreamUnavailable, type Logger } from '@gtm/runtime';
 import type { GatewayContext } from '../context.js';
 import type { JobProgressType } from './job-progress.type.js';
 
@@ -14,8 +15,15 @@ export class JobProgressService {
    * The latest progress of a job of the caller's tenant, or null. A job of another tenant is
    * null exactly like one that does not exist, so ids of other tenants' jobs cannot be probed.
    */
-  async current(caller: CallerContext, jobId: string): Promise<JobProgressEvent | null> {
-    const event = await this.feed.read(jobId);
+  async current(caller: CallerContext, jobId: string, logger?: Logger): Promise<JobProgressEvent | null> {
+    let event: JobProgressEvent | null;
+    try {
+      event = await this.feed.read(jobId);
+    } catch (error) {
+      // Redis away: a known outage with a retry, not an unexpected error.
+      logger?.warn({ err: error, jobId }, 'could not read job progress: Redis did not answer');
+      throw upstreamUnavailable('Job progress cannot be read right now: its store (Redis) does not answer. Try again shortly.');
+    }
     return event && event.snapshot.tenantId === caller.tenantId ? event : null;
   }
 
@@ -25,7 +33,7 @@ export class JobProgressService {
    */
   async snapshotFor(context: GatewayContext, jobId: string): Promise<JobProgressType | null> {
     const carried = context.jobProgress?.snapshot.jobId === jobId ? context.jobProgress : null;
-    const event = carried ?? (await this.current(context.caller, jobId));
+    const event = carried ?? (await this.current(context.caller, jobId, context.logger));
     return event && event.snapshot.tenantId === context.caller.tenantId ? toJobProgress(event.snapshot) : null;
   }
 }

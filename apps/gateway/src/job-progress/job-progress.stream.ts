@@ -1,4 +1,5 @@
 import { isTerminal, type JobProgressEvent, type JobProgressFeed } from '@gtm/jobs';
+import { ErrorCode } from '@gtm/runtime';
 import type { FormattedExecutionResult } from 'graphql';
 
 export interface OpenJobProgressStreamOptions {
@@ -10,6 +11,24 @@ export interface OpenJobProgressStreamOptions {
   execute: (event: JobProgressEvent) => Promise<FormattedExecutionResult>;
   /** Called once when the stream ends, however it ends. Default: nothing. */
   onEnd?: () => void;
+  /**
+   * How long the stream waits for Redis to come back when its connection is lost. Back in time, the
+   * stream resumes from the job's current state; not, it ends with UPSTREAM_UNAVAILABLE, so the
+   * client knows to subscribe again. Default: 30 000 ms.
+   */
+  outageGraceMs?: number;
+}
+
+/** The last result of a stream whose Redis stayed away: the client subscribes again later. */
+function storeUnavailableResult(outageGraceMs: number): FormattedExecutionResult {
+  return {
+    errors: [
+      {
+        message: `Job progress is unavailable: its store (Redis) has not answered for ${Math.round(outageGraceMs / 1000)} seconds. Subscribe again shortly; the subscription then starts from the job's current state.`,
+        extensions: { code: ErrorCode.UpstreamUnavailable },
+      },
+    ],
+  };
 }
 
 /**
@@ -26,6 +45,8 @@ export interface OpenJobProgressStreamOptions {
  */
 class JobProgressStream implements AsyncIterableIterator<FormattedExecutionResult> {
   private pending: JobProgressEvent | null = null;
+  /** The last result to send instead of events (Redis stayed away). */
+  private failure: FormattedExecutionResult | null = null;
   private newestSequence = 0;
   private wake: (() => void) | null = null;
   private state: 'open' | 'finishing' | 'done' = 'open';
@@ -44,14 +65,33 @@ class JobProgressStream implements AsyncIterableIterator<FormattedExecutionResul
     this.wake?.();
   }
 
+  /**
+   * Redis is back, maybe empty and numbering the job's changes from 1 again: the next event is taken
+   * whatever its sequence (the store never moves a job backwards, so it is not older than the last).
+   */
+  resume(): void {
+    this.newestSequence = 0;
+  }
+
+  /** Ends the stream with `result` instead of the job's next event. */
+  fail(result: FormattedExecutionResult): void {
+    if (this.state !== 'open') return;
+    this.failure = result;
+    this.wake?.();
+  }
+
   /** Becomes ready once following; `stop` ends the following. */
   follow(stop: () => Promise<void>): void {
     this.stopFollowing = stop;
   }
 
   async next(): Promise<IteratorResult<FormattedExecutionResult>> {
-    while (this.state === 'open' && !this.pending) await new Promise<void>((resolve) => (this.wake = resolve));
+    while (this.state === 'open' && !this.pending && !this.failure) await new Promise<void>((resolve) => (this.wake = resolve));
     this.wake = null;
+    if (this.state === 'open' && this.failure) {
+      this.state = 'finishing';
+      return { value: this.failure, done: false };
+    }
     const event = this.pending;
     // Closed meanwhile, or the terminal event went out on the previous call.
     if (this.state !== 'open' || !event) return this.finish();
@@ -92,8 +132,24 @@ class JobProgressStream implements AsyncIterableIterator<FormattedExecutionResul
  * alike.
  */
 export async function openJobProgressStream(options: OpenJobProgressStreamOptions): Promise<AsyncIterableIterator<FormattedExecutionResult> | null> {
+  const outageGraceMs = options.outageGraceMs ?? 30_000;
   const stream = new JobProgressStream(options.execute, options.onEnd ?? (() => {}));
-  const stop = await options.feed.follow(options.jobId, (event) => stream.push(event));
+  const stopFollowing = await options.feed.follow(options.jobId, (event) => stream.push(event));
+  let outage: NodeJS.Timeout | undefined;
+  const stopWatching = options.feed.onConnectionChange((state) => {
+    clearTimeout(outage);
+    if (state === 'restored') {
+      stream.resume();
+      return;
+    }
+    outage = setTimeout(() => stream.fail(storeUnavailableResult(outageGraceMs)), outageGraceMs);
+    outage.unref();
+  });
+  const stop = async () => {
+    clearTimeout(outage);
+    stopWatching();
+    await stopFollowing();
+  };
   try {
     const current = await options.feed.read(options.jobId);
     if (!current || current.snapshot.tenantId !== options.tenantId) {

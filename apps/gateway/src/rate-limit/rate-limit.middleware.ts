@@ -1,21 +1,24 @@
 import type { CallerContext } from '@gtm/caller';
 import { createLogger, ErrorCode, type Logger } from '@gtm/runtime';
 import type { Request, RequestHandler, Response } from 'express';
+import { createLocalRateLimiter } from './local-rate-limiter.js';
 import type { RateLimitDecision, RateLimiter } from './rate-limiter.js';
 
 export interface CreateRateLimitMiddlewareOptions {
   limiter: RateLimiter;
+  /** The decision to use, shared with the WebSocket server. Default: one made from these options. */
+  check?: RateLimitCheck;
   /**
    * The authenticated caller of a request, as the authentication step left it (for example on
    * `response.locals`). `undefined` lets the request through uncounted: authentication answers
    * anonymous requests before this runs.
    */
   callerOf: (request: Request, response: Response) => CallerContext | undefined;
-  /** Where the fail-open warning goes. Default: a gateway logger on standard output. */
+  /** Where the warning that Redis is away goes. Default: a gateway logger on standard output. */
   logger?: Logger;
-  /** Longest a request waits for Redis's answer before it is let through. Default: 500 ms. */
+  /** Longest a request waits for Redis's answer before this process decides alone. Default: 500 ms. */
   decisionTimeoutMs?: number;
-  /** The clock for spacing warnings, in milliseconds. Default: `Date.now`. */
+  /** The clock of the local windows and of the warnings, in milliseconds. Default: `Date.now`. */
   now?: () => number;
 }
 
@@ -60,14 +63,14 @@ export function rateLimitErrorBody(caller: CallerContext, decision: RateLimitDec
   };
 }
 
-export type RateLimitCheckOptions = Omit<CreateRateLimitMiddlewareOptions, 'callerOf'>;
+export type RateLimitCheckOptions = Omit<CreateRateLimitMiddlewareOptions, 'callerOf' | 'check'>;
 
 export interface RateLimitCheck {
   /**
-   * Counts one request of the caller: the decision, or null when Redis did not answer in time and
-   * the request is let through unchecked (fail open, logged at most once a minute).
+   * Counts one request of the caller and decides: in Redis, shared by every gateway process, or,
+   * when Redis does not answer in time, by this process's own counts (see `createLocalRateLimiter`).
    */
-  (caller: CallerContext): Promise<RateLimitDecision | null>;
+  (caller: CallerContext): Promise<RateLimitDecision>;
 }
 
 /** The rate-limit decision for one request, shared by HTTP requests and WebSocket operations. */
@@ -76,8 +79,9 @@ export function createRateLimitCheck(options: RateLimitCheckOptions): RateLimitC
   const logger = options.logger ?? createLogger({ service: 'gateway' });
   const decisionTimeoutMs = options.decisionTimeoutMs ?? 500;
   const now = options.now ?? Date.now;
+  const local = createLocalRateLimiter({ limits: limiter.limits, now });
   let lastWarningAt = Number.NEGATIVE_INFINITY;
-  let requestsLetThroughUnchecked = 0;
+  let decidedLocally = 0;
   let failing = false;
 
   const decide = async (caller: CallerContext): Promise<RateLimitDecision> => {
@@ -92,37 +96,36 @@ export function createRateLimitCheck(options: RateLimitCheckOptions): RateLimitC
     }
   };
 
-  // Fail open: rate limits protect capacity and cost, they are not what keeps tenants apart
-  // (authentication and the caller token do that). When Redis is down, refusing every request
-  // would turn a cache outage into a full API outage for every tenant, whereas letting requests
-  // through unchecked for a while costs, at worst, some extra load. The LLM budget is guarded
-  // separately where LLM calls are made. One warning per minute keeps the outage visible
-  // without writing a line for every request.
-  const letThroughUnchecked = (error: unknown) => {
-    requestsLetThroughUnchecked += 1;
+  // Degrade, never open: rate limits protect capacity and cost. Refusing every request while Redis
+  // is away would turn a cache outage into a full API outage; letting every request through
+  // unchecked would let one client take the capacity of all. Each process enforces the limits on
+  // what it sees instead, an approximation (with N processes, up to N times a limit). One warning
+  // a minute keeps the outage visible without a line per request.
+  const decideLocally = (caller: CallerContext, error: unknown): RateLimitDecision => {
+    decidedLocally += 1;
     failing = true;
     const at = now();
-    if (at - lastWarningAt < warningIntervalMilliseconds) return;
-    lastWarningAt = at;
-    logger.warn(
-      { err: error, requestsLetThroughUnchecked },
-      'rate limits are not enforced: Redis did not answer, so requests are let through unchecked (fail open)',
-    );
-    requestsLetThroughUnchecked = 0;
+    if (at - lastWarningAt >= warningIntervalMilliseconds) {
+      lastWarningAt = at;
+      logger.warn({ err: error, decidedLocally }, 'rate limits are enforced per gateway process: Redis did not answer, so each process counts only its own requests');
+      decidedLocally = 0;
+    }
+    return local.consume(caller);
   };
 
   return async (caller) => {
+    let decision: RateLimitDecision;
     try {
-      const decision = await decide(caller);
-      if (failing) {
-        failing = false;
-        logger.info('rate limits are enforced again: Redis answers');
-      }
-      return decision;
+      decision = await decide(caller);
     } catch (error) {
-      letThroughUnchecked(error);
-      return null;
+      return decideLocally(caller, error);
     }
+    if (failing) {
+      failing = false;
+      logger.info('rate limits are shared across gateway processes again: Redis answers');
+    }
+    if (decision.allowed) local.record(caller);
+    return decision;
   };
 }
 
@@ -134,7 +137,7 @@ export function createRateLimitCheck(options: RateLimitCheckOptions): RateLimitC
  */
 export function createRateLimitMiddleware(options: CreateRateLimitMiddlewareOptions): RequestHandler {
   const { limiter, callerOf } = options;
-  const check = createRateLimitCheck(options);
+  const check = options.check ?? createRateLimitCheck(options);
 
   return (request, response, next) => {
     // A CORS preflight is sent by the browser on its own, not by the client's code: it must not
@@ -145,7 +148,6 @@ export function createRateLimitMiddleware(options: CreateRateLimitMiddlewareOpti
 
     check(caller)
       .then((decision) => {
-        if (!decision) return next();
         const tierLimits = limiter.limits[caller.tier];
         response.setHeader('RateLimit-Limit', String(decision.limit));
         response.setHeader('RateLimit-Remaining', String(decision.remaining));

@@ -48,8 +48,8 @@ export interface CreateRateLimiterOptions {
   now?: () => number;
 }
 
-const minuteMilliseconds = 60_000;
-const dayMilliseconds = 86_400_000;
+export const minuteMilliseconds = 60_000;
+export const dayMilliseconds = 86_400_000;
 
 // Keys outlive their window by this much, so a gateway whose clock runs slightly behind Redis's
 // still finds the counter of the window it believes it is in, instead of starting a fresh one.
@@ -96,7 +96,7 @@ interface RateLimitCommands {
   [consumeBudgetCommand](budgetKey: string, ...argumentsList: number[]): Promise<[number, number]>;
 }
 
-interface WindowPosition {
+export interface WindowPosition {
   /** Identifies the window in its key: `2025-06-01T10:05` or `2025-06-01`. */
   label: string;
   resetSeconds: number;
@@ -104,7 +104,7 @@ interface WindowPosition {
   keyLifetimeSeconds: number;
 }
 
-function windowPosition(nowMilliseconds: number, lengthMilliseconds: number): WindowPosition {
+export function windowPosition(nowMilliseconds: number, lengthMilliseconds: number): WindowPosition {
   // Unix time has no leap seconds, so multiples of the window length are UTC minute and day starts.
   const start = Math.floor(nowMilliseconds / lengthMilliseconds) * lengthMilliseconds;
   const resetSeconds = Math.max(1, Math.ceil((start + lengthMilliseconds - nowMilliseconds) / 1000));

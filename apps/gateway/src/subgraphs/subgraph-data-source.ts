@@ -1,9 +1,13 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { callerTokenHeader } from '@gtm/caller';
-import { upstreamUnavailable } from '@gtm/runtime';
+import { callerDelegationHeader, callerTokenHeader } from '@gtm/caller';
+import { publicUrlHeader, upstreamUnavailable } from '@gtm/runtime';
 import { GraphQLError } from 'graphql';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { GatewayContext } from '../context.js';
+
+/** The deadline of the operation a subgraph fetch belongs to. */
+const operationDeadline = new AsyncLocalStorage<number | undefined>();
 
 export interface SubgraphDataSourceOptions {
   name: string;
@@ -11,6 +15,8 @@ export interface SubgraphDataSourceOptions {
   /** Shared keep-alive connection pool to the subgraphs. */
   agent: Agent;
   timeoutMs: number;
+  /** Send a longer-lived caller token with every mutation (`CALLER_DELEGATION_SUBGRAPHS`). Default: false. */
+  delegatesCaller?: boolean;
 }
 
 /**
@@ -28,19 +34,36 @@ export function createSubgraphAgent(): Agent {
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly subgraphName: string;
+  private readonly delegatesCaller: boolean;
 
   constructor(options: SubgraphDataSourceOptions) {
-    const fetcher = ((input: string, init: Parameters<typeof undiciFetch>[1]) =>
-      undiciFetch(input, { ...init, dispatcher: options.agent, signal: AbortSignal.timeout(options.timeoutMs) })) as unknown as RemoteGraphQLDataSource['fetcher'];
+    const fetcher = ((input: string, init: Parameters<typeof undiciFetch>[1]) => {
+      // The fetch ends at the subgraph timeout or at the operation's deadline, whichever is first.
+      const deadline = operationDeadline.getStore();
+      const timeoutMs = deadline === undefined ? options.timeoutMs : Math.max(1, Math.ceil(Math.min(options.timeoutMs, deadline - performance.now())));
+      return undiciFetch(input, { ...init, dispatcher: options.agent, signal: AbortSignal.timeout(timeoutMs) });
+    }) as unknown as RemoteGraphQLDataSource['fetcher'];
     super({ url: options.url, fetcher });
     this.subgraphName = options.name;
+    this.delegatesCaller = options.delegatesCaller ?? false;
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+  // Apollo's fetcher sees no context: the deadline reaches it through async local storage.
+  override process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    const deadline = 'deadline' in options.context ? options.context.deadline : undefined;
+    return operationDeadline.run(deadline, () => super.process(options));
+  }
+
+  override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+    const { request, context } = options;
     // Health checks and schema loading carry no caller; every operation a client sent does.
     if (!('callerToken' in context) || !context.callerToken) return;
     request.http?.headers.set(callerTokenHeader, context.callerToken);
     request.http?.headers.set('x-request-id', context.requestId);
+    if (context.publicUrl) request.http?.headers.set(publicUrlHeader, context.publicUrl);
+    // Only a mutation starts background work; queries never carry the longer-lived token.
+    const isMutation = 'incomingRequestContext' in options && options.incomingRequestContext.operation?.operation === 'mutation';
+    if (this.delegatesCaller && isMutation && context.delegatedCallerToken) request.http?.headers.set(callerDelegationHeader, await context.delegatedCallerToken());
   }
 
   override didEncounterError(error: Error, _fetchRequest: unknown, fetchResponse?: { status: number }, context?: GatewayContext): void {
@@ -48,8 +71,15 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     // A 4xx other than 401 with a GraphQL body is the subgraph answering; pass it through as it is.
     if (status !== undefined && status >= 400 && status < 500 && status !== 401 && error instanceof GraphQLError) throw error;
     context?.logger?.warn({ subgraph: this.subgraphName, status, err: error }, 'subgraph unavailable');
-    throw upstreamUnavailable(`The ${this.subgraphName} service is unavailable right now, so part of this answer is missing; the rest is complete. Try again shortly.`, {
-      service: this.subgraphName,
-    });
+    // Whether the rest of the answer arrived is only known once every fetch is done: the
+    // message is completed by `useUnavailableSubgraphMessages`.
+    throw upstreamUnavailable(unavailableSubgraphMessage(this.subgraphName, false), { service: this.subgraphName });
   }
+}
+
+/** What a client reads when a subgraph could not answer; it says the rest is complete only when there is a rest. */
+export function unavailableSubgraphMessage(service: string, otherDataReturned: boolean): string {
+  return otherDataReturned
+    ? `The ${service} service is unavailable right now, so part of this answer is missing; the rest is complete. Try again shortly.`
+    : `The ${service} service is unavailable right now, so this answer has no data. Try again shortly.`;
 }

@@ -46,7 +46,8 @@ interface ConnectionLimiterCommands {
 /**
  * Counts each API key's open WebSocket connections in Redis, one sorted set per key (connection
  * id → last refresh). A gateway refreshes its own connections; a crashed gateway's connections
- * age out. When Redis does not answer, connections are let in (fail open, like rate limits).
+ * age out. When Redis does not answer, each process counts its own connections of the key against
+ * the same maximum (like rate limits).
  */
 export function createConnectionLimiter(options: ConnectionLimiterOptions): ConnectionLimiter {
   const { logger, maximumPerKey } = options;
@@ -80,11 +81,13 @@ export function createConnectionLimiter(options: ConnectionLimiterOptions): Conn
 
   return {
     async acquire(keyId, connectionId) {
-      let taken = true;
+      let taken: boolean;
       try {
         taken = (await redis[acquireCommand](keyOf(keyId), connectionId, now(), staleAfterMs, maximumPerKey)) === 1;
       } catch (error) {
-        logger.warn({ err: error }, 'WebSocket connections are not counted: Redis did not answer (fail open)');
+        // Degrade, never open: this process's own connections of the key against the same maximum.
+        taken = (open.get(keyId)?.size ?? 0) < maximumPerKey;
+        logger.warn({ err: error }, 'WebSocket connections are counted per gateway process: Redis did not answer');
       }
       if (taken) open.set(keyId, (open.get(keyId) ?? new Set()).add(connectionId));
       return taken;

@@ -1,7 +1,7 @@
 // Subscriptions at the gateway, against two real gateway processes' worth of apps (each its own
 // HTTP server, Redis connections and WebSocket server) sharing PostgreSQL and Redis. Jobs are
 // played by writing their progress to Redis the way a worker does.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createJobProgressStore, createThrottledProgress, JobStatus, type JobProgressSnapshot, type JobProgressStore } from '@gtm/jobs';
 import { testJobProgressSnapshot } from '@gtm/jobs/testing';
@@ -54,6 +54,7 @@ beforeAll(async () => {
     REDIS_KEY_PREFIX: redisKeyPrefix,
     LOG_LEVEL: 'silent',
     CALLER_TOKEN_PRIVATE_KEY: callerKeys.keys.privateKeyPem,
+    SECRETS_KEY: randomBytes(32).toString('base64'),
     MAX_SUBSCRIPTIONS_PER_CONNECTION: '3',
     MAX_CONNECTIONS_PER_KEY: '4',
     RATE_LIMIT_FREE_PER_MINUTE: '3',
@@ -249,6 +250,30 @@ describe('authentication and limits', () => {
     byApiKey.send({ type: 'connection_init', payload: { apiKey: keys.acme } });
     await byApiKey.message((message) => message['type'] === 'connection_ack');
     byApiKey.socket.close(1000);
+  });
+
+  it('closes the connections of a key revoked while they are open, subscriptions and all, without the client sending anything', async () => {
+    const { key, apiKey } = await registry.apiKeys.createKey({ tenant: 'acme', tier: 'pro', scopes: ['read'] });
+    const job = snapshot();
+    await store.write(job);
+    const revokedClient = client(first, key);
+    const subscription = subscribeForTest(revokedClient, { query: progressSubscription, variables: { jobId: job.jobId } });
+    await subscription.received(1);
+    const raw = await openRawGraphQLWebSocket(second.url);
+    raw.send({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } });
+    await raw.message((message) => message['type'] === 'connection_ack');
+    const bystander = subscribeForTest(client(first, keys.acme), { query: progressSubscription, variables: { jobId: job.jobId } });
+    await bystander.received(1);
+
+    await registry.apiKeys.revokeKey(apiKey.id);
+    // Within the key cache's lifetime (API_KEY_CACHE_TTL_MS, 4 s here), on both gateway processes.
+    const ended = await subscription.ended;
+    expect(ended.completed).toBe(false);
+    expect(ended.error).toMatchObject({ code: 4401, reason: 'Unauthenticated: this API key is no longer valid.' });
+    expect(await raw.closed).toEqual({ code: 4401, reason: 'Unauthenticated: this API key is no longer valid.' });
+    // Another key's subscription to the same job goes on.
+    await store.write({ ...job, completed: 5 });
+    expect(progressOf((await bystander.received(2))[1]!).completed).toBe(5);
   });
 
   it('closes a connection that sends a malformed message, and goes on serving the others', async () => {

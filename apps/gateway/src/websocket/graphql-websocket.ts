@@ -1,44 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { ApolloServer, GraphQLRequest } from '@apollo/server';
+import type { ApolloServer } from '@apollo/server';
 import type { CallerContext, CallerTokenSigner } from '@gtm/caller';
-import type { JobProgressEvent, JobProgressFeed } from '@gtm/jobs';
-import { ErrorCode, findUnstorableInput, internalServerError as internalError, RequestErrorCode, unstorableInputError, type Logger } from '@gtm/runtime';
-import {
-  getArgumentValues,
-  getOperationAST,
-  getVariableValues,
-  GraphQLError,
-  Kind,
-  OperationTypeNode,
-  parse,
-  print,
-  validate,
-  visit,
-  type DocumentNode,
-  type ExecutionArgs,
-  type FieldNode,
-  type FragmentDefinitionNode,
-  type FormattedExecutionResult,
-  type GraphQLSchema,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
-} from 'graphql';
-import type { Context as WebSocketContext, SubscribePayload } from 'graphql-ws';
-import { useServer, type Extra } from 'graphql-ws/use/ws';
+import type { JobProgressFeed } from '@gtm/jobs';
+import { ErrorCode, internalServerError as internalError, type Logger } from '@gtm/runtime';
+import type { ExecutionArgs, FormattedExecutionResult, GraphQLSchema } from 'graphql';
+import type { Context as WebSocketContext } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { ApiKeyAuthenticator, AuthenticatedKey } from '../api-key/api-key.authenticator.js';
-import { presentedApiKey } from '../api-key/authentication.middleware.js';
-import { callerFor } from '../caller/caller-resolver.js';
 import type { GatewayContext } from '../context.js';
-import type { ConversationEventFeed, ConversationEventMessage } from '../conversation-events/conversation-event.feed.js';
-import { openConversationEventStream } from '../conversation-events/conversation-event.stream.js';
-import { openJobProgressStream } from '../job-progress/job-progress.stream.js';
-import { checkOperationLimits, type MeasuredLimits } from '../operation-limits/operation-limits.rules.js';
-import { operationResolutionMessage } from '../operation-resolution/operation-resolution.plugin.js';
+import type { MeasuredLimits } from '../operation-limits/operation-limits.rules.js';
 import type { RateLimitCheck } from '../rate-limit/rate-limit.middleware.js';
-import { rateLimitErrorBody } from '../rate-limit/rate-limit.middleware.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
+import { watchKeyRevocation } from './key-revocation.js';
+import type { ConversationEventFeed } from '../conversation-events/conversation-event.feed.js';
+import { createWebSocketOperations, type Connection, type OperationContext } from './websocket-operations.js';
+import { keyFromConnectionParams, policyViolationCloseCode, revokedKeyReason, tryAgainLaterCloseCode, unauthenticatedReason, unauthorizedCloseCode } from './websocket-protocol.js';
 
 export interface WebSocketLimits {
   /** Operations one connection may run at once (subscriptions, mostly). */
@@ -49,6 +27,8 @@ export interface WebSocketLimits {
   keepAliveMs: number;
   /** Largest message a client may send, in bytes. */
   maximumMessageBytes: number;
+  /** How long a subscription waits for a Redis that went away before it ends (see `openJobProgressStream`). */
+  subscriptionOutageGraceMs: number;
 }
 
 /** What one operation over WebSocket came to, for usage metering. */
@@ -80,6 +60,13 @@ export interface GraphQLWebSocketOptions {
   onOperation?: (record: WebSocketOperationRecord) => void;
   /** How long `close()` waits for clients to answer the close before dropping them. */
   shutdownGraceMs: number;
+  /** Longest one operation may run (its subgraph fetches end by then). */
+  operationTimeoutMs: number;
+  /**
+   * How often the keys of open connections are looked up again, so a revoked key's connections
+   * close: half the key cache's lifetime, so within that lifetime, as over HTTP.
+   */
+  keyRecheckIntervalMs: number;
 }
 
 export interface GraphQLWebSocketServer {
@@ -87,85 +74,6 @@ export interface GraphQLWebSocketServer {
   readonly openSubscriptions: number;
   /** Closes every connection with 1001 (going away), ends their subscriptions, stops listening. */
   close(): Promise<void>;
-}
-
-/** graphql-ws's code for a missing or refused authentication, and the standard one for a policy limit. */
-const unauthorizedCloseCode = 4401;
-const policyViolationCloseCode = 1008;
-/** Standard "try again later": graphql-ws clients retry it. */
-const tryAgainLaterCloseCode = 1013;
-/** Caller tokens last 60 s; one is reused for at most half that across a subscription's events. */
-const callerTokenReuseMs = 30_000;
-/** Event executions kept for subscribers that ask the same of the same event (see `sharedExecution`). */
-const maximumSharedExecutions = 1_000;
-/** Parsed and validated operations kept, by their text. */
-const maximumCachedDocuments = 500;
-
-interface CheckedDocument {
-  schema: GraphQLSchema;
-  document: DocumentNode;
-  errors: readonly GraphQLError[];
-  /** The subscription as a query (see `asQuery`), printed once. */
-  asQuery?: string;
-}
-
-interface Connection {
-  key: string;
-  authenticatedKey: AuthenticatedKey;
-  connectionId: string;
-}
-
-/** The context graphql-ws hands from `onSubscribe` to `execute` or `subscribe`. */
-type OperationContext =
-  | { kind: 'operation'; caller: CallerContext; request: GraphQLRequest; startedAt: number; operationType: string }
-  | { kind: 'subscription'; stream: AsyncIterableIterator<FormattedExecutionResult> };
-
-// A close reason must fit in 123 bytes.
-const unauthenticatedReason = 'Unauthenticated: send connection_init with {"authorization": "Bearer <API key>"}.';
-
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** The API key a `connection_init` payload carries, under any of the names clients use. */
-function keyFromConnectionParams(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
-  return presentedApiKey({
-    authorization: text(params?.['authorization'] ?? params?.['Authorization']),
-    'x-api-key': text(params?.['apiKey'] ?? params?.['x-api-key'] ?? params?.['X-API-Key']),
-  });
-}
-
-function errorWithCode(message: string, code: string, extensions: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, ...extensions } });
-}
-
-/** The one root field of a (validated) subscription, through any fragments it sits in. */
-function rootFieldOf(document: DocumentNode, selectionSet: SelectionSetNode): FieldNode | undefined {
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) return selection;
-    const nested =
-      selection.kind === Kind.INLINE_FRAGMENT
-        ? selection.selectionSet
-        : document.definitions.find((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === selection.name.value)
-            ?.selectionSet;
-    const field = nested && rootFieldOf(document, nested);
-    if (field) return field;
-  }
-  return undefined;
-}
-
-/**
- * The subscription as a query of the same field: `Query.jobProgress` answers what
- * `Subscription.jobProgress` sends, so each event runs through the gateway's normal executor and
- * fields of other subgraphs' entities are resolved by federation as in any query.
- */
-function asQuery(document: DocumentNode, schema: GraphQLSchema): DocumentNode {
-  const subscriptionType = schema.getSubscriptionType()?.name ?? 'Subscription';
-  const queryType = schema.getQueryType()?.name ?? 'Query';
-  return visit(document, {
-    OperationDefinition: (node) => (node.operation === OperationTypeNode.SUBSCRIPTION ? { ...node, operation: OperationTypeNode.QUERY } : undefined),
-    NamedType: (node) => (node.name.value === subscriptionType ? { ...node, name: { ...node.name, value: queryType } } : undefined),
-  });
 }
 
 /**
@@ -177,186 +85,36 @@ function asQuery(document: DocumentNode, schema: GraphQLSchema): DocumentNode {
  * through Apollo directly.
  */
 export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): GraphQLWebSocketServer {
-  const { apollo, logger, limits } = options;
+  const { logger, limits } = options;
   const webSocketServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: limits.maximumMessageBytes });
   const connections = new WeakMap<WebSocketContext, Connection>();
-  let openConnections = 0;
+  /** Every open connection, for the revocation check. */
+  const openByConnectionId = new Map<string, Connection>();
   let openSubscriptions = 0;
-  const sharedExecutions = new Map<string, Promise<FormattedExecutionResult>>();
-  // Clients send the same few operations again and again (every tab of a dashboard): parsing and
-  // validating each text once keeps a thousand subscriptions from holding a thousand syntax trees.
-  const checkedDocuments = new Map<string, CheckedDocument>();
-  const checked = (schema: GraphQLSchema, query: string): CheckedDocument => {
-    const cached = checkedDocuments.get(query);
-    if (cached?.schema === schema) return cached;
-    const document = parse(query);
-    const result = { schema, document, errors: validate(schema, document) };
-    checkedDocuments.set(query, result);
-    if (checkedDocuments.size > maximumCachedDocuments) checkedDocuments.delete(checkedDocuments.keys().next().value!);
-    return result;
-  };
-
-  /**
-   * Many subscribers often follow one job with the same selection (a team watching a big import):
-   * one event then needs one execution, not one per subscriber. The key holds everything the
-   * answer depends on: the event, the tenant whose data it shows, and the operation with its
-   * variables. The oldest entries go first; an event is only ever asked for while it is new.
-   */
-  const sharedExecution = (key: string, run: () => Promise<FormattedExecutionResult>): Promise<FormattedExecutionResult> => {
-    let execution = sharedExecutions.get(key);
-    if (!execution) {
-      execution = run();
-      sharedExecutions.set(key, execution);
-      if (sharedExecutions.size > maximumSharedExecutions) sharedExecutions.delete(sharedExecutions.keys().next().value!);
-    }
-    return execution;
-  };
+  const revocation = watchKeyRevocation({
+    intervalMs: options.keyRecheckIntervalMs,
+    keysInUse: () => [...openByConnectionId.values()].map((connection) => connection.authenticatedKey.keyId),
+    stillValid: (keyIds) => options.authenticator.stillValid(keyIds),
+    onRevoked: (keyId) => {
+      for (const connection of openByConnectionId.values()) {
+        if (connection.authenticatedKey.keyId !== keyId) continue;
+        logger.info({ keyId, connectionId: connection.connectionId }, 'closing a WebSocket connection whose API key is no longer valid');
+        // Closing ends its subscriptions (graphql-ws returns each stream) and frees its slot.
+        connection.socket.close(unauthorizedCloseCode, revokedKeyReason);
+      }
+    },
+    logger,
+  });
 
   const record = (caller: CallerContext, operationName: string | null | undefined, operationType: string | null, outcome: string, startedAt: number) =>
     options.onOperation?.({ caller, operationName: operationName ?? null, operationType, outcome, durationMs: performance.now() - startedAt });
-
-  /**
-   * Runs one operation through Apollo (plugins, error masking, federation) as `caller`. Never
-   * rejects: graphql-ws would send a rejection's message to the client as it is.
-   */
-  const execute = async (
-    caller: CallerContext,
-    request: GraphQLRequest,
-    callerToken: () => Promise<string>,
-    carried: { jobProgress?: JobProgressEvent; conversationEvent?: ConversationEventMessage } = {},
-  ): Promise<FormattedExecutionResult> => {
-    const requestLogger = logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug });
-    try {
-      const contextValue: GatewayContext = { caller, callerToken: await callerToken(), requestId: caller.requestId, logger: requestLogger, ...carried };
-      const response = await apollo.executeOperation(request, { contextValue });
-      if (response.body.kind !== 'single') return { errors: [{ message: 'Incremental delivery is not supported over WebSocket.', extensions: { code: 'BAD_REQUEST' } }] };
-      return response.body.singleResult;
-    } catch (error) {
-      requestLogger.error({ err: error }, 'a WebSocket operation failed');
-      return { errors: [internalError(caller.requestId).toJSON()] };
-    }
-  };
-
-  /** Everything checked before an operation may run; errors go back as graphql-ws `error` messages. */
-  const prepare = async (context: WebSocketContext<Record<string, unknown>, Extra>, id: string, payload: SubscribePayload): Promise<ExecutionArgs | GraphQLError[]> => {
-    const startedAt = performance.now();
-    const connection = connections.get(context);
-    if (!connection) return [errorWithCode('Unauthenticated.', ErrorCode.Unauthenticated)];
-    // Runs again on every operation (cached for seconds): a revoked key starts nothing new.
-    const authenticatedKey = await options.authenticator.authenticate(connection.key);
-    if (!authenticatedKey) {
-      context.extra.socket.close(unauthorizedCloseCode, 'Unauthenticated: this API key is no longer valid.');
-      return [errorWithCode('Unauthenticated: this API key is no longer valid.', ErrorCode.Unauthenticated)];
-    }
-    const caller = callerFor(authenticatedKey, randomUUID());
-    const refuse = (errors: GraphQLError[], operationType: string | null = null) => {
-      const code = errors[0]?.extensions['code'];
-      record(caller, payload.operationName, operationType, typeof code === 'string' ? code : ErrorCode.Internal, startedAt);
-      return errors;
-    };
-
-    // graphql-ws registers the operation before asking, so it counts itself.
-    const running = Object.keys(context.subscriptions).length;
-    if (running > limits.maximumSubscriptionsPerConnection) {
-      return refuse([
-        errorWithCode(
-          `Too many operations on this connection: at most ${limits.maximumSubscriptionsPerConnection} may run at once. Complete one, or open another connection.`,
-          ErrorCode.OperationLimitExceeded,
-          { limit: 'subscriptionsPerConnection', maximum: limits.maximumSubscriptionsPerConnection },
-        ),
-      ]);
-    }
-    const decision = await options.rateLimit(caller);
-    if (decision && !decision.allowed) {
-      const [error] = rateLimitErrorBody(caller, decision).errors;
-      return refuse([errorWithCode(error.message, ErrorCode.RateLimited, { ...error.extensions })]);
-    }
-
-    const schema = options.apiSchema();
-    let operationText: CheckedDocument;
-    try {
-      operationText = checked(schema, payload.query);
-    } catch (error) {
-      return refuse([errorWithCode(error instanceof GraphQLError ? error.message : 'The query could not be parsed.', 'GRAPHQL_PARSE_FAILED')]);
-    }
-    const { document } = operationText;
-    if (operationText.errors.length > 0) {
-      return refuse(operationText.errors.map((error) => new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })));
-    }
-    const operation: OperationDefinitionNode | null | undefined = getOperationAST(document, payload.operationName);
-    if (!operation) return refuse([errorWithCode(operationResolutionMessage(document, payload.operationName ?? undefined), RequestErrorCode.OperationResolutionFailure)]);
-    const unstorable = findUnstorableInput(document, payload.variables);
-    if (unstorable) {
-      const { message, extensions } = unstorableInputError(unstorable);
-      return refuse([errorWithCode(message, ErrorCode.BadUserInput, { field: extensions['field'] })]);
-    }
-
-    const executionArgs = { schema, document, operationName: payload.operationName, variableValues: payload.variables };
-    const request: GraphQLRequest = { query: payload.query, variables: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
-    if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
-      // Scope, operation limits and the rest are Apollo's plugins' to check, as over HTTP.
-      const contextValue: OperationContext = { kind: 'operation', caller, request, startedAt, operationType: operation.operation };
-      return { ...executionArgs, contextValue };
-    }
-
-    if (!caller.scopes.includes('read') && !caller.scopes.includes('admin')) {
-      return refuse([errorWithCode('Forbidden: this API key lacks the "read" scope needed for a subscription. Use a key created with --scopes read.', ErrorCode.Forbidden, { requiredScope: 'read' })], 'subscription');
-    }
-    const limitError = checkOperationLimits({ schema, document, operation, variables: payload.variables ?? undefined }, options.operationLimits);
-    if (limitError) return refuse([limitError], 'subscription');
-    const variables = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
-    if (variables.errors) return refuse(variables.errors.map((error) => errorWithCode(error.message, ErrorCode.BadUserInput)), 'subscription');
-    const field = rootFieldOf(document, operation.selectionSet);
-    const fieldDefinition = field && schema.getSubscriptionType()?.getFields()[field.name.value];
-    if (!field || !fieldDefinition) return refuse([errorWithCode('A subscription needs one field of `Subscription`.', 'GRAPHQL_VALIDATION_FAILED')], 'subscription');
-    const argumentValues = getArgumentValues(fieldDefinition, field, variables.coerced);
-
-    operationText.asQuery ??= print(asQuery(document, schema));
-    const query: GraphQLRequest = { ...request, query: operationText.asQuery };
-    const operationKey = [caller.tenantId, query.operationName ?? '', JSON.stringify(query.variables ?? {}), query.query].join('\n');
-    let token = { value: '', signedAt: Number.NEGATIVE_INFINITY };
-    const signedToken = async () => {
-      if (performance.now() - token.signedAt > callerTokenReuseMs) token = { value: await options.signer.sign(caller), signedAt: performance.now() };
-      return token.value;
-    };
-    const started = (stream: AsyncIterableIterator<FormattedExecutionResult>, subject: Record<string, unknown>): ExecutionArgs => {
-      openSubscriptions += 1;
-      record(caller, payload.operationName, 'subscription', 'OK', startedAt);
-      logger.debug({ requestId: caller.requestId, ...subject, subscription: id }, 'subscription started');
-      const contextValue: OperationContext = { kind: 'subscription', stream };
-      return { ...executionArgs, contextValue };
-    };
-
-    if (field.name.value === 'conversationEvents') {
-      const conversationId = argumentValues['conversationId'] === undefined || argumentValues['conversationId'] === null ? null : String(argumentValues['conversationId']);
-      if (conversationId !== null) {
-        // Another tenant's conversation, or none: NOT_FOUND, as for a job.
-        const found = await execute(caller, { query: 'query ConversationOfSubscription($id: ID!) { conversation(id: $id) { id } }', variables: { id: conversationId } }, signedToken);
-        if (found.errors?.length) return refuse([errorWithCode('Could not check the conversation; try again shortly.', ErrorCode.UpstreamUnavailable)], 'subscription');
-        if (!found.data?.['conversation']) return refuse([errorWithCode(`Conversation ${conversationId} was not found.`, ErrorCode.NotFound)], 'subscription');
-      }
-      const stream = await openConversationEventStream({
-        feed: options.conversationEvents,
-        tenantId: caller.tenantId,
-        conversationId,
-        execute: (event) => sharedExecution(`conversation-event\n${event.id}\n${operationKey}`, () => execute(caller, query, signedToken, { conversationEvent: event })),
-        onEnd: () => (openSubscriptions -= 1),
-      });
-      return started(stream, { conversationId });
-    }
-
-    const jobId = String(argumentValues['jobId']);
-    const stream = await openJobProgressStream({
-      feed: options.feed,
-      jobId,
-      tenantId: caller.tenantId,
-      execute: (event) => sharedExecution(`${event.snapshot.jobId}\n${event.sequence}\n${event.snapshot.updatedAt}\n${operationKey}`, () => execute(caller, query, signedToken, { jobProgress: event })),
-      onEnd: () => (openSubscriptions -= 1),
-    });
-    // Unknown, expired and another tenant's: one answer for all three.
-    if (!stream) return refuse([errorWithCode(`Job ${jobId} was not found.`, ErrorCode.NotFound)], 'subscription');
-    return started(stream, { jobId });
-  };
+  const { execute, prepare } = createWebSocketOperations({
+    ...options,
+    connectionOf: (context) => connections.get(context),
+    record,
+    subscriptionStarted: () => (openSubscriptions += 1),
+    subscriptionEnded: () => (openSubscriptions -= 1),
+  });
 
   const graphqlWebSocket = useServer<Record<string, unknown>>(
     {
@@ -401,8 +159,9 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
           await options.connections.release(authenticatedKey.keyId, connectionId);
           return false;
         }
-        connections.set(context, { key: key!, authenticatedKey, connectionId });
-        openConnections += 1;
+        const connection: Connection = { key: key!, authenticatedKey, connectionId, socket };
+        connections.set(context, connection);
+        openByConnectionId.set(connectionId, connection);
         return true;
       },
       onSubscribe: async (context, id, payload) => {
@@ -421,7 +180,7 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
         const connection = connections.get(context);
         if (!connection) return;
         connections.delete(context);
-        openConnections -= 1;
+        openByConnectionId.delete(connection.connectionId);
         await options.connections.release(connection.authenticatedKey.keyId, connection.connectionId);
       },
     },
@@ -433,7 +192,7 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
 
   return {
     get openConnections() {
-      return openConnections;
+      return openByConnectionId.size;
     },
     get openSubscriptions() {
       return openSubscriptions;
@@ -442,6 +201,7 @@ export function startGraphQLWebSocketServer(options: GraphQLWebSocketOptions): G
       // 1001 to every client (graphql-ws clients reconnect, to another gateway process), which
       // ends each connection's subscriptions and stops their Redis listeners. A client that does
       // not answer the close within the grace period is dropped.
+      revocation.stop();
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.shutdownGraceMs)));
       const disposed = graphqlWebSocket.dispose();

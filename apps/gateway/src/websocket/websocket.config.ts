@@ -13,4 +13,10 @@ export const webSocketEnvironmentSchema = z.object({
   MAX_CONNECTIONS_PER_KEY: setting(50, 1, 100_000),
   /** How often the gateway pings each WebSocket client; one that has not answered by the next ping is dropped. Default 12 000 ms. */
   WEBSOCKET_KEEP_ALIVE_MS: setting(12_000, 1_000, 300_000),
+  /**
+   * How long a subscription waits for Redis when the gateway loses it: back within this, the
+   * subscription resumes from the job's current state; not, it ends with UPSTREAM_UNAVAILABLE (the
+   * client subscribes again later). Default 30 000 ms.
+   */
+  SUBSCRIPTION_OUTAGE_GRACE_MS: setting(30_000, 1_000, 600_000),
 });

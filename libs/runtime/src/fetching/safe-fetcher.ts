@@ -2,7 +2,7 @@ import { lookup as systemLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { bulkhead, type BulkheadPolicy } from 'cockatiel';
 import { Agent, request, type Dispatcher } from 'undici';
-import { FetchAllowlist, literalAddressRefusal, refusalReasonOf } from '@gtm/runtime';
+import { FetchAllowlist, literalAddressRefusal, refusalReasonOf } from '../address-policy.js';
 import { FetchFailure } from './fetch-errors.js';
 
 /** Resolves a host name to every address it has, like `dns.lookup(host, { all: true })`. */
@@ -179,7 +179,11 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
       const visited: string[] = [];
       for (;;) {
         const current = url;
-        const { response, body } = await queueFor(current.host).execute(() => fetchOnce(current, signal));
+        const queue = queueFor(current.host);
+        const { response, body } = await queue.execute(() => fetchOnce(current, signal)).finally(() => {
+          // An idle host's queue is dropped: a service that fetches ten thousand sites keeps none of them.
+          if (queue.executionSlots === perHostConcurrency && queue.queueSlots === Number.MAX_SAFE_INTEGER) hostQueues.delete(current.host);
+        });
         const location = response.headers['location'];
         if (response.statusCode >= 300 && response.statusCode < 400 && location) {
           visited.push(current.href);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { refusalReasonOf } from '@gtm/runtime';
+import { refusalReasonOf } from '../address-policy.js';
 import { FetchFailure } from './fetch-errors.js';
 import { createSafeFetcher as createFetcher, type HostResolver, type SafeFetcher, type SafeFetcherOptions } from './safe-fetcher.js';
 

@@ -1,4 +1,4 @@
-import { badUserInput, forbidden, upstreamUnavailable, type ErrorExtensions } from '@gtm/runtime';
+import { badUserInput, forbidden, upstreamUnavailable, type ErrorExtensions } from '../errors.js';
 import type { GraphQLError } from 'graphql';
 
 /** Why a page could not be fetched, in terms a user can act on. */

@@ -1,0 +1,7 @@
+import { createEventCatalog } from '../event-definition.js';
+import { leadCreated, leadDeleted, leadUpdated } from './lead.events.js';
+
+export * from './lead.events.js';
+
+/** Every event the services publish to each other. */
+export const domainEvents = createEventCatalog([leadCreated, leadUpdated, leadDeleted]);
