@@ -44,7 +44,7 @@ export async function startConversationStack(options: { conversationEnvironment?
       content: { CONTENT_FETCH_ALLOWLIST: site.host },
       conversation: {
         MAIL_HOST_ALLOWLIST: '127.0.0.1',
-        GATEWAY_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
+        PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
         MAILBOX_POLL_INTERVAL_MS: '500',
         MAIL_CONNECT_TIMEOUT_MS: '5000',
         ...options.conversationEnvironment,
@@ -119,7 +119,7 @@ export const connectMailbox = `mutation ($input: ConnectMailboxInput!) { connect
 
 export const conversationFields = `id state status subject intent intentConfidence leadEmail nextSendAt followUpAt closeReason requireApproval
   bant { budget { value quote } authority { value quote } need { value quote } timeline { value quote } }
-  lead { id email } campaign { id } mailbox { id address }
+  lead { id email status } campaign { id } mailbox { id address }
   enrollment { id enrolled requested skipped { lead { id } email reason detail } }
   pendingReply { id status subject text intent confidence author inReplyTo }
   messages(first: 20) { id direction kind status step subject text messageId inReplyTo from to scheduledAt sentAt receivedAt intent confidence author error rejectionReason }`;

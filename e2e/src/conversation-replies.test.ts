@@ -83,6 +83,8 @@ describe('replies in', () => {
     environment.imap.deliver(fixtureFor('gmail-reply-interested.eml', target));
     const replied = await waitForConversation(environment, target.id, (conversation) => conversation['pendingReply'] !== null);
     expect(replied).toMatchObject({ state: 'SCHEDULING', status: 'REPLIED', intent: 'MEETING_REQUEST', nextSendAt: null });
+    // Agreeing to meet qualifies the lead in crm-service, through the lead outcome event.
+    expect((await waitForConversation(environment, target.id, (conversation) => conversation['lead'].status === 'QUALIFIED'))['lead'].status).toBe('QUALIFIED');
     // Offline rules, not a model: low confidence, and said so.
     expect(replied['intentConfidence']).toBeLessThanOrEqual(0.3);
     const messages = replied['messages'] as Record<string, any>[];
@@ -149,6 +151,7 @@ describe('replies in', () => {
 
     conversation = await waitForConversation(environment, target.id, (candidate) => candidate['pendingReply'] !== null);
     expect(conversation).toMatchObject({ state: 'OBJECTION_HANDLING', intent: 'OBJECTION' });
+    expect((await waitForConversation(environment, target.id, (candidate) => candidate['lead'].status === 'ENGAGED'))['lead'].status).toBe('ENGAGED');
     expect(conversation['messages'].filter((message: { direction: string }) => message.direction === 'INBOUND')).toHaveLength(1);
     expect(conversation['messages'].find((message: { direction: string }) => message.direction === 'INBOUND').text).not.toContain('Financial Controller');
 
@@ -184,6 +187,8 @@ describe('replies in', () => {
     const hard = await enrolled('Hardbounce');
     environment.imap.deliver(mailFixture('postfix-dsn-hard-bounce.eml', { lead: hard.email, mailbox: mailboxAddress, outboundMessageId: hard.stepIds[0]! }));
     const bounced = await waitForConversation(environment, hard.id, (conversation) => conversation['state'] === 'BOUNCED');
+    // A bad address says nothing about the lead's interest: it stays CONTACTED.
+    expect(bounced['lead'].status).toBe('CONTACTED');
     expect(bounced['messages'][0]).toMatchObject({ status: 'BOUNCED', error: expect.stringContaining('5.1.1') });
     expect(bounced['messages'].find((message: { kind: string }) => message.kind === 'DELIVERY_REPORT')).toMatchObject({ intent: 'BOUNCE', status: 'PROCESSED' });
     const again = await environment.gql(enrollLeads, { input: { campaignId, mailboxId, leadIds: [hard.lead] } });

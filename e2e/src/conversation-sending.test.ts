@@ -66,6 +66,8 @@ describe('enrolment and sending', () => {
 
     const conversation = await waitForConversation(environment, conversations.find((candidate) => candidate['lead'].id === dana)!['id'], (candidate) => candidate['messages'][1].status === 'SENT');
     expect(conversation).toMatchObject({ state: 'AWAITING_RESPONSE', status: 'WAITING_FOR_REPLY', leadEmail: 'dana@tidewater.example', subject: first!.subject });
+    // The first email out makes the lead CONTACTED in crm-service (conversation.lead_outcome, libs/events).
+    expect((await waitForConversation(environment, conversation['id'], (candidate) => candidate['lead'].status === 'CONTACTED'))['lead'].status).toBe('CONTACTED');
     const [stepOne, stepTwo, stepThree, ...rest] = conversation['messages'];
     expect(stepOne).toMatchObject({ direction: 'OUTBOUND', kind: 'SEQUENCE_STEP', step: 1, status: 'SENT', messageId: headerOf(first!, 'message-id'), to: 'dana@tidewater.example', from: mailboxAddress });
     expect(stepTwo).toMatchObject({ step: 2, status: 'SENT', messageId: headerOf(second!, 'message-id'), inReplyTo: stepOne.messageId });
@@ -98,7 +100,7 @@ describe('enrolment and sending', () => {
     const answered = await oneClick();
     expect(answered.status).toBe(200);
     expect(await answered.text()).toContain('priya@lakeside.example</b> will not receive any more emails');
-    const unsubscribed = await waitForConversation(environment, enrolled.id, (conversation) => conversation['state'] === 'UNSUBSCRIBED');
+    const unsubscribed = await waitForConversation(environment, enrolled.id, (conversation) => conversation['state'] === 'UNSUBSCRIBED' && conversation['lead'].status === 'DISQUALIFIED');
     expect(unsubscribed['status']).toBe('CLOSED');
     expect(unsubscribed['messages'].filter((message: { status: string }) => message.status === 'CANCELLED').length).toBeGreaterThan(0);
     expect(unsubscribed['messages'].some((message: { status: string }) => ['SCHEDULED', 'QUEUED'].includes(message.status))).toBe(false);

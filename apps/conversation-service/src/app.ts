@@ -1,3 +1,4 @@
+import { attachEventRelay } from '@gtm/events';
 import { attachJobWorker, createJobQueue, type AttachJobWorkerOptions, type JobWorker } from '@gtm/jobs';
 import { createLlmFromConfig } from '@gtm/llm';
 import { createSecretBox } from '@gtm/secrets';
@@ -78,7 +79,7 @@ export async function createApp(config: ConversationConfig, overrides: Conversat
   const crm = new CrmClient(upstream('crm-service', config.CRM_SERVICE_URL));
   const campaigns = new CampaignClient(upstream('campaign-service', config.CAMPAIGN_SERVICE_URL));
   const suppressions = new SuppressionService();
-  const mailboxService = new MailboxService({ secrets, mail, publicUrl: config.GATEWAY_PUBLIC_URL });
+  const mailboxService = new MailboxService({ secrets, mail, publicUrl: config.PUBLIC_URL });
 
   let services: ConversationServices | undefined;
   let tasks: TaskList = {};
@@ -102,7 +103,7 @@ export async function createApp(config: ConversationConfig, overrides: Conversat
       const enrichment = new EnrichmentClient(upstream('enrichment-service', config.ENRICHMENT_SERVICE_URL), logger);
       const enrollmentService = new EnrollmentService({ crm, campaigns, enrichment, suppressions });
       const conversationService = new ConversationService({ crm, states, events });
-      const sender = createSendMessageTask({ database, mailboxes: mailboxService, mail, suppressions, states, tokens, events, publicUrl: config.GATEWAY_PUBLIC_URL, logger });
+      const sender = createSendMessageTask({ database, mailboxes: mailboxService, mail, suppressions, states, tokens, events, publicUrl: config.PUBLIC_URL, logger });
       const usageReporter = createLlmUsageReporter({ redis, service: 'conversation-service', logger });
       const llm = createLlmFromConfig(config, { redis, logger, onUsage: (record) => (record.attribution ? usageReporter.report(record.attribution, record) : undefined) });
       const inboundTasks = createProcessInboundTasks({ database, llm, states, events, logger, autoSendMinConfidence: config.AUTO_SEND_MIN_CONFIDENCE });
@@ -134,7 +135,9 @@ export async function createApp(config: ConversationConfig, overrides: Conversat
     createLoaders: createConversationLoaders,
     ...appOverrides,
   });
-  const withWorker = await attachJobWorker(app, { databaseUrl: config.DATABASE_URL, kinds: [], tasks, concurrency: config.JOB_WORKER_CONCURRENCY, ...jobWorker });
+  // Lead outcomes go to the services that subscribe (crm-service) from this service's outbox.
+  const withRelay = await attachEventRelay(app, { databaseUrl: config.DATABASE_URL });
+  const withWorker = await attachJobWorker(withRelay, { databaseUrl: config.DATABASE_URL, kinds: [], tasks, concurrency: config.JOB_WORKER_CONCURRENCY, ...jobWorker });
   watcher?.start();
   return {
     ...withWorker,

@@ -23,10 +23,14 @@ const conversationEnvironmentSchema = z.object({
   /** Longest one call to another service may take. Default: 15 000 ms. */
   UPSTREAM_TIMEOUT_MS: integer(100, 120_000, 15_000),
   /**
-   * The gateway's public URL: every message's unsubscribe link and each mailbox's webhook URL
-   * start with it. Default: `http://localhost:4000` (npm start).
+   * The gateway's public origin (as crm-service reads it): every message's unsubscribe link and
+   * each mailbox's webhook URL start with it. Default: `http://localhost:4000` (npm start).
    */
-  GATEWAY_PUBLIC_URL: httpUrl.default('http://localhost:4000').transform((value) => value.replace(/\/+$/, '')),
+  PUBLIC_URL: z
+    .string()
+    .refine((value) => /^https?:\/\/[^/]+\/?$/.test(value) && URL.canParse(value), 'must be an origin such as https://api.example.com (scheme and host, no path)')
+    .default('http://localhost:4000')
+    .transform((value) => value.replace(/\/$/, '')),
   /**
    * Mail servers a mailbox may use although they resolve to private or loopback addresses
    * (`host` or `host:port`, comma-separated): a local mail sink, an internal relay. Every other

@@ -1,4 +1,4 @@
-import { attachEventRelay } from '@gtm/events';
+import { attachEventConsumer, attachEventRelay } from '@gtm/events';
 import { createRelayTokenVerifier } from '@gtm/caller';
 import { attachJobWorker, createJobQueue, jobEntities, type JobQueue } from '@gtm/jobs';
 import { startSubgraphApp, type Logger, type SubgraphApp } from '@gtm/runtime';
@@ -20,6 +20,7 @@ import { CrmWebhookEventRecord } from './crm-webhook/crm-webhook-event.entity.js
 import { createCrmWebhookRouter } from './crm-webhook/crm-webhook.route.js';
 import { CrmWebhookService } from './crm-webhook/crm-webhook.service.js';
 import { Lead } from './lead/lead.entity.js';
+import { leadOutcomeSubscription } from './lead/lead-outcome.subscription.js';
 import { LeadResolver } from './lead/lead.resolver.js';
 import { LeadService } from './lead/lead.service.js';
 import { createCrmLoaders } from './loaders.js';
@@ -34,7 +35,8 @@ export interface CrmAppOverrides {
 /**
  * The composition root of the CRM service: builds its services and resolvers, starts the subgraph,
  * then the relay that delivers the lead events it publishes (its outbox) to the services that
- * subscribe, and (unless JOB_WORKER_CONCURRENCY is 0) the worker that runs its sync jobs.
+ * subscribe, the consumer of the conversation outcomes that move its leads, and (unless
+ * JOB_WORKER_CONCURRENCY is 0) the worker that runs its sync jobs.
  */
 export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = {}): Promise<SubgraphApp> {
   const leadService = new LeadService();
@@ -76,5 +78,8 @@ export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = 
       }),
     ...overrides,
   });
-  return attachJobWorker(await attachEventRelay(app, { databaseUrl: config.DATABASE_URL }), { databaseUrl: config.DATABASE_URL, kinds: jobKinds, concurrency: config.JOB_WORKER_CONCURRENCY });
+  const relayed = await attachEventRelay(app, { databaseUrl: config.DATABASE_URL });
+  // What conversations come to moves their leads' status (conversation-service's lead outcomes).
+  const consuming = await attachEventConsumer(relayed, { databaseUrl: config.DATABASE_URL, subscriptions: [leadOutcomeSubscription] });
+  return attachJobWorker(consuming, { databaseUrl: config.DATABASE_URL, kinds: jobKinds, concurrency: config.JOB_WORKER_CONCURRENCY });
 }

@@ -1,3 +1,4 @@
+import { conversationLeadOutcome, publishEvent } from '@gtm/events';
 import { removeTask } from '@gtm/jobs';
 import type { EntityManager, Logger } from '@gtm/runtime';
 import { Message, MessageStatus } from '../message/message.entity.js';
@@ -6,6 +7,20 @@ import { SuppressionReason } from '../suppression/suppression.entity.js';
 import type { SuppressionService } from '../suppression/suppression.service.js';
 import { assertTransition, ConversationState } from './conversation-state.js';
 import type { Conversation } from './conversation.entity.js';
+
+export type LeadOutcome = 'CONTACTED' | 'ENGAGED' | 'QUALIFIED' | 'DISQUALIFIED' | 'UNSUBSCRIBED' | 'BOUNCED';
+
+/** The lead status an outcome suggests to crm-service (which only ever moves a lead forward). */
+const leadStatusFor: Record<LeadOutcome, 'CONTACTED' | 'ENGAGED' | 'QUALIFIED' | 'DISQUALIFIED' | null> = {
+  CONTACTED: 'CONTACTED',
+  ENGAGED: 'ENGAGED',
+  QUALIFIED: 'QUALIFIED',
+  DISQUALIFIED: 'DISQUALIFIED',
+  // A lead who asks to hear no more is not a prospect any longer.
+  UNSUBSCRIBED: 'DISQUALIFIED',
+  // A bad address says nothing about the lead's interest.
+  BOUNCED: null,
+};
 
 /** Messages that have not gone out yet and stop with the sequence. */
 const pendingStatuses = [MessageStatus.QUEUED, MessageStatus.SCHEDULED, MessageStatus.PENDING_APPROVAL];
@@ -34,6 +49,27 @@ export class ConversationStateService {
     return to;
   }
 
+  /**
+   * Tells the other services what the conversation came to for its lead (`conversation.lead_outcome`,
+   * libs/events), in `transaction`: the event is committed with the change, or not at all.
+   */
+  async publishOutcome(transaction: EntityManager, conversation: Conversation, outcome: LeadOutcome, details: { intent?: string | null; reason?: string | null } = {}): Promise<void> {
+    await publishEvent(transaction, conversationLeadOutcome, {
+      entityId: conversation.leadId,
+      data: {
+        outcome,
+        leadStatus: leadStatusFor[outcome],
+        conversationId: conversation.id,
+        campaignId: conversation.campaignId,
+        state: conversation.state,
+        intent: details.intent ?? null,
+        email: conversation.leadEmail,
+        reason: details.reason?.slice(0, 500) ?? null,
+      },
+      requestId: null,
+    });
+  }
+
   /** Cancels every message of the conversation that has not gone out, and takes their send tasks off the queue. */
   async stopPending(transaction: EntityManager, conversation: Conversation, reason: string, options: { keepDrafts?: boolean } = {}): Promise<number> {
     const statuses = options.keepDrafts ? pendingStatuses.filter((status) => status !== MessageStatus.PENDING_APPROVAL) : pendingStatuses;
@@ -52,6 +88,7 @@ export class ConversationStateService {
     if (conversation.leadEmail) await this.suppressions.add(transaction, conversation.tenantId, conversation.leadEmail, SuppressionReason.BOUNCED, { conversationId: conversation.id, detail });
     await this.stopPending(transaction, conversation, 'The address bounced.');
     conversation.closeReason = detail.slice(0, 500);
+    if (changed) await this.publishOutcome(transaction, conversation, 'BOUNCED', { reason: detail });
     return changed;
   }
 
@@ -61,6 +98,7 @@ export class ConversationStateService {
     if (conversation.leadEmail) await this.suppressions.add(transaction, conversation.tenantId, conversation.leadEmail, SuppressionReason.UNSUBSCRIBED, { conversationId: conversation.id, detail: how });
     await this.stopPending(transaction, conversation, 'The lead unsubscribed.');
     conversation.closeReason = how;
+    if (changed) await this.publishOutcome(transaction, conversation, 'UNSUBSCRIBED', { reason: how });
     return changed;
   }
 }

@@ -75,7 +75,7 @@ const defaultPacing = { minimumSecondsBetweenSends: 90, jitterSeconds: 60 };
 export interface MailboxServiceOptions {
   secrets: SecretBox;
   mail: MailConnector;
-  /** GATEWAY_PUBLIC_URL. */
+  /** PUBLIC_URL. */
   publicUrl: string;
 }
 

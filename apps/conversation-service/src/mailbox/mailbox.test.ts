@@ -20,7 +20,7 @@ beforeAll(async () => {
   imap = await startTestImapServer({ user: 'sam@sender.example', password: imapPassword });
   subgraph = await startSubgraphUnderTest((environment, onQuery) => {
     databaseUrl = environment['DATABASE_URL']!;
-    return createApp(loadConfig({ ...environment, MAIL_HOST_ALLOWLIST: '127.0.0.1', MAIL_CONNECT_TIMEOUT_MS: '3000', MAILBOX_WATCHER_ENABLED: 'false', GATEWAY_PUBLIC_URL: 'https://gtm.example' }), { onQuery, logger: logs.logger });
+    return createApp(loadConfig({ ...environment, MAIL_HOST_ALLOWLIST: '127.0.0.1', MAIL_CONNECT_TIMEOUT_MS: '3000', MAILBOX_WATCHER_ENABLED: 'false', PUBLIC_URL: 'https://gtm.example' }), { onQuery, logger: logs.logger });
   });
 });
 

@@ -25,7 +25,7 @@ export interface SendMessageTaskDependencies {
   states: ConversationStateService;
   tokens: UnsubscribeTokens;
   events: ConversationEvents;
-  /** GATEWAY_PUBLIC_URL: unsubscribe links start with it. */
+  /** PUBLIC_URL: unsubscribe links start with it. */
   publicUrl: string;
   logger: Logger;
 }
@@ -136,6 +136,7 @@ export function createSendMessageTask(dependencies: SendMessageTaskDependencies)
       conversation.lastMessageAt = now;
       if (conversation.state === ConversationState.INITIAL_OUTREACH || (conversation.state === ConversationState.NURTURE && current.kind === MessageKind.FOLLOW_UP)) {
         stateChanged = dependencies.states.apply(conversation, ConversationState.AWAITING_RESPONSE, 'a message went out');
+        if (current.kind === MessageKind.SEQUENCE_STEP) await dependencies.states.publishOutcome(transaction, conversation, 'CONTACTED');
       }
       await scheduleNextStep(transaction, current, now);
     });

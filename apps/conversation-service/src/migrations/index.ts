@@ -1,3 +1,4 @@
+import { CreateEventOutbox } from '@gtm/events';
 import type { MigrationObject } from '@mikro-orm/core';
 import { CreateConversations } from './20261122000000-create-conversations.js';
 import { CreateMailboxes } from './20261208000000-create-mailboxes.js';
@@ -8,4 +9,5 @@ export const migrations: MigrationObject[] = [
   { name: '20261122000000-create-conversations', class: CreateConversations },
   { name: '20261208000000-create-mailboxes', class: CreateMailboxes },
   { name: '20261208010000-conversation-engine', class: ConversationEngine },
+  { name: '20261208020000-create-event-outbox', class: CreateEventOutbox },
 ];

@@ -166,6 +166,12 @@ export function createProcessInboundTasks(dependencies: ProcessInboundDependenci
         locked.followUpAt = new Date(`${followUpDate}T09:00:00Z`);
         await enqueueTask(transaction, { task: nurtureFollowUpTask, payload: { tenantId: locked.tenantId, conversationId: locked.id }, runAt: locked.followUpAt, jobKey: `conversation-nurture:${locked.id}` });
       }
+      // What the reply means for the lead, for crm-service and the CRMs behind it (unsubscribes and
+      // bounces are told by the state service).
+      if (!refused && ![ReplyIntent.UNSUBSCRIBE, ReplyIntent.BOUNCE, ReplyIntent.OUT_OF_OFFICE].includes(understanding.intent)) {
+        const outcome = understanding.intent === ReplyIntent.NOT_INTERESTED ? 'DISQUALIFIED' : locked.state === ConversationState.SCHEDULING ? 'QUALIFIED' : 'ENGAGED';
+        await states.publishOutcome(transaction, locked, outcome, { intent: understanding.intent, reason: understanding.summary || null });
+      }
       const open = ![ConversationState.UNSUBSCRIBED, ConversationState.BOUNCED].includes(locked.state);
       // The answer is drafted by a task of its own: the intent and the state are visible at once,
       // and a model that fails while drafting is retried without reading the reply again.

@@ -1,4 +1,4 @@
-import { CreateEventOutbox } from '@gtm/events';
+import { CreateEventOutbox, CreateProcessedEvents } from '@gtm/events';
 import type { MigrationObject } from '@mikro-orm/core';
 import { CreateJobTables } from '@gtm/jobs';
 import { CreateLeadsAndCompanies } from './20261121000000-create-leads-and-companies.js';
@@ -10,4 +10,5 @@ export const migrations: MigrationObject[] = [
   { name: '20261202235900-create-job-tables', class: CreateJobTables },
   { name: '20261203000000-create-crm-sync', class: CreateCrmSync },
   { name: '20261204000000-create-event-outbox', class: CreateEventOutbox },
+  { name: '20261208030000-create-processed-events', class: CreateProcessedEvents },
 ];
