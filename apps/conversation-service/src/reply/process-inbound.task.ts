@@ -169,8 +169,8 @@ export function createProcessInboundTasks(dependencies: ProcessInboundDependenci
       // What the reply means for the lead, for crm-service and the CRMs behind it (unsubscribes and
       // bounces are told by the state service).
       if (!refused && ![ReplyIntent.UNSUBSCRIBE, ReplyIntent.BOUNCE, ReplyIntent.OUT_OF_OFFICE].includes(understanding.intent)) {
-        const outcome = understanding.intent === ReplyIntent.NOT_INTERESTED ? 'DISQUALIFIED' : locked.state === ConversationState.SCHEDULING ? 'QUALIFIED' : 'ENGAGED';
-        await states.publishOutcome(transaction, locked, outcome, { intent: understanding.intent, reason: understanding.summary || null });
+        const leadOutcome = understanding.intent === ReplyIntent.NOT_INTERESTED ? 'DISQUALIFIED' : locked.state === ConversationState.SCHEDULING ? 'QUALIFIED' : 'ENGAGED';
+        await states.publishOutcome(transaction, locked, leadOutcome, { intent: understanding.intent, reason: understanding.summary || null });
       }
       const open = ![ConversationState.UNSUBSCRIBED, ConversationState.BOUNCED].includes(locked.state);
       // The answer is drafted by a task of its own: the intent and the state are visible at once,
