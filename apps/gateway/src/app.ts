@@ -85,7 +85,7 @@ const graphiqlHeadersWith = (apiKey: string) => JSON.stringify({ Authorization: 
 export async function createApp(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<GatewayApp> {
   const logger = overrides.logger ?? createLogger({ service: 'gateway', level: config.LOG_LEVEL });
   const signer = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY });
-  const delegationSigner = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY, ttlSeconds: config.CALLER_DELEGATION_TTL_SECONDS });
+  const delegationSigner = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY, ttlSeconds: config.CALLER_DELEGATION_TTL_SECONDS, delegated: true });
   const agent = createSubgraphAgent();
   const { database, apiKeys } = await openApiKeyRegistry({ databaseUrl: config.DATABASE_URL, logger, poolMax: config.DATABASE_POOL_MAX });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX || undefined });

@@ -190,7 +190,7 @@ describe('what a job is created with', () => {
       note: expect.stringMatching(/created without an authorisation to call content-service/),
     });
 
-    const delegation = await createCallerTokenSigner({ privateKeyPem: subgraph.callerKeys.keys.privateKeyPem, ttlSeconds: 3_600 });
+    const delegation = await createCallerTokenSigner({ privateKeyPem: subgraph.callerKeys.keys.privateKeyPem, ttlSeconds: 3_600, delegated: true });
     const created = await postGraphQL(
       subgraph.app.url,
       { query: `mutation ($input: CreateEnrichmentJobInput!) { createEnrichmentJob(input: $input) { id } }`, variables: { input: { name: 'foreign token', records: [record(dealers[8]!)], steps: ['WEBSITE', 'WEBSITE_ANALYSIS'] } } },
@@ -205,7 +205,7 @@ describe('what a job is created with', () => {
 
   it('keeps a delegated token sealed at rest, never as it was sent', async () => {
     const caller = createTestCaller();
-    const delegation = await createCallerTokenSigner({ privateKeyPem: subgraph.callerKeys.keys.privateKeyPem, ttlSeconds: 3_600 });
+    const delegation = await createCallerTokenSigner({ privateKeyPem: subgraph.callerKeys.keys.privateKeyPem, ttlSeconds: 3_600, delegated: true });
     const token = await delegation.sign(caller);
     const created = await postGraphQL(
       subgraph.app.url,

@@ -9,7 +9,7 @@ import { createSubgraphAgent, SubgraphDataSource } from './subgraph-data-source.
 
 async function headersSent(options: { delegatesCaller: boolean; operation: 'query' | 'mutation' }) {
   const keys = await createTestCallerKeys();
-  const delegationSigner = await createCallerTokenSigner({ privateKeyPem: keys.keys.privateKeyPem, ttlSeconds: 3_600 });
+  const delegationSigner = await createCallerTokenSigner({ privateKeyPem: keys.keys.privateKeyPem, ttlSeconds: 3_600, delegated: true });
   const caller = createTestCaller();
   const agent = createSubgraphAgent();
   const dataSource = new SubgraphDataSource({ name: 'enrichment', url: 'http://127.0.0.1:1/graphql', agent, timeoutMs: 1_000, delegatesCaller: options.delegatesCaller });
