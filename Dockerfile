@@ -48,4 +48,5 @@ COPY --from=build /app/libs ./libs
 COPY --from=build /app/apps ./apps
 USER node
 EXPOSE 4000
-CMD ["node", "apps/gateway/dist/main.js"]
+# The gateway with a bounded old generation, as docker-compose runs it (decision 0029).
+CMD ["node", "--max-old-space-size=256", "apps/gateway/dist/main.js"]

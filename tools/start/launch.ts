@@ -59,6 +59,8 @@ export interface WorkerLaunch {
   /** The worker's code, an ES module. It is told to stop by the message `'stop'`. */
   source: string;
   environment: NodeJS.ProcessEnv;
+  /** V8 heap limits of the worker's isolate. Default: Node's. */
+  resourceLimits?: { maxOldGenerationSizeMb?: number };
 }
 
 /**
@@ -67,7 +69,7 @@ export interface WorkerLaunch {
  * this thread as streams.
  */
 export function launchWorker(options: WorkerLaunch): Launched {
-  const worker = new Worker(options.source, { eval: true, env: options.environment, stdout: true, stderr: true });
+  const worker = new Worker(options.source, { eval: true, env: options.environment, stdout: true, stderr: true, resourceLimits: options.resourceLimits });
   const listeners: ((line: string) => void)[] = [];
   const emit = (line: string) => listeners.forEach((listener) => listener(line));
   forEachLine(worker.stdout, emit);

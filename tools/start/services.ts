@@ -97,11 +97,16 @@ parentPort.on('message', async (message) => {
 `;
 }
 
+/** The gateway's V8 old generation, in MB: `--max-old-space-size` in docker-compose and the Dockerfile. */
+export const gatewayOldGenerationMb = 256;
+
 export function gatewaySpec(probeUrl: string, environment: NodeJS.ProcessEnv): PartSpec {
   const source = gatewaySource();
   return {
     name: 'gateway',
-    launch: () => launchWorker({ source, environment }),
+    // The gateway's old generation is bounded, as in production (decision 0029): under steady
+    // load V8 otherwise lets it grow to several times what is live before collecting.
+    launch: () => launchWorker({ source, environment, resourceLimits: { maxOldGenerationSizeMb: gatewayOldGenerationMb } }),
     stopSteps: gatewayStopSteps,
     // Liveness, not readiness: the gateway is up even while a subgraph is being restarted.
     ready: () => checkHttp(`${probeUrl}/health/live`),

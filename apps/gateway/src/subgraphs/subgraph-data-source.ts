@@ -3,8 +3,9 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import { callerDelegationHeader, callerTokenHeader } from '@gtm/caller';
 import { publicUrlHeader, upstreamUnavailable } from '@gtm/runtime';
 import { GraphQLError } from 'graphql';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent } from 'undici';
 import type { GatewayContext } from '../context.js';
+import { createSubgraphFetcher } from './subgraph-fetcher.js';
 
 /** The deadline of the operation a subgraph fetch belongs to. */
 const operationDeadline = new AsyncLocalStorage<number | undefined>();
@@ -37,13 +38,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   private readonly delegatesCaller: boolean;
 
   constructor(options: SubgraphDataSourceOptions) {
-    const fetcher = ((input: string, init: Parameters<typeof undiciFetch>[1]) => {
-      // The fetch ends at the subgraph timeout or at the operation's deadline, whichever is first.
-      const deadline = operationDeadline.getStore();
-      const timeoutMs = deadline === undefined ? options.timeoutMs : Math.max(1, Math.ceil(Math.min(options.timeoutMs, deadline - performance.now())));
-      return undiciFetch(input, { ...init, dispatcher: options.agent, signal: AbortSignal.timeout(timeoutMs) });
-    }) as unknown as RemoteGraphQLDataSource['fetcher'];
-    super({ url: options.url, fetcher });
+    super({ url: options.url, fetcher: createSubgraphFetcher({ agent: options.agent, timeoutMs: options.timeoutMs, deadline: () => operationDeadline.getStore() }) });
     this.subgraphName = options.name;
     this.delegatesCaller = options.delegatesCaller ?? false;
   }
