@@ -38,6 +38,7 @@ const gatewayEnvironment = {
   REDIS_KEY_PREFIX: uniqueRedisPrefix(),
   LOG_LEVEL: 'silent',
   CALLER_TOKEN_PRIVATE_KEY: setup.callerKeys.keys.privateKeyPem,
+  SECRETS_KEY: setup.environment['SECRETS_KEY'],
   CRM_SERVICE_URL: crm.url,
   // High enough that no request of the run is refused: the limiter still counts every one.
   RATE_LIMIT_ENTERPRISE_PER_MINUTE: '1000000000',

@@ -45,6 +45,7 @@ const gateway = await createGatewayApp(
     REDIS_KEY_PREFIX: redisKeyPrefix,
     LOG_LEVEL: 'silent',
     CALLER_TOKEN_PRIVATE_KEY: setup.callerKeys.keys.privateKeyPem,
+    SECRETS_KEY: setup.environment['SECRETS_KEY'],
     MAX_CONNECTIONS_PER_KEY: String(connections),
     MAX_SUBSCRIPTIONS_PER_CONNECTION: String(Math.ceil(subscriptions / connections)),
     // Each subscription is counted as a request: high enough that none is refused.

@@ -93,6 +93,7 @@ describe('API keys at the gateway', () => {
         DATABASE_URL: stack.setup.environment['DATABASE_URL'],
         REDIS_URL: stack.setup.environment['REDIS_URL'],
         CALLER_TOKEN_PRIVATE_KEY: stack.setup.callerKeys.keys.privateKeyPem,
+        SECRETS_KEY: stack.setup.environment['SECRETS_KEY'],
         ...Object.fromEntries(Object.entries(stack.subgraphUrls).map(([name, url]) => [`${name.toUpperCase()}_SERVICE_URL`, url])),
       }),
     );

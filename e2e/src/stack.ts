@@ -11,7 +11,7 @@ import { loadConfig as loadEnrichmentConfig } from '@gtm/enrichment-service/conf
 import { openApiKeyRegistry } from '@gtm/gateway/api-key-registry';
 import { createApp as createGatewayApp } from '@gtm/gateway/app';
 import { loadConfig as loadGatewayConfig } from '@gtm/gateway/config';
-import { createLogger, type Logger } from '@gtm/runtime';
+import { createLogger, type HostResolver, type Logger } from '@gtm/runtime';
 import { createSubgraphTestSetup, postGraphQL, uniqueRedisPrefix, type GraphQLResponse, type SubgraphTestSetup } from '@gtm/testing';
 
 export type SubgraphName = 'campaign' | 'content' | 'enrichment' | 'crm' | 'conversation';
@@ -33,6 +33,8 @@ export interface StackOptions {
    * `CONTENT_FETCH_ALLOWLIST` for a fixture site or campaign's LLM settings. Default: none.
    */
   subgraphEnvironment?: Partial<Record<SubgraphName, Record<string, string>>>;
+  /** How content and enrichment resolve host names (local fixture sites under their own names). Default: DNS. */
+  resolveHost?: HostResolver;
   /** The Redis of every app of the stack. Default: the machine's (TEST_REDIS_URL). */
   redisUrl?: string;
 }
@@ -74,13 +76,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const allowlist = options.subgraphEnvironment?.content?.['CONTENT_FETCH_ALLOWLIST'];
   const environmentOf = (name: SubgraphName) => ({ ...environment, ...(allowlist ? { CONTENT_FETCH_ALLOWLIST: allowlist } : {}), ...options.subgraphEnvironment?.[name] });
   // Content first: campaign generation calls its API, so campaign needs its URL.
-  const content = await createContentApp(loadContentConfig(environmentOf('content')), { logger: logger('content') });
+  const content = await createContentApp(loadContentConfig(environmentOf('content')), { logger: logger('content'), resolveHost: options.resolveHost });
+  const campaign = await createCampaignApp(loadCampaignConfig({ CONTENT_SERVICE_URL: content.url, ...environmentOf('campaign') }), { logger: logger('campaign') });
+  const enrichment = await createEnrichmentApp(
+    loadEnrichmentConfig({ CONTENT_SERVICE_URL: content.url, CAMPAIGN_SERVICE_URL: campaign.url, ...environmentOf('enrichment') }),
+    { logger: logger('enrichment'), resolveHost: options.resolveHost },
+  );
+  const crm = await createCrmApp(loadCrmConfig(environmentOf('crm')), { logger: logger('crm') });
+  // Conversations read leads, campaigns and ice-breakers from those three, with the caller's token.
+  const conversationUrls = { CRM_SERVICE_URL: crm.url, CAMPAIGN_SERVICE_URL: campaign.url, ENRICHMENT_SERVICE_URL: enrichment.url };
   const subgraphs: Record<SubgraphName, RunningApp> = {
-    campaign: await createCampaignApp(loadCampaignConfig({ CONTENT_SERVICE_URL: content.url, ...environmentOf('campaign') }), { logger: logger('campaign') }),
+    campaign,
     content,
-    enrichment: await createEnrichmentApp(loadEnrichmentConfig(environmentOf('enrichment')), { logger: logger('enrichment') }),
-    crm: await createCrmApp(loadCrmConfig(environmentOf('crm')), { logger: logger('crm') }),
-    conversation: await createConversationApp(loadConversationConfig(environmentOf('conversation')), { logger: logger('conversation') }),
+    enrichment,
+    crm,
+    conversation: await createConversationApp(loadConversationConfig({ ...conversationUrls, ...environmentOf('conversation') }), { logger: logger('conversation') }),
   };
   // The key exists before the gateway starts, so GraphiQL can offer it, as `npm start` does.
   const registry = await openApiKeyRegistry({ databaseUrl: environment['DATABASE_URL']!, logger: createLogger({ service: 'e2e', level: 'silent' }), poolMax: 1 });
@@ -94,6 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       REDIS_URL: environment['REDIS_URL'],
       LOG_LEVEL: 'silent',
       CALLER_TOKEN_PRIVATE_KEY: setup.callerKeys.keys.privateKeyPem,
+      SECRETS_KEY: setup.environment['SECRETS_KEY'],
       CAMPAIGN_SERVICE_URL: subgraphs.campaign.url,
       CONTENT_SERVICE_URL: subgraphs.content.url,
       ENRICHMENT_SERVICE_URL: subgraphs.enrichment.url,

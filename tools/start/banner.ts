@@ -12,6 +12,7 @@ export interface BannerFacts {
   apiKey: KeyInUse<string> | undefined;
   callerKeySource: string;
   secretsKeySource: string;
+  mailSink: { smtpPort: number; pageUrl: string };
 }
 
 export function printBanner(facts: BannerFacts): void {
@@ -27,6 +28,7 @@ export function printBanner(facts: BannerFacts): void {
     ['Subgraphs', Object.entries(facts.subgraphPorts).map(([app, port]) => `${app.replace(/-service$/, '')} :${port}`).join('  ')],
     ['Supervised', `${facts.parts.map(({ name, pid }) => (pid ? `${name} (pid ${pid})` : `${name} (a thread of npm start)`)).join(', ')}; each restarted when it stops`],
     ...authenticationRows(base, facts),
+    ['Mail sink', `SMTP 127.0.0.1:${facts.mailSink.smtpPort} (connectMailbox to it with any user and password); what it received: ${facts.mailSink.pageUrl}`],
     ['Caller keys', facts.callerKeySource],
     ['Secrets key', `${facts.secretsKeySource} (SECRETS_KEY)`],
     ['Logs', settings.logLevelWasSet ? `LOG_LEVEL=${settings.logLevel}` : 'warnings and errors only (LOG_LEVEL=info npm start for more)'],

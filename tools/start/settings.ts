@@ -78,6 +78,7 @@ export const controlledVariables = [
   'CALLER_TOKEN_PRIVATE_KEY',
   'CALLER_TOKEN_PUBLIC_KEY',
   'SECRETS_KEY',
+  'MAIL_HOST_ALLOWLIST',
   'LOG_LEVEL',
   'GATEWAY_PORT',
   'GATEWAY_HOST',

@@ -4,6 +4,7 @@
 // runs these files by type stripping, so they use erasable TypeScript only.
 import { existsSync, mkdirSync } from 'node:fs';
 import { ConfigurationError } from '@gtm/runtime/config';
+import { startMailSink } from '@gtm/testing/mail-sink';
 import { printBanner } from './banner.ts';
 import { prepareEmbeddedPostgres } from './embedded-postgres.ts';
 import { checkDevelopmentApiKey, developmentApiKey, loadCallerKeys, loadSecretsKey } from './keys.ts';
@@ -78,6 +79,12 @@ async function start(settings: StartSettings, environment: NodeJS.ProcessEnv, su
     redis = server;
   }
 
+  // The mail sink (decision 0050): mailboxes connected to it send real SMTP that is kept and shown,
+  // never delivered. It lives in this process, as long as npm start does.
+  const sinkSmtp = await portFor(1025);
+  const sinkHttp = await portFor(8025);
+  const mailSink = await startMailSink({ port: sinkSmtp.port, httpPort: sinkHttp.port });
+
   const placements: SubgraphPlacement[] = [];
   for (const subgraph of subgraphs) {
     const { port, preferredWasTaken } = await portFor(subgraph.port);
@@ -93,6 +100,8 @@ async function start(settings: StartSettings, environment: NodeJS.ProcessEnv, su
     REDIS_URL: redis.url,
     LOG_LEVEL: settings.logLevel,
     SECRETS_KEY: secretsKey.key,
+    // The sink is on loopback, which mailbox connections refuse unless allowed by name.
+    MAIL_HOST_ALLOWLIST: [environment['MAIL_HOST_ALLOWLIST'], `127.0.0.1:${mailSink.port}`, `localhost:${mailSink.port}`].filter(Boolean).join(','),
   };
 
   say('starting the five subgraphs…');
@@ -131,6 +140,7 @@ async function start(settings: StartSettings, environment: NodeJS.ProcessEnv, su
     apiKey,
     callerKeySource: callerKeys.source,
     secretsKeySource: secretsKey.source,
+    mailSink: { smtpPort: mailSink.port, pageUrl: mailSink.httpUrl! },
   });
 }
 

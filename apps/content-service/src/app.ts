@@ -1,5 +1,5 @@
 import { createLlmFromConfig } from '@gtm/llm';
-import { createLlmUsageReporter, startSubgraphApp, type Logger, type SubgraphApp } from '@gtm/runtime';
+import { createLlmUsageReporter, createSafeFetcher, type HostResolver, type Logger, type SafeFetcher, startSubgraphApp, type SubgraphApp } from '@gtm/runtime';
 import { AnalysisSingleFlight } from './analysis/analysis-single-flight.js';
 import { WebsiteAnalysisService } from './analysis/website-analysis.service.js';
 import { ContentChunk } from './chunk/content-chunk.entity.js';
@@ -10,7 +10,6 @@ import { createFirecrawlPageReader } from './crawl/firecrawl-page-reader.js';
 import { createDirectPageReader, type PageReader } from './crawl/page-reader.js';
 import { createRenderingPageReader } from './crawl/rendering-page-reader.js';
 import { createSiteCrawler, type SiteCrawlerOptions } from './crawl/site-crawler.js';
-import { createSafeFetcher, type HostResolver, type SafeFetcher } from './fetching/safe-fetcher.js';
 import { createContentLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
 import { WebPage } from './page/web-page.entity.js';

@@ -4,7 +4,8 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createCallerTokenSigner, type CallerContext } from '@gtm/caller';
+import { createCallerTokenSigner, createRelayTokenSigner, type CallerContext } from '@gtm/caller';
+import { createFileTickets, createUploadLedger } from '@gtm/files';
 import { createJobProgressFeed } from '@gtm/jobs';
 import { apolloLoggerFrom, closeRedis, createAccessLog, createHttpErrorHandler, createLogger, createRedis, ErrorCode, internalServerError, listenForGraphQL, useErrorMasking, useStorableInput, type Logger } from '@gtm/runtime';
 import cors from 'cors';
@@ -18,8 +19,13 @@ import { useScopeEnforcement } from './api-key/scope.plugin.js';
 import { assignCaller, assignFixedCaller, assignRequestId, callerOf } from './caller/caller-resolver.js';
 import { gatewaySubgraphName, shutdownGraceMsOf, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
 import type { GatewayContext } from './context.js';
+import { createFileTransferRoutes } from './files/file-transfer.route.js';
+import { publicUrlOf } from './files/public-url.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
+import { createConversationEventFeed } from './conversation-events/conversation-event.feed.js';
+import { ConversationEventResolver } from './conversation-events/conversation-event.resolver.js';
 import { createHealthRouter } from './health/health.route.js';
+import { createInboundMailRouter } from './inbound/inbound-mail.routes.js';
 import { JobProgressResolver } from './job-progress/job-progress.resolver.js';
 import { JobProgressService } from './job-progress/job-progress.service.js';
 import { GatewayLocalDataSource } from './subgraphs/local-data-source.js';
@@ -45,6 +51,7 @@ import { UsageService } from './usage/usage.service.js';
 import { createConnectionLimiter } from './websocket/connection-limiter.js';
 import { startGraphQLWebSocketServer } from './websocket/graphql-websocket.js';
 import { useSubscriptionsOverWebSocketOnly } from './websocket/subscription-over-http.plugin.js';
+import { createCrmWebhookRelay } from './webhooks/crm-webhook.relay.js';
 
 export interface GatewayApp {
   /** The public GraphQL endpoint. */
@@ -78,6 +85,7 @@ const graphiqlHeadersWith = (apiKey: string) => JSON.stringify({ Authorization: 
 export async function createApp(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<GatewayApp> {
   const logger = overrides.logger ?? createLogger({ service: 'gateway', level: config.LOG_LEVEL });
   const signer = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY });
+  const delegationSigner = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY, ttlSeconds: config.CALLER_DELEGATION_TTL_SECONDS, delegated: true });
   const agent = createSubgraphAgent();
   const { database, apiKeys } = await openApiKeyRegistry({ databaseUrl: config.DATABASE_URL, logger, poolMax: config.DATABASE_POOL_MAX });
   const redis = createRedis({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX || undefined });
@@ -86,9 +94,11 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   const llmUsage = createLlmUsageIngestor({ redis, database, logger });
   const usage = new UsageService(new UsageRepository(database, gatewaySchema), requestUsage, llmUsage);
   const feed = createJobProgressFeed({ redis, logger });
+  const conversationEvents = createConversationEventFeed({ redis, logger });
   const resolvers = new Map<Function, unknown>([
     [UsageResolver, new UsageResolver(usage)],
     [JobProgressResolver, new JobProgressResolver(new JobProgressService(feed))],
+    [ConversationEventResolver, new ConversationEventResolver()],
   ]);
   const gatewayLocalSchema = await buildGatewaySchema({ get: (resolverClass) => resolvers.get(resolverClass) });
   const rateLimiter = createRateLimiter({ redis, limits: tierLimitsFrom(config) });
@@ -105,7 +115,13 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     buildService: ({ name }) => {
       if (name === gatewaySubgraphName) return new GatewayLocalDataSource(gatewayLocalSchema);
       if (!(subgraphNames as readonly string[]).includes(name)) throw new Error(`the supergraph names an unknown subgraph "${name}"`);
-      return new SubgraphDataSource({ name, url: config.subgraphUrls[name as SubgraphName], agent, timeoutMs: config.SUBGRAPH_TIMEOUT_MS });
+      return new SubgraphDataSource({
+        name,
+        url: config.subgraphUrls[name as SubgraphName],
+        agent,
+        timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+        delegatesCaller: config.CALLER_DELEGATION_SUBGRAPHS.includes(name),
+      });
     },
   });
 
@@ -117,7 +133,11 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   const shutdownGraceMs = shutdownGraceMsOf(config);
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = createServer(app);
+  // Sockets buffer up to 1 MiB each way (Node's default is 16 KiB): an upload streamed on to a
+  // service then moves in large steps instead of waiting on every 64 KiB.
+  const httpServer = createServer({ highWaterMark: 1024 * 1024 }, app);
+  // Node cuts a request that takes longer than 5 minutes to arrive; a 1 GiB upload may need longer.
+  httpServer.requestTimeout = config.FILE_TRANSFER_TIMEOUT_MS;
   // Node's default of 5 s closes idle connections that clients and balancers still mean to reuse.
   // The headers timeout stays above it, so a request arriving on a connection just before its idle
   // timeout is not cut off by the headers timer instead.
@@ -157,8 +177,22 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   });
   await apollo.start();
 
+  // Who is calling (API key → caller) and whether they may (rate limits). After authentication
+  // (the limits need the tier), before parsing (a refusal costs no parsing).
+  const edgeSecurity = overrides.benchmarkWithoutEdgeSecurity
+    ? [assignFixedCaller(overrides.benchmarkWithoutEdgeSecurity)]
+    : [
+        createAuthenticationMiddleware({ authenticator, logger }),
+        assignCaller,
+        createRateLimitMiddleware({ limiter: rateLimiter, check: rateLimitCheck, callerOf: (_request, response) => callerOf(response) }),
+      ];
+
   app.use(metrics.router());
+  // Before /graphql's authentication: a CRM's webhook carries no API key, only its own signature.
+  app.use(createCrmWebhookRelay({ crmServiceUrl: config.subgraphUrls.crm, agent, signer: await createRelayTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY }), logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
   app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, dependencies: { postgres: () => database.ping(), redis: () => redis.ping() } }));
+  // Unsubscribe links and inbound mail webhooks: public, authenticated by their own signatures.
+  app.use(createInboundMailRouter({ conversationServiceUrl: config.subgraphUrls.conversation, signer, agent, logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
   // First on /graphql: a browser's preflight carries no key and must be answered before
   // authentication, and before GraphiQL's GET route, for which Express would answer OPTIONS itself.
   app.use(
@@ -171,6 +205,29 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       maxAge: 600,
     }),
   );
+  // Files beside GraphQL (decision 0031): authenticated like /graphql, streamed to and from the
+  // owning service. Browsers on another allowed origin may PUT and GET them.
+  app.use(
+    '/files',
+    cors({
+      origin: config.CORS_ORIGINS,
+      methods: ['GET', 'PUT'],
+      allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'content-disposition', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
+  const fileTransfers = createFileTransferRoutes({
+    tickets: createFileTickets({ secretsKey: config.SECRETS_KEY }),
+    ledger: createUploadLedger({ redis }),
+    signer,
+    subgraphUrls: config.subgraphUrls,
+    maximumBytes: config.FILE_MAX_BYTES,
+    transferTimeoutMs: config.FILE_TRANSFER_TIMEOUT_MS,
+    logger,
+    edgeSecurity: [metrics.countRequests, assignRequestId, ...edgeSecurity],
+  });
+  app.use(fileTransfers.router);
   if (config.GRAPHIQL_ENABLED) {
     // Mounted before the GraphQL handler: it answers GET /graphql only for browsers asking for HTML.
     app.use(
@@ -186,15 +243,6 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       }),
     );
   }
-  // Who is calling (API key → caller) and whether they may (rate limits). After authentication
-  // (the limits need the tier), before parsing (a refusal costs no parsing).
-  const edgeSecurity = overrides.benchmarkWithoutEdgeSecurity
-    ? [assignFixedCaller(overrides.benchmarkWithoutEdgeSecurity)]
-    : [
-        createAuthenticationMiddleware({ authenticator, logger }),
-        assignCaller,
-        createRateLimitMiddleware({ limiter: rateLimiter, check: rateLimitCheck, callerOf: (_request, response) => callerOf(response) }),
-      ];
   app.use(
     '/graphql',
     metrics.countRequests,
@@ -204,14 +252,17 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     ...edgeSecurity,
     ...requestLimits(operationLimits),
     expressMiddleware(apollo, {
-      context: async ({ res }) => {
+      context: async ({ req, res }) => {
         // Authentication ran first, so every request that reaches GraphQL has a caller.
         const caller = callerOf(res)!;
         const requestLogger = logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug });
+        let delegated: Promise<string> | undefined;
         try {
           return {
             caller,
+            publicUrl: publicUrlOf(req, config.PUBLIC_URL),
             callerToken: await signer.sign(caller),
+            delegatedCallerToken: () => (delegated ??= delegationSigner.sign(caller)),
             requestId: caller.requestId,
             logger: requestLogger,
             deadline: performance.now() + config.OPERATION_TIMEOUT_MS,
@@ -235,6 +286,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     rateLimit: rateLimitCheck,
     signer,
     feed,
+    conversationEvents,
     connections: createConnectionLimiter({ redis, logger, maximumPerKey: config.MAX_CONNECTIONS_PER_KEY }),
     operationLimits,
     limits: {
@@ -278,9 +330,10 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
         await webSockets.close();
         await apollo.stop();
         await feed.close();
+        await conversationEvents.close();
         // Usage still buffered is written before the database closes.
         await Promise.allSettled([requestUsage.close(), llmUsage.close()]);
-        await Promise.allSettled([agent.close(), database.close(), closeRedis(redis)]);
+        await Promise.allSettled([agent.close(), fileTransfers.close(), database.close(), closeRedis(redis)]);
       })();
       return closing;
     },

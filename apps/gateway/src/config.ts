@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { logLevelSchema, parseEnvironment, pemSchema, portSchema, postgresUrlSchema, redisKeyPrefixSchema, redisUrlSchema } from '@gtm/runtime';
+import { logLevelSchema, parseEnvironment, pemSchema, portSchema, postgresUrlSchema, redisKeyPrefixSchema, redisUrlSchema, secretsKeySchema } from '@gtm/runtime';
 import { z } from 'zod';
 import { operationLimitsEnvironmentSchema } from './operation-limits/operation-limits.config.js';
 import { rateLimitEnvironmentSchema } from './rate-limit/rate-limit.config.js';
@@ -53,8 +53,39 @@ const gatewayEnvironmentSchema = z.object({
   CONVERSATION_SERVICE_URL: subgraphUrl(4005),
   /** Signs the caller token; subgraphs hold only the public half. */
   CALLER_TOKEN_PRIVATE_KEY: pemSchema,
+  /**
+   * The services' at-rest key; the gateway derives from it only the key file tickets are signed
+   * with (libs/files), to verify upload and download links before a byte is forwarded.
+   */
+  SECRETS_KEY: secretsKeySchema,
+  /** Largest file an upload link accepts, in bytes, declared or streamed (413 beyond). Default: 1 GiB. */
+  FILE_MAX_BYTES: z.coerce.number().int().min(1).max(1024 ** 4).default(1024 ** 3),
+  /**
+   * Longest a whole file transfer may take (Node's server request timeout, 5 minutes by default,
+   * is raised to this so a large upload on a slow link is not cut off). Default: 1 hour.
+   */
+  FILE_TRANSFER_TIMEOUT_MS: z.coerce.number().int().min(10_000).max(24 * 3_600_000).default(3_600_000),
+  /**
+   * The origin clients reach the gateway at (`https://api.example.com`), for the upload and
+   * download links services issue. Default: the origin each request was made to (its Host).
+   */
+  PUBLIC_URL: z
+    .string()
+    .refine((value) => /^https?:\/\/[^/]+\/?$/.test(value) && URL.canParse(value), 'must be an origin such as https://api.example.com (scheme and host, no path)')
+    .transform((value) => value.replace(/\/$/, ''))
+    .optional(),
   /** The composed supergraph SDL. Default: the committed apps/gateway/supergraph.graphql. */
   SUPERGRAPH_PATH: z.string().min(1).default(fileURLToPath(new URL('../supergraph.graphql', import.meta.url))),
+  /**
+   * Subgraphs sent a longer-lived caller token with each mutation, for background work they start
+   * on the caller's behalf (enrichment jobs call content-service and campaign-service). Default: `enrichment`.
+   */
+  CALLER_DELEGATION_SUBGRAPHS: z
+    .string()
+    .default('enrichment')
+    .transform((value) => value.split(',').map((name) => name.trim()).filter(Boolean)),
+  /** How long such a token stays valid: the longest a job may wait and run. Default: 86 400 s (24 h). */
+  CALLER_DELEGATION_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(86_400),
   /** Longest a single subgraph fetch may take; at most OPERATION_TIMEOUT_MS. */
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   /**

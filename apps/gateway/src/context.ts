@@ -1,18 +1,28 @@
 import type { CallerContext } from '@gtm/caller';
 import type { JobProgressEvent } from '@gtm/jobs';
 import type { Logger } from '@gtm/runtime';
+import type { ConversationEventMessage } from './conversation-events/conversation-event.feed.js';
 import type { RequestMeter } from './usage/request-metering.js';
 
 /** One gateway request: who is calling, the signed token forwarded to subgraphs, and a logger. */
 export interface GatewayContext {
   caller: CallerContext;
   callerToken: string;
+  /**
+   * A longer-lived token of the same caller, signed on first use, for the subgraphs that start
+   * background work on a mutation (`CALLER_DELEGATION_SUBGRAPHS`). Absent where none is signed.
+   */
+  delegatedCallerToken?: () => Promise<string>;
   requestId: string;
   logger: Logger;
+  /** The gateway's origin as the client reached it, sent to subgraphs for the file links they issue. */
+  publicUrl?: string;
   /** When the operation must be done (`performance.now()` time): every subgraph fetch ends by then. */
   deadline: number;
   /** Filled in as the operation runs; recorded as usage when the answer has gone out. */
   meter?: RequestMeter;
   /** Set while a subscription event is executed: the job progress this execution answers with. */
   jobProgress?: JobProgressEvent;
+  /** Set while a conversationEvents event is executed: the event this execution answers with. */
+  conversationEvent?: ConversationEventMessage;
 }

@@ -24,3 +24,11 @@ export type CallerContext = z.infer<typeof callerContextSchema>;
 
 /** The request header that carries the signed caller token from the gateway to a subgraph. */
 export const callerTokenHeader = 'x-gtm-caller';
+
+/**
+ * The request header that carries a longer-lived caller token on a mutation sent to a subgraph
+ * that starts background work on the caller's behalf (an enrichment job calling content-service
+ * minutes later, when the request's own token has expired). Same caller, same signature, only a
+ * longer life; the gateway alone mints it, and only for the subgraphs it is configured to trust.
+ */
+export const callerDelegationHeader = 'x-gtm-caller-delegation';

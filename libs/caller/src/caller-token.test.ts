@@ -75,5 +75,21 @@ describe('caller token', () => {
     const keys = await generateCallerKeyPair();
     await expect(createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem, ttlSeconds: 3_600 })).rejects.toThrow(RangeError);
     await expect(createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem, ttlSeconds: callerTokenMaxLifetimeSeconds })).resolves.toBeDefined();
+    await expect(createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem, ttlSeconds: 10 * 365 * 86_400, delegated: true })).rejects.toThrow(RangeError);
+  });
+
+  it('lets only a token marked as delegated live longer than a minute, and never longer than a week', async () => {
+    const keys = await generateCallerKeyPair();
+    const verifier = await createCallerTokenVerifier({ publicKeyPem: keys.publicKeyPem });
+    const delegated = await createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem, ttlSeconds: 86_400, delegated: true });
+    await expect(verifier.verify(await delegated.sign(caller))).resolves.toEqual(caller);
+    const key = await importPKCS8(keys.privateKeyPem, 'EdDSA');
+    const now = Math.floor(Date.now() / 1000);
+    const token = (claims: Record<string, unknown>, iat: number, exp: number) =>
+      new SignJWT({ caller, ...claims }).setProtectedHeader({ alg: 'EdDSA' }).setIssuer('gtm-graph-gateway').setAudience('gtm-graph-subgraph').setIssuedAt(iat).setExpirationTime(exp).sign(key);
+    await expect(verifier.verify(await token({}, now, now + 86_400))).rejects.toThrow(/longer than the 60 s/);
+    await expect(verifier.verify(await token({ delegated: true }, now, now + 10 * 365 * 86_400))).rejects.toThrow(/longer than the 604800 s/);
+    // A short token issued two minutes ago is stale even if its expiry says otherwise.
+    await expect(verifier.verify(await token({}, now - 120, now + 30))).rejects.toBeInstanceOf(CallerTokenError);
   });
 });

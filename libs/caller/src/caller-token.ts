@@ -24,13 +24,25 @@ export async function generateCallerKeyPair(): Promise<CallerKeyPair> {
  */
 export const callerTokenMaxLifetimeSeconds = 60;
 
+/**
+ * The longest a delegated token ever lives: the gateway gives one, beside the short token, to a
+ * subgraph that starts background work for the caller (an enrichment job calling content-service
+ * hours later). It is marked as delegated, so only such tokens may live this long.
+ */
+export const delegatedCallerTokenMaxLifetimeSeconds = 7 * 86_400;
+
 /** Clocks of the gateway and a subgraph may disagree by this much. */
 const clockToleranceSeconds = 5;
 
 export interface CallerTokenSignerOptions {
   privateKeyPem: string;
-  /** How long a token stays valid, at most `callerTokenMaxLifetimeSeconds`. Default: that maximum. */
+  /**
+   * How long a token stays valid, at most `callerTokenMaxLifetimeSeconds` (or
+   * `delegatedCallerTokenMaxLifetimeSeconds` for a delegated one). Default: the short maximum.
+   */
   ttlSeconds?: number;
+  /** Signs delegated tokens for background work, marked so verifiers allow their longer life. Default: false. */
+  delegated?: boolean;
 }
 
 export interface CallerTokenSigner {
@@ -40,12 +52,14 @@ export interface CallerTokenSigner {
 export async function createCallerTokenSigner(options: CallerTokenSignerOptions): Promise<CallerTokenSigner> {
   const key = await importPKCS8(options.privateKeyPem, algorithm);
   const ttlSeconds = options.ttlSeconds ?? callerTokenMaxLifetimeSeconds;
-  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > callerTokenMaxLifetimeSeconds) {
-    throw new RangeError(`a caller token lives 1 to ${callerTokenMaxLifetimeSeconds} seconds, not ${ttlSeconds}: subgraphs refuse longer ones`);
+  const maximum = options.delegated ? delegatedCallerTokenMaxLifetimeSeconds : callerTokenMaxLifetimeSeconds;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > maximum) {
+    throw new RangeError(`a ${options.delegated ? 'delegated ' : ''}caller token lives 1 to ${maximum} seconds, not ${ttlSeconds}: subgraphs refuse longer ones`);
   }
+  const claims = options.delegated ? { delegated: true } : {};
   return {
     sign: (caller) =>
-      new SignJWT({ caller })
+      new SignJWT({ caller, ...claims })
         .setProtectedHeader({ alg: algorithm })
         .setIssuer(issuer)
         .setAudience(audience)
@@ -76,12 +90,14 @@ export async function createCallerTokenVerifier(options: { publicKeyPem: string 
           audience,
           algorithms: [algorithm],
           clockTolerance: clockToleranceSeconds,
-          maxTokenAge: callerTokenMaxLifetimeSeconds,
+          maxTokenAge: delegatedCallerTokenMaxLifetimeSeconds,
           requiredClaims: ['exp', 'iat'],
         });
-        if (payload.exp! - payload.iat! > callerTokenMaxLifetimeSeconds + clockToleranceSeconds) {
-          throw new CallerTokenError(`caller token lives ${payload.exp! - payload.iat!} s, longer than the ${callerTokenMaxLifetimeSeconds} s the gateway ever issues`);
+        const maximum = payload['delegated'] === true ? delegatedCallerTokenMaxLifetimeSeconds : callerTokenMaxLifetimeSeconds;
+        if (payload.exp! - payload.iat! > maximum + clockToleranceSeconds) {
+          throw new CallerTokenError(`caller token lives ${payload.exp! - payload.iat!} s, longer than the ${maximum} s the gateway ever issues`);
         }
+        if (Date.now() / 1000 - payload.iat! > maximum + clockToleranceSeconds) throw new CallerTokenError('caller token rejected: ERR_JWT_EXPIRED');
         const parsed = callerContextSchema.safeParse(payload['caller']);
         if (!parsed.success) throw new CallerTokenError('caller token carries an invalid caller');
         return parsed.data;

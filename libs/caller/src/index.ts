@@ -1,2 +1,3 @@
 export * from './caller-context.js';
 export * from './caller-token.js';
+export * from './relay-token.js';

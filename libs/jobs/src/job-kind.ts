@@ -71,6 +71,13 @@ export interface JobKind<Item, JobEntity extends Job = Job, State = undefined> {
    */
   pipeline?: boolean;
   /**
+   * Items processed at the same time within one job, for kinds whose items are independent of one
+   * another and wait on slow providers (enrichment: a search, a crawl, a model call per record).
+   * Each item is committed on its own as soon as it is processed, so commits no longer follow item
+   * order; `describeItem` is not used. Not combinable with `pipeline`. Default: 1 (one after the other).
+   */
+  concurrency?: number;
+  /**
    * What one attempt keeps while it goes through the items, made when the attempt starts (the job
    * is RUNNING) and handed to the kind's other functions as `context.state`: what every item reads
    * (read once, not once per item), and what an item leaves for the next one that the next one

@@ -1,7 +1,5 @@
 import { isUuid, type EntityManager, type Logger, type Redis } from '@gtm/runtime';
-import { runMigrations } from 'graphile-worker';
-import { createGraphileLogger } from './graphile-logger.js';
-import { createWorkerPool } from './worker-pool.js';
+import { migrateWorkerSchema, quotedWorkerSchema, sharedWorkerSchema } from './worker-schema.js';
 import type { AnyJobKind, JobTaskPayload } from './job-kind.js';
 import { activeJobStatuses, isTerminal, Job, JobStatus } from './job.entity.js';
 import { createJobProgressStore, snapshotOf, type JobProgressStore } from './job-progress.js';
@@ -37,9 +35,10 @@ export interface JobQueue {
    * Runs `build` in a transaction and enqueues the job it returns in that same transaction, so a
    * job row exists if and only if its worker task does; then publishes its QUEUED snapshot.
    * `build` creates and persists the job (with its `kind`, `total` and tenant) and any domain rows
-   * the work needs.
+   * the work needs. `runAt` holds the task back until then (a run resuming after a provider's
+   * daily cap); default: now.
    */
-  submit<JobEntity extends Job>(em: EntityManager, build: (transaction: EntityManager) => Promise<JobEntity>): Promise<JobEntity>;
+  submit<JobEntity extends Job>(em: EntityManager, build: (transaction: EntityManager) => Promise<JobEntity>, options?: { runAt?: Date }): Promise<JobEntity>;
   /**
    * Stops a queued or running job: CANCELLED at once (a running worker stops before its next
    * item), and a job that has not started is taken off the queue. Null when the tenant of `em` has
@@ -53,17 +52,6 @@ export interface JobQueue {
   publish(job: Job): Promise<void>;
   /** Where progress snapshots are written. */
   progress: JobProgressStore;
-}
-
-/** graphile-worker's schema, shared by every service of a database (decision 0018). */
-export const sharedWorkerSchema = 'gtm_worker';
-
-const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/** The schema name, checked, as an SQL identifier. */
-export function quotedWorkerSchema(workerSchema: string): string {
-  if (!schemaNamePattern.test(workerSchema)) throw new Error(`workerSchema must be a lower-case SQL identifier; got "${workerSchema}"`);
-  return `"${workerSchema}"`;
 }
 
 /** Submits and cancels a service's jobs. */
@@ -88,36 +76,9 @@ export function createJobQueue(options: CreateJobQueueOptions): JobQueue {
     progress,
     publish,
     async migrate() {
-      // The schema is shared by every service, and they start together: one migrates while the
-      // others wait on this lock, then find nothing to do (instead of each racing through every
-      // migration and the server logging every lost race as an error).
-      const pool = createWorkerPool({ databaseUrl: options.databaseUrl, max: 2, logger, name: 'gtm-job-queue-migrations' });
-      const lockName = `gtm-job-queue-migrations:${workerSchemaName}`;
-      try {
-        const lockHolder = await pool.connect();
-        try {
-          await lockHolder.query('select pg_advisory_lock(hashtextextended($1, 0))', [lockName]);
-          // graphile-worker finds out whether it is installed by reading its migrations table and
-          // catching "relation does not exist", which PostgreSQL logs as an ERROR on every first
-          // start. Its bootstrap (schema and an empty table, as in its docs/schema.md) is made here
-          // first when missing, so the first read finds an empty table and runs every migration.
-          const installed = await lockHolder.query<{ table: string | null }>('select to_regclass($1) as table', [`${workerSchema}.migrations`]);
-          if (installed.rows[0]?.table === null) {
-            await lockHolder.query(
-              `create schema if not exists ${workerSchema};
-               create table if not exists ${workerSchema}.migrations(id int primary key, ts timestamptz default now() not null, breaking boolean not null default false)`,
-            );
-          }
-          await runMigrations({ pgPool: pool, schema: workerSchemaName, logger: createGraphileLogger(logger) });
-        } finally {
-          await lockHolder.query('select pg_advisory_unlock(hashtextextended($1, 0))', [lockName]).catch(() => undefined);
-          lockHolder.release();
-        }
-      } finally {
-        await pool.end();
-      }
+      await migrateWorkerSchema({ databaseUrl: options.databaseUrl, workerSchema: workerSchemaName, logger });
     },
-    async submit(em, build) {
+    async submit(em, build, submitOptions = {}) {
       const job = await em.transactional(async (transaction) => {
         const created = await build(transaction);
         const kind = kinds.get(created.kind);
@@ -126,10 +87,11 @@ export function createJobQueue(options: CreateJobQueueOptions): JobQueue {
         const payload: JobTaskPayload = { jobId: created.id, tenantId: created.tenantId };
         // graphile-worker's own SQL function, on this transaction's connection: the task becomes
         // visible to workers (and their LISTEN fires) only when the job row commits with it.
-        await transaction.execute(`select ${workerSchema}.add_job(?, ?::json, queue_name => ?, max_attempts => ?, job_key => ?)`, [
+        await transaction.execute(`select ${workerSchema}.add_job(?, ?::json, queue_name => ?, run_at => ?::timestamptz, max_attempts => ?, job_key => ?)`, [
           kind.kind,
           JSON.stringify(payload),
           kind.queueOf?.(created) ?? null,
+          submitOptions.runAt?.toISOString() ?? null,
           kind.maxAttempts ?? 5,
           created.id,
         ]);

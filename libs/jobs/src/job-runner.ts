@@ -146,7 +146,8 @@ export function createJobTask(kind: AnyJobKind, dependencies: JobTaskDependencie
       const outcome = await commitItem(database, job, itemKey, result);
       if (outcome.committed) {
         // The row as it now is, for the snapshots that follow (never flushed: the row is written by SQL only).
-        Object.assign(job, { completed: outcome.completed, failed: outcome.failed, updatedAt: outcome.updatedAt });
+        // Concurrent commits may return out of order: the counts only ever grow.
+        if (outcome.completed + outcome.failed >= job.completed + job.failed) Object.assign(job, { completed: outcome.completed, failed: outcome.failed, updatedAt: outcome.updatedAt });
         if (result.message !== undefined) job.message = result.message;
         progress.update(snapshotOf(job));
         return 'continue';
@@ -167,36 +168,84 @@ export function createJobTask(kind: AnyJobKind, dependencies: JobTaskDependencie
     };
     let committing: Promise<Next> = Promise.resolve('continue');
 
-    try {
-      if (kind.startAttempt) context = { ...attempt, state: await kind.startAttempt(attempt) };
+    /**
+     * Up to `concurrency` items in flight, each committed as soon as it is processed. An item that
+     * throws lets the others finish and commit before the attempt fails with its error; a commit
+     * that finds the job stopped aborts the items still in flight.
+     */
+    const runConcurrently = async (limit: number): Promise<Next> => {
+      const inFlight = new Set<Promise<void>>();
+      // Written by the items in flight, so read through an object (no narrowing across awaits).
+      const run: { next: Next } = { next: 'continue' };
+      let failure: { error: unknown } | undefined;
+      let interrupted = false;
+      const ending = () => run.next === 'stop' || failure !== undefined;
       for await (const item of kind.items(context)) {
         if (dependencies.isStopping() || helpers.abortSignal.aborted) {
-          if ((await committing) === 'stop') return await stop();
-          throw new JobInterruptedError('the worker is stopping');
+          interrupted = true;
+          break;
         }
         const itemKey = kind.itemKey(item);
         if (processed.has(itemKey)) continue;
         processed.add(itemKey);
-        // Written beside the item's work, not before it (the message is no input to it), and after
-        // the previous item's commit, so that the messages keep their order.
-        const described = kind.describeItem ? committing.then(() => describe(em.fork(), job, kind.describeItem!(item, context), progress)) : Promise.resolve();
-        described.catch(() => undefined);
-        let result: JobItemResult;
-        try {
-          result = await kind.processItem(item, context);
-        } catch (error) {
-          // The item before it finishes its commit first; if that found the job stopped (this
-          // item was then aborted), the run stops rather than fails.
-          await described.catch(() => undefined);
+        while (inFlight.size >= limit) await Promise.race(inFlight);
+        if (ending()) break;
+        const running = (async () => {
+          try {
+            const result = await kind.processItem(item, context);
+            if (run.next === 'stop') return;
+            if ((await commit(itemKey, result)) === 'stop') run.next = 'stop';
+          } catch (error) {
+            failure ??= { error };
+          }
+        })();
+        inFlight.add(running);
+        void running.finally(() => inFlight.delete(running));
+        if (ending()) break;
+      }
+      await Promise.all(inFlight);
+      if (run.next === 'stop') return 'stop';
+      if (failure) throw failure.error;
+      if (interrupted) throw new JobInterruptedError('the worker is stopping');
+      return 'continue';
+    };
+
+    try {
+      if (kind.startAttempt) context = { ...attempt, state: await kind.startAttempt(attempt) };
+      const concurrency = Math.max(1, Math.floor(kind.concurrency ?? 1));
+      if (concurrency > 1 && kind.pipeline) throw new Error(`job kind ${kind.kind} cannot be both pipelined and concurrent`);
+      if (concurrency > 1) {
+        if ((await runConcurrently(concurrency)) === 'stop') return await stop();
+      } else {
+        for await (const item of kind.items(context)) {
+          if (dependencies.isStopping() || helpers.abortSignal.aborted) {
+            if ((await committing) === 'stop') return await stop();
+            throw new JobInterruptedError('the worker is stopping');
+          }
+          const itemKey = kind.itemKey(item);
+          if (processed.has(itemKey)) continue;
+          processed.add(itemKey);
+          // Written beside the item's work, not before it (the message is no input to it), and after
+          // the previous item's commit, so that the messages keep their order.
+          const described = kind.describeItem ? committing.then(() => describe(em.fork(), job, kind.describeItem!(item, context), progress)) : Promise.resolve();
+          described.catch(() => undefined);
+          let result: JobItemResult;
+          try {
+            result = await kind.processItem(item, context);
+          } catch (error) {
+            // The item before it finishes its commit first; if that found the job stopped (this
+            // item was then aborted), the run stops rather than fails.
+            await described.catch(() => undefined);
+            if ((await committing) === 'stop') return await stop();
+            throw error;
+          }
+          await described;
           if ((await committing) === 'stop') return await stop();
-          throw error;
+          committing = commit(itemKey, result);
+          // Handled here so that a failed commit waits, unreported, for the await that throws it.
+          committing.catch(() => undefined);
+          if (!kind.pipeline && (await committing) === 'stop') return await stop();
         }
-        await described;
-        if ((await committing) === 'stop') return await stop();
-        committing = commit(itemKey, result);
-        // Handled here so that a failed commit waits, unreported, for the await that throws it.
-        committing.catch(() => undefined);
-        if (!kind.pipeline && (await committing) === 'stop') return await stop();
       }
       if ((await committing) === 'stop') return await stop();
       const conclusion = (await kind.conclude?.(context)) ?? {};

@@ -248,3 +248,76 @@ describe('concurrency', () => {
     expect(started.size).toBe(2);
   });
 });
+
+describe('items processed side by side within one job', () => {
+  it('keeps up to `concurrency` items in flight and commits each one once', async () => {
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const fiveInFlight = gate();
+    const kind = createCountingKind({
+      concurrency: 5,
+      failedItems: new Set([4]),
+      beforeItem: async (item) => {
+        inFlight += 1;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        if (inFlight === 5) fiveInFlight.open();
+        // The first five wait for each other: they can only all pass if they run at once.
+        if (item < 5) await fiveInFlight.opened;
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight -= 1;
+      },
+    });
+    const job = await submit(kind, 30);
+    const progress = await follow(job.id);
+    await startWorker(kind);
+    await progress.finished;
+
+    expect(mostInFlight).toBe(5);
+    expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 29, failed: 1 });
+    expect(await itemRows(job.id)).toEqual({ rows: 30, distinct: 30, items: Array.from({ length: 30 }, (_, index) => index) });
+    const processed = progress.events.map((event) => event.snapshot.completed + event.snapshot.failed);
+    expect(processed).toEqual(processed.toSorted((left, right) => left - right));
+  });
+
+  it('lets the other items commit when one throws, then retries only what is left', async () => {
+    let thrown = 0;
+    const kind = createCountingKind({
+      concurrency: 4,
+      maxAttempts: 3,
+      beforeItem: async (item) => {
+        if (item === 6 && thrown === 0) {
+          thrown += 1;
+          throw new Error('the search provider timed out');
+        }
+      },
+    });
+    const job = await submit(kind, 20);
+    const progress = await follow(job.id);
+    await startWorker(kind);
+    await progress.finished;
+
+    expect(thrown).toBe(1);
+    expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 20 });
+    expect(await itemRows(job.id)).toEqual({ rows: 20, distinct: 20, items: Array.from({ length: 20 }, (_, index) => index) });
+  });
+
+  it('stops when the job is cancelled: what was in flight rolls back, nothing is counted after it', async () => {
+    const pause = pauseAt(7);
+    const kind = createCountingKind({ concurrency: 3, beforeItem: pause.beforeItem });
+    const job = await submit(kind, 40);
+    const progress = await follow(job.id);
+    await startWorker(kind);
+    await pause.reached;
+    await queueFor(kind).cancel(harness.database.forkForTenant(job.tenantId), Job, job.id);
+    pause.resume();
+    await progress.finished;
+
+    const row = await jobRow(job);
+    expect(row.status).toBe(JobStatus.CANCELLED);
+    const items = await itemRows(job.id);
+    expect(items.rows).toBe(row.completed);
+    expect(items.items).not.toContain(7);
+    expect(row.completed).toBeLessThan(40);
+  });
+});
+

@@ -4,7 +4,7 @@ import { run, type Runner, type TaskList, type WorkerEvents } from 'graphile-wor
 import { createGraphileLogger } from './graphile-logger.js';
 import type { AnyJobKind } from './job-kind.js';
 import { createJobProgressStore } from './job-progress.js';
-import { quotedWorkerSchema, sharedWorkerSchema } from './job-queue.js';
+import { quotedWorkerSchema, sharedWorkerSchema } from './worker-schema.js';
 import { createJobTask } from './job-runner.js';
 import { createWorkerPool } from './worker-pool.js';
 import { createWorkerPresence } from './worker-presence.js';
@@ -19,6 +19,12 @@ export interface StartJobWorkerOptions {
   redis: Redis;
   logger: Logger;
   kinds: AnyJobKind[];
+  /**
+   * Plain graphile-worker tasks run beside the kinds: small units of work without a job row or
+   * progress (send one message, process one reply), enqueued with `enqueueTask` in the transaction
+   * of the rows they act on. Each must be idempotent: a retry or a takeover runs it again. Default: none.
+   */
+  tasks?: TaskList;
   /** Jobs this process runs at the same time. Default: 2. */
   concurrency?: number;
   /** How often to look for jobs whose worker process died, and resume them. Default: 10 000 ms. */
@@ -76,6 +82,14 @@ export async function startJobWorker(options: StartJobWorkerOptions): Promise<Jo
       }),
     ]),
   );
+  for (const [name, task] of Object.entries(options.tasks ?? {})) {
+    if (taskList[name]) throw new Error(`task "${name}" is also a job kind`);
+    // Like a kind's task, a plain one waits until its pool is known alive, so it is never taken for a dead pool's.
+    taskList[name] = async (payload, helpers) => {
+      await presence.settled();
+      return task!(payload, helpers);
+    };
+  }
   const events: WorkerEvents = new EventEmitter();
   // The pool announces itself before any of its jobs does work (each task waits for `settled`).
   events.on('pool:create', ({ workerPool }) => {
@@ -107,7 +121,7 @@ export async function startJobWorker(options: StartJobWorkerOptions): Promise<Jo
     recover().catch((error: unknown) => logger.warn({ err: error }, 'could not look for jobs of dead workers'));
   }, options.recoveryIntervalMs ?? 10_000);
   recoveryTimer.unref();
-  logger.info({ kinds: options.kinds.map((kind) => kind.kind), concurrency, workerSchema }, 'job worker started');
+  logger.info({ kinds: options.kinds.map((kind) => kind.kind), tasks: Object.keys(options.tasks ?? {}), concurrency, workerSchema }, 'job worker started');
 
   return {
     recoverNow: recover,

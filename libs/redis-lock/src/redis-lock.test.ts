@@ -38,6 +38,21 @@ describe('RedisLock', () => {
     expect(await other.exists('expiring')).toBe(1);
   });
 
+  it('extends a lock only for its holder: an expired holder learns it lost the lock', async () => {
+    const holder = await RedisLock.acquire(redis, 'long-work', 80);
+    expect(await holder!.extend(10_000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Extended: still held after its first time to live.
+    expect(await RedisLock.acquire(other, 'long-work', 10_000)).toBeNull();
+    const lapsed = await RedisLock.acquire(redis, 'lapsing', 50);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const taker = await RedisLock.acquire(other, 'lapsing', 10_000);
+    expect(await lapsed!.extend(10_000)).toBe(false);
+    expect(await other.pttl('lapsing')).toBeGreaterThan(5_000);
+    await taker!.release();
+    expect(await taker!.extend(10_000)).toBe(false);
+  });
+
   it('releases after the commands of a pipeline, so a waiter finds what the holder stored', async () => {
     const holder = await RedisLock.acquire(redis, 'answer-lock', 10_000);
     const waiting = waitForRelease(other, 'answer-lock', { timeoutMs: 5_000, pollMs: 10, poll: async () => (await other.get('answer')) ?? undefined });

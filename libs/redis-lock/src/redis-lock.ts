@@ -4,6 +4,8 @@ import type { ChainableCommander, Redis } from 'ioredis';
 
 // Deletes the lock only if it is still the holder's: it may have expired and been taken by another process.
 const releaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+// Extends the lock only if it is still the holder's.
+const extendScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 
 /**
  * A lock across processes, held in Redis under one key (`SET key token NX PX ttl`): one holder at
@@ -24,6 +26,15 @@ export class RedisLock {
     const token = randomBytes(12).toString('hex');
     const acquired = await redis.set(key, token, 'PX', ttlMs, 'NX');
     return acquired === 'OK' ? new RedisLock(redis, key, token) : null;
+  }
+
+  /**
+   * Gives a lock held for long work (watching a mailbox) another `ttlMs` from now. False when it is
+   * no longer this holder's (it expired, and perhaps another process took it): stop the work.
+   */
+  async extend(ttlMs: number): Promise<boolean> {
+    if (this.released) return false;
+    return (await this.redis.eval(extendScript, 1, this.key, this.token, String(ttlMs))) === 1;
   }
 
   /** Releases the lock if it is still this holder's. Again is a no-op. */

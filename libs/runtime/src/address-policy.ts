@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 
 /**
@@ -56,7 +57,8 @@ export function refusalReasonOf(address: string): string | null {
 }
 
 /**
- * `CONTENT_FETCH_ALLOWLIST`: `host` admits every port of that host, `host:port` only that port.
+ * An allowlist (`CONTENT_FETCH_ALLOWLIST`, `CRM_FETCH_ALLOWLIST`): `host` admits every port of that
+ * host, `host:port` only that port.
  * These, and nothing else, may resolve to refused addresses (local fixture sites, an internal
  * staging site).
  */
@@ -118,4 +120,47 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   const family = isIP(address);
   if (family === 0) return false;
   return loopback.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** A host:port a service was asked to connect to that it may not reach; the message is safe to show. */
+export class RefusedAddressError extends Error {
+  override readonly name = 'RefusedAddressError';
+  readonly isRetryable = false;
+}
+
+/** A host that does not resolve (or not now): retryable, since DNS answers change. */
+export class UnresolvableHostError extends Error {
+  override readonly name = 'UnresolvableHostError';
+  readonly isRetryable = true;
+}
+
+export type HostLookup = (host: string) => Promise<string[]>;
+
+const systemLookup: HostLookup = async (host) => (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
+
+/**
+ * Resolves a host a user gave (an SMTP or IMAP server …) to the one address to connect to, refusing
+ * it when any of its addresses is refused and it is not on the allowlist. The caller connects to the
+ * returned address (never the name again), so a DNS answer cannot change between check and connect.
+ */
+export async function resolvePermittedAddress(host: string, port: number, allowlist: FetchAllowlist, resolve: HostLookup = systemLookup): Promise<string> {
+  const bare = host.replace(/^\[|\]$/g, '');
+  const asUrl = new URL(`http://${isIP(bare) === 6 ? `[${bare}]` : bare}:${port}`);
+  let addresses: string[];
+  if (isIP(bare)) addresses = [bare];
+  else {
+    try {
+      addresses = await resolve(bare);
+    } catch (error) {
+      throw new UnresolvableHostError(`${host} does not resolve (${(error as NodeJS.ErrnoException).code ?? 'lookup failed'})`, { cause: error });
+    }
+  }
+  if (addresses.length === 0) throw new UnresolvableHostError(`${host} does not resolve`);
+  if (!allowlist.admits(asUrl)) {
+    for (const address of addresses) {
+      const reason = refusalReasonOf(address);
+      if (reason) throw new RefusedAddressError(`${host}:${port} is refused: it resolves to a ${reason}`);
+    }
+  }
+  return addresses[0]!;
 }

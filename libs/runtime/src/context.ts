@@ -18,4 +18,19 @@ export interface SubgraphContext<Loaders = unknown> {
    * one. Never returned to a client. Absent in contexts built outside a request (tests, jobs).
    */
   callerToken?: string;
+  /**
+   * The gateway's public origin as the client reached it (`https://api.example.com`), from the
+   * `x-gtm-public-url` header the gateway sets: where a service points the upload and download URLs
+   * it issues. Absent outside a request.
+   */
+  publicUrl?: string;
+  /**
+   * The longer-lived token of the same caller the gateway sends with a mutation to a subgraph that
+   * starts background work (`x-gtm-caller-delegation`); unverified here: a service that keeps it
+   * verifies it first. Never returned to a client, never logged.
+   */
+  delegatedCallerToken?: string;
 }
+
+/** The header the gateway sends its public origin in (see SubgraphContext.publicUrl). */
+export const publicUrlHeader = 'x-gtm-public-url';

@@ -23,3 +23,5 @@ export * from './storable-input.plugin.js';
 export * from './subgraph-server.js';
 export * from './validation.js';
 export * from './website-url.js';
+export * from './fetching/fetch-errors.js';
+export * from './fetching/safe-fetcher.js';

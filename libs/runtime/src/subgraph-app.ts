@@ -1,11 +1,12 @@
 import type { MigrationObject, EntityClass } from '@mikro-orm/core';
-import { createCallerTokenVerifier, type CallerContext } from '@gtm/caller';
+import { createCallerTokenVerifier, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
+import type { RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { SubgraphEnvironment } from './config.js';
 import { createDatabase, type Database, type EntityManager } from './database.js';
 import { createLogger, type Logger } from './logger.js';
 import { closeRedis, createRedis, type Redis } from './redis.js';
-import { createSubgraphServer } from './subgraph-server.js';
+import { createSubgraphServer, type SubgraphServerOptions } from './subgraph-server.js';
 
 export interface SubgraphAppOptions<Loaders> {
   /** Service name: logs, health report, and the PostgreSQL schema it owns (`crm-service` → `crm`). */
@@ -27,6 +28,13 @@ export interface SubgraphAppOptions<Loaders> {
   logger?: Logger;
   /** Called with every SQL statement (tests count queries). Default: none. */
   onQuery?: (sql: string) => void;
+  /**
+   * Routes beside /graphql (the file transfers of @gtm/files' `createFileRoutes`, webhooks the
+   * gateway relays), built once the shared dependencies exist. Default: none.
+   */
+  routes?: (dependencies: { database: Database; redis: Redis; logger: Logger; verifier: CallerTokenVerifier }) => RequestHandler | Promise<RequestHandler>;
+  /** Routes mounted on the service's Express app itself (given `authenticate`); see `SubgraphServerOptions.mountRoutes`. Default: none. */
+  mountRoutes?: SubgraphServerOptions<Loaders>['mountRoutes'];
 }
 
 export interface SubgraphApp {
@@ -75,6 +83,8 @@ export async function startSubgraphApp<Loaders>(options: SubgraphAppOptions<Load
       verifier,
       createLoaders: options.createLoaders,
       shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+      ...(options.routes ? { routes: await options.routes({ database, redis, logger, verifier }) } : {}),
+      mountRoutes: options.mountRoutes,
     });
     const url = await server.listen(config.PORT, config.HOST);
     logger.info({ url }, `${options.name} listening`);

@@ -21,6 +21,20 @@ class Slow {
   finished!: boolean;
 }
 
+@ObjectType()
+class Origin {
+  @Field(() => String, { nullable: true })
+  publicUrl!: string | null;
+}
+
+@Resolver()
+class OriginResolver {
+  @Query(() => Origin)
+  origin(@Ctx() context: SubgraphContext): Origin {
+    return { publicUrl: context.publicUrl ?? null };
+  }
+}
+
 @Resolver()
 class SlowResolver {
   @Query(() => Slow)
@@ -139,6 +153,39 @@ describe('graceful shutdown', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(['end', 'close']).toContain(redis.status);
     expect(await database.orm.isConnected()).toBe(false);
+  });
+});
+
+describe('routes beside /graphql', () => {
+  it('serves the routes it is given and tells resolvers the gateway\'s public origin', async () => {
+    const database = await openDatabase();
+    const redis = createRedis({ url: testEnvironment.redisUrl });
+    await redis.connect();
+    const resolver = new OriginResolver();
+    const server = await createSubgraphServer({
+      name: 'runtime-test',
+      schema: await buildSubgraphSchema({ resolvers: [OriginResolver], container: { get: () => resolver } }),
+      database,
+      redis,
+      logger,
+      verifier: callerKeys.verifier,
+      createLoaders: () => ({}),
+      routes: (request, response, next) => (request.path === '/files/ping' ? response.json({ pong: true }) : next()),
+    });
+    try {
+      const url = await server.listen(0, '127.0.0.1');
+      expect(await (await fetch(url.replace('/graphql', '/files/ping'))).json()).toEqual({ pong: true });
+      expect(server.httpServer.requestTimeout).toBe(0);
+      const token = await callerKeys.signer.sign(createTestCaller());
+      const ask = async (publicUrl: string) => {
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-gtm-caller': token, 'x-gtm-public-url': publicUrl }, body: JSON.stringify({ query: '{ origin { publicUrl } }' }) });
+        return ((await response.json()) as { data: { origin: { publicUrl: string | null } } }).data.origin.publicUrl;
+      };
+      expect(await ask('https://api.example.com')).toBe('https://api.example.com');
+      expect(await ask('javascript:alert(1)')).toBeNull();
+    } finally {
+      await server.close();
+    }
   });
 });
 

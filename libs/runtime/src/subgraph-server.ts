@@ -3,11 +3,11 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { CallerTokenError, callerTokenHeader, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
+import { callerDelegationHeader, CallerTokenError, callerTokenHeader, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
 import { createAccessLog } from './access-log.js';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
-import type { SubgraphContext } from './context.js';
+import { publicUrlHeader, type SubgraphContext } from './context.js';
 import type { Database, EntityManager } from './database.js';
 import { useErrorMasking } from './error-masking.plugin.js';
 import { internalServerError, unauthenticated } from './errors.js';
@@ -33,7 +33,21 @@ export interface SubgraphServerOptions<Loaders> {
   createLoaders: (em: EntityManager, caller: CallerContext, callerToken: string | undefined) => Loaders;
   /** How long `close()` waits for in-flight requests. Default: 10 seconds. */
   shutdownGraceMs?: number;
+  /**
+   * Routes beside /graphql: the file transfers of @gtm/files and the webhooks the gateway relays.
+   * They authenticate requests themselves (a caller token, a relay token, a provider's signature).
+   * Default: none.
+   */
+  routes?: RequestHandler;
+  /**
+   * HTTP routes beside /graphql (an inbound webhook the gateway forwards …), mounted before it.
+   * `authenticate` refuses a request without a caller token signed by the gateway, as /graphql
+   * does, and leaves the verified caller in `response.locals.caller`. Default: none.
+   */
+  mountRoutes?: (app: Express, helpers: { authenticate: RequestHandler }) => void;
 }
+
+const publicUrlPattern = /^https?:\/\/[A-Za-z0-9.:[\]-]+$/;
 
 export interface SubgraphServer {
   httpServer: Server;
@@ -55,6 +69,9 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
   // The gateway keeps connections to subgraphs alive; outlive its idle timeout so it never reuses a
   // socket this side is closing.
   httpServer.keepAliveTimeout = 65_000;
+  // A file upload from the gateway may take longer than Node's 5-minute default to arrive; only the
+  // gateway reaches a subgraph, and it bounds its clients' transfers itself.
+  if (options.routes) httpServer.requestTimeout = 0;
 
   const apollo = new ApolloServer<SubgraphContext<Loaders>>({
     schema: options.schema,
@@ -78,6 +95,8 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
     response.status(report.status === 'ok' ? 200 : 503).json(report);
   });
 
+  if (options.routes) app.use(options.routes);
+
   const authenticate = async (request: Request, response: Response, next: NextFunction) => {
     try {
       response.locals['caller'] = await verifier.verify(request.header(callerTokenHeader));
@@ -88,6 +107,8 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
       response.status(401).json(unauthenticatedBody);
     }
   };
+
+  options.mountRoutes?.(app, { authenticate });
 
   app.use(
     '/graphql',
@@ -101,7 +122,16 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
         try {
           const em = database.forkForTenant(caller.tenantId);
           const callerToken = req.header(callerTokenHeader);
-          return { em, caller, loaders: options.createLoaders(em, caller, callerToken), logger: requestLogger, callerToken };
+          const publicUrl = req.header(publicUrlHeader);
+          return {
+            ...(publicUrl && publicUrlPattern.test(publicUrl) ? { publicUrl } : {}),
+            em,
+            caller,
+            loaders: options.createLoaders(em, caller, callerToken),
+            logger: requestLogger,
+            callerToken,
+            delegatedCallerToken: req.header(callerDelegationHeader),
+          };
         } catch (error) {
           // Apollo would answer with the error's own message; this is logged here and masked.
           requestLogger.error({ err: error }, 'could not build the request context');

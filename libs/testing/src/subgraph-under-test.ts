@@ -1,3 +1,5 @@
+import type { CallerContext } from '@gtm/caller';
+import type { TestCallerKeys } from './callers.js';
 import { createSubgraphClient } from './graphql-client.js';
 import { createSubgraphTestSetup } from './subgraph-test-setup.js';
 
@@ -5,6 +7,10 @@ export interface SubgraphUnderTest<App> {
   app: App;
   /** Calls the subgraph over HTTP as a given caller, signed as the gateway would sign it. */
   call: ReturnType<typeof createSubgraphClient>;
+  /** The key pair standing in for the gateway's: signs callers, delegated tokens and relay tokens for this subgraph. */
+  callerKeys: TestCallerKeys;
+  /** A caller token as the gateway signs it, for a request made by hand (an HTTP route beside /graphql). */
+  signCaller(caller: CallerContext): Promise<string>;
   /** Every SQL statement the app ran; clear it (`length = 0`) before counting. */
   queries: string[];
   close(): Promise<void>;
@@ -27,7 +33,7 @@ export async function startSubgraphUnderTest<App extends { url: string; close():
       await app.close();
       await setup.dispose();
     };
-    return { app, call: createSubgraphClient(app.url, setup.callerKeys.signer), queries, close, [Symbol.asyncDispose]: close };
+    return { app, call: createSubgraphClient(app.url, setup.callerKeys.signer), callerKeys: setup.callerKeys, signCaller: (caller) => setup.callerKeys.signer.sign(caller), queries, close, [Symbol.asyncDispose]: close };
   } catch (error) {
     await setup.dispose();
     throw error;

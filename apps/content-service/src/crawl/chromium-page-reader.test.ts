@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startFixtureSite, testEnvironment, type FixtureSite } from '@gtm/testing';
-import { createSafeFetcher, type SafeFetcher } from '../fetching/safe-fetcher.js';
+import { createSafeFetcher, type SafeFetcher } from '@gtm/runtime';
 import { createChromiumPageReader } from './chromium-page-reader.js';
 import { createDirectPageReader, type PageReader } from './page-reader.js';
 import { createRenderingPageReader, looksClientRendered } from './rendering-page-reader.js';

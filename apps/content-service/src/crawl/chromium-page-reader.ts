@@ -1,7 +1,5 @@
-import { chromiumArguments, chromiumExecutablePath } from '@gtm/runtime';
+import { chromiumArguments, chromiumExecutablePath, FetchFailure, type SafeFetcher } from '@gtm/runtime';
 import type { Browser, Route } from 'playwright-core';
-import { FetchFailure } from '../fetching/fetch-errors.js';
-import type { SafeFetcher } from '../fetching/safe-fetcher.js';
 import type { PageReader } from './page-reader.js';
 
 export interface ChromiumPageReaderOptions {

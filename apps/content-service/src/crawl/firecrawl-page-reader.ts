@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
-import { FetchAllowlist, internalHostNames, refusalReasonOf } from '@gtm/runtime';
-import { FetchFailure } from '../fetching/fetch-errors.js';
+import { FetchAllowlist, FetchFailure, internalHostNames, refusalReasonOf } from '@gtm/runtime';
 import type { PageReader } from './page-reader.js';
 
 export interface FirecrawlPageReaderOptions {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { startFixtureSite, type FixtureSite } from '@gtm/testing';
-import { createSafeFetcher, type SafeFetcher } from '../fetching/safe-fetcher.js';
+import { createSafeFetcher, type SafeFetcher } from '@gtm/runtime';
 import { pageKindOf } from './page-kind.js';
 import { linksOf, planPages, sitemapPages } from './page-plan.js';
 import { loadRobotsPolicy } from './robots-policy.js';

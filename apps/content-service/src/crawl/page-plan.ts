@@ -1,6 +1,5 @@
-import { normalizeWebsiteUrl } from '@gtm/runtime';
+import { normalizeWebsiteUrl, type SafeFetcher } from '@gtm/runtime';
 import * as cheerio from 'cheerio';
-import type { SafeFetcher } from '../fetching/safe-fetcher.js';
 import { kindPriority, pageKindOf, type PageKind } from './page-kind.js';
 import type { RobotsPolicy } from './robots-policy.js';
 

@@ -1,5 +1,5 @@
 import type { PageSource } from '../website/website.entity.js';
-import type { SafeFetcher } from '../fetching/safe-fetcher.js';
+import type { SafeFetcher } from '@gtm/runtime';
 
 export interface ReadPage {
   /** Where the content came from, after redirects. */

@@ -1,6 +1,5 @@
 import robotsParserModule from 'robots-parser';
-import { FetchFailure } from '../fetching/fetch-errors.js';
-import type { SafeFetcher } from '../fetching/safe-fetcher.js';
+import { FetchFailure, type SafeFetcher } from '@gtm/runtime';
 
 // robots-parser is CommonJS whose typings declare an ES default export: under `nodenext`
 // TypeScript types the default import as the module, while Node hands over module.exports, the

@@ -1,7 +1,5 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { normalizeWebsiteUrl } from '@gtm/runtime';
-import { FetchFailure } from '../fetching/fetch-errors.js';
-import type { SafeFetcher } from '../fetching/safe-fetcher.js';
+import { FetchFailure, normalizeWebsiteUrl, type SafeFetcher } from '@gtm/runtime';
 import type { PageSource } from '../website/website.entity.js';
 import { pageKindOf, type PageKind } from './page-kind.js';
 import { linksOf, planPages, sitemapPages } from './page-plan.js';

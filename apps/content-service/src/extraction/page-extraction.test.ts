@@ -217,6 +217,27 @@ describe('extractPage on difficult input', () => {
     expect(page.sections).toHaveLength(1);
   });
 
+  it('gives each team member the email, phone and LinkedIn profile of their own card, never a shared one', () => {
+    const page = extractPage(
+      `<html><body><main><h1>Our team</h1>
+        <div class="card"><h3>Rosa Delgado</h3><p>Owner</p>
+          <a href="mailto:rosa@broadwayauto.example">Email Rosa</a> <a href="tel:+13524150010">(352) 415-0010</a>
+          <a href="https://www.linkedin.com/in/rosa-delgado-42/?trk=x">LinkedIn</a></div>
+        <div class="card"><h3>Tom Becker</h3><p>General Manager</p><a href="https://uk.linkedin.com/in/tombecker">in</a></div>
+        <div class="card"><h3>Ana Silva</h3><p>Finance Manager</p></div>
+        <p>Write to <a href="mailto:team@broadwayauto.example">the whole team</a>: Rosa Delgado, Tom Becker and Ana Silva.</p>
+      </main>
+      <script type="application/ld+json">{"@type":"Person","name":"Ana Silva","jobTitle":"Finance Manager","email":"mailto:Ana@BroadwayAuto.example","telephone":"+1 352 415 0011","sameAs":["https://twitter.com/ana","https://www.linkedin.com/in/ana-silva"]}</script>
+      </body></html>`,
+      'https://broadwayauto.example/team',
+    );
+    expect(page.teamMembers).toEqual([
+      { name: 'Rosa Delgado', title: 'Owner', email: 'rosa@broadwayauto.example', phone: '(352) 415-0010', linkedinUrl: 'https://www.linkedin.com/in/rosa-delgado-42' },
+      { name: 'Tom Becker', title: 'General Manager', linkedinUrl: 'https://www.linkedin.com/in/tombecker' },
+      { name: 'Ana Silva', title: 'Finance Manager', email: 'ana@broadwayauto.example', phone: '+1 352 415 0011', linkedinUrl: 'https://www.linkedin.com/in/ana-silva' },
+    ]);
+  });
+
   it('skips invalid JSON-LD and forgives comment wrappers and trailing commas', () => {
     const page = extractPage(
       `<script type="application/ld+json">{ not json</script>

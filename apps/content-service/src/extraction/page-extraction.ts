@@ -8,7 +8,7 @@ import { readMainContent, type MainContent } from './main-content.js';
 import { absoluteHttpUrl, readMetadata, type PageMetadata } from './page-metadata.js';
 import type { PageSection } from './page-section.js';
 import { surveyDocument, type PageSurvey } from './page-survey.js';
-import { findTeamMembers, type TeamMember } from './team-members.js';
+import { attachMemberContactLinks, findTeamMembers, type TeamMember } from './team-members.js';
 import { detectTechnologies, type DetectedTechnology } from './technology-fingerprints.js';
 
 export type { PageBlock, PageSection } from './page-section.js';
@@ -83,7 +83,7 @@ export function extractPage(html: string, url: string): ExtractedPage {
     headings: content.headings,
     sections: content.sections,
     contacts,
-    teamMembers: findTeamMembers(kind, content.sections, metadata.jsonLd),
+    teamMembers: attachMemberContactLinks(document, findTeamMembers(kind, content.sections, metadata.jsonLd)),
     technologies,
     logos: content.logos,
     links,

@@ -1,10 +1,17 @@
 import type { PageKind } from '../crawl/page-kind.js';
+import type { HtmlDocument } from './html-document.js';
 import type { PageSection } from './page-section.js';
 import { normalizeText } from './text-normalization.js';
 
 export interface TeamMember {
   name: string;
   title: string;
+  /** The person's own address, from a `mailto:` link in their card or their JSON-LD entry. */
+  email?: string;
+  /** From a `tel:` link in their card or their JSON-LD entry. */
+  phone?: string;
+  /** Their LinkedIn profile (`linkedin.com/in/…`), from a link in their card or JSON-LD `sameAs`. */
+  linkedinUrl?: string;
 }
 
 // Words a job title is made of. A line without one is a bio, a quote or a heading, not a title.
@@ -61,6 +68,26 @@ function membersInSection(section: PageSection): TeamMember[] {
   return members;
 }
 
+const linkedInProfile = /^https?:\/\/(?:[a-z]{2,3}\.|www\.)?linkedin\.com\/in\/([^/?#\s]+)/i;
+
+/** A personal LinkedIn profile as `https://www.linkedin.com/in/<id>`, or null for any other link. */
+export function linkedInProfileOf(href: string): string | null {
+  const match = linkedInProfile.exec(href.trim());
+  return match ? `https://www.linkedin.com/in/${match[1]}` : null;
+}
+
+/** A JSON-LD person's own email, telephone and LinkedIn profile (`sameAs`, `url`). */
+function personLinksInJsonLd(item: Record<string, unknown>): Pick<TeamMember, 'email' | 'phone' | 'linkedinUrl'> {
+  const links: Pick<TeamMember, 'email' | 'phone' | 'linkedinUrl'> = {};
+  const email = typeof item['email'] === 'string' ? item['email'].replace(/^mailto:/i, '').trim().toLowerCase() : '';
+  if (/^[^\s@]+@[^\s@]+\.[a-z]{2,}$/.test(email)) links.email = email;
+  if (typeof item['telephone'] === 'string' && item['telephone'].replace(/\D/g, '').length >= 7) links.phone = normalizeText(item['telephone']);
+  const sameAs = [item['sameAs'], item['url']].flat().filter((value): value is string => typeof value === 'string');
+  const profile = sameAs.map(linkedInProfileOf).find((value) => value !== null);
+  if (profile) links.linkedinUrl = profile;
+  return links;
+}
+
 const typesOf = (item: Record<string, unknown>): string[] => {
   const type = item['@type'];
   return (Array.isArray(type) ? type : [type]).filter((value): value is string => typeof value === 'string');
@@ -79,7 +106,7 @@ function membersInJsonLd(jsonLd: readonly unknown[]): TeamMember[] {
     const item = value as Record<string, unknown>;
     if (typesOf(item).includes('Person') && typeof item['name'] === 'string') {
       const title = typeof item['jobTitle'] === 'string' ? item['jobTitle'] : role;
-      if (title) members.push({ name: normalizeText(item['name']), title: normalizeText(title) });
+      if (title) members.push({ name: normalizeText(item['name']), title: normalizeText(title), ...personLinksInJsonLd(item) });
       return;
     }
     for (const [key, child] of Object.entries(item)) {
@@ -103,11 +130,62 @@ export function findTeamMembers(kind: PageKind, sections: readonly PageSection[]
     members.push(...membersInSection(section));
   }
   members.push(...membersInJsonLd(jsonLd));
-  const seen = new Set<string>();
-  return members.filter((member) => {
-    const key = member.name.toLowerCase();
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  // Each person once, as first named; what structured data adds about them (email, profile) is kept.
+  const byName = new Map<string, TeamMember>();
+  for (const member of members) {
+    const known = byName.get(member.name.toLowerCase());
+    if (!known) byName.set(member.name.toLowerCase(), { ...member });
+    else {
+      if (member.email) known.email ??= member.email;
+      if (member.phone) known.phone ??= member.phone;
+      if (member.linkedinUrl) known.linkedinUrl ??= member.linkedinUrl;
+    }
+  }
+  return [...byName.values()];
 }
+
+// A card is small: an ancestor with more text than this is a whole section or page.
+const maximumCardCharacters = 1_500;
+
+/**
+ * Fills in each member's own email, phone and LinkedIn profile from the links in their card: a
+ * `mailto:`, `tel:` or `linkedin.com/in/` link belongs to the person whose name the link's
+ * smallest enclosing element names, and to nobody when that element names several people (a
+ * shared team list) or none within a card's size (a footer). What JSON-LD already gave is kept.
+ */
+export function attachMemberContactLinks(document: HtmlDocument, members: readonly TeamMember[]): TeamMember[] {
+  const attached = members.map((member) => ({ ...member }));
+  if (attached.length === 0) return attached;
+  const names = attached.map((member) => member.name.toLowerCase());
+  for (const anchor of document.querySelectorAll('a[href]')) {
+    const href = anchor.getAttribute('href') ?? '';
+    let field: 'email' | 'phone' | 'linkedinUrl';
+    let value: string | null;
+    if (/^mailto:/i.test(href)) {
+      field = 'email';
+      value = (href.slice(7).split('?')[0] ?? '').trim().toLowerCase() || null;
+    } else if (/^tel:/i.test(href)) {
+      field = 'phone';
+      const label = normalizeText(anchor.textContent ?? '');
+      const number = decodeURIComponent(href.slice(4)).trim();
+      value = label.replace(/\D/g, '').length >= 7 && number.replace(/\D/g, '').endsWith(label.replace(/\D/g, '')) ? label : number || null;
+    } else {
+      field = 'linkedinUrl';
+      value = linkedInProfileOf(href);
+    }
+    if (!value) continue;
+    for (let element: Element | null = anchor, depth = 0; element && depth < 8; element = element.parentElement, depth += 1) {
+      const text = normalizeText(element.textContent ?? '').toLowerCase();
+      if (text.length > maximumCardCharacters) break;
+      const named = names.flatMap((name, index) => (text.includes(name) ? [index] : []));
+      if (named.length > 1) break;
+      if (named.length === 1) {
+        const member = attached[named[0]!]!;
+        member[field] ??= value;
+        break;
+      }
+    }
+  }
+  return attached;
+}
+

@@ -12,7 +12,7 @@ export type PageSource = (typeof pageSources)[number];
 /** What the analysis found besides the text; read whole, never queried by field. */
 export interface WebsiteFacts {
   contacts: { emails: string[]; phones: string[]; socialLinks: { network: string; url: string }[] };
-  teamMembers: { name: string; title: string; pageUrl: string }[];
+  teamMembers: { name: string; title: string; pageUrl: string; email?: string; phone?: string; linkedinUrl?: string }[];
   technologies: { name: string; category: string; evidence: string }[];
   /** Pages the crawl planned but could not read, and why. */
   skippedPages: { url: string; reason: string }[];

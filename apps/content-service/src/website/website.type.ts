@@ -98,6 +98,15 @@ export class TeamMemberType {
 
   @Field()
   pageUrl!: string;
+
+  @Field(() => String, { nullable: true, description: 'Their own address, from a mailto: link in their card or structured data.' })
+  email?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Their own number, from a tel: link in their card or structured data.' })
+  phone?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Their LinkedIn profile (linkedin.com/in/…), from a link in their card or structured data.' })
+  linkedinUrl?: string | null;
 }
 
 @ObjectType('Technology', { description: 'A technology the website’s HTML shows it uses.' })

@@ -1,16 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { SubgraphApp } from '@gtm/runtime';
+import { createServer } from 'node:net';
 import { type SubgraphUnderTest, createTestCaller, postGraphQL, startSubgraphUnderTest } from '@gtm/testing';
-import { createApp } from '../app.js';
+import { createApp, type ConversationApp } from '../app.js';
 import { loadConfig } from '../config.js';
+import { ConversationState } from './conversation-state.js';
+import { Conversation } from './conversation.entity.js';
 
-let subgraph: SubgraphUnderTest<SubgraphApp>;
+let subgraph: SubgraphUnderTest<ConversationApp>;
+let closedPort: number;
 const tenantA = createTestCaller();
 const tenantB = createTestCaller();
 
 beforeAll(async () => {
-  subgraph = await startSubgraphUnderTest((environment, onQuery) => createApp(loadConfig(environment), { onQuery }));
+  // crm-service is away in these tests: startConversation must look the lead up there (the stack
+  // tests cover it answering), so here a well-formed start is refused as UPSTREAM_UNAVAILABLE.
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closedPort = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  subgraph = await startSubgraphUnderTest((environment, onQuery) =>
+    createApp(loadConfig({ ...environment, CRM_SERVICE_URL: `http://127.0.0.1:${closedPort}/graphql`, MAILBOX_WATCHER_ENABLED: 'false', JOB_WORKER_CONCURRENCY: '0' }), { onQuery }),
+  );
 });
 
 afterAll(() => subgraph?.close());
@@ -21,27 +32,36 @@ const closeConversation = `mutation ($id: ID!) { closeConversation(id: $id) { id
 const leadConversations = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Lead { id conversations { id subject } } } }`;
 const campaignConversations = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Campaign { id conversations { id subject } } } }`;
 
-async function start(caller: ReturnType<typeof createTestCaller>, input: { leadId: string; campaignId?: string | null; subject: string }) {
-  const result = await subgraph.call(caller, startConversation, { input });
-  expect(result.errors).toBeUndefined();
-  return result.data!['startConversation'] as { id: string; subject: string; status: string; updatedAt: string };
+/**
+ * Stores a conversation through the service's own ORM, as enrolment does: these tests are about
+ * reading, listing, closing and references, not about where conversations come from.
+ */
+async function start(caller: ReturnType<typeof createTestCaller>, input: { leadId: string; campaignId?: string | null; subject: string; state?: ConversationState }) {
+  const em = subgraph.app.database.forkForTenant(caller.tenantId);
+  const conversation = em.create(Conversation, { tenantId: caller.tenantId, leadId: input.leadId.toLowerCase(), campaignId: input.campaignId ?? null, subject: input.subject, state: input.state ?? ConversationState.INITIAL_OUTREACH });
+  await em.persist(conversation).flush();
+  return { id: conversation.id, subject: conversation.subject, status: 'OPEN', updatedAt: conversation.updatedAt.toISOString() };
 }
 
 describe('conversations', () => {
-  it('starts an open conversation with a lead and a campaign, and reads it back', async () => {
+  it('reads a conversation back with its lead and campaign as references', async () => {
     const leadId = randomUUID();
     const campaignId = randomUUID();
-    const created = await subgraph.call(tenantA, startConversation, { input: { leadId: leadId.toUpperCase(), campaignId, subject: '  Quick question about Blossomer ' } });
-    expect(created.errors).toBeUndefined();
-    const conversation = created.data!['startConversation'];
-    expect(conversation).toMatchObject({ subject: 'Quick question about Blossomer', status: 'OPEN', lastMessageAt: null, lead: { id: leadId }, campaign: { id: campaignId } });
+    const stored = await start(tenantA, { leadId, campaignId, subject: 'Quick question about Blossomer' });
+    const read = await subgraph.call(tenantA, `query ($id: ID!) { conversation(id: $id) { ${conversationFields} state } }`, { id: stored.id });
+    expect(read.errors).toBeUndefined();
+    expect(read.data!['conversation']).toMatchObject({ subject: 'Quick question about Blossomer', status: 'OPEN', state: 'INITIAL_OUTREACH', lastMessageAt: null, lead: { id: leadId }, campaign: { id: campaignId } });
 
-    const read = await subgraph.call(tenantA, `query ($id: ID!) { conversation(id: $id) { ${conversationFields} } }`, { id: conversation.id });
-    expect(read.data!['conversation']).toEqual(conversation);
+    const withoutCampaign = await start(tenantA, { leadId, subject: 'Follow-up', state: ConversationState.CLOSED });
+    const readBack = await subgraph.call(tenantA, `query ($id: ID!) { conversation(id: $id) { campaign { id } lead { id } status } }`, { id: withoutCampaign.id });
+    expect(readBack.data!['conversation']).toEqual({ campaign: null, lead: { id: leadId }, status: 'CLOSED' });
+  });
 
-    const withoutCampaign = await start(tenantA, { leadId, subject: 'Follow-up' });
-    const readBack = await subgraph.call(tenantA, `query ($id: ID!) { conversation(id: $id) { campaign { id } lead { id } } }`, { id: withoutCampaign.id });
-    expect(readBack.data!['conversation']).toEqual({ campaign: null, lead: { id: leadId } });
+  it('refuses to start a conversation while crm-service cannot confirm the lead, and stores nothing', async () => {
+    const caller = createTestCaller();
+    const result = await subgraph.call(caller, startConversation, { input: { leadId: randomUUID(), subject: 'Hello' } });
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', service: 'crm-service' });
+    expect((await subgraph.call(caller, `{ conversations { edges { cursor } } }`)).data!['conversations'].edges).toEqual([]);
   });
 
   it('does not expose the raw lead and campaign ids', async () => {
@@ -71,11 +91,13 @@ describe('conversations', () => {
     const leadTwo = randomUUID();
     const campaignId = randomUUID();
     const ids: string[] = [];
+    // A lead has one open conversation at most: Thread 0 and 1 are open, the rest closed or bounced.
+    const states = [ConversationState.INITIAL_OUTREACH, ConversationState.QUALIFYING, ConversationState.AWAITING_RESPONSE, ConversationState.CLOSED, ConversationState.BOUNCED];
     for (let index = 0; index < 5; index += 1) {
-      const conversation = await start(caller, { leadId: index % 2 === 0 ? leadOne : leadTwo, campaignId: index < 2 ? campaignId : null, subject: `Thread ${index}` });
+      const conversation = await start(caller, { leadId: index % 2 === 0 ? leadOne : leadTwo, campaignId: index < 2 ? campaignId : null, subject: `Thread ${index}`, state: index < 2 ? states[index] : ConversationState.CLOSED });
       ids.push(conversation.id);
     }
-    await subgraph.call(caller, closeConversation, { id: ids[2] });
+    await subgraph.app.database.forkForTenant(caller.tenantId).nativeUpdate(Conversation, { id: ids[4]! }, { state: ConversationState.BOUNCED });
 
     const page = `query ($after: String, $filter: ConversationFilter) { conversations(first: 2, after: $after, filter: $filter) { edges { cursor node { subject } } pageInfo { hasNextPage endCursor } } }`;
     const seen: string[] = [];
@@ -96,8 +118,10 @@ describe('conversations', () => {
     };
     expect(await subjects({ leadId: leadOne })).toEqual(['Thread 4', 'Thread 2', 'Thread 0']);
     expect(await subjects({ campaignId })).toEqual(['Thread 1', 'Thread 0']);
-    expect(await subjects({ status: ['CLOSED'] })).toEqual(['Thread 2']);
-    expect(await subjects({ leadId: leadOne, status: ['OPEN'] })).toEqual(['Thread 4', 'Thread 0']);
+    expect(await subjects({ status: ['CLOSED'] })).toEqual(['Thread 4', 'Thread 3', 'Thread 2']);
+    expect(await subjects({ leadId: leadOne, status: ['OPEN'] })).toEqual(['Thread 0']);
+    expect(await subjects({ status: ['REPLIED'] })).toEqual(['Thread 1']);
+    expect(await subjects({ state: ['BOUNCED'] })).toEqual(['Thread 4']);
     expect(await subjects({ leadId: leadTwo, campaignId })).toEqual(['Thread 1']);
     expect(await subjects({ leadId: randomUUID() })).toEqual([]);
   });
@@ -116,6 +140,8 @@ describe('conversations', () => {
       expect(result.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: attempt.field } });
     }
     await start(caller, { leadId, subject: 'x'.repeat(300) });
+    // Well-formed, but the lead cannot be confirmed (crm-service is away here): nothing stored either.
+    expect((await subgraph.call(caller, startConversation, { input: { leadId, subject: 'Fine' } })).errors?.[0]?.extensions?.['code']).toBe('UPSTREAM_UNAVAILABLE');
 
     const badFilter = await subgraph.call(caller, `{ conversations(filter: { leadId: "lead-42" }) { edges { cursor } } }`);
     expect(badFilter.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'filter.leadId' } });
@@ -136,7 +162,7 @@ describe('Lead.conversations and Campaign.conversations', () => {
     const leadTwo = randomUUID();
     const campaignId = randomUUID();
     const first = await start(caller, { leadId: leadOne, campaignId, subject: 'First' });
-    const second = await start(caller, { leadId: leadOne, subject: 'Second' });
+    const second = await start(caller, { leadId: leadOne, subject: 'Second', state: ConversationState.CLOSED });
     const third = await start(caller, { leadId: leadTwo, campaignId, subject: 'Third' });
     const quiet = randomUUID();
 

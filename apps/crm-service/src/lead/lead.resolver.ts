@@ -33,6 +33,11 @@ export class LeadResolver {
     return this.leadService.update(context, id, input);
   }
 
+  @Mutation(() => ID, { description: 'Deletes a lead of your tenant and returns its id; NOT_FOUND when there is none.' })
+  deleteLead(@Arg('id', () => ID) id: string, @Ctx() context: CrmContext) {
+    return this.leadService.delete(context, id);
+  }
+
   @FieldResolver(() => CompanyType, { nullable: true, description: 'The company the lead works for.' })
   company(@Root() lead: Lead, @Ctx() context: CrmContext) {
     return lead.company ? context.loaders.companyById.load(lead.company.id) : null;

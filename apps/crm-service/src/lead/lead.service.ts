@@ -1,5 +1,6 @@
 import { UniqueConstraintViolationException, type FilterQuery } from '@mikro-orm/core';
 import {
+  type EntityManager,
   badUserInput,
   containsPattern,
   definedFields,
@@ -11,10 +12,12 @@ import {
   type ConnectionArgs,
   type SubgraphContext,
 } from '@gtm/runtime';
+import { leadCreated, leadDeleted, leadUpdated, publishEvent } from '@gtm/events';
 import { z } from 'zod';
 import { Company } from '../company/company.entity.js';
 import type { CrmLoaders } from '../loaders.js';
 import { Lead, LeadStatus } from './lead.entity.js';
+import { changedLeadFields, leadSnapshotOf } from './lead.events.js';
 import type { CreateLeadInput, LeadFilter, UpdateLeadInput } from './lead.input.js';
 
 type CrmContext = SubgraphContext<CrmLoaders>;
@@ -78,13 +81,16 @@ export class LeadService {
       source: source ?? 'manual',
       company: companyId ? await this.requireCompany(context, companyId) : null,
     });
-    await this.flushUnique(context, lead);
+    await this.saveUnique(context, lead, (transaction) =>
+      publishEvent(transaction, leadCreated, { entityId: lead.id, data: { lead: leadSnapshotOf(lead) }, requestId: context.caller.requestId }),
+    );
     return lead;
   }
 
   async update(context: CrmContext, id: string, input: UpdateLeadInput): Promise<Lead> {
     const lead = await this.get(context, id);
     if (!lead) throw notFound('Lead', id);
+    const before = leadSnapshotOf(lead);
     const { companyId, status, ...rest } = parseInput(leadFieldsSchema.partial(), definedFields(input));
     context.em.assign(lead, rest);
     if (status) lead.status = status;
@@ -92,8 +98,26 @@ export class LeadService {
     if (!lead.firstName && !lead.lastName && !lead.email) {
       throw badUserInput('A lead needs at least a first name, a last name or an email.', 'email');
     }
-    await this.flushUnique(context, lead);
+    await this.saveUnique(context, lead, async (transaction) => {
+      const after = leadSnapshotOf(lead);
+      const changed = changedLeadFields(before, after);
+      // An update that changes nothing writes nothing, so it tells no one.
+      if (changed.length > 0) await publishEvent(transaction, leadUpdated, { entityId: lead.id, data: { lead: after, changed }, requestId: context.caller.requestId });
+    });
     return lead;
+  }
+
+  /** Deletes a lead of the caller's tenant and tells the services that keep something about it. */
+  async delete(context: CrmContext, id: string): Promise<string> {
+    const lead = await this.get(context, id);
+    if (!lead) throw notFound('Lead', id);
+    const last = leadSnapshotOf(lead);
+    await context.em.transactional(async (transaction) => {
+      transaction.remove(lead);
+      await transaction.flush();
+      await publishEvent(transaction, leadDeleted, { entityId: id, data: { lead: last }, requestId: context.caller.requestId });
+    });
+    return id;
   }
 
   private async requireCompany(context: CrmContext, companyId: string): Promise<Company> {
@@ -102,10 +126,18 @@ export class LeadService {
     return company;
   }
 
-  /** Saves, turning the per-tenant unique email into an error that names the existing lead. */
-  private async flushUnique(context: CrmContext, lead: Lead): Promise<void> {
+  /**
+   * Saves and publishes in one transaction (the event is committed with the change or not at all),
+   * turning the per-tenant unique email into an error that names the existing lead. `publish` runs
+   * once the lead is written, so the event carries its stored timestamps.
+   */
+  private async saveUnique(context: CrmContext, lead: Lead, publish: (transaction: EntityManager) => Promise<unknown>): Promise<void> {
     try {
-      await context.em.persist(lead).flush();
+      await context.em.transactional(async (transaction) => {
+        transaction.persist(lead);
+        await transaction.flush();
+        await publish(transaction);
+      });
     } catch (error) {
       if (!(error instanceof UniqueConstraintViolationException)) throw error;
       context.em.clear();

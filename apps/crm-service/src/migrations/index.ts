@@ -1,5 +1,14 @@
+import { CreateEventOutbox, CreateProcessedEvents } from '@gtm/events';
 import type { MigrationObject } from '@mikro-orm/core';
+import { CreateJobTables } from '@gtm/jobs';
 import { CreateLeadsAndCompanies } from './20261121000000-create-leads-and-companies.js';
+import { CreateCrmSync } from './20261203000000-create-crm-sync.js';
 
 /** Every migration of the CRM schema, oldest first. Append; never edit one that has shipped. */
-export const migrations: MigrationObject[] = [{ name: '20261121000000-create-leads-and-companies', class: CreateLeadsAndCompanies }];
+export const migrations: MigrationObject[] = [
+  { name: '20261121000000-create-leads-and-companies', class: CreateLeadsAndCompanies },
+  { name: '20261202235900-create-job-tables', class: CreateJobTables },
+  { name: '20261203000000-create-crm-sync', class: CreateCrmSync },
+  { name: '20261204000000-create-event-outbox', class: CreateEventOutbox },
+  { name: '20261208030000-create-processed-events', class: CreateProcessedEvents },
+];

@@ -1,6 +1,8 @@
 import type { Opt } from '@mikro-orm/core';
 import { Entity, Property } from '@mikro-orm/decorators/legacy';
 import { Job } from '@gtm/jobs';
+import type { CampaignTargeting } from '../campaign-context/campaign-targeting.js';
+import { allEnrichmentSteps, type EnrichmentStep } from '../enrichment-record/enrichment-results.js';
 
 /** The `kind` of an enrichment job, and its worker task. */
 export const enrichmentJobKind = 'enrichment';
@@ -16,4 +18,30 @@ export class EnrichmentJob extends Job {
   /** What the user calls it, typically the uploaded file's name. */
   @Property({ type: 'text' })
   name!: string;
+
+  /** The campaign whose targeting steers personalisation and qualification. */
+  @Property({ type: 'uuid', nullable: true })
+  campaignId: string | null = null;
+
+  /** The campaign's targeting as it was read when the job was created (campaign-service's API). */
+  @Property({ type: 'json', nullable: true })
+  campaign: CampaignTargeting | null = null;
+
+  @Property({ type: 'text[]' })
+  steps: Opt<EnrichmentStep[]> = [...allEnrichmentSteps];
+
+  /** The most a record may cost; paid steps stop before going over. Null: no limit. */
+  @Property({ type: 'double', nullable: true })
+  budgetUsdPerRecord: number | null = null;
+
+  /**
+   * The caller's delegated token (decision 0070), sealed with the service's secrets key and bound
+   * to the job: what the worker calls content-service with. Never shown, never logged.
+   */
+  @Property({ type: 'text', nullable: true, lazy: true })
+  delegatedCallerToken: string | null = null;
+
+  /** An uploaded file's columns in their order, for the export. Null for inline records. */
+  @Property({ type: 'text[]', nullable: true })
+  columns: string[] | null = null;
 }

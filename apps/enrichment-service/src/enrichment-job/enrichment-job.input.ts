@@ -1,7 +1,9 @@
 import { JobStatus } from '@gtm/jobs';
-import { Field, InputType, Int } from 'type-graphql';
+import { GraphQLJSON } from 'graphql-scalars';
+import { Field, Float, ID, InputType, Int } from 'type-graphql';
+import { EnrichmentStep } from '../enrichment-record/enrichment-results.js';
 
-@InputType({ description: 'One row of the list to enrich. Its company is found from the website, else from a work email.' })
+@InputType({ description: 'One row of the list to enrich. Its company is found from the website, else from a work email, else by a web search for its name and place.' })
 export class EnrichmentRecordInput {
   @Field(() => String, { nullable: true })
   email?: string | null;
@@ -11,6 +13,33 @@ export class EnrichmentRecordInput {
 
   @Field(() => String, { nullable: true, description: 'The company’s website, such as panfactum.com.' })
   website?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The company’s phone: confirms a website found by search.' })
+  phone?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Street address.' })
+  address?: string | null;
+
+  @Field(() => String, { nullable: true })
+  city?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'State, province or region.' })
+  state?: string | null;
+
+  @Field(() => String, { nullable: true })
+  postalCode?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Two-letter code or name; default United States.' })
+  country?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'A person at the company the row already names.' })
+  contactName?: string | null;
+
+  @Field(() => String, { nullable: true })
+  contactTitle?: string | null;
+
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Any other columns of the row, `{ "column": "value" }`, kept verbatim in `input` (at most 200).' })
+  fields?: Record<string, unknown> | null;
 }
 
 @InputType()
@@ -26,6 +55,15 @@ export class CreateEnrichmentJobInput {
     description: 'Up to 10,000 records: the job starts at once and its progress can be followed with `Subscription.jobProgress(jobId: <the job’s id>)`. Without them the job waits, QUEUED, for its records.',
   })
   records?: EnrichmentRecordInput[] | null;
+
+  @Field(() => ID, { nullable: true, description: 'A campaign of yours: its product, target company and persona steer personalisation and qualification.' })
+  campaignId?: string | null;
+
+  @Field(() => [EnrichmentStep], { nullable: true, description: 'What to do to each record. Default: every step. Steps a later one needs run anyway (CONTACTS needs WEBSITE_ANALYSIS).' })
+  steps?: EnrichmentStep[] | null;
+
+  @Field(() => Float, { nullable: true, description: 'The most one record may cost in searches and model tokens, 0 to 10 USD; paid steps stop before it. Default: no limit.' })
+  budgetUsdPerRecord?: number | null;
 }
 
 @InputType()
@@ -33,3 +71,4 @@ export class EnrichmentJobFilter {
   @Field(() => [JobStatus], { nullable: true, description: 'Jobs in any of these statuses.' })
   status?: JobStatus[] | null;
 }
+

@@ -1,41 +1,114 @@
-import { defineJobKind } from '@gtm/jobs';
+import { defineJobKind, type JobKind } from '@gtm/jobs';
+import type { SecretBox } from '@gtm/secrets';
+import { decodeJwt } from 'jose';
+import { LRUCache } from 'lru-cache';
+import { enrichRecord, RetryLaterError, type EnrichmentServices, type JobRun } from '../enrichment-pipeline/record-enrichment.js';
 import { EnrichmentRecord, EnrichmentRecordStatus } from '../enrichment-record/enrichment-record.entity.js';
-import { identifyRecord } from '../enrichment-record/record-identity.js';
+import { EnrichmentStep, StepStatus } from '../enrichment-record/enrichment-results.js';
+import type { WebsiteAnalysis } from '../website-analysis/website-analysis.client.js';
 import { EnrichmentJob, enrichmentJobKind } from './enrichment-job.entity.js';
 
 /** Records read per query while a job walks its list. */
 const pageSize = 500;
 
+/** Sites whose analysis one attempt keeps in memory. */
+const analysesKept = 2_000;
+
+/** What seals a job's delegated token: bound to the job, so a row copied to another job opens to nothing. */
+export const delegatedTokenPurpose = (jobId: string) => `caller-delegation:${jobId}`;
+
+export interface EnrichmentJobKindOptions {
+  services: EnrichmentServices;
+  secrets: SecretBox;
+  /** Records processed at once within one job (`ENRICHMENT_RECORD_CONCURRENCY`). */
+  concurrency: number;
+  /** Runs of a job before retryable failures fail their records (`ENRICHMENT_JOB_MAX_ATTEMPTS`). Default: 5. */
+  maxAttempts?: number;
+}
+
+/** The caller's token the job was created with, opened, or why the job cannot call other services. */
+function openDelegatedToken(job: EnrichmentJob, sealed: string | null, secrets: SecretBox): JobRun['delegatedToken'] {
+  if (!sealed) return { missing: 'The job was created without an authorisation to call content-service (not through the gateway); create it through the API.' };
+  let token: string;
+  try {
+    token = secrets.open(sealed, delegatedTokenPurpose(job.id));
+  } catch {
+    return { missing: 'The job’s authorisation cannot be opened (SECRETS_KEY changed); start the job again.' };
+  }
+  const expiresAt = (decodeJwt(token).exp ?? 0) * 1000;
+  if (expiresAt <= Date.now()) return { missing: `The job’s authorisation expired at ${new Date(expiresAt).toISOString()}; start the job again.` };
+  return { token };
+}
+
 /**
- * How an enrichment job runs: record by record, in list order. Today's step identifies each
- * record's company (its domain); the steps that call data sources build on the same kind.
+ * How an enrichment job runs: up to `concurrency` records at once, each through the steps asked for
+ * (`enrichRecord`), each committed on its own with everything it found. A record's failure is
+ * the record's (FAILED or PARTIAL, with the reason); a provider failure worth retrying makes the
+ * attempt retry the record later, and on the last attempt fails the record instead.
  */
-export const enrichmentJobDefinition = defineJobKind<EnrichmentRecord, EnrichmentJob>({
-  kind: enrichmentJobKind,
-  entity: EnrichmentJob,
-  // One enrichment at a time per tenant: a tenant's big list does not hold up everyone else's.
-  queueOf: (job) => `enrichment:${job.tenantId}`,
-  maxAttempts: 5,
-  async *items({ job, em }) {
-    for (let after = -1; ; ) {
-      // A fresh fork per page keeps a 100,000-record job from filling one identity map.
-      const page = await em.fork().find(EnrichmentRecord, { jobId: job.id, position: { $gt: after } }, { orderBy: { position: 'asc' }, limit: pageSize });
-      yield* page;
-      if (page.length < pageSize) return;
-      after = page.at(-1)!.position;
-    }
-  },
-  itemKey: (record) => String(record.position),
-  async processItem(record) {
-    const identity = identifyRecord(record);
-    const changes = identity.found
-      ? { status: EnrichmentRecordStatus.ENRICHED, domain: identity.domain, normalizedWebsite: identity.normalizedWebsite, failureReason: null }
-      : { status: EnrichmentRecordStatus.FAILED, failureReason: identity.failureReason };
-    return {
-      outcome: identity.found ? 'completed' : 'failed',
-      save: async (transaction) => {
-        await transaction.nativeUpdate(EnrichmentRecord, { id: record.id }, { ...changes, updatedAt: new Date() });
-      },
-    };
-  },
-});
+export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobKind<EnrichmentRecord, EnrichmentJob, JobRun> {
+  const { services, secrets } = options;
+  return defineJobKind<EnrichmentRecord, EnrichmentJob, JobRun>({
+    kind: enrichmentJobKind,
+    entity: EnrichmentJob,
+    // One enrichment at a time per tenant: a tenant's big list does not hold up everyone else's.
+    queueOf: (job) => `enrichment:${job.tenantId}`,
+    maxAttempts: options.maxAttempts ?? 5,
+    concurrency: options.concurrency,
+    async startAttempt({ job, em, signal, attempt, maxAttempts }) {
+      const sealed = await em.fork().findOneOrFail(EnrichmentJob, { id: job.id }, { fields: ['delegatedCallerToken'] });
+      return {
+        tenantId: job.tenantId,
+        steps: new Set(job.steps),
+        budgetUsdPerRecord: job.budgetUsdPerRecord,
+        campaign: job.campaign,
+        delegatedToken: openDelegatedToken(job, sealed.delegatedCallerToken, secrets),
+        analyses: new LRUCache<string, Promise<WebsiteAnalysis>>({ max: analysesKept }),
+        signal,
+        lastAttempt: attempt >= maxAttempts,
+      };
+    },
+    async *items({ job, em }) {
+      for (let after = -1; ; ) {
+        // A fresh fork per page keeps a 100,000-record job from filling one identity map.
+        const page = await em.fork().find(EnrichmentRecord, { jobId: job.id, position: { $gt: after } }, { orderBy: { position: 'asc' }, limit: pageSize });
+        yield* page;
+        if (page.length < pageSize) return;
+        after = page.at(-1)!.position;
+      }
+    },
+    itemKey: (record) => String(record.position),
+    async processItem(record, { state, logger, signal }) {
+      let changes: Partial<EnrichmentRecord>;
+      try {
+        changes = (await enrichRecord(record, state, services)).changes;
+      } catch (error) {
+        if (signal.aborted || error instanceof RetryLaterError) throw error;
+        // A fault of ours, not of the record: logged once, and the rest of the list goes on.
+        logger.error({ err: error, recordId: record.id, position: record.position }, 'enrichment of a record failed unexpectedly');
+        changes = {
+          status: EnrichmentRecordStatus.FAILED,
+          failureReason: 'An internal error stopped this record; it was logged. Run the job again to retry it.',
+          stepOutcomes: [{ step: EnrichmentStep.WEBSITE, status: StepStatus.FAILED, note: 'Internal error.', costUsd: 0, durationMs: 0 }],
+        };
+      }
+      return {
+        outcome: changes.status === EnrichmentRecordStatus.FAILED ? 'failed' : 'completed',
+        save: async (transaction) => {
+          await transaction.nativeUpdate(EnrichmentRecord, { id: record.id }, { ...changes, updatedAt: new Date() });
+        },
+      };
+    },
+    async conclude({ job, em }) {
+      const rows = await em
+        .getConnection()
+        .execute<Array<{ status: string; count: string; cost: string | null }>>(
+          `select status, count(*) as count, sum(cost_usd) as cost from "${em.config.get('schema')}".enrichment_record where job_id = ? group by status`,
+          [job.id],
+        );
+      const count = (status: string) => Number(rows.find((row) => row.status === status)?.count ?? 0);
+      const cost = rows.reduce((sum, row) => sum + Number(row.cost ?? 0), 0);
+      return { message: `Enriched ${count('ENRICHED')}, partly ${count('PARTIAL')}, failed ${count('FAILED')}; cost $${cost.toFixed(4)}.` };
+    },
+  });
+}

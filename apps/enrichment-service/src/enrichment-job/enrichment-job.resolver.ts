@@ -1,6 +1,9 @@
 import { progressPercent } from '@gtm/jobs';
 import { ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
 import { Arg, Args, Ctx, FieldResolver, Float, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { CampaignTargetingReference } from '../campaign/campaign.type.js';
+import { EnrichmentRecordStatus } from '../enrichment-record/enrichment-record.entity.js';
+import { EnrichmentRecordConnection } from '../enrichment-record/enrichment-record.type.js';
 import type { EnrichmentLoaders } from '../loaders.js';
 import type { EnrichmentJob } from './enrichment-job.entity.js';
 import { CreateEnrichmentJobInput, EnrichmentJobFilter } from './enrichment-job.input.js';
@@ -40,5 +43,25 @@ export class EnrichmentJobResolver {
   @FieldResolver(() => Float, { description: 'Records processed, successfully or not, as a share of total: 0 to 100.' })
   percent(@Root() job: EnrichmentJob) {
     return progressPercent(job);
+  }
+
+  @FieldResolver(() => Float, { description: 'What the job has spent so far on searches and model tokens, in USD: the sum of its records’ costs.' })
+  costUsd(@Root() job: EnrichmentJob, @Ctx() context: EnrichmentContext) {
+    return context.loaders.enrichmentJobCost.load(job.id);
+  }
+
+  @FieldResolver(() => CampaignTargetingReference, { nullable: true, description: 'The campaign whose targeting steers the job.' })
+  campaign(@Root() job: EnrichmentJob) {
+    return job.campaignId ? { id: job.campaignId } : null;
+  }
+
+  @FieldResolver(() => EnrichmentRecordConnection, { description: 'The job’s records in list order, optionally only those of some statuses.' })
+  records(
+    @Root() job: EnrichmentJob,
+    @Args(() => ConnectionArgs) args: ConnectionArgs,
+    @Arg('status', () => [EnrichmentRecordStatus], { nullable: true, description: 'Only records in any of these statuses.' }) status: EnrichmentRecordStatus[] | null | undefined,
+    @Ctx() context: EnrichmentContext,
+  ) {
+    return this.enrichmentJobService.records(context, job, args, status ?? null);
   }
 }

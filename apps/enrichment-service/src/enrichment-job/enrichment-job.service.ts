@@ -1,27 +1,56 @@
 import type { FilterQuery } from '@mikro-orm/core';
+import type { CallerTokenVerifier } from '@gtm/caller';
 import { JobStatus, type JobQueue } from '@gtm/jobs';
-import { badUserInput, notFound, optionalText, paginate, parseInput, type ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
+import { badUserInput, isUuid, maximumPageSize, notFound, optionalText, paginate, parseInput, upstreamUnavailable, type Connection, type ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
+import type { SecretBox } from '@gtm/secrets';
 import { z } from 'zod';
-import { EnrichmentRecord } from '../enrichment-record/enrichment-record.entity.js';
+import type { CampaignClient } from '../campaign-context/campaign.client.js';
+import type { CampaignTargeting } from '../campaign-context/campaign-targeting.js';
+import { EnrichmentRecord, type EnrichmentRecordStatus } from '../enrichment-record/enrichment-record.entity.js';
+import { allEnrichmentSteps, EnrichmentStep } from '../enrichment-record/enrichment-results.js';
 import type { EnrichmentLoaders } from '../loaders.js';
 import { EnrichmentJob } from './enrichment-job.entity.js';
 import type { CreateEnrichmentJobInput, EnrichmentJobFilter } from './enrichment-job.input.js';
+import { delegatedTokenPurpose } from './enrichment-job.kind.js';
 
 type EnrichmentContext = SubgraphContext<EnrichmentLoaders>;
 
 const maximumRecords = 10_000;
 
+const extraFieldsSchema = z
+  .record(z.string().trim().min(1).max(200), z.union([z.string().max(5_000), z.number(), z.boolean(), z.null()]))
+  .refine((fields) => Object.keys(fields).length <= 200, { message: 'may hold at most 200 columns' })
+  .nullish();
+
 const recordSchema = z
-  .object({ email: optionalText(320), companyName: optionalText(300), website: optionalText(2_000) })
-  // A row with only a company name is kept (and counted as failed, with its reason): a list is
-  // rarely complete, and one thin row must not refuse the rest. An empty row is a mistake.
+  .object({
+    email: optionalText(320),
+    companyName: optionalText(300),
+    website: optionalText(2_000),
+    phone: optionalText(64),
+    address: optionalText(500),
+    city: optionalText(200),
+    state: optionalText(100),
+    postalCode: optionalText(32),
+    country: optionalText(100),
+    contactName: optionalText(200),
+    contactTitle: optionalText(200),
+    fields: extraFieldsSchema,
+  })
+  // A row with only a company name is kept (and searched for): a list is rarely complete, and one
+  // thin row must not refuse the rest. An empty row is a mistake.
   .refine((record) => record.email !== null || record.website !== null || record.companyName !== null, { message: 'is empty: give a website, an email or a company name' });
+
+const stepOrder = (step: EnrichmentStep) => allEnrichmentSteps.indexOf(step);
 
 const createEnrichmentJobSchema = z
   .object({
     name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
     total: z.number().int().min(0, 'must not be negative').max(1_000_000, 'must be at most 1,000,000').nullish(),
     records: z.array(recordSchema).min(1, 'must hold at least one record (or leave it out)').max(maximumRecords, `must hold at most ${maximumRecords.toLocaleString('en-US')} records`).nullish(),
+    campaignId: z.string().nullish(),
+    steps: z.array(z.enum(EnrichmentStep)).min(1, 'must name at least one step (or leave it out for all)').nullish(),
+    budgetUsdPerRecord: z.number().min(0, 'must not be negative').max(10, 'must be at most 10 USD').nullish(),
   })
   .refine((input) => !input.records || input.total === null || input.total === undefined || input.total === input.records.length, {
     path: ['total'],
@@ -29,8 +58,33 @@ const createEnrichmentJobSchema = z
   })
   .refine((input) => input.records || (input.total !== null && input.total !== undefined), { path: ['total'], message: 'is required when no records are given' });
 
+type RecordFields = z.infer<typeof recordSchema>;
+
+/** The steps a job runs: those asked for, with what they need (an analysis for contacts and openers), in order. */
+export function effectiveSteps(asked: readonly EnrichmentStep[] | null | undefined): EnrichmentStep[] {
+  const steps = new Set(asked?.length ? asked : allEnrichmentSteps);
+  if (steps.has(EnrichmentStep.CONTACTS) || steps.has(EnrichmentStep.PERSONALIZATION)) steps.add(EnrichmentStep.WEBSITE_ANALYSIS);
+  return [...steps].toSorted((left, right) => stepOrder(left) - stepOrder(right));
+}
+
+/** The row as given, verbatim: its named fields and any other columns, without the empty ones. */
+function inputOf(record: RecordFields): Record<string, unknown> {
+  const { fields, ...named } = record;
+  const input: Record<string, unknown> = { ...fields };
+  for (const [key, value] of Object.entries(named)) if (value !== null) input[key] = value;
+  return input;
+}
+
+export interface EnrichmentJobServiceDependencies {
+  jobs: JobQueue;
+  campaigns: CampaignClient;
+  secrets: SecretBox;
+  /** Checks the delegated token the gateway sent before it is kept. */
+  verifier: CallerTokenVerifier;
+}
+
 export class EnrichmentJobService {
-  constructor(private readonly jobs: JobQueue) {}
+  constructor(private readonly dependencies: EnrichmentJobServiceDependencies) {}
 
   async get(context: EnrichmentContext, id: string): Promise<EnrichmentJob | null> {
     return context.loaders.enrichmentJobById.load(id);
@@ -44,34 +98,118 @@ export class EnrichmentJobService {
   /**
    * A job with records is submitted: the job, its records and its worker task are committed
    * together. Without records the job only records what is coming (`total`) and waits for them.
+   * A campaign is read from campaign-service now, with the caller's token, and kept with the job.
    */
   async create(context: EnrichmentContext, input: CreateEnrichmentJobInput): Promise<EnrichmentJob> {
-    const { name, total, records } = parseInput(createEnrichmentJobSchema, input);
+    const { name, total, records, campaignId, steps, budgetUsdPerRecord } = parseInput(createEnrichmentJobSchema, input);
     const tenantId = context.caller.tenantId;
+    const campaign = campaignId ? await this.campaignOf(context, campaignId) : null;
+    const delegatedToken = await this.delegatedTokenOf(context);
     const build = async (em: typeof context.em) => {
-      const job = em.create(EnrichmentJob, { name, tenantId, total: records?.length ?? total ?? 0, status: JobStatus.QUEUED });
+      const job = em.create(EnrichmentJob, {
+        name,
+        tenantId,
+        total: records?.length ?? total ?? 0,
+        status: JobStatus.QUEUED,
+        campaignId: campaign?.id ?? null,
+        campaign,
+        steps: effectiveSteps(steps),
+        budgetUsdPerRecord: budgetUsdPerRecord ?? null,
+      });
       job.subjectType = 'EnrichmentJob';
       job.subjectId = job.id;
+      job.delegatedCallerToken = delegatedToken ? this.dependencies.secrets.seal(delegatedToken, delegatedTokenPurpose(job.id)) : null;
       // The job first: records refer to it by a plain column, which the unit of work cannot order by.
       await em.persist(job).flush();
       if (records) {
-        em.persist(records.map((record, position) => em.create(EnrichmentRecord, { ...record, jobId: job.id, position, tenantId })));
+        em.persist(
+          records.map((record, position) =>
+            em.create(EnrichmentRecord, {
+              jobId: job.id,
+              position,
+              tenantId,
+              input: inputOf(record),
+              email: record.email,
+              companyName: record.companyName,
+              website: record.website,
+              phone: record.phone,
+              address: record.address,
+              city: record.city,
+              region: record.state,
+              postalCode: record.postalCode,
+              country: record.country,
+            }),
+          ),
+        );
         await em.flush();
       }
       return job;
     };
-    if (records) return this.jobs.submit(context.em, build);
+    if (records) return this.dependencies.jobs.submit(context.em, build);
     const waiting = await build(context.em);
-    await this.jobs.publish(waiting);
+    await this.dependencies.jobs.publish(waiting);
     return waiting;
   }
 
   async cancel(context: EnrichmentContext, id: string): Promise<EnrichmentJob> {
-    const result = await this.jobs.cancel(context.em, EnrichmentJob, id);
+    const result = await this.dependencies.jobs.cancel(context.em, EnrichmentJob, id);
     if (!result) throw notFound('EnrichmentJob', id);
     if (!result.cancelled) {
       throw badUserInput(`Enrichment job ${id} already finished (${result.job.status}); only a QUEUED or RUNNING job can be cancelled.`, 'id');
     }
     return result.job;
   }
+
+  /** A job's records in list order (keyset on position), optionally of some statuses only. */
+  async records(context: EnrichmentContext, job: EnrichmentJob, args: ConnectionArgs, statuses: EnrichmentRecordStatus[] | null): Promise<Connection<EnrichmentRecord>> {
+    if (!Number.isInteger(args.first) || args.first < 1 || args.first > maximumPageSize) {
+      throw badUserInput(`\`first\` must be between 1 and ${maximumPageSize}; got ${args.first}.`, 'first');
+    }
+    const after = args.after ? decodeRecordCursor(args.after) : -1;
+    const where: FilterQuery<EnrichmentRecord> = { jobId: job.id, position: { $gt: after }, ...(statuses?.length ? { status: { $in: statuses } } : {}) };
+    const rows = await context.em.find(EnrichmentRecord, where, { orderBy: { position: 'asc' }, limit: args.first + 1 });
+    const edges = rows.slice(0, args.first).map((record) => ({ node: record, cursor: encodeRecordCursor(record.position) }));
+    return {
+      edges,
+      pageInfo: { hasNextPage: rows.length > args.first, hasPreviousPage: after >= 0, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+    };
+  }
+
+  private async campaignOf(context: EnrichmentContext, campaignId: string): Promise<CampaignTargeting> {
+    const missing = () => badUserInput(`No campaign ${campaignId.slice(0, 64)} in your workspace: give the id of one of your campaigns, or leave campaignId out.`, 'campaignId');
+    if (!isUuid(campaignId)) throw missing();
+    let campaign: CampaignTargeting | null;
+    try {
+      campaign = await this.dependencies.campaigns.targeting(context.callerToken, campaignId);
+    } catch (error) {
+      context.logger.warn({ err: error }, 'campaign-service could not be asked for a job’s campaign');
+      throw upstreamUnavailable('The campaign service is unavailable right now, so the campaign could not be read; nothing was created. Try again shortly.', { service: 'campaign' });
+    }
+    if (!campaign) throw missing();
+    return campaign;
+  }
+
+  /** The gateway's delegated token of this caller (decision 0070), once checked; null without one. */
+  private async delegatedTokenOf(context: EnrichmentContext): Promise<string | null> {
+    const token = context.delegatedCallerToken;
+    if (!token) return null;
+    try {
+      const delegated = await this.dependencies.verifier.verify(token);
+      if (delegated.tenantId === context.caller.tenantId) return token;
+      context.logger.warn('a delegated caller token of another tenant was refused');
+    } catch (error) {
+      context.logger.warn({ reason: (error as Error).message }, 'a delegated caller token was refused');
+    }
+    return null;
+  }
+}
+
+function encodeRecordCursor(position: number): string {
+  return Buffer.from(`record:${position}`).toString('base64url');
+}
+
+function decodeRecordCursor(cursor: string): number {
+  const match = /^record:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw badUserInput('The `after` cursor is not one this API returned; pass the `cursor` or `pageInfo.endCursor` of a previous page.', 'after');
+  return Number(match[1]);
 }

@@ -159,31 +159,32 @@ describe('running an enrichment job', () => {
   it('enriches each record once when the job is created with its records, counting the ones it could not', async () => {
     const caller = createTestCaller();
     const records = [
-      { email: 'jack@panfactum.com', companyName: 'Panfactum' },
+      { email: 'jack@panfactum.com', companyName: 'Panfactum', website: 'panfactum.com' },
       { website: 'WWW.Blossomer.io/' },
       { email: 'someone@gmail.com' },
-      { email: 'ops@acme.io', website: 'not a url' },
+      { email: 'ops@acme.io', website: 'https://www.yelp.com/biz/acme' },
       { website: 'not a url either' },
       { companyName: 'Only a name' },
     ];
-    const created = await subgraph.call(caller, createJob, { input: { name: 'five.csv', records } });
+    const created = await subgraph.call(caller, createJob, { input: { name: 'five.csv', records, steps: ['WEBSITE'] } });
     expect(created.errors).toBeUndefined();
     expect(created.data!['createEnrichmentJob']).toMatchObject({ total: 6, completed: 0 });
     const job = await finished(caller, created.data!['createEnrichmentJob'].id);
-    expect(job).toMatchObject({ status: 'SUCCEEDED', total: 6, completed: 3, failed: 3, percent: 100 });
+    expect(job).toMatchObject({ status: 'SUCCEEDED', total: 6, completed: 2, failed: 4, percent: 100 });
     expect(job.startedAt).not.toBeNull();
     expect(job.finishedAt).not.toBeNull();
+    expect(job.message).toBe('Enriched 2, partly 0, failed 4; cost $0.0000.');
 
     const rows = await subgraph.app.database.orm.em
       .getConnection()
       .execute(`select position, status, domain, normalized_website, failure_reason from enrichment.enrichment_record where job_id = ? order by position`, [job.id]);
     expect(rows).toEqual([
-      { position: 0, status: 'ENRICHED', domain: 'panfactum.com', normalized_website: null, failure_reason: null },
+      { position: 0, status: 'ENRICHED', domain: 'panfactum.com', normalized_website: 'https://panfactum.com', failure_reason: null },
       { position: 1, status: 'ENRICHED', domain: 'blossomer.io', normalized_website: 'https://www.blossomer.io', failure_reason: null },
-      { position: 2, status: 'FAILED', domain: null, normalized_website: null, failure_reason: "gmail.com is a personal mailbox; give the company's website." },
-      { position: 3, status: 'ENRICHED', domain: 'acme.io', normalized_website: null, failure_reason: null },
-      { position: 4, status: 'FAILED', domain: null, normalized_website: null, failure_reason: expect.stringContaining('not a website URL') },
-      { position: 5, status: 'FAILED', domain: null, normalized_website: null, failure_reason: 'Only a company name: give its website or a work email.' },
+      { position: 2, status: 'FAILED', domain: null, normalized_website: null, failure_reason: 'No usable website and no company name to search for: give one of them.' },
+      { position: 3, status: 'FAILED', domain: null, normalized_website: null, failure_reason: expect.stringMatching(/^yelp\.com is a directory or social site, not the company's own website\. .*no company name to search for/) },
+      { position: 4, status: 'FAILED', domain: null, normalized_website: null, failure_reason: expect.stringContaining('"not a url either" is not a website address.') },
+      { position: 5, status: 'FAILED', domain: null, normalized_website: null, failure_reason: expect.stringMatching(/^No web-search provider is configured \(SEARCH_PROVIDERS, SERPER_API_KEY, BRAVE_SEARCH_API_KEY\)\./) },
     ]);
     const items = await subgraph.app.database.orm.em.getConnection().execute(`select count(*)::int as count from enrichment.job_item where job_id = ?`, [job.id]);
     expect(items).toEqual([{ count: 6 }]);

@@ -1,6 +1,7 @@
 import { JobStatus } from '@gtm/jobs';
 import { ConnectionType } from '@gtm/runtime';
-import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { EnrichmentStep } from '../enrichment-record/enrichment-results.js';
 
 // A type separate from the entity because the entity's `error` column is for operators only.
 @ObjectType('EnrichmentJob', { description: 'One enrichment run over a list of records, with its progress.' })
@@ -38,6 +39,12 @@ export class EnrichmentJobType {
 
   @Field(() => Date, { nullable: true, description: 'When the job succeeded, failed or was cancelled.' })
   finishedAt!: Date | null;
+
+  @Field(() => [EnrichmentStep], { description: 'What is done to each record.' })
+  steps!: EnrichmentStep[];
+
+  @Field(() => Float, { nullable: true, description: 'The most one record may cost; null: no limit.' })
+  budgetUsdPerRecord!: number | null;
 }
 
 export const EnrichmentJobConnection = ConnectionType(EnrichmentJobType, 'EnrichmentJob');

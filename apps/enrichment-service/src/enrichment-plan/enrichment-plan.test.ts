@@ -109,7 +109,7 @@ describe('Query.enrichmentPlan', () => {
 /** What a request of `caller` gets, for calling the service directly. */
 function contextFor(): SubgraphContext<EnrichmentLoaders> {
   const em = subgraph.app.database.forkForTenant(caller.tenantId);
-  return { em, caller, loaders: createEnrichmentLoaders(em), logger: subgraph.app.logger };
+  return { em, caller, loaders: createEnrichmentLoaders(em, caller), logger: subgraph.app.logger };
 }
 
 describe('planForCampaign', () => {

@@ -25,7 +25,42 @@ const personalMailDomains = new Set([
   'mail.com',
   'yandex.ru',
   'qq.com',
+  'ymail.com',
+  'rocketmail.com',
+  // Internet providers' mailboxes: common on small-business lists, and no company's website.
+  'att.net',
+  'sbcglobal.net',
+  'bellsouth.net',
+  'comcast.net',
+  'verizon.net',
+  'cox.net',
+  'charter.net',
+  'earthlink.net',
+  'juno.com',
+  'netzero.net',
+  'optonline.net',
+  'rr.com',
+  'roadrunner.com',
+  'embarqmail.com',
+  'centurylink.net',
+  'windstream.net',
+  'frontier.com',
+  'frontiernet.net',
+  'mindspring.com',
+  'prodigy.net',
+  'tampabay.rr.com',
 ]);
+
+/** Whether an email domain is a mailbox provider's (gmail.com, att.net…), which names no company. */
+export function isPersonalMailDomain(domain: string): boolean {
+  const host = domain.toLowerCase();
+  return personalMailDomains.has(host) || [...personalMailDomains].some((personal) => host.endsWith(`.${personal}`)) || /^(hotmail|outlook|live|yahoo)\.[a-z.]+$/.test(host);
+}
+
+/** The domain of an email address, lower case, or undefined when it is not one. */
+export function emailDomainOf(email: string | null | undefined): string | undefined {
+  return emailPattern.exec(email?.trim().toLowerCase() ?? '')?.[1];
+}
 
 const emailPattern = /^[^\s@]+@([^\s@]+\.[^\s@]+)$/;
 
@@ -46,7 +81,7 @@ export function identifyRecord(record: { email: string | null; website: string |
   const normalizedWebsite = websiteOf(record.website);
   if (normalizedWebsite) return { found: true, domain: new URL(normalizedWebsite).hostname.replace(/^www\./, ''), normalizedWebsite };
   const emailDomain = emailPattern.exec(record.email?.trim().toLowerCase() ?? '')?.[1];
-  if (emailDomain && !personalMailDomains.has(emailDomain)) return { found: true, domain: emailDomain, normalizedWebsite: null };
+  if (emailDomain && !isPersonalMailDomain(emailDomain)) return { found: true, domain: emailDomain, normalizedWebsite: null };
   if (record.website) return { found: false, failureReason: `"${record.website.slice(0, 100)}" is not a website URL, and no work email gives the company.` };
   if (emailDomain) return { found: false, failureReason: `${emailDomain} is a personal mailbox; give the company's website.` };
   if (!record.email && record.companyName) return { found: false, failureReason: 'Only a company name: give its website or a work email.' };

@@ -4,6 +4,7 @@ import { CreateEnrichmentJobs } from './20261122000000-create-enrichment-jobs.js
 import { CreateDataSourceCatalog } from './20261123000000-create-data-source-catalog.js';
 import { EnrichmentJobsAreJobs } from './20261123000000-enrichment-jobs-are-jobs.js';
 import { CreateEnrichmentRecords } from './20261123000100-create-enrichment-records.js';
+import { EnrichmentPipeline } from './20261204000000-enrichment-pipeline.js';
 
 /** Every migration of the enrichment schema, oldest first. Append; never edit one that has shipped. */
 export const migrations: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrations: MigrationObject[] = [
   { name: '20261123000000-create-data-source-catalog', class: CreateDataSourceCatalog },
   { name: '20261123000000-enrichment-jobs-are-jobs', class: EnrichmentJobsAreJobs },
   { name: '20261123000100-create-enrichment-records', class: CreateEnrichmentRecords },
+  { name: '20261204000000-enrichment-pipeline', class: EnrichmentPipeline },
 ];

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { callerTokenHeader } from '@gtm/caller';
-import { upstreamUnavailable } from '@gtm/runtime';
+import { callerDelegationHeader, callerTokenHeader } from '@gtm/caller';
+import { publicUrlHeader, upstreamUnavailable } from '@gtm/runtime';
 import { GraphQLError } from 'graphql';
 import { Agent } from 'undici';
 import type { GatewayContext } from '../context.js';
@@ -16,6 +16,8 @@ export interface SubgraphDataSourceOptions {
   /** Shared keep-alive connection pool to the subgraphs. */
   agent: Agent;
   timeoutMs: number;
+  /** Send a longer-lived caller token with every mutation (`CALLER_DELEGATION_SUBGRAPHS`). Default: false. */
+  delegatesCaller?: boolean;
 }
 
 /**
@@ -33,10 +35,12 @@ export function createSubgraphAgent(): Agent {
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly subgraphName: string;
+  private readonly delegatesCaller: boolean;
 
   constructor(options: SubgraphDataSourceOptions) {
     super({ url: options.url, fetcher: createSubgraphFetcher({ agent: options.agent, timeoutMs: options.timeoutMs, deadline: () => operationDeadline.getStore() }) });
     this.subgraphName = options.name;
+    this.delegatesCaller = options.delegatesCaller ?? false;
   }
 
   // Apollo's fetcher sees no context: the deadline reaches it through async local storage.
@@ -45,11 +49,16 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     return operationDeadline.run(deadline, () => super.process(options));
   }
 
-  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+  override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+    const { request, context } = options;
     // Health checks and schema loading carry no caller; every operation a client sent does.
     if (!('callerToken' in context) || !context.callerToken) return;
     request.http?.headers.set(callerTokenHeader, context.callerToken);
     request.http?.headers.set('x-request-id', context.requestId);
+    if (context.publicUrl) request.http?.headers.set(publicUrlHeader, context.publicUrl);
+    // Only a mutation starts background work; queries never carry the longer-lived token.
+    const isMutation = 'incomingRequestContext' in options && options.incomingRequestContext.operation?.operation === 'mutation';
+    if (this.delegatesCaller && isMutation && context.delegatedCallerToken) request.http?.headers.set(callerDelegationHeader, await context.delegatedCallerToken());
   }
 
   override didEncounterError(error: Error, _fetchRequest: unknown, fetchResponse?: { status: number }, context?: GatewayContext): void {

@@ -1,7 +1,7 @@
 // Subscriptions at the gateway, against two real gateway processes' worth of apps (each its own
 // HTTP server, Redis connections and WebSocket server) sharing PostgreSQL and Redis. Jobs are
 // played by writing their progress to Redis the way a worker does.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createJobProgressStore, createThrottledProgress, JobStatus, type JobProgressSnapshot, type JobProgressStore } from '@gtm/jobs';
 import { testJobProgressSnapshot } from '@gtm/jobs/testing';
@@ -54,6 +54,7 @@ beforeAll(async () => {
     REDIS_KEY_PREFIX: redisKeyPrefix,
     LOG_LEVEL: 'silent',
     CALLER_TOKEN_PRIVATE_KEY: callerKeys.keys.privateKeyPem,
+    SECRETS_KEY: randomBytes(32).toString('base64'),
     MAX_SUBSCRIPTIONS_PER_CONNECTION: '3',
     MAX_CONNECTIONS_PER_KEY: '4',
     RATE_LIMIT_FREE_PER_MINUTE: '3',
@@ -207,6 +208,12 @@ describe('the schema and the records', () => {
       { authorization: `Bearer ${keys.acme}` },
     );
     expect(introspection.data!['__schema'].subscriptionType.fields).toEqual([
+      {
+        name: 'conversationEvents',
+        description: expect.stringContaining('Live conversation events over WebSocket'),
+        args: [{ name: 'conversationId', type: { kind: 'SCALAR', ofType: null } }],
+        type: { kind: 'NON_NULL', ofType: { name: 'ConversationEvent' } },
+      },
       {
         name: 'jobProgress',
         description: expect.stringContaining('the current snapshot first, then each change'),

@@ -14,6 +14,7 @@ import type { MeasuredLimits } from '../operation-limits/operation-limits.rules.
 import type { RateLimitCheck } from '../rate-limit/rate-limit.middleware.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
 import { watchKeyRevocation } from './key-revocation.js';
+import type { ConversationEventFeed } from '../conversation-events/conversation-event.feed.js';
 import { createWebSocketOperations, type Connection, type OperationContext } from './websocket-operations.js';
 import { keyFromConnectionParams, policyViolationCloseCode, revokedKeyReason, tryAgainLaterCloseCode, unauthenticatedReason, unauthorizedCloseCode } from './websocket-protocol.js';
 
@@ -49,6 +50,8 @@ export interface GraphQLWebSocketOptions {
   rateLimit: RateLimitCheck;
   signer: CallerTokenSigner;
   feed: JobProgressFeed;
+  /** Where `conversationEvents` subscriptions listen. */
+  conversationEvents: ConversationEventFeed;
   connections: ConnectionLimiter;
   operationLimits: MeasuredLimits;
   limits: WebSocketLimits;
@@ -77,7 +80,7 @@ export interface GraphQLWebSocketServer {
  * GraphQL over WebSocket (graphql-ws, subprotocol `graphql-transport-ws`) on the gateway's HTTP
  * server at /graphql. @apollo/gateway executes no subscription, so this server runs them: it
  * authenticates the connection with an API key from `connection_init`, checks each operation
- * (limits, rate limit, scope, validation), follows the job in Redis, and for each event executes
+ * (limits, rate limit, scope, validation), follows the job (or the tenant's conversation events) in Redis, and for each event executes
  * the client's selection as a query through Apollo. Queries and mutations sent over the socket go
  * through Apollo directly.
  */

@@ -21,6 +21,8 @@ import type { WebSocket } from 'ws';
 import type { ApiKeyAuthenticator, AuthenticatedKey } from '../api-key/api-key.authenticator.js';
 import { callerFor } from '../caller/caller-resolver.js';
 import type { GatewayContext } from '../context.js';
+import type { ConversationEventFeed, ConversationEventMessage } from '../conversation-events/conversation-event.feed.js';
+import { openConversationEventStream } from '../conversation-events/conversation-event.stream.js';
 import { openJobProgressStream } from '../job-progress/job-progress.stream.js';
 import { checkOperationLimits, type MeasuredLimits } from '../operation-limits/operation-limits.rules.js';
 import { operationResolutionMessage } from '../operation-resolution/operation-resolution.plugin.js';
@@ -55,6 +57,8 @@ export interface WebSocketOperationsOptions {
   rateLimit: RateLimitCheck;
   signer: CallerTokenSigner;
   feed: JobProgressFeed;
+  /** Where `conversationEvents` subscriptions listen. */
+  conversationEvents: ConversationEventFeed;
   operationLimits: MeasuredLimits;
   limits: { maximumSubscriptionsPerConnection: number; subscriptionOutageGraceMs: number };
   operationTimeoutMs: number;
@@ -71,7 +75,12 @@ export interface WebSocketOperations {
    * Runs one operation through Apollo (plugins, error masking, federation) as `caller`. Never
    * rejects: graphql-ws would send a rejection's message to the client as it is.
    */
-  execute(caller: CallerContext, request: GraphQLRequest, callerToken: () => Promise<string>, jobProgress?: JobProgressEvent): Promise<FormattedExecutionResult>;
+  execute(
+    caller: CallerContext,
+    request: GraphQLRequest,
+    callerToken: () => Promise<string>,
+    carried?: { jobProgress?: JobProgressEvent; conversationEvent?: ConversationEventMessage },
+  ): Promise<FormattedExecutionResult>;
   /** Everything checked before an operation may run; errors go back as graphql-ws `error` messages. */
   prepare(context: WebSocketContext<Record<string, unknown>, Extra>, id: string, payload: SubscribePayload): Promise<ExecutionArgs | GraphQLError[]>;
 }
@@ -82,7 +91,7 @@ export function createWebSocketOperations(options: WebSocketOperationsOptions): 
   const checked = createCheckedDocuments(maximumCachedDocuments);
   const sharedExecution = createSharedExecutions(maximumSharedExecutions);
 
-  const execute: WebSocketOperations['execute'] = async (caller, request, callerToken, jobProgress) => {
+  const execute: WebSocketOperations['execute'] = async (caller, request, callerToken, carried = {}) => {
     const requestLogger = logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug });
     try {
       const contextValue: GatewayContext = {
@@ -91,7 +100,7 @@ export function createWebSocketOperations(options: WebSocketOperationsOptions): 
         requestId: caller.requestId,
         logger: requestLogger,
         deadline: performance.now() + options.operationTimeoutMs,
-        jobProgress,
+        ...carried,
       };
       const response = await apollo.executeOperation(request, { contextValue });
       if (response.body.kind !== 'single') return { errors: [{ message: 'Incremental delivery is not supported over WebSocket.', extensions: { code: 'BAD_REQUEST' } }] };
@@ -173,12 +182,46 @@ export function createWebSocketOperations(options: WebSocketOperationsOptions): 
     const field = rootFieldOf(document, operation.selectionSet);
     const fieldDefinition = field && schema.getSubscriptionType()?.getFields()[field.name.value];
     if (!field || !fieldDefinition) return refuse([errorWithCode('A subscription needs one field of `Subscription`.', 'GRAPHQL_VALIDATION_FAILED')], 'subscription');
-    const jobId = String(getArgumentValues(fieldDefinition, field, variables.coerced)['jobId']);
+    const argumentValues = getArgumentValues(fieldDefinition, field, variables.coerced);
 
     operationText.asQuery ??= print(asQuery(document, schema));
     const query: GraphQLRequest = { ...request, query: operationText.asQuery };
     const operationKey = [caller.tenantId, query.operationName ?? '', JSON.stringify(query.variables ?? {}), query.query].join('\n');
     let token = { value: '', signedAt: Number.NEGATIVE_INFINITY };
+    const signedToken = async () => {
+      if (performance.now() - token.signedAt > callerTokenReuseMs) token = { value: await options.signer.sign(caller), signedAt: performance.now() };
+      return token.value;
+    };
+
+    if (field.name.value === 'conversationEvents') {
+      const conversationId = argumentValues['conversationId'] === undefined || argumentValues['conversationId'] === null ? null : String(argumentValues['conversationId']);
+      if (conversationId !== null) {
+        // Another tenant's conversation, or none: NOT_FOUND, as for a job.
+        const found = await execute(caller, { query: 'query ConversationOfSubscription($id: ID!) { conversation(id: $id) { id } }', variables: { id: conversationId } }, signedToken);
+        if (found.errors?.length) return refuse([errorWithCode('Could not check the conversation; try again shortly.', ErrorCode.UpstreamUnavailable)], 'subscription');
+        if (!found.data?.['conversation']) return refuse([errorWithCode(`Conversation ${conversationId} was not found.`, ErrorCode.NotFound)], 'subscription');
+      }
+      let conversationStream: AsyncIterableIterator<FormattedExecutionResult>;
+      try {
+        conversationStream = await openConversationEventStream({
+          feed: options.conversationEvents,
+          tenantId: caller.tenantId,
+          conversationId,
+          execute: (event) => sharedExecution(`conversation-event\n${event.id}\n${operationKey}`, () => execute(caller, query, signedToken, { conversationEvent: event })),
+          onEnd: options.subscriptionEnded,
+        });
+      } catch (error) {
+        logger.warn({ err: error, requestId: caller.requestId, conversationId }, 'could not follow conversations: Redis did not answer');
+        return refuse([errorWithCode('Conversation events cannot be followed right now: their feed (Redis) does not answer. Subscribe again shortly.', ErrorCode.UpstreamUnavailable)], 'subscription');
+      }
+      options.subscriptionStarted();
+      options.record(caller, payload.operationName, 'subscription', 'OK', startedAt);
+      logger.debug({ requestId: caller.requestId, conversationId, subscription: id }, 'subscription started');
+      const contextValue: OperationContext = { kind: 'subscription', stream: conversationStream };
+      return { ...executionArgs, contextValue };
+    }
+
+    const jobId = String(argumentValues['jobId']);
     let stream: Awaited<ReturnType<typeof openJobProgressStream>>;
     try {
       stream = await openJobProgressStream({
@@ -187,15 +230,7 @@ export function createWebSocketOperations(options: WebSocketOperationsOptions): 
         tenantId: caller.tenantId,
         execute: (event) =>
           sharedExecution(`${event.snapshot.jobId}\n${event.sequence}\n${event.snapshot.updatedAt}\n${operationKey}`, () =>
-            execute(
-              caller,
-              query,
-              async () => {
-                if (performance.now() - token.signedAt > callerTokenReuseMs) token = { value: await options.signer.sign(caller), signedAt: performance.now() };
-                return token.value;
-              },
-              event,
-            ),
+            execute(caller, query, signedToken, { jobProgress: event }),
           ),
         onEnd: options.subscriptionEnded,
         outageGraceMs: limits.subscriptionOutageGraceMs,

@@ -29,12 +29,15 @@ export interface CountingBehaviour {
   queueOf?: (jobId: string) => string | undefined;
   /** Default: 5. */
   maxAttempts?: number;
+  /** Items processed at once. Default: 1. */
+  concurrency?: number;
 }
 
 export function createCountingKind(behaviour: CountingBehaviour = {}): JobKind<number> {
   return defineJobKind<number>({
     kind: 'counting',
     maxAttempts: behaviour.maxAttempts,
+    concurrency: behaviour.concurrency,
     queueOf: behaviour.queueOf ? (job) => behaviour.queueOf?.(job.id) : undefined,
     items: ({ job }) => Array.from({ length: job.total }, (_, index) => index),
     itemKey: (item) => String(item),

@@ -1,0 +1,25 @@
+import { leadFieldNames, type LeadSnapshot } from '@gtm/events';
+import type { Lead } from './lead.entity.js';
+
+/** The lead as its events carry it: the lead.* contract of @gtm/events. */
+export function leadSnapshotOf(lead: Lead): LeadSnapshot {
+  return {
+    id: lead.id,
+    firstName: lead.firstName,
+    lastName: lead.lastName,
+    email: lead.email,
+    phone: lead.phone,
+    title: lead.title,
+    companyId: lead.company?.id ?? null,
+    status: lead.status,
+    source: lead.source,
+    notes: lead.notes,
+    createdAt: lead.createdAt.toISOString(),
+    updatedAt: lead.updatedAt.toISOString(),
+  };
+}
+
+/** The fields that differ between two snapshots of one lead, in the contract's order. */
+export function changedLeadFields(before: LeadSnapshot, after: LeadSnapshot): Array<(typeof leadFieldNames)[number]> {
+  return leadFieldNames.filter((field) => before[field] !== after[field]);
+}

@@ -1,0 +1,158 @@
+// Domain event delivery latency: from the commit of the publishing transaction to the start of the
+// consumer's handler, at a steady publishing rate, on the real path (outbox, relay, deliveries,
+// graphile-worker, processed-event record, a write in the handler's transaction).
+//   - the publisher (this thread) plays a service such as crm-service: each event is its own
+//     transaction that changes a row and publishes, as a mutation does; its relay runs here too;
+//   - the consumer runs on a worker thread (another service), its handler writing a row.
+// Variants alternate round by round, so all see the same machine: a rate in events per second and
+// how many events each publishing transaction carries (`1000x10`: 100 transactions a second, each
+// changing and publishing 10 entities, as a mutation over several leads or a bulk path does).
+//
+//   npm run bench:events                                  (builds events and testing first)
+//   BENCH_ROUNDS=3 BENCH_SECONDS=10 BENCH_VARIANTS=100x1,1000x10,1000x1 BENCH_CONSUMER_CONCURRENCY=4 npm run bench:events   (the defaults)
+import { randomUUID } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { publishEvents, startEventRelay } from '@gtm/events';
+import { Note, noteChanged, openPublisherDatabase } from '@gtm/events/testing';
+import { createLogger } from '@gtm/runtime';
+import { createTestDatabase } from '@gtm/testing';
+
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 10);
+const variants = (process.env['BENCH_VARIANTS'] ?? '100x1,1000x10,1000x1').split(',').map((variant) => {
+  const [rate, perTransaction] = variant.split('x').map(Number);
+  return { name: variant, rate: rate!, perTransaction: perTransaction ?? 1 };
+});
+type Variant = (typeof variants)[number];
+const consumerConcurrency = Number(process.env['BENCH_CONSUMER_CONCURRENCY'] ?? 4);
+const noteCount = 500;
+const maxInFlight = 16;
+
+const now = () => performance.timeOrigin + performance.now();
+const logger = createLogger({ service: 'bench', level: 'warn' });
+const testDatabase = await createTestDatabase();
+const publisher = await openPublisherDatabase(testDatabase.url, logger);
+const relay = await startEventRelay({ database: publisher, databaseUrl: testDatabase.url, logger });
+const tenantId = randomUUID();
+const notes = Array.from({ length: noteCount }, () => randomUUID());
+await publisher.forkForTenant(tenantId).transactional(async (transaction) => {
+  for (const id of notes) transaction.persist(transaction.create(Note, { id, tenantId, text: 'created' }));
+});
+
+const committedAt = new Map<string, number>();
+const handledAt = new Map<string, number>();
+const consumer = new Worker(new URL('./delivery-latency.consumer.worker.ts', import.meta.url), { workerData: { databaseUrl: testDatabase.url, concurrency: consumerConcurrency } });
+await new Promise<void>((resolve, reject) => {
+  consumer.once('error', reject);
+  consumer.on('message', (message: { ready?: true; handled?: Array<[string, number]> }) => {
+    if (message.ready) resolve();
+    for (const [id, at] of message.handled ?? []) if (!handledAt.has(id)) handledAt.set(id, at);
+  });
+});
+
+let sequence = 0;
+/** A transaction as a mutation would run it: change the rows, publish an event for each, commit. */
+async function publishTransaction(count: number): Promise<string[]> {
+  const changes = Array.from({ length: count }, () => {
+    sequence += 1;
+    return { noteId: notes[sequence % noteCount]!, sequence };
+  });
+  const events = await publisher.forkForTenant(tenantId).transactional(async (transaction) => {
+    await transaction.nativeUpdate(Note, { id: { $in: changes.map((change) => change.noteId) } }, { text: `change ${changes[0]!.sequence}` });
+    return publishEvents(
+      transaction,
+      noteChanged,
+      changes.map((change) => ({ entityId: change.noteId, data: { sequence: change.sequence, text: `change ${change.sequence}` }, requestId: `bench-${change.sequence}` })),
+    );
+  });
+  const committed = now();
+  for (const event of events) committedAt.set(event.id, committed);
+  return events.map((event) => event.id);
+}
+
+/** Publishes at the variant's rate for `durationMs` (open loop, at most `maxInFlight` transactions at once). */
+async function publishAt(variant: Variant, durationMs: number): Promise<{ ids: string[]; achievedRate: number }> {
+  const transactionRate = variant.rate / variant.perTransaction;
+  const total = Math.round((transactionRate * durationMs) / 1000);
+  const ids: string[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const start = performance.now();
+  for (let index = 0; index < total; index += 1) {
+    const due = start + (index * 1000) / transactionRate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    const task = publishTransaction(variant.perTransaction).then((published) => {
+      ids.push(...published);
+      inFlight.delete(task);
+    });
+    inFlight.add(task);
+  }
+  await Promise.all(inFlight);
+  return { ids, achievedRate: (ids.length * 1000) / (performance.now() - start) };
+}
+
+async function drained(ids: string[]): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (ids.some((id) => !handledAt.has(id))) {
+    if (Date.now() > deadline) throw new Error(`${ids.filter((id) => !handledAt.has(id)).length} events were not handled within two minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const percentile = (sorted: number[], fraction: number) => sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
+const median = (values: number[]) => percentile(values.toSorted((left, right) => left - right), 0.5);
+
+process.stderr.write(`warming up …\n`);
+await drained((await publishAt(variants.at(-1)!, 2_000)).ids);
+
+const results = new Map<string, Array<{ p50: number; p90: number; p99: number; max: number; achievedRate: number; events: number }>>();
+for (let round = 1; round <= rounds; round += 1) {
+  for (const variant of variants) {
+    const { ids, achievedRate } = await publishAt(variant, seconds * 1000);
+    await drained(ids);
+    const latencies = ids.map((id) => handledAt.get(id)! - committedAt.get(id)!).toSorted((left, right) => left - right);
+    const result = { p50: percentile(latencies, 0.5), p90: percentile(latencies, 0.9), p99: percentile(latencies, 0.99), max: latencies.at(-1)!, achievedRate, events: ids.length };
+    results.set(variant.name, [...(results.get(variant.name) ?? []), result]);
+    process.stderr.write(`round ${round}, ${variant.name}: ${JSON.stringify(Object.fromEntries(Object.entries(result).map(([key, value]) => [key, Number(value.toFixed(2))])))}\n`);
+  }
+}
+
+// What the consumer can take at most: a burst committed at once (an import), until its last event is handled.
+const burstIds: string[] = [];
+for (let round = 0; round < 5; round += 1) burstIds.push(...(await publishTransaction(1_000)));
+await drained(burstIds);
+const burstSeconds = (Math.max(...burstIds.map((id) => handledAt.get(id)!)) - Math.min(...burstIds.map((id) => committedAt.get(id)!))) / 1000;
+
+const [seen] = await publisher.orm.em
+  .fork()
+  .execute<Array<{ rows: string; distinct: string }>>(`select count(*) as rows, count(distinct event_id) as distinct from events_consumer.seen_event`);
+const published = committedAt.size;
+
+const lines = [
+  `Domain event delivery, publish commit → handler start, ${rounds} rounds × ${seconds} s per rate, consumer concurrency ${consumerConcurrency}, ${noteCount} entities`,
+  '',
+  '| offered (events/s) | events per transaction | achieved (events/s) | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | p50 ratio | p99 ratio |',
+  '|---|---|---|---|---|---|---|---|---|',
+];
+const first = results.get(variants[0]!.name)!;
+for (const variant of variants) {
+  const runs = results.get(variant.name)!;
+  const value = (key: 'p50' | 'p90' | 'p99' | 'max', of = runs) => median(of.map((run) => run[key]));
+  const cell = (key: 'p50' | 'p90' | 'p99' | 'max') => value(key).toFixed(1);
+  lines.push(
+    `| ${variant.rate} | ${variant.perTransaction} | ${median(runs.map((run) => run.achievedRate)).toFixed(0)} | ${cell('p50')} | ${cell('p90')} | ${cell('p99')} | ${cell('max')} | ${(value('p50') / value('p50', first)).toFixed(2)} | ${(value('p99') / value('p99', first)).toFixed(2)} |`,
+  );
+}
+lines.push('', `Ratios are to the first variant (${variants[0]!.name}); each cell is the median of the rounds.`);
+lines.push('', `Consumer capacity: a burst of ${burstIds.length} events (5 transactions of 1,000) handled in ${burstSeconds.toFixed(1)} s from the first commit: ${(burstIds.length / burstSeconds).toFixed(0)} events/s.`);
+lines.push('', `Published ${published} events; the consumer committed ${seen!.rows} rows for ${seen!.distinct} distinct events (each exactly once: ${Number(seen!.rows) === published && Number(seen!.distinct) === published}).`);
+process.stdout.write(`${lines.join('\n')}\n`);
+
+// A worker's postMessage takes a transfer list, not a target origin.
+consumer.postMessage('close', []);
+await new Promise((resolve) => consumer.once('exit', resolve));
+await relay.close();
+await publisher.close();
+await testDatabase.drop();

@@ -1,0 +1,48 @@
+// The lead events crm-service publishes: the contract between it and every service that reacts to
+// a lead's changes. A change consumers could not read is a new version.
+import { z } from 'zod';
+import { defineEvent } from '../event-definition.js';
+
+const timestamp = z.iso.datetime();
+
+/** A lead as it stands once the change is committed (as it stood, for `lead.deleted`). */
+export const leadSnapshotSchema = z.object({
+  id: z.uuid(),
+  firstName: z.string().nullable(),
+  lastName: z.string().nullable(),
+  email: z.string().nullable(),
+  phone: z.string().nullable(),
+  title: z.string().nullable(),
+  companyId: z.uuid().nullable(),
+  status: z.enum(['NEW', 'CONTACTED', 'ENGAGED', 'QUALIFIED', 'DISQUALIFIED', 'CUSTOMER']),
+  source: z.string(),
+  notes: z.string().nullable(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+
+export type LeadSnapshot = z.infer<typeof leadSnapshotSchema>;
+
+/** The fields `lead.updated` may name as changed. */
+export const leadFieldNames = ['firstName', 'lastName', 'email', 'phone', 'title', 'companyId', 'status', 'source', 'notes'] as const;
+
+export const leadCreated = defineEvent({
+  name: 'lead.created',
+  version: 1,
+  entityType: 'Lead',
+  schema: z.object({ lead: leadSnapshotSchema }),
+});
+
+export const leadUpdated = defineEvent({
+  name: 'lead.updated',
+  version: 1,
+  entityType: 'Lead',
+  schema: z.object({ lead: leadSnapshotSchema, changed: z.array(z.enum(leadFieldNames)).min(1) }),
+});
+
+export const leadDeleted = defineEvent({
+  name: 'lead.deleted',
+  version: 1,
+  entityType: 'Lead',
+  schema: z.object({ lead: leadSnapshotSchema }),
+});

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { tenantFilterName, TenantScopeError, type EntityManager } from '@gtm/runtime';
+import type { DomainEvent, EventData, EventDataInput, EventDefinition } from './event-definition.js';
+import { quoteSchema } from './event-schema.js';
+
+/** The channel a publishing transaction notifies on commit; its payload is the publisher's schema. */
+export const outboxChannel = 'gtm_events_outbox';
+
+export interface PublishInput<Definition extends EventDefinition> {
+  /** The id of the entity of the definition's `entityType` that changed. */
+  entityId: string;
+  data: EventDataInput<Definition>;
+  /** The caller's request id (`context.caller.requestId`); null for changes made outside a request. */
+  requestId: string | null;
+  /** Default: the publishing transaction's start. */
+  occurredAt?: Date;
+}
+
+/** The publishing service's schema: where its outbox is. */
+export function schemaOf(em: EntityManager): string {
+  const schema = em.config.get('schema');
+  if (!schema) throw new Error('the EntityManager has no schema: events are published from a service database (createDatabase)');
+  return schema;
+}
+
+/**
+ * Records an event in the outbox, in the transaction of the change that causes it: the event is
+ * committed if and only if the change is, and then delivered to every subscriber. `em` must be in a
+ * transaction (`em.transactional(async (transaction) => publishEvent(transaction, …))`); its pending
+ * changes are flushed first, so the changed row is locked before the event is numbered and two
+ * events of one entity keep the order of their commits. The tenant is the EntityManager's.
+ */
+export async function publishEvent<Definition extends EventDefinition>(em: EntityManager, definition: Definition, input: PublishInput<Definition>): Promise<DomainEvent<EventData<Definition>>> {
+  const [event] = await publishEvents(em, definition, [input]);
+  return event!;
+}
+
+/**
+ * `publishEvent` for many events of one definition at once (an import publishing thousands): one
+ * INSERT … SELECT over a JSON array, whatever their number, numbered in the order given.
+ */
+export async function publishEvents<Definition extends EventDefinition>(
+  em: EntityManager,
+  definition: Definition,
+  inputs: readonly PublishInput<Definition>[],
+): Promise<DomainEvent<EventData<Definition>>[]> {
+  if (!em.isInTransaction()) {
+    throw new Error(`publishing ${definition.key} outside a transaction: wrap the change and the publish in em.transactional(...) so they commit together`);
+  }
+  const tenantId = em.getFilterParams<{ tenantId?: string }>(tenantFilterName)?.tenantId;
+  if (!tenantId) throw new TenantScopeError(`refusing to publish ${definition.key} without a tenant scope`);
+  if (inputs.length === 0) return [];
+  const publisher = schemaOf(em);
+  // A publisher's own bug (data its own schema refuses) fails its transaction, never a consumer.
+  const events = inputs.map(
+    (input): DomainEvent<EventData<Definition>> => ({
+      id: randomUUID(),
+      name: definition.name,
+      version: definition.version,
+      tenantId,
+      entity: { type: definition.entityType, id: input.entityId },
+      occurredAt: input.occurredAt ?? new Date(),
+      requestId: input.requestId,
+      publisher,
+      data: definition.schema.parse(input.data) as EventData<Definition>,
+    }),
+  );
+  await em.flush();
+  const rows = events.map((event, index) => ({
+    event_id: event.id,
+    entity_id: event.entity.id,
+    // Without a time of its own the event takes the transaction's, as the change's rows do.
+    occurred_at: inputs[index]!.occurredAt?.toISOString() ?? null,
+    request_id: event.requestId,
+    data: event.data,
+  }));
+  const [row] = await em.execute<Array<{ occurred_at: string }>>(
+    `with inserted as (
+       insert into ${quoteSchema(publisher)}.event_outbox (event_id, tenant_id, name, version, entity_type, entity_id, occurred_at, request_id, data)
+       select event.event_id, ?::uuid, ?, ?, ?, event.entity_id, coalesce(event.occurred_at, now()), event.request_id, event.data
+       from jsonb_array_elements(?::jsonb) with ordinality as element(value, ordinal),
+         jsonb_to_record(element.value) as event(event_id uuid, entity_id text, occurred_at timestamptz, request_id text, data jsonb)
+       order by element.ordinal
+       returning 1
+     )
+     select to_json(now()) #>> '{}' as occurred_at, pg_notify(?, ?) from (select count(*) from inserted) as counted`,
+    [tenantId, definition.name, definition.version, definition.entityType, JSON.stringify(rows), outboxChannel, publisher],
+  );
+  const transactionTime = new Date(row!.occurred_at);
+  return events.map((event, index) => (inputs[index]!.occurredAt ? event : { ...event, occurredAt: transactionTime }));
+}

@@ -1,0 +1,1 @@
+export * from './file-test-service.js';
