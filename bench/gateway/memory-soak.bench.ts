@@ -81,6 +81,7 @@ const gatewayProcess = spawn(process.execPath, [...gatewayNodeFlags, 'apps/gatew
     REDIS_KEY_PREFIX: redisKeyPrefix,
     LOG_LEVEL: 'error',
     CALLER_TOKEN_PRIVATE_KEY: setup.callerKeys.keys.privateKeyPem,
+    SECRETS_KEY: environment['SECRETS_KEY'],
     CAMPAIGN_SERVICE_URL: subgraphApps.campaign.url,
     CONTENT_SERVICE_URL: subgraphApps.content.url,
     ENRICHMENT_SERVICE_URL: subgraphApps.enrichment.url,
