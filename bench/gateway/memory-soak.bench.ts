@@ -9,7 +9,8 @@
 // growing after warm-up; the goal is every sample within ±10 % of the first one after warm-up.
 //
 //   npm run bench:gateway-memory      (builds first; needs PostgreSQL and Redis like the tests)
-//   BENCH_WARMUP_SECONDS=120 BENCH_SECONDS=600 BENCH_CONCURRENCY=8 npm run bench:gateway-memory   (the defaults)
+//   BENCH_WARMUP_SECONDS=120 BENCH_SECONDS=600 BENCH_CONCURRENCY=8 BENCH_SAMPLE_SECONDS=10 npm run bench:gateway-memory   (the defaults)
+//   BENCH_GATEWAY_NODE_FLAGS="" npm run bench:gateway-memory      (the gateway on Node's default heap sizing)
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -65,8 +66,9 @@ await registry.close();
 
 const gatewayPort = 4800 + Math.floor(Math.random() * 100);
 const gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
-// Node flags for the gateway process only, to compare settings (e.g. BENCH_GATEWAY_NODE_FLAGS="--max-old-space-size=256").
-const gatewayNodeFlags = (process.env['BENCH_GATEWAY_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+// Node flags of the gateway process: by default those docker-compose runs it with (decision 0029);
+// BENCH_GATEWAY_NODE_FLAGS="" runs it with Node's defaults, for comparison.
+const gatewayNodeFlags = (process.env['BENCH_GATEWAY_NODE_FLAGS'] ?? '--max-old-space-size=256').split(' ').filter(Boolean);
 const gatewayProcess = spawn(process.execPath, [...gatewayNodeFlags, 'apps/gateway/dist/main.js'], {
   cwd: workspaceRoot,
   stdio: ['ignore', 'ignore', 'inherit'],
@@ -220,7 +222,7 @@ say(`gateway pid ${gatewayProcess.pid}; warm-up ${warmupMs / 1000} s, then ${mea
 await sample();
 const sampler = setInterval(() => void sample(), sampleMs);
 await new Promise((resolve) => setTimeout(resolve, warmupMs));
-const afterWarmup = samples.at(-1)!;
+const afterWarmup = await sample();
 await new Promise((resolve) => setTimeout(resolve, measuredMs));
 clearInterval(sampler);
 const last = await sample();
