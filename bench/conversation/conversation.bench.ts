@@ -51,6 +51,7 @@ const conversation = await createConversationApp(
     ...environment,
     CRM_SERVICE_URL: crm.url,
     CAMPAIGN_SERVICE_URL: campaign.url,
+    // No enrichment service here: enrolment goes on without ice-breakers, as it does when that service is away.
     ENRICHMENT_SERVICE_URL: crm.url,
     MAIL_HOST_ALLOWLIST: '127.0.0.1',
     MAILBOX_WATCHER_ENABLED: 'false',

@@ -310,11 +310,12 @@ describe('a website that cannot be analysed', () => {
     ]);
   });
 
-  it('refuses a private address the crawler may not fetch, as the user\'s mistake', async () => {
-    const id = await newCampaign('http://10.0.0.7');
-    const result = await gql(generateAsset, { id, kind: 'PRODUCT_OVERVIEW' });
-    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', websiteUrl: 'http://10.0.0.7' });
-    expect(result.errors?.[0]?.message).toMatch(/could not be analysed: .+ Check the address \(it must be a public website that allows crawling\)/);
+  it('refuses a private address the crawler may not fetch, as the user\'s mistake, before any campaign is saved', async () => {
+    const before = (await gql('{ campaigns(first: 100) { edges { node { id } } } }')).data!['campaigns'].edges.length;
+    const created = await gql(createCampaign, { input: { websiteUrl: 'http://10.0.0.7' } });
+    expect(created.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', field: 'websiteUrl', url: 'http://10.0.0.7' });
+    expect(created.errors?.[0]?.message).toMatch(/10\.0\.0\.7 is a private address .*never fetched/);
+    expect((await gql('{ campaigns(first: 100) { edges { node { id } } } }')).data!['campaigns'].edges).toHaveLength(before);
   });
 });
 

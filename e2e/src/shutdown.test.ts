@@ -38,7 +38,7 @@ afterAll(async () => {
 
 describe('shutdown', () => {
   it('waits, by default, for the longest operation the gateway allows, which no single fetch may outlast', () => {
-    const environment = { DATABASE_URL: 'postgres://localhost/gtm', REDIS_URL: 'redis://localhost', CALLER_TOKEN_PRIVATE_KEY: stack.setup.callerKeys.keys.privateKeyPem, SECRETS_KEY: stack.setup.environment['SECRETS_KEY']! };
+    const environment = { DATABASE_URL: 'postgres://localhost/gtm', REDIS_URL: 'redis://localhost', CALLER_TOKEN_PRIVATE_KEY: stack.setup.callerKeys.keys.privateKeyPem, SECRETS_KEY: stack.setup.environment['SECRETS_KEY'] };
     const defaults = loadConfig(environment);
     expect(shutdownGraceMsOf(defaults)).toBeGreaterThan(defaults.OPERATION_TIMEOUT_MS);
     expect(defaults.OPERATION_TIMEOUT_MS).toBeGreaterThanOrEqual(defaults.SUBGRAPH_TIMEOUT_MS);
