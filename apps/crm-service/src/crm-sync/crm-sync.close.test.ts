@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRelayTokenSigner, relayTokenHeader, sha256Hex, type CallerContext } from '@gtm/caller';
 import type { SubgraphApp } from '@gtm/runtime';
-import { createTestCaller, startFakeClose, startSubgraphUnderTest, type FakeClose, type SubgraphUnderTest } from '@gtm/testing';
-import { createApp } from '../app.js';
-import { loadConfig } from '../config.js';
+import { createTestCaller, startFakeClose, type FakeClose, startSubgraphUnderTest, type SubgraphUnderTest } from '@gtm/testing';
+import { createCrmAppForSyncTests, leadByEmail, runSync, waitForSyncRun } from './crm-sync.testing.js';
 
-const publicUrl = 'https://gtm.example.com';
 let subgraph: SubgraphUnderTest<SubgraphApp>;
 let close: FakeClose;
 const caller = createTestCaller();
@@ -13,9 +11,7 @@ let connectionId: string;
 
 beforeAll(async () => {
   close = await startFakeClose();
-  subgraph = await startSubgraphUnderTest((environment, onQuery) =>
-    createApp(loadConfig({ ...environment, PUBLIC_URL: publicUrl, CRM_FETCH_ALLOWLIST: '127.0.0.1', CRM_SYNC_OVERLAP_SECONDS: '0', CRM_PROVIDER_RETRY_BASE_MS: '5' }), { onQuery }),
-  );
+  subgraph = await startSubgraphUnderTest(createCrmAppForSyncTests);
 });
 
 afterAll(async () => {
@@ -24,27 +20,10 @@ afterAll(async () => {
 });
 
 const runFields = 'id status created updated unchanged failed conflicts deleted trigger message';
-
-async function waitForRun(runId: string, who: CallerContext = caller) {
-  for (let attempt = 0; attempt < 1_200; attempt += 1) {
-    const result = await subgraph.call(who, `query ($id: ID!) { crmConnection(id: $id) { syncRuns(first: 100) { ${runFields} } } }`, { id: connectionId });
-    const run = (result.data!['crmConnection'].syncRuns as Array<Record<string, any>>).find((candidate) => candidate.id === runId);
-    if (run && ['SUCCEEDED', 'FAILED'].includes(run['status'])) return run;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`run ${runId} did not finish`);
-}
-
-async function sync(direction = 'BOTH') {
-  const started = await subgraph.call(caller, `mutation ($id: ID!, $direction: SyncDirection) { syncCrm(connectionId: $id, direction: $direction) { id } }`, { id: connectionId, direction });
-  expect(started.errors).toBeUndefined();
-  return waitForRun(started.data!['syncCrm'].id);
-}
-
-async function lead(email: string, who: CallerContext = caller) {
-  const result = await subgraph.call(who, `query ($search: String) { leads(first: 5, filter: { search: $search }) { edges { node { id email firstName lastName title updatedAt company { name domain } crmRecords { provider externalId url } } } } }`, { search: email });
-  return (result.data!['leads'].edges as Array<{ node: any }>).map((edge) => edge.node).find((node) => node.email === email) ?? null;
-}
+const target = () => ({ subgraph, connectionId, runFields });
+const waitForRun = (runId: string, who: CallerContext = caller) => waitForSyncRun(target(), who, runId);
+const sync = (direction = 'BOTH') => runSync(target(), caller, direction);
+const lead = (email: string, who: CallerContext = caller) => leadByEmail(subgraph, who, email);
 
 const contactOf = (email: string) => [...close.contacts.values()].find((contact) => contact.emails[0]?.email === email)!;
 
