@@ -23,6 +23,17 @@ import { Lead } from './lead/lead.entity.js';
 import { leadOutcomeSubscription } from './lead/lead-outcome.subscription.js';
 import { LeadResolver } from './lead/lead.resolver.js';
 import { LeadService } from './lead/lead.service.js';
+import { createFileRoutes, createFileTickets } from '@gtm/files';
+import express from 'express';
+import pg from 'pg';
+import { LeadImport } from './lead-import/lead-import.entity.js';
+import { createLeadImportKind } from './lead-import/lead-import.kind.js';
+import { LeadImportResolver } from './lead-import/lead-import.resolver.js';
+import { LeadImportService, leadImportUpload } from './lead-import/lead-import.service.js';
+import { createLeadImportUpload } from './lead-import/lead-import.upload.js';
+import { LeadList } from './lead-list/lead-list.entity.js';
+import { LeadListResolver } from './lead-list/lead-list.resolver.js';
+import { createLeadListExport, leadListDownload, LeadListService } from './lead-list/lead-list.service.js';
 import { createCrmLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
 import { buildCrmSchema } from './schema.js';
@@ -50,16 +61,23 @@ export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = 
   let jobs: JobQueue | undefined;
   let sync: CrmSyncService | undefined;
   const syncKind = createCrmSyncKind({ connections, queue: () => jobs!, overlapMs: config.CRM_SYNC_OVERLAP_SECONDS * 1000, pageSize: config.CRM_SYNC_PAGE_SIZE });
-  const jobKinds = [syncKind];
+  const tickets = createFileTickets({ secretsKey: config.SECRETS_KEY });
+  const leadImports = new LeadImportService({ tickets, jobs: () => jobs!, maxBytes: config.LEAD_IMPORT_MAX_BYTES });
+  const leadLists = new LeadListService(tickets);
+  // The COPY of an upload runs on a raw pg connection of its own (MikroORM has no COPY).
+  const copyPool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4, application_name: 'gtm-crm-lead-import' });
+  const jobKinds = [syncKind, createLeadImportKind()];
   const resolvers = new Map<Function, object>([
     [LeadResolver, new LeadResolver(leadService)],
     [CompanyResolver, new CompanyResolver(companyService)],
     [CrmConnectionResolver, new CrmConnectionResolver(connections)],
+    [LeadImportResolver, new LeadImportResolver(leadImports, leadLists)],
+    [LeadListResolver, new LeadListResolver(leadLists)],
   ]);
   const app = await startSubgraphApp({
     name: 'crm-service',
     config,
-    entities: [Lead, Company, ...jobEntities, CrmConnection, CrmRecordLink, CrmDeadLetter, CrmSyncRun, CrmWebhookEventRecord],
+    entities: [Lead, Company, ...jobEntities, CrmConnection, CrmRecordLink, CrmDeadLetter, CrmSyncRun, CrmWebhookEventRecord, LeadImport, LeadList],
     migrations,
     buildSchema: async ({ redis, logger }) => {
       jobs = createJobQueue({ databaseUrl: config.DATABASE_URL, redis, logger, kinds: jobKinds });
@@ -70,16 +88,33 @@ export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = 
       return buildCrmSchema({ get: (resolverClass) => resolvers.get(resolverClass) });
     },
     createLoaders: createCrmLoaders,
-    routes: async ({ database, redis, logger }) =>
-      createCrmWebhookRouter({
-        webhooks: new CrmWebhookService({ database, redis, logger, connections, sync: () => sync!, publicUrl: config.PUBLIC_URL }),
-        relay: await createRelayTokenVerifier({ publicKeyPem: config.CALLER_TOKEN_PUBLIC_KEY }),
-        logger,
-      }),
+    routes: async ({ database, redis, logger, verifier }) =>
+      express.Router().use(
+        createCrmWebhookRouter({
+          webhooks: new CrmWebhookService({ database, redis, logger, connections, sync: () => sync!, publicUrl: config.PUBLIC_URL }),
+          relay: await createRelayTokenVerifier({ publicKeyPem: config.CALLER_TOKEN_PUBLIC_KEY }),
+          logger,
+        }),
+        createFileRoutes({
+          service: leadImportUpload.service,
+          tickets,
+          verifier,
+          logger,
+          uploads: { [leadImportUpload.purpose]: createLeadImportUpload({ pool: copyPool, schema: database.orm.config.get('schema')!, jobs: () => jobs! }) },
+          downloads: { [leadListDownload.purpose]: createLeadListExport(database) },
+        }),
+      ),
     ...overrides,
   });
   const relayed = await attachEventRelay(app, { databaseUrl: config.DATABASE_URL });
   // What conversations come to moves their leads' status (conversation-service's lead outcomes).
   const consuming = await attachEventConsumer(relayed, { databaseUrl: config.DATABASE_URL, subscriptions: [leadOutcomeSubscription] });
-  return attachJobWorker(consuming, { databaseUrl: config.DATABASE_URL, kinds: jobKinds, concurrency: config.JOB_WORKER_CONCURRENCY });
+  const working = await attachJobWorker(consuming, { databaseUrl: config.DATABASE_URL, kinds: jobKinds, concurrency: config.JOB_WORKER_CONCURRENCY });
+  return {
+    ...working,
+    close: async () => {
+      await working.close();
+      await copyPool.end();
+    },
+  };
 }

@@ -35,6 +35,8 @@ const crmEnvironmentSchema = subgraphEnvironmentSchema.extend({
   CRM_PROVIDER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   /** First wait before a retry when the provider says nothing (then doubling). Default: 500 ms. */
   CRM_PROVIDER_RETRY_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(500),
+  /** The largest CSV file a lead import takes, in bytes (the gateway's FILE_MAX_BYTES also applies). Default: 1 GiB. */
+  LEAD_IMPORT_MAX_BYTES: z.coerce.number().int().min(1_024).default(1_073_741_824),
 });
 
 export type CrmConfig = z.infer<typeof crmEnvironmentSchema>;

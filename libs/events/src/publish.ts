@@ -89,3 +89,36 @@ export async function publishEvents<Definition extends EventDefinition>(
   const transactionTime = new Date(row!.occurred_at);
   return events.map((event, index) => (inputs[index]!.occurredAt ? event : { ...event, occurredAt: transactionTime }));
 }
+
+/**
+ * Publishes one event per row of a query, for changes made with set-based SQL (an import that
+ * creates 100,000 leads in one statement): the outbox rows are written by one INSERT … SELECT in
+ * the database, never built in memory. `select` is run in the same transaction and must yield
+ * `entity_id` (text) and `data` (jsonb, the definition's data exactly: the caller's SQL is the
+ * contract here, so test it against `definition.schema`); `?` placeholders take `values`.
+ * Answers how many events were published.
+ */
+export async function publishEventsFromQuery<Definition extends EventDefinition>(
+  em: EntityManager,
+  definition: Definition,
+  query: { select: string; values: readonly unknown[]; requestId: string | null },
+): Promise<number> {
+  if (!em.isInTransaction()) {
+    throw new Error(`publishing ${definition.key} outside a transaction: wrap the change and the publish in em.transactional(...) so they commit together`);
+  }
+  const tenantId = em.getFilterParams<{ tenantId?: string }>(tenantFilterName)?.tenantId;
+  if (!tenantId) throw new TenantScopeError(`refusing to publish ${definition.key} without a tenant scope`);
+  const publisher = schemaOf(em);
+  const [row] = await em.execute<Array<{ count: number }>>(
+    `with source as (${query.select}),
+     inserted as (
+       insert into ${quoteSchema(publisher)}.event_outbox (event_id, tenant_id, name, version, entity_type, entity_id, occurred_at, request_id, data)
+       select gen_random_uuid(), ?::uuid, ?, ?, ?, source.entity_id, now(), ?, source.data from source order by source.entity_id
+       returning 1
+     ),
+     counted as (select count(*)::int as count from inserted)
+     select counted.count, case when counted.count > 0 then pg_notify(?, ?) end from counted`,
+    [...query.values, tenantId, definition.name, definition.version, definition.entityType, query.requestId, outboxChannel, publisher],
+  );
+  return row?.count ?? 0;
+}

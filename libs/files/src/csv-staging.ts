@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CsvError, openCsv, type ColumnMappingSuggestion, type CsvColumn, type CsvDelimiter, type CsvRowIssue, type OpenCsvOptions } from '@gtm/csv';
+import { CsvError, openCsv, type ColumnMappingSuggestion, type CsvColumn, type CsvDelimiter, type CsvReader, type CsvRow, type CsvRowIssue, type OpenCsvOptions } from '@gtm/csv';
 import { badUserInput } from '@gtm/runtime';
 import type { ClientBase } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -23,6 +23,18 @@ export interface StageCsvOptions {
   body: Readable;
   /** Options of the CSV reader (limits, issue callback). */
   csv?: OpenCsvOptions;
+  /**
+   * Columns computed from each row while it streams past (normalised values an import matches
+   * on), written after `cells`; null is SQL NULL. Called once the header is read, so it can map
+   * columns by name; it may throw (`badUserInput`) to refuse the file before any row is staged.
+   */
+  derive?: (reader: CsvReader) => StagedDerivation;
+}
+
+export interface StagedDerivation {
+  /** The staging table's columns the values go to, in order (lower-case identifiers). */
+  columns: string[];
+  values(row: CsvRow): Array<string | null>;
 }
 
 export interface StagedCsv {
@@ -80,12 +92,28 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
     if (error instanceof CsvError) throw badUserInput(error.message, undefined, { csvCode: error.code, ...(error.line ? { line: error.line } : {}) });
     throw error;
   }
+  let derivation: StagedDerivation | undefined;
+  try {
+    derivation = options.derive?.(reader);
+  } catch (error) {
+    reader.close();
+    throw error;
+  }
+  const derivedList = derivation ? derivation.columns.map((name) => `, ${quoteIdentifier(name)}`).join('') : '';
+  // An unquoted empty field is NULL in COPY's CSV format; a quoted one is ''.
+  const derivedFields = (row: CsvRow) =>
+    derivation
+      ? derivation
+          .values(row)
+          .map((value) => (value === null ? ',' : `,${copyField(storable(value))}`))
+          .join('')
+      : '';
   const rows = reader.rows();
   async function* copyData(): AsyncGenerator<string> {
     // Rows go out in batches of about 64 KiB: one write per row would cost more than the parsing.
     let batch = '';
     for await (const row of rows) {
-      batch += `${constantFields}${row.number},${row.line},${copyField(JSON.stringify(row.values.map(storable)))}\n`;
+      batch += `${constantFields}${row.number},${row.line},${copyField(JSON.stringify(row.values.map(storable)))}${derivedFields(row)}\n`;
       if (batch.length >= 65_536) {
         yield batch;
         batch = '';
@@ -93,7 +121,7 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
     }
     if (batch) yield batch;
   }
-  const copy = options.client.query(copyFrom(`COPY ${target} (${columnList}) FROM STDIN WITH (FORMAT csv)`));
+  const copy = options.client.query(copyFrom(`COPY ${target} (${columnList}${derivedList}) FROM STDIN WITH (FORMAT csv)`));
   try {
     await pipeline(Readable.from(copyData(), { objectMode: false }), copy);
   } catch (error) {

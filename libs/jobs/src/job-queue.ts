@@ -50,6 +50,12 @@ export interface JobQueue {
    * input: its progress can be followed from the start. Never throws (a failure is logged).
    */
   publish(job: Job): Promise<void>;
+  /**
+   * Enqueues an existing job's task through `execute`, a query runner inside a transaction the
+   * caller holds on its own connection (a COPY on a raw pg client): the task becomes visible when
+   * that transaction commits, with what it wrote. `submit` is the way for a job built with MikroORM.
+   */
+  enqueue(execute: (text: string, values: unknown[]) => Promise<unknown>, job: Job, options?: { runAt?: Date }): Promise<void>;
   /** Where progress snapshots are written. */
   progress: JobProgressStore;
 }
@@ -72,29 +78,34 @@ export function createJobQueue(options: CreateJobQueueOptions): JobQueue {
     }
   };
 
+  const addJobCall = (job: Job, runAt: Date | undefined): [string, unknown[]] => {
+    const kind = kinds.get(job.kind);
+    if (!kind) throw new Error(`no job kind "${job.kind}" is registered with this queue`);
+    const payload: JobTaskPayload = { jobId: job.id, tenantId: job.tenantId };
+    return [
+      `select ${workerSchema}.add_job($1, $2::json, queue_name => $3, run_at => $4::timestamptz, max_attempts => $5, job_key => $6)`,
+      [kind.kind, JSON.stringify(payload), kind.queueOf?.(job) ?? null, runAt?.toISOString() ?? null, kind.maxAttempts ?? 5, job.id],
+    ];
+  };
+
   return {
     progress,
     publish,
+    async enqueue(execute, job, enqueueOptions = {}) {
+      const [text, values] = addJobCall(job, enqueueOptions.runAt);
+      await execute(text, values);
+    },
     async migrate() {
       await migrateWorkerSchema({ databaseUrl: options.databaseUrl, workerSchema: workerSchemaName, logger });
     },
     async submit(em, build, submitOptions = {}) {
       const job = await em.transactional(async (transaction) => {
         const created = await build(transaction);
-        const kind = kinds.get(created.kind);
-        if (!kind) throw new Error(`no job kind "${created.kind}" is registered with this queue`);
         await transaction.flush();
-        const payload: JobTaskPayload = { jobId: created.id, tenantId: created.tenantId };
         // graphile-worker's own SQL function, on this transaction's connection: the task becomes
         // visible to workers (and their LISTEN fires) only when the job row commits with it.
-        await transaction.execute(`select ${workerSchema}.add_job(?, ?::json, queue_name => ?, run_at => ?::timestamptz, max_attempts => ?, job_key => ?)`, [
-          kind.kind,
-          JSON.stringify(payload),
-          kind.queueOf?.(created) ?? null,
-          submitOptions.runAt?.toISOString() ?? null,
-          kind.maxAttempts ?? 5,
-          created.id,
-        ]);
+        const [text, values] = addJobCall(created, submitOptions.runAt);
+        await transaction.execute(text.replace(/\$\d+/g, '?'), values);
         return created;
       });
       await publish(job);

@@ -42,4 +42,8 @@ export class Lead extends TenantScopedEntity {
 
   @Property({ type: 'text', nullable: true })
   notes: string | null = null;
+
+  /** Columns of an imported file that map to no field, by header: kept, never dropped. */
+  @Property({ type: 'json' })
+  customFields: Opt<Record<string, string>> = {};
 }

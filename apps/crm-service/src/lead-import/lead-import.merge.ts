@@ -1,0 +1,246 @@
+import { leadCreated, leadUpdated, publishEventsFromQuery } from '@gtm/events';
+import type { EntityManager } from '@gtm/runtime';
+import { leadSnapshotSql } from '../lead/lead.events.js';
+import type { LeadImport } from './lead-import.entity.js';
+
+export interface MergeCounts {
+  /** Staged rows the normaliser refused (each has its row error). */
+  refused: number;
+  /** New leads. */
+  imported: number;
+  /** Usable rows that went into a lead that already existed, or into another row of the file. */
+  merged: number;
+  /** Existing leads whose fields changed. */
+  leadsUpdated: number;
+  companiesCreated: number;
+  listId: string | null;
+}
+
+/** The schema-qualified tables an import writes. */
+export function importTables(em: EntityManager, stagingTable?: string | null) {
+  const schema = `"${em.config.get('schema')}"`;
+  return {
+    schema,
+    staging: stagingTable ? `${schema}."${stagingTable}"` : '',
+    lead: `${schema}.lead`,
+    company: `${schema}.company`,
+    error: `${schema}.lead_import_error`,
+    list: `${schema}.lead_list`,
+    member: `${schema}.lead_list_member`,
+    leadImport: `${schema}.lead_import`,
+  };
+}
+
+/** How a field of an existing row takes the import's value: fill it when empty, or (overwrite) replace it when the import has one. */
+const take = (existing: string, incoming: string, overwrite: boolean) => (overwrite ? `coalesce(${incoming}, ${existing})` : `coalesce(${existing}, ${incoming})`);
+
+/** First non-null value of a column within a group of rows, in file order. */
+const firstOf = (column: string) => `(array_agg(${column} order by row_number) filter (where ${column} is not null))[1]`;
+
+const leadFields = ['first_name', 'last_name', 'email', 'phone', 'title', 'company_id', 'notes'] as const;
+const contractNames: Record<(typeof leadFields)[number], string> = {
+  first_name: 'firstName',
+  last_name: 'lastName',
+  email: 'email',
+  phone: 'phone',
+  title: 'title',
+  company_id: 'companyId',
+  notes: 'notes',
+};
+
+/**
+ * Merges an import's staged rows into the tenant's companies and leads with set-based SQL, inside
+ * `transaction` (the job's item commit): nothing is written unless all of it is. Rows are
+ * matched within the file and against existing leads by email; else company and normalised full
+ * name; else phone (decision 0081). New leads are created, existing ones filled (or overwritten),
+ * each change published as its lead event; the list of the import gets every lead a row went into.
+ */
+export async function mergeStagedImport(transaction: EntityManager, leadImport: LeadImport, requestId: string | null): Promise<MergeCounts> {
+  const table = importTables(transaction, leadImport.stagingTable);
+  const tenantId = leadImport.tenantId;
+  const overwrite = leadImport.overwrite;
+  const run = (sql: string, values: unknown[] = []) => transaction.execute<Array<Record<string, any>>>(sql, values);
+
+  const [refused] = await run(
+    `with refused as (
+       insert into ${table.error} (import_id, row_number, column_name, message)
+       select ?, row_number, error_column, error_message from ${table.staging} where error_message is not null returning 1)
+     select count(*)::int as count from refused`,
+    [leadImport.id],
+  );
+
+  await run(`create temp table import_row on commit drop as
+    select row_number, email, first_name, last_name, phone, title, notes, company_name, ${table.schema}.company_name_key(company_name) as company_key, domain, website,
+      industry, employee_count::integer as employee_count, company_phone, city, region, country, custom::jsonb as custom,
+      ${table.schema}.lead_name_key(first_name, last_name) as name_key, null::uuid as company_id
+    from ${table.staging} where error_message is null`);
+  const [usable] = await run(`select count(*)::int as count from import_row`);
+  const usableRows = Number(usable!['count']);
+  if (usableRows === 0) {
+    return { refused: Number(refused!['count']), imported: 0, merged: 0, leadsUpdated: 0, companiesCreated: 0, listId: null };
+  }
+
+  // Companies: one per domain, else per normalised name; matched by domain, else by name.
+  await run(`create temp table import_company on commit drop as
+    select distinct on (coalesce(domain, company_key)) coalesce(domain, company_key) as company_ref, domain, company_key, company_name, website, industry,
+      employee_count, company_phone, city, region, country, null::uuid as id, false as created
+    from import_row where domain is not null or company_key is not null
+    order by coalesce(domain, company_key), row_number`);
+  await run(`update import_company ic set id = c.id from ${table.company} c where ic.domain is not null and c.tenant_id = ? and c.domain = ic.domain`, [tenantId]);
+  await run(
+    `update import_company ic set id = (
+       select c.id from ${table.company} c where c.tenant_id = ? and c.name_key = ic.company_key and (ic.domain is null or c.domain is null) order by c.created_at, c.id limit 1)
+     where ic.id is null and ic.company_key is not null and ic.domain is not null`,
+    [tenantId],
+  );
+  await run(`update import_company set id = gen_random_uuid(), created = true where id is null and domain is not null`);
+  // A row that names a company without a website joins the one a row with a website named.
+  await run(`update import_company ic set id = d.id from (
+      select distinct on (company_key) company_key, id from import_company where domain is not null and company_key is not null order by company_key, created, company_ref) d
+    where ic.id is null and ic.domain is null and ic.company_key = d.company_key`);
+  await run(
+    `update import_company ic set id = (
+       select c.id from ${table.company} c where c.tenant_id = ? and c.name_key = ic.company_key order by (c.domain is null) desc, c.created_at, c.id limit 1)
+     where ic.id is null`,
+    [tenantId],
+  );
+  await run(`update import_company set id = gen_random_uuid(), created = true where id is null`);
+  const [companies] = await run(
+    `with created as (
+       insert into ${table.company} (id, tenant_id, name, domain, website_url, industry, employee_count, phone, city, region, country, created_at, updated_at)
+       select id, ?, coalesce(company_name, domain), domain, website, industry, employee_count, company_phone, city, region, country, now(), now()
+       from import_company where created returning 1)
+     select count(*)::int as count from created`,
+    [tenantId],
+  );
+  const companyColumns: Array<[string, string]> = [
+    ['website_url', 'website'],
+    ['industry', 'industry'],
+    ['employee_count', 'employee_count'],
+    ['phone', 'company_phone'],
+    ['city', 'city'],
+    ['region', 'region'],
+    ['country', 'country'],
+  ];
+  await run(
+    `update ${table.company} c set domain = coalesce(c.domain, ic.domain), ${companyColumns.map(([column, source]) => `${column} = ${take(`c.${column}`, `ic.${source}`, overwrite)}`).join(', ')}, updated_at = now()
+     from (select distinct on (id) * from import_company where not created order by id, domain nulls last, company_ref) ic
+     where c.id = ic.id and c.tenant_id = ?
+       and (c.domain, ${companyColumns.map(([column]) => `c.${column}`).join(', ')}) is distinct from
+           (coalesce(c.domain, ic.domain), ${companyColumns.map(([column, source]) => take(`c.${column}`, `ic.${source}`, overwrite)).join(', ')})`,
+    [tenantId],
+  );
+  await run(`update import_row r set company_id = ic.id from import_company ic where ic.company_ref = coalesce(r.domain, r.company_key)`);
+
+  // One group per lead the file names: same email; else same company and full name; else same phone.
+  await run(`create temp table import_lead on commit drop as
+    select match_key, min(row_number) as first_row, count(*)::integer as row_count,
+      ${firstOf('email')} as email, ${firstOf('first_name')} as first_name, ${firstOf('last_name')} as last_name, ${firstOf('phone')} as phone,
+      ${firstOf('title')} as title, ${firstOf('notes')} as notes, ${firstOf('company_id')} as company_id,
+      (array_agg(custom order by row_number))[1] as custom, null::text as name_key, null::uuid as lead_id, false as created, null::text as folded_into
+    from (select r.*, case when email is not null then 'e:' || email when company_id is not null then 'n:' || company_id || '|' || name_key else 'p:' || phone end as match_key
+          from import_row r) keyed
+    group by match_key`);
+  await run(`update import_lead set name_key = ${table.schema}.lead_name_key(first_name, last_name)`);
+  // Custom fields of a repeated lead: each key from the first row that has it.
+  await run(`update import_lead l set custom = merged.custom from (
+      select keyed.match_key, jsonb_object_agg(field.key, field.value order by keyed.row_number desc) as custom
+      from (select r.row_number, r.custom, case when email is not null then 'e:' || email when company_id is not null then 'n:' || company_id || '|' || name_key else 'p:' || phone end as match_key from import_row r) keyed
+      join import_lead grouped on grouped.match_key = keyed.match_key and grouped.row_count > 1,
+      jsonb_each(keyed.custom) as field
+      group by keyed.match_key) merged
+    where l.match_key = merged.match_key`);
+  // A row without an email joins the row of the file with one for the same person at the same company.
+  await run(`update import_lead n set folded_into = target.match_key from (
+      select distinct on (company_id, name_key) match_key, company_id, name_key from import_lead
+      where email is not null and company_id is not null and name_key <> '' order by company_id, name_key, first_row) target
+    where n.match_key like 'n:%' and n.company_id = target.company_id and n.name_key = target.name_key`);
+
+  // Existing leads.
+  await run(`update import_lead l set lead_id = x.id from ${table.lead} x where l.email is not null and x.tenant_id = ? and x.email = l.email`, [tenantId]);
+  await run(
+    `update import_lead l set lead_id = (
+       select x.id from ${table.lead} x where x.tenant_id = ? and x.company_id = l.company_id and x.name_key = l.name_key
+         and (l.email is null or (x.email is null and l.name_key <> '')) order by x.created_at, x.id limit 1)
+     where l.lead_id is null and l.folded_into is null and l.company_id is not null and (l.email is null or l.name_key <> '')`,
+    [tenantId],
+  );
+  await run(
+    `update import_lead l set lead_id = (select x.id from ${table.lead} x where x.tenant_id = ? and x.phone = l.phone order by x.created_at, x.id limit 1)
+     where l.lead_id is null and l.match_key like 'p:%'`,
+    [tenantId],
+  );
+  // One group per existing lead: a second group that found the same one becomes a lead of its own.
+  await run(`update import_lead l set lead_id = null from (
+      select match_key, row_number() over (partition by lead_id order by first_row) as rank from import_lead where lead_id is not null and folded_into is null) ranked
+    where ranked.match_key = l.match_key and ranked.rank > 1`);
+  await run(`update import_lead set lead_id = gen_random_uuid(), created = true where lead_id is null and folded_into is null`);
+  await run(`update import_lead n set lead_id = target.lead_id from import_lead target where n.folded_into = target.match_key`);
+
+  const [created] = await run(
+    `with created as (
+       insert into ${table.lead} (id, tenant_id, first_name, last_name, email, phone, title, company_id, status, source, notes, custom_fields, created_at, updated_at)
+       select lead_id, ?, first_name, last_name, email, phone, title, company_id, 'NEW', 'csv-import', notes, coalesce(custom, '{}'::jsonb), now(), now()
+       from import_lead where created order by first_row returning 1)
+     select count(*)::int as count from created`,
+    [tenantId],
+  );
+  await publishEventsFromQuery(transaction, leadCreated, {
+    select: `select x.id::text as entity_id, jsonb_build_object('lead', ${leadSnapshotSql('x')}) as data from ${table.lead} x join import_lead l on l.lead_id = x.id and l.created where x.tenant_id = ?`,
+    values: [tenantId],
+    requestId,
+  });
+
+  // Existing leads take what the file adds; a lead that gains nothing is not touched (a second
+  // import of the same file changes nothing).
+  const newValue = (field: string) => take(`x.${field}`, `l.${field}`, overwrite);
+  const newCustom = overwrite ? `x.custom_fields || coalesce(l.custom, '{}'::jsonb)` : `coalesce(l.custom, '{}'::jsonb) || x.custom_fields`;
+  await run(`create temp table import_updated (id uuid primary key, changed text[] not null) on commit drop`);
+  await run(
+    `with planned as (
+       select x.id, ${leadFields.map((field) => `${newValue(field)} as ${field}`).join(', ')}, ${newCustom} as custom_fields,
+         array_remove(array[${leadFields.map((field) => `case when x.${field} is distinct from ${newValue(field)} then '${contractNames[field]}' end`).join(', ')}], null) as changed,
+         x.custom_fields is distinct from ${newCustom} as custom_changed
+       from ${table.lead} x join import_lead l on l.lead_id = x.id and not l.created and l.folded_into is null
+       where x.tenant_id = ?
+     ),
+     updated as (
+       update ${table.lead} x set ${leadFields.map((field) => `${field} = planned.${field}`).join(', ')}, custom_fields = planned.custom_fields, updated_at = now()
+       from planned where x.id = planned.id and (cardinality(planned.changed) > 0 or planned.custom_changed)
+       returning x.id, planned.changed
+     )
+     insert into import_updated (id, changed) select id, changed from updated`,
+    [tenantId],
+  );
+  const [updated] = await run(`select count(*)::int as count from import_updated`);
+  // lead.updated names the contract's fields; a change of custom fields alone has none to name.
+  await publishEventsFromQuery(transaction, leadUpdated, {
+    select: `select x.id::text as entity_id, jsonb_build_object('lead', ${leadSnapshotSql('x')}, 'changed', to_jsonb(u.changed)) as data
+             from ${table.lead} x join import_updated u on u.id = x.id where x.tenant_id = ? and cardinality(u.changed) > 0`,
+    values: [tenantId],
+    requestId,
+  });
+
+  const [list] = await run(
+    `insert into ${table.list} (id, tenant_id, name, import_id, columns, created_at, updated_at) values (gen_random_uuid(), ?, ?, ?, ?::jsonb, now(), now()) returning id`,
+    [tenantId, leadImport.listName, leadImport.id, JSON.stringify(leadImport.columns ?? [])],
+  );
+  const listId = String(list!['id']);
+  await run(
+    `insert into ${table.member} (list_id, position, lead_id, tenant_id, cells)
+     select ?, grouped.first_row, grouped.lead_id, ?, staged.cells
+     from (select distinct on (lead_id) lead_id, first_row from import_lead order by lead_id, first_row) grouped
+     join ${table.staging} staged on staged.row_number = grouped.first_row`,
+    [listId, tenantId],
+  );
+
+  const imported = Number(created!['count']);
+  return {
+    refused: Number(refused!['count']),
+    imported,
+    merged: usableRows - imported,
+    leadsUpdated: Number(updated!['count']),
+    companiesCreated: Number(companies!['count']),
+    listId,
+  };
+}
