@@ -24,9 +24,11 @@ export function createLeadImportKind() {
     itemKey: (item) => item.key,
     describeItem: (_item, { job }) => `Merging ${job.rowsRead} rows.`,
 
-    async processItem(_item, { job }) {
+    async processItem(_item, { job, em }) {
+      const [usable] = await em.execute<Array<{ usable: boolean }>>(`select exists (select 1 from ${importTables(em, job.stagingTable).staging} where error_message is null) as usable`);
+      const outcome = usable?.usable ? 'completed' : 'failed';
       return {
-        outcome: 'completed',
+        outcome,
         save: async (transaction) => {
           const counts = await mergeStagedImport(transaction, job, null);
           const table = importTables(transaction, job.stagingTable);
@@ -37,10 +39,10 @@ export function createLeadImportKind() {
           );
           await transaction.execute(`drop table ${table.staging}`);
           // The job counts rows: leads made or merged are done, rejected rows failed. The runner
-          // adds this item's own 1 to `completed` when it commits.
-          await transaction.execute(`update ${table.schema}.job set completed = ? - 1, failed = ?, message = ? where id = ?`, [
-            counts.imported + counts.merged,
-            rejected,
+          // adds this item's own 1 to `completed` (or `failed`, when no row was usable) as it commits.
+          await transaction.execute(`update ${table.schema}.job set completed = ?, failed = ?, message = ? where id = ?`, [
+            counts.imported + counts.merged - (outcome === 'completed' ? 1 : 0),
+            rejected - (outcome === 'failed' ? 1 : 0),
             summaryOf({ rowsRead: job.rowsRead, imported: counts.imported, merged: counts.merged, rejected, leadsUpdated: counts.leadsUpdated }),
             job.id,
           ]);

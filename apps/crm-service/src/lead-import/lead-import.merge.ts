@@ -156,12 +156,18 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
       where email is not null and company_id is not null and name_key <> '' order by company_id, name_key, first_row) target
     where n.match_key like 'n:%' and n.company_id = target.company_id and n.name_key = target.name_key`);
 
+  // A row with only a phone joins the row of the file that gave a person or company the same number.
+  await run(`update import_lead p set folded_into = target.match_key from (
+      select distinct on (phone) match_key, phone from import_lead
+      where match_key not like 'p:%' and phone is not null and folded_into is null order by phone, first_row) target
+    where p.match_key like 'p:%' and p.phone = target.phone`);
+
   // Existing leads.
   await run(`update import_lead l set lead_id = x.id from ${table.lead} x where l.email is not null and x.tenant_id = ? and x.email = l.email`, [tenantId]);
   await run(
     `update import_lead l set lead_id = (
        select x.id from ${table.lead} x where x.tenant_id = ? and x.company_id = l.company_id and x.name_key = l.name_key
-         and (l.email is null or (x.email is null and l.name_key <> '')) order by x.created_at, x.id limit 1)
+         and (l.email is null or (x.email is null and l.name_key <> '')) order by (x.email is null) desc, x.created_at, x.id limit 1)
      where l.lead_id is null and l.folded_into is null and l.company_id is not null and (l.email is null or l.name_key <> '')`,
     [tenantId],
   );
@@ -170,9 +176,15 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
      where l.lead_id is null and l.match_key like 'p:%'`,
     [tenantId],
   );
-  // One group per existing lead: a second group that found the same one becomes a lead of its own.
-  await run(`update import_lead l set lead_id = null from (
-      select match_key, row_number() over (partition by lead_id order by first_row) as rank from import_lead where lead_id is not null and folded_into is null) ranked
+  // One group writes each existing lead, its email's group first. Another group that found the
+  // same lead joins it, but one with an email of its own (found by name) becomes a lead of its own.
+  await run(`update import_lead l
+      set lead_id = case when l.match_key like 'e:%' then null else l.lead_id end,
+          folded_into = case when l.match_key like 'e:%' then null else ranked.winner end
+    from (
+      select match_key, row_number() over claim as rank, first_value(match_key) over claim as winner
+      from import_lead where lead_id is not null and folded_into is null
+      window claim as (partition by lead_id order by (match_key like 'e:%') desc, first_row)) ranked
     where ranked.match_key = l.match_key and ranked.rank > 1`);
   await run(`update import_lead set lead_id = gen_random_uuid(), created = true where lead_id is null and folded_into is null`);
   await run(`update import_lead n set lead_id = target.lead_id from import_lead target where n.folded_into = target.match_key`);

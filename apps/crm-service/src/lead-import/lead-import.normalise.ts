@@ -105,7 +105,8 @@ function countryOf(value: string | undefined, region: string | undefined): Count
 
 /** E.164 when the number parses (with the row's country, or its own `+` prefix); else the digits as written. */
 function normalisePhone(value: string, country: CountryCode | undefined, column: string): string | null {
-  const text = collapse(value);
+  // "707-446-5500 / 707-520-0223": the first number is the lead's.
+  const text = collapse(value).split(/\s+\/\s+|\s*[;,]\s*/)[0]!;
   if (!text) return null;
   const digits = text.replace(/\D/g, '');
   if (digits.length < 5 || /[a-wyz]/i.test(text.replace(/\b(ext|x)\.?\s*\d+$/i, ''))) throw new RowRefusal(column, `"${text.slice(0, 40)}" is not a phone number.`);

@@ -96,7 +96,7 @@ export function createLeadImportUpload(settings: LeadImportUploadSettings): Uplo
         },
       });
       const rowsRead = staged.rows + staged.rejectedRows;
-      if (rowsRead === 0) throw badUserInput('The file has a header but no rows: there is nothing to import.', undefined, { csvCode: 'NO_ROWS' });
+      if (rowsRead === 0) throw badUserInput('The file has a header but no rows: there is nothing to import.', undefined, { csvCode: 'CSV_NO_ROWS' });
       if (readerErrors.length > 0) {
         await client.query(
           `insert into ${schema}.lead_import_error (import_id, row_number, column_name, message)

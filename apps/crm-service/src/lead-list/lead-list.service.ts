@@ -91,10 +91,10 @@ export class LeadListService {
       await transaction.execute(`select id from ${table.list} where id = ? for update`, [list.id]);
       await transaction.execute(
         `insert into ${table.member} (list_id, position, lead_id, tenant_id)
-         select ?, coalesce((select max(position) from ${table.member} where list_id = ?), 0) + ordinal, lead_id, ?
-         from unnest(?::uuid[]) with ordinality as added(lead_id, ordinal)
+         select ?, coalesce((select max(position) from ${table.member} where list_id = ?), 0) + ordinal, lead_id::uuid, ?
+         from jsonb_array_elements_text(?::jsonb) with ordinality as added(lead_id, ordinal)
          on conflict (list_id, lead_id) do nothing`,
-        [list.id, list.id, list.tenantId, [...new Set(leadIds)]],
+        [list.id, list.id, list.tenantId, JSON.stringify([...new Set(leadIds)])],
       );
     });
     return list;

@@ -1,0 +1,352 @@
+// Lead imports against the real PostgreSQL and Redis, with the three real files of
+// fixtures/leads: what each row came to, what a second import changes (nothing), the events the
+// leads publish, the export, another tenant's view, and every sort of bad file.
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { callerTokenHeader, type CallerContext } from '@gtm/caller';
+import { openCsv } from '@gtm/csv';
+import type { SubgraphApp } from '@gtm/runtime';
+import { type SubgraphUnderTest, createTestCaller, startSubgraphUnderTest } from '@gtm/testing';
+import { createApp } from '../app.js';
+import { loadConfig } from '../config.js';
+import { importFields, importFile, leadFixture, uploadToService, waitForImport } from './lead-import.testing.js';
+
+let subgraph: SubgraphUnderTest<SubgraphApp>;
+const probe = 'lead_import_probe';
+
+beforeAll(async () => {
+  subgraph = await startSubgraphUnderTest((environment, onQuery) => createApp(loadConfig({ ...environment, PUBLIC_URL: 'https://gtm.example.com' }), { onQuery }));
+  await subgraph.app.database.orm.em
+    .fork()
+    .execute(`insert into gtm_events.subscription (subscriber, event_name, event_version) values (?, 'lead.created', 1), (?, 'lead.updated', 1)`, [probe, probe]);
+});
+
+afterAll(() => subgraph?.close());
+
+/** Lead events delivered for a tenant, by name, once the relay has caught up with `expected` of them. */
+async function deliveredEvents(tenantId: string, expected: number): Promise<Record<string, number>> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const rows = await subgraph.app.database.orm.em
+      .fork()
+      .execute<Array<{ event_name: string; count: string }>>(`select event_name, count(*) from gtm_events.delivery where subscriber = ? and tenant_id = ? group by event_name`, [probe, tenantId]);
+    const counts = Object.fromEntries(rows.map((row) => [row.event_name, Number(row.count)]));
+    const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+    if (total >= expected || Date.now() > deadline) return counts;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function gql(who: CallerContext, query: string, variables?: Record<string, unknown>) {
+  return subgraph.call(who, query, variables);
+}
+
+async function startImport(who: CallerContext, input: Record<string, unknown> = {}) {
+  const started = await gql(who, `mutation ($input: ImportLeadsInput!) { importLeads(input: $input) { id uploadUrl status } }`, { input: { fileName: 'leads.csv', ...input } });
+  expect(started.errors).toBeUndefined();
+  return started.data!['importLeads'] as { id: string; uploadUrl: string; status: string };
+}
+
+async function download(who: CallerContext, listId: string): Promise<{ header: string[]; rows: string[][]; text: string }> {
+  const result = await gql(who, `query ($id: ID!) { leadList(id: $id) { downloadUrl } }`, { id: listId });
+  const ticket = (result.data!['leadList'].downloadUrl as string).split('/').at(-1)!;
+  const response = await fetch(`${new URL(subgraph.app.url).origin}/files/${ticket}`, { headers: { [callerTokenHeader]: await subgraph.signCaller(who) } });
+  expect(response.status).toBe(200);
+  const text = await response.text();
+  const csv = await openCsv(Readable.from([Buffer.from(text)]));
+  const rows: string[][] = [];
+  for await (const row of csv.rows()) rows.push(row.values);
+  return { header: csv.columns.map((column) => column.header), rows, text };
+}
+
+const mappingOf = (result: Record<string, any>) => Object.fromEntries((result['columnMapping'] as Array<{ column: string; field: string | null }>).map((entry) => [entry.column, entry.field]));
+
+describe('the Florida dealer register (10,246 rows)', () => {
+  const who = createTestCaller();
+  let first: Record<string, any>;
+
+  beforeAll(async () => {
+    first = await importFile(subgraph, who, await leadFixture('florida-dealers-10k.csv'), { fileName: 'florida-dealers-10k.csv' });
+  });
+
+  it('detects the mapping from the headers and values alone', () => {
+    expect(first['status']).toBe('SUCCEEDED');
+    expect(mappingOf(first)).toMatchObject({
+      'DEALER NAME': 'companyName',
+      'Dealer Website URL': 'website',
+      EMAIL: 'companyEmail',
+      PHONE: 'companyPhone',
+      'Owner First Name': 'firstName',
+      'Owner Last Name': 'lastName',
+      'Owner Email': 'email',
+      'LOCATION CITY': 'city',
+      STATE: 'state',
+      'LIC NUMBER': null,
+      'PERSONALIZED EMAIL SUBJECT LINE': null,
+    });
+  });
+
+  it('accounts for every row: new leads, merged duplicates (the register lists dealers more than once) and rejected rows with their reasons', () => {
+    expect(first).toMatchObject({ total: 10_246, imported: 9_663, merged: 566, rejected: 17, leadsUpdated: 0, uploadUrl: null });
+    expect(first['imported'] + first['merged'] + first['rejected']).toBe(first['total']);
+    expect(first['errors']).toHaveLength(17);
+    expect(first['errors'][0]).toEqual({ row: 945, column: 'EMAIL', message: '"david@rafinance" is not an email address.' });
+    expect(first['list']).toMatchObject({ name: 'florida-dealers-10k.csv', leadCount: 9_663 });
+  });
+
+  it('publishes lead.created for every new lead', async () => {
+    expect(await deliveredEvents(who.tenantId, 9_663)).toEqual({ 'lead.created': 9_663 });
+  });
+
+  it('normalises what it keeps: lower-case emails, E.164 phones, domains, clean case, custom fields', async () => {
+    const rows = await subgraph.app.database.orm.em
+      .fork()
+      .execute<Array<Record<string, any>>>(
+        `select lead.email, lead.phone, lead.source, lead.custom_fields, company.name, company.domain, company.city from crm.lead lead left join crm.company company on company.id = lead.company_id
+          where lead.tenant_id = ? and lead.email = 'jdsrv@att.net'`,
+        [who.tenantId],
+      );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ email: 'jdsrv@att.net', phone: '+13864623039', source: 'csv-import', name: 'J D Sanders Inc', city: 'Alachua' });
+    const custom = typeof rows[0]!['custom_fields'] === 'string' ? JSON.parse(rows[0]!['custom_fields']) : rows[0]!['custom_fields'];
+    expect(custom).toMatchObject({ COUNTY: 'ALACHUA', 'LIC NUMBER': '1004483-1', 'LOCATION ADDRESS': '12380 NW HWY 441', 'LOC ZIP': '32615' });
+  });
+
+  it('merges everything on a second import of the same file and changes nothing', async () => {
+    const second = await importFile(subgraph, who, await leadFixture('florida-dealers-10k.csv'), { fileName: 'again.csv' });
+    expect(second).toMatchObject({ status: 'SUCCEEDED', total: 10_246, imported: 0, merged: 10_229, rejected: 17, leadsUpdated: 0 });
+    expect(second['message']).toMatch(/no existing lead changed/);
+    expect(second['list'].leadCount).toBe(9_663);
+    // No lead.updated: nothing changed.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await deliveredEvents(who.tenantId, 9_663)).toEqual({ 'lead.created': 9_663 });
+  });
+
+  it('exports the list: the original columns, then the normalised fields, one row per lead, formula-escaped', async () => {
+    const { header, rows } = await download(who, first['list'].id);
+    expect(header.slice(0, 18)).toEqual(first['columnMapping'].map((entry: { column: string }) => entry.column));
+    expect(header.slice(18)).toEqual(['Lead ID', 'First name', 'Last name', 'Email', 'Phone', 'Title', 'Company', 'Company domain', 'Status']);
+    expect(rows).toHaveLength(9_663);
+    expect(rows[0]!.slice(0, 3)).toEqual(['ALACHUA', 'BROADWAY AUTO BROKERS INC', '12559 NW US HIGHWAY 441']);
+    expect(rows[0]![21]).toBe('broadway6st@gmail.com');
+  });
+
+  it('pages the list by cursor', async () => {
+    const query = `query ($id: ID!, $after: String) { leadList(id: $id) { leads(first: 100, after: $after) { edges { node { id email } } pageInfo { hasNextPage endCursor } } } }`;
+    const seen = new Set<string>();
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const page: any = await gql(who, query, { id: first['list'].id, after });
+      const leads = page.data!['leadList'].leads;
+      for (const edge of leads.edges) seen.add(edge.node.id);
+      pages += 1;
+      if (!leads.pageInfo.hasNextPage || pages > 10) break;
+      after = leads.pageInfo.endCursor;
+    }
+    expect(pages).toBe(11);
+    expect(seen.size).toBe(1_100);
+  });
+
+  it('keeps another tenant out: its import, its list, its leads through a federation reference', async () => {
+    const other = createTestCaller();
+    const seen = await gql(other, `query ($import: ID!, $list: ID!) { leadImport(id: $import) { id } leadList(id: $list) { id } leadLists(first: 10) { edges { node { id } } } }`, {
+      import: first['id'],
+      list: first['list'].id,
+    });
+    expect(seen.data).toEqual({ leadImport: null, leadList: null, leadLists: { edges: [] } });
+    const entities = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on LeadList { id name leads(first: 2) { edges { node { id email } } pageInfo { hasNextPage endCursor } } } } }`;
+    const representations = [{ __typename: 'LeadList', id: first['list'].id }, { __typename: 'LeadList', id: '00000000-0000-4000-8000-000000000000' }];
+    expect((await gql(other, entities, { representations })).data!['_entities']).toEqual([null, null]);
+    const own = (await gql(who, entities, { representations })).data!['_entities'];
+    expect(own[0].leads.edges).toHaveLength(2);
+    expect(own[0].leads.pageInfo.hasNextPage).toBe(true);
+    expect(own[1]).toBeNull();
+    // The same file in another tenant makes that tenant's own leads.
+    const theirs = await importFile(subgraph, other, await leadFixture('florida-dealers-10k.csv'));
+    expect(theirs).toMatchObject({ imported: 9_663, merged: 566, rejected: 17 });
+  });
+});
+
+describe('the contractors file (8,277 rows, 70 columns)', () => {
+  it('maps the columns it knows, keeps the rest on each lead, and refuses the rows it cannot read', async () => {
+    const who = createTestCaller();
+    const result = await importFile(subgraph, who, await leadFixture('contractors-8k.csv'));
+    expect(mappingOf(result)).toMatchObject({ name: 'companyName', phone: 'phone', domain: 'domain', website: 'website', employee_count: 'employeeCount', ICP_Score: null, OEMs_Certified: null });
+    expect(result).toMatchObject({ status: 'SUCCEEDED', total: 8_277, imported: 7_422, merged: 847, rejected: 8, leadsUpdated: 0 });
+    expect(result['errors']).toContainEqual({ row: 3055, column: 'website', message: '"http://n/A" is not a website address.' });
+    expect(result['errors']).toContainEqual({ row: 6025, column: 'phone', message: '"(20) 600-7121" is not a phone number in US.' });
+    const [lead] = await subgraph.app.database.orm.em
+      .fork()
+      .execute<Array<{ custom_fields: any }>>(`select lead.custom_fields from crm.lead lead join crm.company company on company.id = lead.company_id where lead.tenant_id = ? and company.domain = 'aagenpro.com'`, [who.tenantId]);
+    const custom = typeof lead!.custom_fields === 'string' ? JSON.parse(lead!.custom_fields) : lead!.custom_fields;
+    expect(custom).toMatchObject({ ICP_Score: '72.8', ICP_Tier: 'GOLD', OEMs_Certified: 'Briggs & Stratton, Cummins, Generac' });
+    const again = await importFile(subgraph, who, await leadFixture('contractors-8k.csv'));
+    expect(again).toMatchObject({ imported: 0, merged: 8_269, rejected: 8, leadsUpdated: 0 });
+  });
+});
+
+describe('the trade-show companies (200 rows)', () => {
+  it('imports them and matches the same companies when the dealer register names them too', async () => {
+    const who = createTestCaller();
+    const result = await importFile(subgraph, who, await leadFixture('companies-200.csv'));
+    expect(mappingOf(result)).toMatchObject({ company_name: 'companyName', company_website: 'website', contact_name: 'fullName', contact_email: 'email', contact_phone: 'phone', notes: 'notes' });
+    expect(result).toMatchObject({ status: 'SUCCEEDED', total: 200, imported: 197, merged: 3, rejected: 0 });
+    const again = await importFile(subgraph, who, await leadFixture('companies-200.csv'));
+    expect(again).toMatchObject({ imported: 0, merged: 200, leadsUpdated: 0 });
+  });
+});
+
+describe('merging into existing leads', () => {
+  const file = 'Email,First Name,Last Name,Title,Company,Website,Phone,Country,Source note\nada@example.com,Ada,Lovelace,Countess,Analytical Engines,https://www.analytical.example,+44 20 7946 0000,UK,met at the fair\n';
+
+  it('fills empty fields, never overwrites a set one, unless the import says OVERWRITE; each change publishes lead.updated', async () => {
+    const who = createTestCaller();
+    const created = await gql(who, `mutation { createLead(input: { email: "ADA@example.com", firstName: "Augusta", title: null }) { id } }`);
+    const leadId = created.data!['createLead'].id;
+    const filled = await importFile(subgraph, who, file);
+    expect(filled).toMatchObject({ imported: 0, merged: 1, leadsUpdated: 1 });
+    const lead = async () => (await gql(who, `query ($id: ID!) { lead(id: $id) { firstName lastName title phone company { name domain } } }`, { id: leadId })).data!['lead'];
+    expect(await lead()).toEqual({ firstName: 'Augusta', lastName: 'Lovelace', title: 'Countess', phone: '+442079460000', company: { name: 'Analytical Engines', domain: 'analytical.example' } });
+    const overwritten = await importFile(subgraph, who, file, { dedupe: 'OVERWRITE' });
+    expect(overwritten).toMatchObject({ imported: 0, merged: 1, leadsUpdated: 1 });
+    expect((await lead()).firstName).toBe('Ada');
+    const unchanged = await importFile(subgraph, who, file, { dedupe: 'OVERWRITE' });
+    expect(unchanged).toMatchObject({ merged: 1, leadsUpdated: 0 });
+    expect(await deliveredEvents(who.tenantId, 3)).toEqual({ 'lead.created': 1, 'lead.updated': 2 });
+  });
+
+  it('finds the same person by company and name when a row has no email, and by phone when it has neither', async () => {
+    const who = createTestCaller();
+    const rows = [
+      'Company,Website,First Name,Last Name,Email,Phone,State',
+      'Acme Inc.,acme.example,Wile,Coyote,wile@acme.example,,',
+      'ACME,,WILE,COYOTE,,,',
+      'Acme,acme.example,Road,Runner,,(305) 555-0100,FL',
+      ',,,,,305.555.0100,FL',
+      'Other Co,,,,,,',
+    ].join('\n');
+    const result = await importFile(subgraph, who, rows);
+    expect(result).toMatchObject({ total: 5, imported: 3, merged: 2, rejected: 0 });
+    const again = await importFile(subgraph, who, rows);
+    expect(again).toMatchObject({ imported: 0, merged: 5, leadsUpdated: 0 });
+  });
+
+  it('takes the mapping the import states over the detected one', async () => {
+    const who = createTestCaller();
+    const result = await importFile(subgraph, who, 'Org,Contact,Reach\nBlue Corp,Jane Doe,jane@blue.example\n', {
+      columnMapping: [
+        { column: 'org', field: 'companyName' },
+        { column: 'Contact', field: 'fullName' },
+        { column: 'Reach', field: 'email' },
+      ],
+    });
+    expect(result).toMatchObject({ imported: 1, rejected: 0 });
+    expect(result['columnMapping']).toEqual([
+      { column: 'Org', field: 'companyName', confidence: 1 },
+      { column: 'Contact', field: 'fullName', confidence: 1 },
+      { column: 'Reach', field: 'email', confidence: 1 },
+    ]);
+    const refused = await gql(who, `mutation { importLeads(input: { fileName: "x.csv", columnMapping: [{ column: "a", field: "shoeSize" }] }) { id } }`);
+    expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+  });
+});
+
+describe('bad files', () => {
+  const who = createTestCaller();
+
+  async function refusal(body: Buffer | string): Promise<{ status: number; body: any; importId: string; uploadUrl: string }> {
+    const started = await startImport(who);
+    const response = await uploadToService(subgraph, who, started.uploadUrl, body);
+    return { status: response.status, body: await response.json(), importId: started.id, uploadUrl: started.uploadUrl };
+  }
+
+  it.each([
+    ['an empty file', '', 'CSV_EMPTY'],
+    ['a header without rows', 'email,name\n', 'CSV_NO_ROWS'],
+    ['a binary file', Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.alloc(2_000, 1)]), 'CSV_BINARY'],
+    ['a quote that never closes', 'email,name\nada@example.com,"Ada\nbob@example.com,Bob\n', 'CSV_UNCLOSED_QUOTE'],
+    ['10,000 columns', `${Array.from({ length: 10_000 }, (_unused, index) => `c${index}`).join(',')}\n1\n`, 'CSV_TOO_MANY_COLUMNS'],
+  ])('refuses %s with a coded error, keeps nothing, and the link works again', async (_name, body, csvCode) => {
+    const refused = await refusal(body);
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', csvCode });
+    const state = await gql(who, `query ($id: ID!) { leadImport(id: $id) { status total uploadUrl } }`, { id: refused.importId });
+    expect(state.data!['leadImport']).toMatchObject({ status: 'QUEUED', total: 0 });
+    const tables = await subgraph.app.database.orm.em.fork().execute(`select 1 from pg_tables where tablename = ?`, [`lead_import_rows_${refused.importId.replaceAll('-', '')}`]);
+    expect(tables).toHaveLength(0);
+    const retried = await uploadToService(subgraph, who, refused.uploadUrl, 'email\nfixed@example.com\n');
+    expect(retried.status).toBe(200);
+    expect(await waitForImport(subgraph, who, refused.importId)).toMatchObject({ status: 'SUCCEEDED', total: 1 });
+  });
+
+  it('rejects ragged rows and a 1 MB cell as row errors and imports the rest; duplicate column names and repeated headers are read', async () => {
+    const file = [
+      'Email,Name,Name,Notes',
+      'one@example.com,One,Uno,',
+      'two@example.com,Two,Dos,x,extra,cells',
+      `three@example.com,Three,Tres,${'z'.repeat(1_048_576)}`,
+      'Email,Name,Name,Notes',
+      'four@example.com,Four',
+      'no identity at all,,,',
+    ].join('\n');
+    const result = await importFile(subgraph, who, file);
+    expect(result).toMatchObject({ status: 'SUCCEEDED', total: 5, imported: 2, rejected: 3 });
+    expect(result['errors'].map((error: { row: number }) => error.row)).toEqual([2, 3, 5]);
+    expect(result['errors'][2]).toMatchObject({ column: 'Email', message: '"no" is not an email address.' });
+  });
+
+  it('fails an import none of whose rows is usable, with each row’s reason', async () => {
+    const result = await importFile(subgraph, who, 'Name,Email\nAda,not-an-email\nBob,\n');
+    expect(result).toMatchObject({ status: 'FAILED', total: 2, imported: 0, merged: 0, rejected: 2, list: null });
+    expect(result['message']).toMatch(/No row of the file is usable/);
+    expect(result['errors']).toEqual([
+      { row: 1, column: 'Email', message: '"not-an-email" is not an email address.' },
+      { row: 2, column: null, message: 'The row has no email, company, website or phone to know the lead by.' },
+    ]);
+  });
+
+  it('refuses a file for a cancelled import, and a second file for one that has its file', async () => {
+    const cancelled = await startImport(who);
+    const cancel = await gql(who, `mutation ($id: ID!) { cancelLeadImport(id: $id) { status uploadUrl } }`, { id: cancelled.id });
+    expect(cancel.data!['cancelLeadImport']).toEqual({ status: 'CANCELLED', uploadUrl: null });
+    const late = await uploadToService(subgraph, who, cancelled.uploadUrl, 'email\na@example.com\n');
+    expect(late.status).toBe(409);
+    const done = await startImport(who);
+    expect((await uploadToService(subgraph, who, done.uploadUrl, 'email\nb@example.com\n')).status).toBe(200);
+    expect((await uploadToService(subgraph, who, done.uploadUrl, 'email\nc@example.com\n')).status).toBe(409);
+    const result = await gql(who, `query ($id: ID!) { leadImport(id: $id) { ${importFields} } }`, { id: done.id });
+    expect(result.data!['leadImport'].uploadUrl).toBeNull();
+  });
+});
+
+describe('lists made by hand', () => {
+  it('creates a list, adds leads of its own tenant only, and pages them in the order added', async () => {
+    const who = createTestCaller();
+    const list = (await gql(who, `mutation { createLeadList(name: "Call back") { id name } }`)).data!['createLeadList'];
+    const ids: string[] = [];
+    for (const email of ['x1@example.com', 'x2@example.com', 'x3@example.com']) ids.push((await gql(who, `mutation ($email: String) { createLead(input: { email: $email }) { id } }`, { email })).data!['createLead'].id);
+    const added = await gql(who, `mutation ($list: ID!, $leads: [ID!]!) { addLeadsToList(listId: $list, leadIds: $leads) { leadCount } }`, { list: list.id, leads: [ids[2], ids[0], ids[2]] });
+    expect(added.errors).toBeUndefined();
+    expect(added.data!['addLeadsToList'].leadCount).toBe(2);
+    await gql(who, `mutation ($list: ID!, $leads: [ID!]!) { addLeadsToList(listId: $list, leadIds: $leads) { leadCount } }`, { list: list.id, leads: [ids[1], ids[0]] });
+    const page = await gql(who, `query ($id: ID!) { leadList(id: $id) { leadCount leads(first: 10) { edges { node { email } } } } }`, { id: list.id });
+    expect(page.data!['leadList'].leads.edges.map((edge: any) => edge.node.email)).toEqual(['x3@example.com', 'x1@example.com', 'x2@example.com']);
+    const other = createTestCaller();
+    const foreign = await gql(other, `mutation ($list: ID!, $leads: [ID!]!) { addLeadsToList(listId: $list, leadIds: $leads) { id } }`, { list: list.id, leads: [ids[0]] });
+    expect(foreign.errors?.[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    const otherList = (await gql(other, `mutation { createLeadList(name: "Mine") { id } }`)).data!['createLeadList'];
+    const stolen = await gql(other, `mutation ($list: ID!, $leads: [ID!]!) { addLeadsToList(listId: $list, leadIds: $leads) { id } }`, { list: otherList.id, leads: [ids[0]] });
+    expect(stolen.errors?.[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    const exported = await download(who, list.id);
+    expect(exported.rows.map((row) => row[3])).toEqual(['x3@example.com', 'x1@example.com', 'x2@example.com']);
+  });
+
+  it('escapes formulas in the export', async () => {
+    const who = createTestCaller();
+    const result = await importFile(subgraph, who, 'Email,Notes,Score\nevil@example.com,"=HYPERLINK(""http://x"")",+1\n');
+    const { text } = await download(who, result['list'].id);
+    expect(text).toContain(`'=HYPERLINK`);
+    expect(text).toContain(`'+1`);
+  });
+});
