@@ -92,7 +92,7 @@ export function domainOf(value: string): string | null {
     return null;
   }
   host = host.replace(/^www\d*\./, '').replace(/\.$/, '');
-  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z][a-z0-9-]{1,62}$/.test(host) && !/^xn--/.test(host)) return null;
+  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z][a-z0-9-]{1,62}$/.test(host) && !host.startsWith('xn--')) return null;
   return host;
 }
 
@@ -165,6 +165,8 @@ export function createRowNormaliser(columns: CsvColumn[], mapping: MappedColumn[
     }
   });
 
+  const header = (field: LeadField) => columns[byField.get(field)!]!.header;
+
   return (row: CsvRow): Array<string | null> => {
     const cell = (field: LeadField): string | undefined => {
       const index = byField.get(field);
@@ -174,7 +176,6 @@ export function createRowNormaliser(columns: CsvColumn[], mapping: MappedColumn[
       if (value.length > limit) throw new RowRefusal(columns[index]!.header, `The value is too long (${value.length} characters; at most ${limit}).`);
       return value;
     };
-    const header = (field: LeadField) => columns[byField.get(field)!]!.header;
     const text = (field: LeadField, clean = false): string | null => {
       const value = cell(field);
       if (value === undefined) return null;
