@@ -34,6 +34,10 @@ export class LeadImport extends Job {
   overwrite: Opt<boolean> = false;
 
   /** Before the file arrives: what the import asked for; after: what each column became. */
+  /** The country of rows that name none (ISO 3166 alpha-2): their phone numbers are read as its. */
+  @Property({ type: 'text', nullable: true })
+  defaultCountry: string | null = null;
+
   @Property({ type: 'json', nullable: true })
   columnMapping: MappedColumn[] | RequestedMapping[] | null = null;
 

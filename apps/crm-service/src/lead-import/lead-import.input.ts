@@ -30,6 +30,9 @@ export class ImportLeadsInput {
   @Field(() => [ColumnMappingInput], { nullable: true, description: 'Columns whose meaning the import states; the others are detected.' })
   columnMapping?: ColumnMappingInput[] | null;
 
+  @Field(() => String, { nullable: true, description: 'The country of rows that name none (ISO 3166 code such as US): their phone numbers are stored in E.164 (+13055550100). Default: only rows with a country (or a US state) get E.164.' })
+  country?: string | null;
+
   @Field(() => LeadMergeRule, { defaultValue: LeadMergeRule.FILL_EMPTY })
   dedupe: LeadMergeRule = LeadMergeRule.FILL_EMPTY;
 }

@@ -152,7 +152,7 @@ function splitName(value: string): [string | null, string | null] {
  * is refused (`error_column`, `error_message`) — a value that does not parse, one too long, or
  * nothing to know the lead by.
  */
-export function createRowNormaliser(columns: CsvColumn[], mapping: MappedColumn[]) {
+export function createRowNormaliser(columns: CsvColumn[], mapping: MappedColumn[], defaultCountry: string | null = null) {
   const byField = new Map<LeadField, number>();
   const custom: Array<{ index: number; key: string }> = [];
   const seenHeaders = new Set<string>();
@@ -184,7 +184,9 @@ export function createRowNormaliser(columns: CsvColumn[], mapping: MappedColumn[
     };
     try {
       const region = text('state');
-      const country = countryOf(cell('country'), region ?? undefined);
+      const rowCountry = countryOf(cell('country'), region ?? undefined);
+      // The import's country stands in for a row that names none, never for one that names another.
+      const country = rowCountry ?? (cell('country')?.trim() ? undefined : ((defaultCountry as CountryCode | null) ?? undefined));
       const personEmail = cell('email') !== undefined ? normaliseEmail(cell('email')!, header('email')) : null;
       const companyEmail = cell('companyEmail') !== undefined ? normaliseEmail(cell('companyEmail')!, header('companyEmail')) : null;
       const personPhone = cell('phone') !== undefined ? normalisePhone(cell('phone')!, country, header('phone')) : null;
@@ -236,7 +238,7 @@ export function createRowNormaliser(columns: CsvColumn[], mapping: MappedColumn[
         companyPhone,
         text('city', true),
         region,
-        country ?? text('country'),
+        rowCountry ?? text('country'),
         JSON.stringify(extra),
         null,
         null,

@@ -1,4 +1,5 @@
 import { leadFields, type LeadField } from '@gtm/csv';
+import { isSupportedCountry } from 'libphonenumber-js/min';
 import { uploadLink, type FileTickets } from '@gtm/files';
 import { isTerminal, JobStatus, type JobQueue } from '@gtm/jobs';
 import { badUserInput, conflict, isUuid, notFound, type SubgraphContext } from '@gtm/runtime';
@@ -41,7 +42,10 @@ export class LeadImportService {
       }
       requested.push({ column, field: mapping.field });
     }
+    const country = input.country?.trim().toUpperCase() || null;
+    if (country && !isSupportedCountry(country)) throw badUserInput(`country "${input.country}" is not an ISO 3166 country code such as US or GB.`, 'country');
     const leadImport = context.em.create(LeadImport, {
+      defaultCountry: country,
       tenantId: context.caller.tenantId,
       fileName,
       listName,

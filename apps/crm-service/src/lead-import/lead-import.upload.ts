@@ -49,8 +49,8 @@ export function createLeadImportUpload(settings: LeadImportUploadSettings): Uplo
     const client = await settings.pool.connect();
     try {
       await client.query('begin');
-      const found = await client.query<{ status: JobStatus; file_received_at: Date | null; column_mapping: RequestedMapping[] | null; kind: string; tenant_id: string }>(
-        `select job.status, job.kind, job.tenant_id, lead_import.file_received_at, lead_import.column_mapping
+      const found = await client.query<{ status: JobStatus; file_received_at: Date | null; column_mapping: RequestedMapping[] | null; default_country: string | null; kind: string; tenant_id: string }>(
+        `select job.status, job.kind, job.tenant_id, lead_import.file_received_at, lead_import.column_mapping, lead_import.default_country
            from ${schema}.lead_import join ${schema}.job on job.id = lead_import.id
           where lead_import.id = $1 and job.tenant_id = $2 for update of job`,
         [ticket.resourceId, caller.tenantId],
@@ -82,7 +82,7 @@ export function createLeadImportUpload(settings: LeadImportUploadSettings): Uplo
         },
         derive: (reader) => {
           mapping = resolveMapping(reader, leadImport.column_mapping ?? []);
-          const normalise = createRowNormaliser(reader.columns, mapping);
+          const normalise = createRowNormaliser(reader.columns, mapping, leadImport.default_country);
           return {
             columns: [...stagedColumns],
             values: (row) => {

@@ -34,6 +34,7 @@ export class CreateLeadLists extends Migration {
         list_name text not null,
         list_id uuid,
         overwrite boolean not null default false,
+        default_country text,
         column_mapping jsonb,
         columns jsonb,
         encoding text,
