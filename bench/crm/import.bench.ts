@@ -1,0 +1,155 @@
+// Lead import throughput: a generated file in the shape of the Florida dealer register (18
+// columns; about 5% of its rows repeat an earlier dealer), from the first byte of the upload to
+// the import's SUCCEEDED (staged with COPY, then merged into new companies and leads with their
+// lead.created events and the list), side by side with `psql \copy` of the same file into an
+// unindexed table of 18 text columns — the database's own floor for reading those bytes.
+//
+// The CRM subgraph runs in this process with its worker; the file is PUT straight to its
+// /files/<ticket> route (signed as the gateway signs it), streamed from disk. Each timed import is
+// a new tenant, so every one creates all its leads. Peak RSS growth is sampled every 20 ms during
+// the imports (BENCH_ROWS=1000000 for the memory goal).
+//
+//   npm run bench:import                              (needs PostgreSQL, psql and Redis like the tests)
+//   BENCH_ROWS=1000000 BENCH_RUNS=1 npm run bench:import
+import { execFile } from 'node:child_process';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { callerTokenHeader } from '@gtm/caller';
+import { createApp } from '@gtm/crm-service/app';
+import { loadConfig } from '@gtm/crm-service/config';
+import { createLogger } from '@gtm/runtime';
+import { createSubgraphClient, createSubgraphTestSetup, createTestCaller } from '@gtm/testing';
+
+const rows = Number(process.env['BENCH_ROWS'] ?? 100_000);
+const runs = Number(process.env['BENCH_RUNS'] ?? 3);
+
+const header = [
+  'COUNTY', 'DEALER NAME', 'LOCATION ADDRESS', 'LOCATION CITY', 'STATE', 'LOC ZIP', 'PHONE', 'LIC TYPE', 'LIC NUMBER', 'EMAIL', 'Dealer Website URL',
+  'Owner First Name', 'Owner Last Name', 'Owner Phone Number', 'Owner Email', 'PERSONALIZED EMAIL SUBJECT LINE', 'MULTI LINE PERSONALIZED EMAIL START ICE BREAKER', 'Dealer Hot Button Topic',
+];
+const counties = ['ALACHUA', 'BAKER', 'BAY', 'BREVARD', 'BROWARD', 'DADE', 'DUVAL', 'ESCAMBIA', 'HILLSBOROUGH', 'ORANGE', 'PALM BEACH', 'PINELLAS'];
+const words = ['AUTO', 'MOTORS', 'CARS', 'SALES', 'BROKERS', 'IMPORTS', 'TRUCKS', 'RV', 'EXPRESS', 'PREMIER'];
+
+/** Row `index` of the file; a repeated dealer is an earlier row again (same licence, same email). */
+function dealerRow(index: number): string[] {
+  const dealer = index % 20 === 19 ? index - 7 : index;
+  const name = `${words[dealer % words.length]} ${words[(dealer >> 3) % words.length]} ${dealer} INC`;
+  const phone = `(${305 + (dealer % 600)})${String(200 + (dealer % 800)).padStart(3, '0')}-${String(dealer % 10_000).padStart(4, '0')}`;
+  const owner = dealer % 4 === 0;
+  return [
+    counties[dealer % counties.length]!, name, `${100 + (dealer % 9_000)} NW US HIGHWAY ${dealer % 500}`, 'GAINESVILLE', 'FL', String(32_000 + (dealer % 999)), phone,
+    'VI', `${1_000_000 + dealer}-1`, `dealer${dealer}@mail${dealer % 50}.example.com`, dealer % 3 === 0 ? `https://www.dealer-${dealer}.example.com/` : '',
+    owner ? 'JOHN' : '', owner ? `SMITH ${dealer}` : '', owner ? phone : '', owner ? `owner${dealer}@dealer-${dealer}.example.com` : '',
+    dealer % 5 === 0 ? `Quick question about ${name}` : '', dealer % 5 === 0 ? `Saw your listing in ${counties[dealer % counties.length]} county, "great" selection` : '', '',
+  ];
+}
+
+const csvLine = (cells: string[]) => `${cells.map((cell) => (/[",\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell)).join(',')}\n`;
+
+async function writeFile(path: string): Promise<number> {
+  function* lines() {
+    yield csvLine(header);
+    let batch = '';
+    for (let index = 0; index < rows; index += 1) {
+      batch += csvLine(dealerRow(index));
+      if (batch.length > 65_536) {
+        yield batch;
+        batch = '';
+      }
+    }
+    if (batch) yield batch;
+  }
+  await pipeline(Readable.from(lines()), createWriteStream(path));
+  return (await stat(path)).size;
+}
+
+const directory = await mkdtemp(join(tmpdir(), 'gtm-import-bench-'));
+const file = join(directory, 'dealers.csv');
+const bytes = await writeFile(file);
+
+const setup = await createSubgraphTestSetup();
+const app = await createApp(loadConfig({ ...setup.environment, JOB_WORKER_CONCURRENCY: '1', DATABASE_POOL_MAX: '6' }), { logger: createLogger({ service: 'bench', level: 'silent' }) });
+const call = createSubgraphClient(app.url, setup.callerKeys.signer);
+const sql = app.database.orm.em.getConnection();
+const origin = new URL(app.url).origin;
+
+let peakRss = process.memoryUsage().rss;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+
+async function importOnce(): Promise<{ ms: number; result: Record<string, number | string> }> {
+  const caller = createTestCaller();
+  const startedAt = performance.now();
+  const started = await call(caller, `mutation { importLeads(input: { fileName: "dealers.csv" }) { id uploadUrl } }`);
+  if (started.errors) throw new Error(JSON.stringify(started.errors));
+  const { id, uploadUrl } = started.data!['importLeads'] as { id: string; uploadUrl: string };
+  const response = await fetch(`${origin}/files/${uploadUrl.split('/').at(-1)}`, {
+    method: 'PUT',
+    headers: { [callerTokenHeader]: await setup.callerKeys.signer.sign(caller), 'content-type': 'text/csv' },
+    body: Readable.toWeb(createReadStream(file)) as ReadableStream,
+    duplex: 'half',
+  } as RequestInit);
+  if (response.status !== 200) throw new Error(`upload answered ${response.status}: ${await response.text()}`);
+  for (;;) {
+    const [row] = await sql.execute(`select status from crm.job where id = ?`, [id]);
+    if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(row?.status)) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const ms = performance.now() - startedAt;
+  const read = await call(caller, `query ($id: ID!) { leadImport(id: $id) { status total imported merged rejected } }`, { id });
+  return { ms, result: read.data!['leadImport'] };
+}
+
+const psql = promisify(execFile);
+const databaseUrl = setup.environment['DATABASE_URL']!;
+async function rawCopy(): Promise<number> {
+  await psql('psql', [databaseUrl, '-qc', `drop table if exists public.raw_copy; create unlogged table public.raw_copy (${header.map((_column, index) => `c${index} text`).join(', ')})`]);
+  const startedAt = performance.now();
+  await psql('psql', [databaseUrl, '-qc', `\\copy public.raw_copy from '${file}' with (format csv, header true)`]);
+  return performance.now() - startedAt;
+}
+
+const median = (values: number[]) => values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const rssBefore = process.memoryUsage().rss;
+peakRss = rssBefore;
+const imports: number[] = [];
+const copies: number[] = [];
+let last: Record<string, number | string> = {};
+for (let index = 0; index < runs; index += 1) {
+  const timed = await importOnce();
+  if (timed.result['status'] !== 'SUCCEEDED') throw new Error(`import: ${JSON.stringify(timed.result)}`);
+  imports.push(timed.ms);
+  last = timed.result;
+  copies.push(await rawCopy());
+}
+clearInterval(sampler);
+
+const importMs = median(imports);
+const copyMs = median(copies);
+console.log(
+  JSON.stringify(
+    {
+      rows,
+      fileMegabytes: Math.round(bytes / 1_048_576),
+      runs,
+      lastImport: last,
+      importMs: imports.map(Math.round),
+      rawCopyMs: copies.map(Math.round),
+      medianImportRowsPerSecond: Math.round(rows / (importMs / 1000)),
+      medianRawCopyRowsPerSecond: Math.round(rows / (copyMs / 1000)),
+      importToRawCopy: Number((copyMs / importMs).toFixed(2)),
+      peakRssGrowthMegabytes: Math.round((peakRss - rssBefore) / 1_048_576),
+      load: (await import('node:os')).loadavg().map((value) => Number(value.toFixed(2))),
+    },
+    null,
+    2,
+  ),
+);
+
+await app.close();
+await setup.dispose();
+await rm(directory, { recursive: true, force: true });
