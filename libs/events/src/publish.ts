@@ -23,6 +23,16 @@ export function schemaOf(em: EntityManager): string {
   return schema;
 }
 
+/** The tenant events are published for: the EntityManager's, which must be in a transaction. */
+function publishingTenant(em: EntityManager, definition: EventDefinition): string {
+  if (!em.isInTransaction()) {
+    throw new Error(`publishing ${definition.key} outside a transaction: wrap the change and the publish in em.transactional(...) so they commit together`);
+  }
+  const tenantId = em.getFilterParams<{ tenantId?: string }>(tenantFilterName)?.tenantId;
+  if (!tenantId) throw new TenantScopeError(`refusing to publish ${definition.key} without a tenant scope`);
+  return tenantId;
+}
+
 /**
  * Records an event in the outbox, in the transaction of the change that causes it: the event is
  * committed if and only if the change is, and then delivered to every subscriber. `em` must be in a
@@ -44,11 +54,7 @@ export async function publishEvents<Definition extends EventDefinition>(
   definition: Definition,
   inputs: readonly PublishInput<Definition>[],
 ): Promise<DomainEvent<EventData<Definition>>[]> {
-  if (!em.isInTransaction()) {
-    throw new Error(`publishing ${definition.key} outside a transaction: wrap the change and the publish in em.transactional(...) so they commit together`);
-  }
-  const tenantId = em.getFilterParams<{ tenantId?: string }>(tenantFilterName)?.tenantId;
-  if (!tenantId) throw new TenantScopeError(`refusing to publish ${definition.key} without a tenant scope`);
+  const tenantId = publishingTenant(em, definition);
   if (inputs.length === 0) return [];
   const publisher = schemaOf(em);
   // A publisher's own bug (data its own schema refuses) fails its transaction, never a consumer.
@@ -103,11 +109,7 @@ export async function publishEventsFromQuery<Definition extends EventDefinition>
   definition: Definition,
   query: { select: string; values: readonly unknown[]; requestId: string | null },
 ): Promise<number> {
-  if (!em.isInTransaction()) {
-    throw new Error(`publishing ${definition.key} outside a transaction: wrap the change and the publish in em.transactional(...) so they commit together`);
-  }
-  const tenantId = em.getFilterParams<{ tenantId?: string }>(tenantFilterName)?.tenantId;
-  if (!tenantId) throw new TenantScopeError(`refusing to publish ${definition.key} without a tenant scope`);
+  const tenantId = publishingTenant(em, definition);
   const publisher = schemaOf(em);
   const [row] = await em.execute<Array<{ count: number }>>(
     `with source as (${query.select}),

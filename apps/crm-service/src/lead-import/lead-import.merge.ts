@@ -62,7 +62,7 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   const run = (sql: string, values: unknown[] = []) => transaction.execute<Array<Record<string, any>>>(sql, values);
 
   // Fresh tables have no statistics: without them the planner joins 100,000 rows by nested loops.
-  await run(`analyze ${table.staging}`);
+  await run(`analyze ${table.staging} (row_number)`);
   // New rows go to the trigram indexes' pending lists and are merged into them in bulk.
   await run(`set local gin_pending_list_limit = '64MB'`);
   const [refused] = await run(
@@ -78,7 +78,7 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
       industry, employee_count::integer as employee_count, company_phone, city, region, country, custom::jsonb as custom,
       ${table.schema}.lead_name_key(first_name, last_name) as name_key, null::uuid as company_id
     from ${table.staging} where error_message is null`);
-  await run(`analyze import_row`);
+  await run(`analyze import_row (domain, company_key)`);
   const [usable] = await run(`select count(*)::int as count from import_row`);
   const usableRows = Number(usable!['count']);
   if (usableRows === 0) {
@@ -145,13 +145,13 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
     select match_key, min(row_number) as first_row, count(*)::integer as row_count,
       ${firstOf('email')} as email, ${firstOf('first_name')} as first_name, ${firstOf('last_name')} as last_name, ${firstOf('phone')} as phone,
       ${firstOf('title')} as title, ${firstOf('notes')} as notes, ${firstOf('company_id')} as company_id,
-      (array_agg(custom order by row_number))[1] as custom, null::text as name_key, null::uuid as lead_id, false as created, null::text as folded_into
+      (array_agg(custom order by row_number))[1] as custom, ${table.schema}.lead_name_key(${firstOf('first_name')}, ${firstOf('last_name')}) as name_key,
+      null::uuid as lead_id, false as created, null::text as folded_into
     from (select r.*, case when email is not null then 'e:' || email when company_id is not null then 'n:' || company_id || '|' || name_key else 'p:' || phone end as match_key
           from import_row r) keyed
     group by match_key`);
   await run(`create index on import_lead (match_key)`);
-  await run(`analyze import_lead`);
-  await run(`update import_lead set name_key = ${table.schema}.lead_name_key(first_name, last_name)`);
+  await run(`analyze import_lead (match_key, lead_id, folded_into, company_id, name_key, email, phone)`);
   // Custom fields of a repeated lead: each key from the first row that has it.
   await run(`update import_lead l set custom = merged.custom from (
       select keyed.match_key, jsonb_object_agg(field.key, field.value order by keyed.row_number desc) as custom
@@ -197,7 +197,7 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
       window claim as (partition by lead_id order by (match_key like 'e:%') desc, first_row)) ranked
     where ranked.match_key = l.match_key and ranked.rank > 1`);
   await run(`update import_lead set lead_id = gen_random_uuid(), created = true where lead_id is null and folded_into is null`);
-  await run(`analyze import_lead`);
+  await run(`analyze import_lead (match_key, lead_id, folded_into, company_id, name_key, email, phone)`);
   await run(`update import_lead n set lead_id = target.lead_id from import_lead target where n.folded_into = target.match_key`);
 
   const [created] = await run(
