@@ -51,20 +51,21 @@ function dealerRow(index: number): string[] {
 
 const csvLine = (cells: string[]) => `${cells.map((cell) => (/[",\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell)).join(',')}\n`;
 
-async function writeFile(path: string): Promise<number> {
-  function* lines() {
-    yield csvLine(header);
-    let batch = '';
-    for (let index = 0; index < rows; index += 1) {
-      batch += csvLine(dealerRow(index));
-      if (batch.length > 65_536) {
-        yield batch;
-        batch = '';
-      }
+function* fileLines(): Generator<string> {
+  yield csvLine(header);
+  let batch = '';
+  for (let index = 0; index < rows; index += 1) {
+    batch += csvLine(dealerRow(index));
+    if (batch.length > 65_536) {
+      yield batch;
+      batch = '';
     }
-    if (batch) yield batch;
   }
-  await pipeline(Readable.from(lines()), createWriteStream(path));
+  if (batch) yield batch;
+}
+
+async function writeFile(path: string): Promise<number> {
+  await pipeline(Readable.from(fileLines()), createWriteStream(path));
   return (await stat(path)).size;
 }
 
@@ -133,8 +134,8 @@ clearInterval(sampler);
 
 const importMs = median(imports);
 const copyMs = median(copies);
-console.log(
-  JSON.stringify(
+process.stdout.write(
+  `${JSON.stringify(
     {
       rows,
       fileMegabytes: Math.round(bytes / 1_048_576),
@@ -151,7 +152,7 @@ console.log(
     },
     null,
     2,
-  ),
+  )}\n`,
 );
 
 await app.close();
