@@ -280,6 +280,27 @@ describe('bad files', () => {
     expect(await waitForImport(subgraph, who, refused.importId)).toMatchObject({ status: 'SUCCEEDED', total: 1 });
   });
 
+  it('keeps nothing of a file whose client disconnects half-way, and takes the whole file again on the same link', async () => {
+    const started = await startImport(who);
+    const ticket = started.uploadUrl.split('/').at(-1)!;
+    const { request } = await import('node:http');
+    const origin = new URL(subgraph.app.url);
+    const upload = request({ host: origin.hostname, port: origin.port, path: `/files/${ticket}`, method: 'PUT', headers: { [callerTokenHeader]: await subgraph.signCaller(who), 'content-type': 'text/csv', 'transfer-encoding': 'chunked' } });
+    upload.on('error', () => {});
+    upload.write('Email,Company\n');
+    for (let index = 0; index < 2_000; index += 1) upload.write(`half${index}@example.com,Half ${index}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    upload.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const state = await gql(who, `query ($id: ID!) { leadImport(id: $id) { status total } }`, { id: started.id });
+    expect(state.data!['leadImport']).toEqual({ status: 'QUEUED', total: 0 });
+    const [leads] = await subgraph.app.database.orm.em.fork().execute<Array<{ count: string }>>(`select count(*) from crm.lead where tenant_id = ? and email like 'half%'`, [who.tenantId]);
+    expect(Number(leads!.count)).toBe(0);
+    const whole = await uploadToService(subgraph, who, started.uploadUrl, 'Email,Company\nwhole@example.com,Whole\n');
+    expect(whole.status).toBe(200);
+    expect(await waitForImport(subgraph, who, started.id)).toMatchObject({ status: 'SUCCEEDED', total: 1, imported: 1 });
+  });
+
   it('rejects ragged rows and a 1 MB cell as row errors and imports the rest; duplicate column names and repeated headers are read', async () => {
     const file = [
       'Email,Name,Name,Notes',
