@@ -3,6 +3,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { CreateJobTables } from '@gtm/jobs';
 import { CreateLeadsAndCompanies } from './20261121000000-create-leads-and-companies.js';
 import { CreateCrmSync } from './20261203000000-create-crm-sync.js';
+import { CreateCrmPendingPush } from './20261204100000-create-crm-pending-push.js';
 
 /** Every migration of the CRM schema, oldest first. Append; never edit one that has shipped. */
 export const migrations: MigrationObject[] = [
@@ -11,4 +12,5 @@ export const migrations: MigrationObject[] = [
   { name: '20261203000000-create-crm-sync', class: CreateCrmSync },
   { name: '20261204000000-create-event-outbox', class: CreateEventOutbox },
   { name: '20261208030000-create-processed-events', class: CreateProcessedEvents },
+  { name: '20261204100000-create-crm-pending-push', class: CreateCrmPendingPush },
 ];
