@@ -9,6 +9,7 @@ import { CrmDeadLetter, CrmSyncSide } from '../crm-dead-letter/crm-dead-letter.e
 import { CrmRecordLink, type SyncedValues } from '../crm-record-link/crm-record-link.entity.js';
 import { Lead } from '../lead/lead.entity.js';
 import { companyKeyOf, leadValues, providerProperties, refusalOf, remoteValues } from './lead-values.js';
+import { leadsBeforePlan, publishPlanLeadChanges } from './lead-changes.js';
 import { fieldsInDispute, reconcile } from './reconcile.js';
 
 /** Records counted by what happened to them (the API's `CrmSyncRun` counts). */
@@ -463,6 +464,7 @@ function sameCompanyAndName(lead: Lead, values: SyncedValues): boolean {
 export async function writePlan(transaction: EntityManager, plan: SyncPlan, connection: CrmConnection, runId: string): Promise<void> {
   const tenantId = connection.tenantId;
   const now = new Date();
+  const leadsBefore = await leadsBeforePlan(transaction, plan);
   if (plan.linkDeletes.length > 0) await transaction.nativeDelete(CrmRecordLink, { connectionId: connection.id, externalId: { $in: plan.linkDeletes } });
 
   const companyIds = await ensureCompanies(transaction, tenantId, [...plan.leadCreates.map((create) => create.values), ...plan.leadUpdates.map((update) => update.values)]);
@@ -512,6 +514,8 @@ export async function writePlan(transaction: EntityManager, plan: SyncPlan, conn
       { onConflictFields: ['connectionId', 'externalId'], onConflictAction: 'merge', onConflictMergeFields: ['leadId', 'syncedValues', 'remoteModifiedAt', 'lastSyncedAt', 'updatedAt'] },
     );
   }
+
+  await publishPlanLeadChanges(transaction, plan, leadsBefore, runId);
 
   if (plan.resolveDeadLetters && plan.succeededExternalIds.length + plan.succeededLeadIds.length + plan.succeededDeletes.length > 0) {
     await transaction.nativeUpdate(
