@@ -109,7 +109,7 @@ describe('leads changed here are pushed to every connected CRM', () => {
     expect(hubspot.server.counts().writes).toBe(0);
 
     const seen = await lead('contact3@seed.example.com');
-    expect(seen.crmRecords.map((record: any) => record.provider).sort()).toEqual(['HUBSPOT', 'PIPEDRIVE']);
+    expect(seen.crmRecords.map((record: any) => record.provider).toSorted()).toEqual(['HUBSPOT', 'PIPEDRIVE']);
     const link = seen.crmRecords.find((record: any) => record.provider === 'PIPEDRIVE');
     expect(link.externalId).toBe(String(personOf('contact3@seed.example.com')!.id));
     expect(link.url).toContain(`/person/${link.externalId}`);

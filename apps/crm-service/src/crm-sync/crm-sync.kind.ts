@@ -227,7 +227,7 @@ export function createCrmSyncKind(settings: CrmSyncKindSettings) {
         if (item.kind === 'import') plan = await engine.planImport(item.page.changes);
         else if (item.kind === 'export') plan = await engine.planExport(item.leads);
         else if (item.kind === 'events') plan = await engine.planImport(await changesOfEvents(item.events, state.adapter!, engine, context.signal));
-        else if (item.kind === 'push') plan = await push(item.pushes, engine, context);
+        else if (item.kind === 'push') plan = await planPush(item.pushes, engine, context);
         else plan = await replay(item.letters, engine, state.adapter!, context);
       } catch (error) {
         if (!stopFor(error, state)) throw error;
@@ -331,7 +331,7 @@ async function replay(letters: CrmDeadLetter[], engine: CrmSyncEngine, adapter: 
 }
 
 /** Leads queued by their events: the changed ones through the export's merge, the deleted ones deleted there. */
-async function push(pushes: PendingPush[], engine: CrmSyncEngine, context: JobRunContext<CrmSyncRun, SyncState>): Promise<SyncPlan> {
+async function planPush(pushes: PendingPush[], engine: CrmSyncEngine, context: JobRunContext<CrmSyncRun, SyncState>): Promise<SyncPlan> {
   const leadIds = pushes.filter((entry) => !entry.deleteExternalId).map((entry) => entry.leadId);
   // A lead deleted without a record at this CRM has nothing to push: its row just goes.
   const leads = leadIds.length === 0 ? [] : await context.em.fork().find(Lead, { id: { $in: leadIds } }, { orderBy: { updatedAt: 'asc', id: 'asc' }, populate: ['company'] });
