@@ -15,7 +15,7 @@ const publicUrl = 'https://gtm.example.com';
 beforeAll(async () => {
   hubspot = await startFakeHubSpot();
   pipedrive = await startFakePipedrive();
-  subgraph = await startSubgraphUnderTest((environment, onQuery) => createCrmAppForSyncTests(environment, onQuery, { CRM_PUSH_ON_LEAD_CHANGE: 'true', CRM_PUSH_DELAY_MS: '800' }));
+  subgraph = await startSubgraphUnderTest((environment, onQuery) => createCrmAppForSyncTests(environment, onQuery, { CRM_PUSH_ON_LEAD_CHANGE: 'true', CRM_PUSH_DELAY_MS: '1000' }));
 });
 
 afterAll(async () => {
@@ -97,11 +97,13 @@ describe('leads changed here are pushed to every connected CRM', () => {
     hubspot.server.resetCounts();
     expect(await runSync({ subgraph, connectionId: hubspotId, runFields }, caller, 'IMPORT')).toMatchObject({ status: 'SUCCEEDED', created: 30 });
 
-    // The import's new leads reach Pipedrive on their own, thirty people in one push run.
+    // The import's new leads reach Pipedrive on their own, thirty people in one push.
     await eventually('every imported contact in Pipedrive', () => pipedrive.persons.size === 30);
+    // One run, or a second for events the consumer handed over after the first had started.
     const toPipedrive = await pushesSettled(pipedriveId);
-    expect(toPipedrive).toHaveLength(1);
-    expect(toPipedrive[0]).toMatchObject({ status: 'SUCCEEDED', created: 30, failed: 0 });
+    expect(toPipedrive.length).toBeLessThanOrEqual(2);
+    expect(toPipedrive.every((run) => run['status'] === 'SUCCEEDED' && run['failed'] === 0)).toBe(true);
+    expect(toPipedrive.reduce((sum, run) => sum + run['created'], 0)).toBe(30);
     expect(personOf('contact3@seed.example.com')).toBeDefined();
 
     // …and none of it goes back where it came from.
@@ -144,12 +146,13 @@ describe('leads changed here are pushed to every connected CRM', () => {
     await Promise.all(indexes.map((index, offset) => updateLead(leads[offset].id, `{ phone: "+1 555 01${index}" }`)));
     await eventually('the phones at HubSpot', () => contactOf('contact19@seed.example.com')?.properties['phone'] === '+1 555 0119');
     await eventually('the phones at Pipedrive', () => personOf('contact19@seed.example.com')?.phones[0]?.value === '+1 555 0119');
+    // Ten changes, one batch update for them all — or two when the consumer hands the events over
+    // in two waves, the second after the run started (a loaded machine): never one call per change.
     const toHubSpot = await pushesSettled(hubspotId);
-    expect(toHubSpot.length - before.hubspot).toBe(1);
-    expect(toHubSpot[0]).toMatchObject({ status: 'SUCCEEDED', updated: 10 });
-    // One batch update for the ten contacts.
-    expect(hubspot.server.counts().writes).toBe(1);
-    expect((await pushesSettled(pipedriveId)).length - before.pipedrive).toBe(1);
+    expect(toHubSpot.length - before.hubspot).toBeLessThanOrEqual(2);
+    expect(toHubSpot.slice(0, toHubSpot.length - before.hubspot).reduce((sum, run) => sum + run['updated'], 0)).toBe(10);
+    expect(hubspot.server.counts().writes).toBeLessThanOrEqual(2);
+    expect((await pushesSettled(pipedriveId)).length - before.pipedrive).toBeLessThanOrEqual(2);
     expect(contactOf('contact10@seed.example.com')?.properties['phone']).toBe('+1 555 0110');
   });
 
@@ -187,6 +190,23 @@ describe('leads changed here are pushed to every connected CRM', () => {
     await eventually('the title at Pipedrive', () => personOf('contact6@seed.example.com')?.job_title === 'After the storm');
     const [last] = await pushesSettled(pipedriveId);
     expect(last).toMatchObject({ status: 'SUCCEEDED', updated: 1, failed: 0 });
+  });
+
+  it('parks a push HubSpot refuses as a dead letter, still reaching Pipedrive, and replays it once fixed', async () => {
+    const taken = hubspot.createContact({ email: 'taken@push.example.com', firstname: 'Already', lastname: 'There' });
+    const here = await lead('contact7@seed.example.com');
+    await updateLead(here.id, '{ email: "taken@push.example.com" }');
+    await eventually('the email at Pipedrive', () => personOf('taken@push.example.com'));
+    const [refused] = await pushesSettled(hubspotId);
+    expect(refused).toMatchObject({ status: 'SUCCEEDED', failed: 1 });
+    const letters = await subgraph.call(caller, `query ($id: ID!) { crmConnection(id: $id) { deadLetters { direction leadId errorKind error } } }`, { id: hubspotId });
+    expect(letters.data!['crmConnection'].deadLetters).toEqual([expect.objectContaining({ direction: 'EXPORT', leadId: here.id })]);
+    expect(letters.data!['crmConnection'].deadLetters[0].error).toContain('already exists');
+
+    hubspot.archiveContact(taken.id);
+    expect((await subgraph.call(caller, `mutation ($id: ID!) { retryCrmDeadLetters(connectionId: $id) }`, { id: hubspotId })).data!['retryCrmDeadLetters']).toBe(1);
+    await eventually('the email at HubSpot', () => contactOf('taken@push.example.com')?.properties['firstname'] === 'First7');
+    await eventually('no dead letter left', async () => (await subgraph.call(caller, `query ($id: ID!) { crmConnection(id: $id) { deadLetters { id } } }`, { id: hubspotId })).data!['crmConnection'].deadLetters.length === 0);
   });
 
   it('pushes nothing to another tenant’s CRMs', async () => {
