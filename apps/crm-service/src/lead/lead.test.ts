@@ -144,9 +144,9 @@ describe('entity references', () => {
     }
     // The leads' events are handled in the background (pushing them to connected CRMs): their
     // queries are no part of the request counted below, so they are let finish first.
-    const sql = subgraph.app.database.orm.em.getConnection();
+    const connection = subgraph.app.database.orm.em.getConnection();
     for (let attempt = 0; attempt < 200; attempt += 1) {
-      const [row] = await sql.execute<Array<{ pending: string }>>(`select (select count(*) from crm.event_outbox) + (select count(*) from gtm_events.delivery) as pending`);
+      const [row] = await connection.execute<Array<{ pending: string }>>(`select (select count(*) from crm.event_outbox) + (select count(*) from gtm_events.delivery) as pending`);
       if (Number(row!.pending) === 0) break;
       await new Promise((done) => setTimeout(done, 50));
     }
