@@ -11,6 +11,7 @@ import { CrmConnection } from './crm-connection/crm-connection.entity.js';
 import { CrmConnectionResolver } from './crm-connection/crm-connection.resolver.js';
 import { CrmConnectionService } from './crm-connection/crm-connection.service.js';
 import { CrmDeadLetter } from './crm-dead-letter/crm-dead-letter.entity.js';
+import { leadPushSubscriptions } from './crm-push/lead-push.subscription.js';
 import { CrmRecordLink } from './crm-record-link/crm-record-link.entity.js';
 import { CrmSyncRun } from './crm-sync/crm-sync-run.entity.js';
 import { createCrmSyncKind } from './crm-sync/crm-sync.kind.js';
@@ -108,7 +109,9 @@ export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = 
   });
   const relayed = await attachEventRelay(app, { databaseUrl: config.DATABASE_URL });
   // What conversations come to moves their leads' status (conversation-service's lead outcomes).
-  const consuming = await attachEventConsumer(relayed, { databaseUrl: config.DATABASE_URL, subscriptions: [leadOutcomeSubscription] });
+  // Leads changed here are pushed to the tenant's connected CRMs (decision 0043).
+  const pushing = config.CRM_PUSH_ON_LEAD_CHANGE ? leadPushSubscriptions({ queue: () => jobs!, delayMs: config.CRM_PUSH_DELAY_MS }) : [];
+  const consuming = await attachEventConsumer(relayed, { databaseUrl: config.DATABASE_URL, subscriptions: [leadOutcomeSubscription, ...pushing] });
   const working = await attachJobWorker(consuming, { databaseUrl: config.DATABASE_URL, kinds: jobKinds, concurrency: config.JOB_WORKER_CONCURRENCY });
   return {
     ...working,

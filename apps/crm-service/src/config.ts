@@ -37,6 +37,16 @@ const crmEnvironmentSchema = subgraphEnvironmentSchema.extend({
   CRM_PROVIDER_RETRY_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(500),
   /** The largest CSV file a lead import takes, in bytes (the gateway's FILE_MAX_BYTES also applies). Default: 1 GiB. */
   LEAD_IMPORT_MAX_BYTES: z.coerce.number().int().min(1_024).default(1_073_741_824),
+  /**
+   * Whether a lead created, changed or deleted here is pushed to the tenant's connected CRMs on its
+   * own (else only by `syncCrm`). Default: true.
+   */
+  CRM_PUSH_ON_LEAD_CHANGE: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((value) => value === 'true' || value === '1'),
+  /** How long a push waits for more changes to join its batch. Default: 2000 ms. */
+  CRM_PUSH_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
 });
 
 export type CrmConfig = z.infer<typeof crmEnvironmentSchema>;

@@ -10,6 +10,7 @@ import { providerLabel, resolveFieldMapping } from '../crm-provider/field-mappin
 import type { OutboundPolicy } from '../crm-provider/outbound-guard.js';
 import type { ProviderRetrySettings } from '../crm-provider/provider-retry.js';
 import { CrmDeadLetter } from '../crm-dead-letter/crm-dead-letter.entity.js';
+import { pendingPushTables } from '../crm-push/pending-push.js';
 import { CrmRecordLink } from '../crm-record-link/crm-record-link.entity.js';
 import type { CrmLoaders } from '../loaders.js';
 import { CrmConnection, CrmConnectionStatus, sealingContextOf } from './crm-connection.entity.js';
@@ -122,6 +123,9 @@ export class CrmConnectionService {
     await context.em.transactional(async (transaction) => {
       await transaction.nativeDelete(CrmRecordLink, { connectionId: connection.id });
       await transaction.nativeDelete(CrmDeadLetter, { connectionId: connection.id });
+      // Nothing waits to be pushed to a CRM no longer connected.
+      const { pending } = pendingPushTables(transaction);
+      await transaction.execute(`delete from ${pending} where connection_id = ?`, [connection.id]);
       const now = new Date();
       await transaction.nativeUpdate(
         CrmConnection,

@@ -94,6 +94,17 @@ describe('two-way sync with Close', () => {
     expect(await lead('contact4@seed.example.com')).toBeNull();
   });
 
+  it('follows a lead renamed in Close and a merge of two leads, found in the lead events', async () => {
+    close.renameLead(contactOf('contact20@seed.example.com').lead_id, 'Renamed Company');
+    const destination = contactOf('contact21@seed.example.com').lead_id;
+    close.mergeLeads(contactOf('contact22@seed.example.com').lead_id, destination);
+    expect(await sync('IMPORT')).toMatchObject({ status: 'SUCCEEDED', updated: 2, failed: 0 });
+    expect((await lead('contact20@seed.example.com')).company).toMatchObject({ name: 'Renamed Company' });
+    // The merged-in contact keeps its lead here, now at the destination's company.
+    expect((await lead('contact22@seed.example.com')).company).toMatchObject({ name: close.leads.get(destination)!.name });
+    expect(await sync('IMPORT')).toMatchObject({ status: 'SUCCEEDED', updated: 0, created: 0 });
+  });
+
   it('rides out 429s, and dead-letters a record it cannot hold until it is fixed and replayed', async () => {
     close.editContact(contactOf('contact5@seed.example.com').id, { title: 'x'.repeat(400) });
     close.editContact(contactOf('contact6@seed.example.com').id, { title: 'Survived the storm' });

@@ -9,6 +9,7 @@ import { CrmDeadLetter, CrmSyncSide } from '../crm-dead-letter/crm-dead-letter.e
 import { CrmRecordLink, type SyncedValues } from '../crm-record-link/crm-record-link.entity.js';
 import { Lead } from '../lead/lead.entity.js';
 import { companyKeyOf, leadValues, providerProperties, refusalOf, remoteValues } from './lead-values.js';
+import { leadsBeforePlan, publishPlanLeadChanges } from './lead-changes.js';
 import { fieldsInDispute, reconcile } from './reconcile.js';
 
 /** Records counted by what happened to them (the API's `CrmSyncRun` counts). */
@@ -68,13 +69,15 @@ export class SyncPlan {
   /** Records that went through: their open dead letters are resolved. */
   readonly succeededExternalIds: string[] = [];
   readonly succeededLeadIds: string[] = [];
+  /** Records deleted at the provider for leads deleted here: their open dead letters are resolved. */
+  readonly succeededDeletes: string[] = [];
   /** Whether the connection may have open dead letters these successes resolve (skips a query per page when it has none). */
   resolveDeadLetters = true;
 
   /** Whether the plan writes anything here at all. */
   get writesNothing(): boolean {
     return (
-      this.leadCreates.length + this.leadUpdates.length + this.leadMerges.length + this.leadDeletes.length + this.linkDeletes.length + this.links.size + this.deadLetters.length + this.succeededExternalIds.length + this.succeededLeadIds.length ===
+      this.leadCreates.length + this.leadUpdates.length + this.leadMerges.length + this.leadDeletes.length + this.linkDeletes.length + this.links.size + this.deadLetters.length + this.succeededExternalIds.length + this.succeededLeadIds.length + this.succeededDeletes.length ===
       0
     );
   }
@@ -387,6 +390,26 @@ export class CrmSyncEngine {
     return this.finish(plan);
   }
 
+  /**
+   * Deletes at the provider the records of leads deleted here (their links went with them). A record
+   * already gone is no error; one the provider refuses to delete becomes a dead letter by its id.
+   */
+  async planRemoteDeletes(externalIds: readonly string[]): Promise<SyncPlan> {
+    const plan = this.newPlan();
+    for (const externalId of externalIds) {
+      try {
+        await this.options.adapter.delete(externalId, this.options.signal);
+        plan.succeededDeletes.push(externalId);
+        plan.counts.deleted += 1;
+      } catch (error) {
+        if (!isCrmProviderError(error) || isFatal(error)) throw error;
+        plan.deadLetters.push({ direction: CrmSyncSide.EXPORT, externalId, leadId: null, error });
+        plan.counts.failed += 1;
+      }
+    }
+    return this.finish(plan);
+  }
+
   /** A write at the provider: on success the link records what both now hold (so its echo is known); on failure a dead letter. */
   private recordWrite(plan: SyncPlan, outcome: CrmWriteOutcome, leadId: string, externalId: string, merged: SyncedValues, previous: SyncedValues, seenModifiedAt: Date | null) {
     if (outcome.ok) {
@@ -441,6 +464,7 @@ function sameCompanyAndName(lead: Lead, values: SyncedValues): boolean {
 export async function writePlan(transaction: EntityManager, plan: SyncPlan, connection: CrmConnection, runId: string): Promise<void> {
   const tenantId = connection.tenantId;
   const now = new Date();
+  const leadsBefore = await leadsBeforePlan(transaction, plan);
   if (plan.linkDeletes.length > 0) await transaction.nativeDelete(CrmRecordLink, { connectionId: connection.id, externalId: { $in: plan.linkDeletes } });
 
   const companyIds = await ensureCompanies(transaction, tenantId, [...plan.leadCreates.map((create) => create.values), ...plan.leadUpdates.map((update) => update.values)]);
@@ -475,6 +499,9 @@ export async function writePlan(transaction: EntityManager, plan: SyncPlan, conn
     // The merged lead's links to other CRMs move to the survivor, unless it has its own there.
     const survivorLinks = await transaction.find(CrmRecordLink, { leadId: merge.survivorId }, { fields: ['connectionId'] });
     await transaction.nativeUpdate(CrmRecordLink, { leadId: merge.mergedId, connectionId: { $nin: survivorLinks.map((link) => link.connectionId) } }, { leadId: merge.survivorId, updatedAt: now });
+    // Where both had a record, the merged lead's stays at that CRM, unlinked (its next import asks
+    // for a merge there): a merge here never deletes a record at another CRM.
+    await transaction.nativeDelete(CrmRecordLink, { leadId: merge.mergedId });
     await transaction.nativeDelete(Lead, { id: merge.mergedId });
   }
   if (plan.leadDeletes.length > 0) await transaction.nativeDelete(Lead, { id: { $in: plan.leadDeletes } });
@@ -488,7 +515,9 @@ export async function writePlan(transaction: EntityManager, plan: SyncPlan, conn
     );
   }
 
-  if (plan.resolveDeadLetters && plan.succeededExternalIds.length + plan.succeededLeadIds.length > 0) {
+  await publishPlanLeadChanges(transaction, plan, leadsBefore, runId);
+
+  if (plan.resolveDeadLetters && plan.succeededExternalIds.length + plan.succeededLeadIds.length + plan.succeededDeletes.length > 0) {
     await transaction.nativeUpdate(
       CrmDeadLetter,
       {
@@ -497,6 +526,7 @@ export async function writePlan(transaction: EntityManager, plan: SyncPlan, conn
         $or: [
           { direction: CrmSyncSide.IMPORT, externalId: { $in: plan.succeededExternalIds } },
           { direction: CrmSyncSide.EXPORT, leadId: { $in: plan.succeededLeadIds } },
+          { direction: CrmSyncSide.EXPORT, leadId: null, externalId: { $in: plan.succeededDeletes } },
         ],
       },
       { resolvedAt: now, updatedAt: now },
@@ -508,7 +538,8 @@ export async function writePlan(transaction: EntityManager, plan: SyncPlan, conn
       connectionId: connection.id,
       direction: letter.direction,
       resolvedAt: null,
-      ...(letter.direction === CrmSyncSide.IMPORT ? { externalId: letter.externalId } : { leadId: letter.leadId }),
+      // An export letter names its lead, or — a delete pushed for a lead gone here — only the record.
+      ...(letter.direction === CrmSyncSide.IMPORT || !letter.leadId ? { externalId: letter.externalId } : { leadId: letter.leadId }),
     });
     if (open) {
       await transaction.nativeUpdate(CrmDeadLetter, { id: open.id }, { attempts: open.attempts + 1, error: message, errorKind: letter.error.kind, syncRunId: runId, updatedAt: now });

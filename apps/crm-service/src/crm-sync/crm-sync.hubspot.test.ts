@@ -18,6 +18,8 @@ beforeAll(async () => {
         CRM_SYNC_OVERLAP_SECONDS: '0',
         CRM_PROVIDER_RETRY_BASE_MS: '5',
         JOB_WORKER_CONCURRENCY: '2',
+        // These tests follow what each syncCrm run does; pushing on lead events has its own tests.
+        CRM_PUSH_ON_LEAD_CHANGE: 'false',
       }),
       { onQuery },
     ),

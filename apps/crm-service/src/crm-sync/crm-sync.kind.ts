@@ -7,6 +7,7 @@ import type { CrmAdapter, CrmChange, CrmChangePage } from '../crm-provider/crm-p
 import { isCrmProviderError } from '../crm-provider/crm-provider.error.js';
 import { providerLabel } from '../crm-provider/field-mapping.js';
 import { CrmDeadLetter, CrmSyncSide } from '../crm-dead-letter/crm-dead-letter.entity.js';
+import { readPendingPushes, removePendingPushes, withPushLock, type PendingPush } from '../crm-push/pending-push.js';
 import { Lead } from '../lead/lead.entity.js';
 import { CrmSyncEngine, writePlan, type SyncCounts, type SyncPlan } from './crm-sync.engine.js';
 import { CrmSyncRun, crmSyncJobKind, SyncDirection, type StoredWebhookEvent } from './crm-sync-run.entity.js';
@@ -15,7 +16,8 @@ type SyncItem =
   | { kind: 'import'; key: string; page: CrmChangePage; last: boolean }
   | { kind: 'export'; key: string; leads: Lead[]; cursorAt: Date; cursorLeadId: string }
   | { kind: 'events'; key: string; events: StoredWebhookEvent[] }
-  | { kind: 'replay'; key: string; letters: CrmDeadLetter[] };
+  | { kind: 'replay'; key: string; letters: CrmDeadLetter[] }
+  | { kind: 'push'; key: string; pushes: PendingPush[] };
 
 interface SyncState {
   connection: CrmConnection | null;
@@ -86,6 +88,30 @@ async function* importPages(context: JobRunContext<CrmSyncRun, SyncState>, setti
     yield { kind: 'import', key: `import:${since?.getTime() ?? 'all'}:${shortHash(pageToken ?? 'first')}`, page, last: !page.nextPageToken };
     if (!page.nextPageToken || state.stopped || state.pausedUntil) return;
     pageToken = page.nextPageToken;
+  }
+}
+
+/**
+ * What lead events queued for the connection, oldest first, in batches the provider takes at once.
+ * The queue is read again after each batch commits (taking the batch off it); the last, empty read
+ * is made under the connection's push lock, so a change queued meanwhile either is read here or
+ * finds this run no longer waiting and queues the next.
+ */
+async function* pushBatches(context: JobRunContext<CrmSyncRun, SyncState>): AsyncGenerator<SyncItem> {
+  const { state, em } = context;
+  const connectionId = state.connection!.id;
+  const batchSize = state.adapter!.maximumBatchSize;
+  let previousKey: string | null = null;
+  for (;;) {
+    let pushes = await readPendingPushes(em, connectionId, batchSize);
+    if (pushes.length === 0) pushes = await withPushLock(em.fork(), connectionId, (transaction) => readPendingPushes(transaction, connectionId, batchSize));
+    if (pushes.length === 0) return;
+    const key = `push:${shortHash(pushes.map((push) => `${push.leadId}@${push.queuedAt.getTime()}`).join(','))}`;
+    // A batch read twice was not taken off (its item did not commit): the attempt ends here.
+    if (key === previousKey) return;
+    previousKey = key;
+    yield { kind: 'push', key, pushes };
+    if (state.stopped || state.pausedUntil) return;
   }
 }
 
@@ -172,6 +198,10 @@ export function createCrmSyncKind(settings: CrmSyncKindSettings) {
         for (let index = 0; index < job.webhookEvents.length; index += 100) yield { kind: 'events', key: `events:${index}`, events: job.webhookEvents.slice(index, index + 100) };
         return;
       }
+      if (job.trigger === 'lead-change') {
+        yield* pushBatches(context);
+        return;
+      }
       if (job.trigger === 'replay') {
         for (;;) {
           // Letters this run wrote itself (a replay that failed again) are not replayed twice.
@@ -197,6 +227,7 @@ export function createCrmSyncKind(settings: CrmSyncKindSettings) {
         if (item.kind === 'import') plan = await engine.planImport(item.page.changes);
         else if (item.kind === 'export') plan = await engine.planExport(item.leads);
         else if (item.kind === 'events') plan = await engine.planImport(await changesOfEvents(item.events, state.adapter!, engine, context.signal));
+        else if (item.kind === 'push') plan = await planPush(item.pushes, engine, context);
         else plan = await replay(item.letters, engine, state.adapter!, context);
       } catch (error) {
         if (!stopFor(error, state)) throw error;
@@ -215,6 +246,7 @@ export function createCrmSyncKind(settings: CrmSyncKindSettings) {
             }
             if (item.last) await transaction.execute(`update ${table.run} set import_done = true where id = ?`, [job.id]);
           }
+          if (item.kind === 'push') await removePendingPushes(transaction, job.connectionId, item.pushes);
           if (item.kind === 'export') {
             await transaction.execute(`update ${table.connection} set export_cursor_at = ?, export_cursor_lead_id = ?, updated_at = now() where id = ?`, [item.cursorAt, item.cursorLeadId, job.connectionId]);
           }
@@ -247,7 +279,7 @@ export function createCrmSyncKind(settings: CrmSyncKindSettings) {
         await settings.queue().submit(
           em.fork(),
           async (transaction) => {
-            const resumed = transaction.create(CrmSyncRun, { tenantId: job.tenantId, connectionId: job.connectionId, direction: job.direction, full: job.full, trigger: 'resume', total: 1 });
+            const resumed = transaction.create(CrmSyncRun, { tenantId: job.tenantId, connectionId: job.connectionId, direction: job.direction, full: job.full, trigger: job.trigger === 'lead-change' ? 'lead-change' : 'resume', total: 1 });
             resumed.subjectType = 'CrmConnection';
             resumed.subjectId = job.connectionId;
             resumed.importResumeFrom = job.importDone ? null : run.importResumeFrom;
@@ -273,7 +305,7 @@ async function addCounts(transaction: EntityManager, runTable: string, runId: st
 }
 
 function describe(counts: SyncCounts, item: SyncItem): string {
-  const what = item.kind === 'import' ? 'Imported a page' : item.kind === 'export' ? 'Pushed a batch' : item.kind === 'events' ? 'Applied webhook events' : 'Replayed dead letters';
+  const what = item.kind === 'import' ? 'Imported a page' : item.kind === 'export' || item.kind === 'push' ? 'Pushed a batch' : item.kind === 'events' ? 'Applied webhook events' : 'Replayed dead letters';
   return `${what}: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.failed} failed.`;
 }
 
@@ -281,6 +313,7 @@ function describe(counts: SyncCounts, item: SyncItem): string {
 async function replay(letters: CrmDeadLetter[], engine: CrmSyncEngine, adapter: CrmAdapter, context: JobRunContext<CrmSyncRun, SyncState>): Promise<SyncPlan> {
   const importIds = letters.filter((letter) => letter.direction === CrmSyncSide.IMPORT && letter.externalId).map((letter) => letter.externalId!);
   const exportLeadIds = letters.filter((letter) => letter.direction === CrmSyncSide.EXPORT && letter.leadId).map((letter) => letter.leadId!);
+  const remoteDeletes = letters.filter((letter) => letter.direction === CrmSyncSide.EXPORT && !letter.leadId && letter.externalId).map((letter) => letter.externalId!);
   const changes = await changesOfEvents(
     importIds.map((externalId) => ({ eventId: externalId, kind: 'upsert', externalId, occurredAt: new Date().toISOString(), mergedExternalIds: [] })),
     adapter,
@@ -293,6 +326,18 @@ async function replay(letters: CrmDeadLetter[], engine: CrmSyncEngine, adapter: 
     const pushed = await engine.planExport(leads);
     mergePlans(plan, pushed);
   }
+  if (remoteDeletes.length > 0) mergePlans(plan, await engine.planRemoteDeletes(remoteDeletes));
+  return plan;
+}
+
+/** Leads queued by their events: the changed ones through the export's merge, the deleted ones deleted there. */
+async function planPush(pushes: PendingPush[], engine: CrmSyncEngine, context: JobRunContext<CrmSyncRun, SyncState>): Promise<SyncPlan> {
+  const leadIds = pushes.filter((entry) => !entry.deleteExternalId).map((entry) => entry.leadId);
+  // A lead deleted without a record at this CRM has nothing to push: its row just goes.
+  const leads = leadIds.length === 0 ? [] : await context.em.fork().find(Lead, { id: { $in: leadIds } }, { orderBy: { updatedAt: 'asc', id: 'asc' }, populate: ['company'] });
+  const plan = await engine.planExport(leads);
+  const deletes = pushes.map((entry) => entry.deleteExternalId).filter((externalId): externalId is string => Boolean(externalId));
+  if (deletes.length > 0) mergePlans(plan, await engine.planRemoteDeletes(deletes));
   return plan;
 }
 
@@ -307,5 +352,6 @@ function mergePlans(into: SyncPlan, from: SyncPlan): void {
   into.deadLetters.push(...from.deadLetters);
   into.succeededExternalIds.push(...from.succeededExternalIds);
   into.succeededLeadIds.push(...from.succeededLeadIds);
+  into.succeededDeletes.push(...from.succeededDeletes);
 }
 

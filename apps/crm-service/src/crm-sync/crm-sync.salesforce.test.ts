@@ -85,6 +85,20 @@ describe('two-way sync with Salesforce (polling)', () => {
     expect((await lead('lead10@seed.example.com')).crmRecords).toEqual([expect.objectContaining({ externalId: master.Id })]);
   });
 
+  it('pushes many edits in one sObject Collections call, a record gone meanwhile failing alone', async () => {
+    const emails = ['lead20@seed.example.com', 'lead21@seed.example.com', 'lead22@seed.example.com'];
+    for (const email of emails) await subgraph.call(caller, `mutation ($id: ID!) { updateLead(id: $id, input: { title: "Batched" }) { id } }`, { id: (await lead(email)).id });
+    salesforce.deleteLead(leadOf('lead22@seed.example.com').Id);
+    salesforce.server.resetCounts();
+    const requestsBefore = salesforce.server.requests.length;
+    expect(await sync('EXPORT')).toMatchObject({ status: 'SUCCEEDED', updated: 2, failed: 0 });
+    // A run's first call may meet an expired session (401) and go again after the OAuth refresh.
+    const collectionCalls = salesforce.server.requests.slice(requestsBefore).filter((request) => request.url.includes('/composite/sobjects') && request.status !== 401);
+    expect(collectionCalls.map((request) => `${request.method} ${request.status}`)).toEqual(['PATCH 200']);
+    expect(leadOf('lead20@seed.example.com').Title).toBe('Batched');
+    expect(leadOf('lead21@seed.example.com').Title).toBe('Batched');
+  });
+
   it('rides out request-limit refusals, and dead-letters a record it cannot hold until it is fixed and replayed', async () => {
     salesforce.editLead(leadOf('lead5@seed.example.com').Id, { Title: 'x'.repeat(400) });
     salesforce.editLead(leadOf('lead6@seed.example.com').Id, { Title: 'Survived' });

@@ -9,10 +9,14 @@ const crmTestPublicUrl = 'https://gtm.example.com';
 
 /**
  * The CRM app as the sync tests start it (with libs/testing's startSubgraphUnderTest), allowed to
- * reach provider fakes on loopback and retrying fast.
+ * reach provider fakes on loopback and retrying fast; leads are pushed only by the runs a test
+ * starts, unless `settings` turn pushing on lead events back on.
  */
-export function createCrmAppForSyncTests(environment: Record<string, string>, onQuery: (sql: string) => void): Promise<SubgraphApp> {
-  return createApp(loadConfig({ ...environment, PUBLIC_URL: crmTestPublicUrl, CRM_FETCH_ALLOWLIST: '127.0.0.1', CRM_SYNC_OVERLAP_SECONDS: '0', CRM_PROVIDER_RETRY_BASE_MS: '5' }), { onQuery });
+export function createCrmAppForSyncTests(environment: Record<string, string>, onQuery: (sql: string) => void, settings: Record<string, string> = {}): Promise<SubgraphApp> {
+  return createApp(
+    loadConfig({ ...environment, PUBLIC_URL: crmTestPublicUrl, CRM_FETCH_ALLOWLIST: '127.0.0.1', CRM_SYNC_OVERLAP_SECONDS: '0', CRM_PROVIDER_RETRY_BASE_MS: '5', CRM_PUSH_ON_LEAD_CHANGE: 'false', ...settings }),
+    { onQuery },
+  );
 }
 
 /** What these helpers need of a subgraph under test: GraphQL calls signed as a caller. */

@@ -26,7 +26,7 @@ export interface CloseEvent {
   object_type: string;
   object_id: string;
   lead_id: string | null;
-  action: 'created' | 'updated' | 'deleted';
+  action: 'created' | 'updated' | 'deleted' | 'merged';
   date_created: string;
   date_updated: string;
   organization_id: string;
@@ -35,6 +35,8 @@ export interface CloseEvent {
   changed_fields: string[];
   data: Record<string, unknown> | null;
   previous_data: Record<string, unknown> | null;
+  /** On every event a lead merge causes: `merge_source_lead_id` and `merge_destination_lead_id`. */
+  meta?: Record<string, string>;
 }
 
 export interface FakeCloseOptions {
@@ -58,6 +60,13 @@ export interface FakeClose extends AsyncDisposable {
   /** A person edits a contact in Close. */
   editContact(id: string, changes: Partial<Pick<FakeCloseContact, 'name' | 'title' | 'emails' | 'phones'>>): FakeCloseContact;
   deleteContact(id: string): void;
+  /** A person renames a lead (the company its contacts belong to) in Close. */
+  renameLead(id: string, name: string): void;
+  /**
+   * A person merges lead `sourceId` into `destinationId`: the source's contacts move to the
+   * destination (keeping their ids) and the source lead is deleted, with the events Close logs.
+   */
+  mergeLeads(sourceId: string, destinationId: string): void;
   /** Signs a webhook payload as Close does: hex HMAC-SHA256 over timestamp + body, with the hex-decoded key. */
   signWebhook(body: string, timestamp?: number, key?: string): Record<string, string>;
   /** The webhook payload Close posts for an event of its log. */
@@ -119,6 +128,25 @@ export async function startFakeClose(options: FakeCloseOptions = {}): Promise<Fa
       changed_fields: changed,
       data: action === 'deleted' ? null : { ...contact },
       previous_data: previous ? { ...previous } : null,
+    });
+  };
+
+  const recordLead = (lead: FakeCloseLead, action: CloseEvent['action'], changed: string[], meta?: Record<string, string>) => {
+    events.push({
+      id: newId('ev'),
+      object_type: 'lead',
+      object_id: lead.id,
+      lead_id: lead.id,
+      action,
+      date_created: lead.date_updated,
+      date_updated: lead.date_updated,
+      organization_id: organizationId,
+      api_key_id: null,
+      user_id: 'user_fake',
+      changed_fields: changed,
+      data: action === 'deleted' ? null : { ...lead },
+      previous_data: null,
+      ...(meta ? { meta } : {}),
     });
   };
 
@@ -228,11 +256,8 @@ export async function startFakeClose(options: FakeCloseOptions = {}): Promise<Fa
           }
           if (changed) {
             lead.date_updated = iso(clock());
-            // A lead's change shows on its contacts too (their company fields changed).
-            for (const contact of [...contacts.values()].filter((candidate) => candidate.lead_id === lead.id)) {
-              contact.date_updated = lead.date_updated;
-              record(contact, 'updated', true, contact, ['lead']);
-            }
+            // Logged on the lead only: Close logs no contact event for its lead's change.
+            recordLead(lead, 'updated', ['name', 'url']);
           }
           return { status: 200, write: changed, body: leadView(lead) };
         }
@@ -285,6 +310,31 @@ export async function startFakeClose(options: FakeCloseOptions = {}): Promise<Fa
       contacts.delete(id);
       contact.date_updated = iso(clock());
       record(contact, 'deleted', false, contact, []);
+    },
+    renameLead(id, name) {
+      const lead = leads.get(id);
+      if (!lead) throw new Error(`no lead ${id}`);
+      lead.name = name;
+      lead.date_updated = iso(clock());
+      recordLead(lead, 'updated', ['name']);
+    },
+    mergeLeads(sourceId, destinationId) {
+      const source = leads.get(sourceId);
+      const destination = leads.get(destinationId);
+      if (!source || !destination) throw new Error(`no lead ${source ? destinationId : sourceId}`);
+      const meta = { merge_source_lead_id: sourceId, merge_destination_lead_id: destinationId };
+      for (const contact of [...contacts.values()].filter((candidate) => candidate.lead_id === sourceId)) {
+        const previous = { ...contact };
+        contact.lead_id = destinationId;
+        contact.date_updated = iso(clock());
+        record(contact, 'updated', false, previous, ['lead_id']);
+        events.at(-1)!.meta = meta;
+      }
+      leads.delete(sourceId);
+      source.date_updated = iso(clock());
+      recordLead(source, 'deleted', [], meta);
+      destination.date_updated = iso(clock());
+      recordLead(destination, 'merged', [], meta);
     },
     signWebhook,
     webhookBody: (event) => JSON.stringify({ subscription_id: 'whsub_fake', event }),

@@ -49,6 +49,15 @@ const validate = (values: Record<string, unknown>, creating: boolean): FakeCrmRe
   return null;
 };
 
+/** A record's failure inside an sObject Collections answer. */
+const saveError = (statusCode: string, message: string, fields: string[] = []) => ({ success: false, errors: [{ statusCode, message, fields }] });
+
+/** The single-record refusal `validate` gives, as a collection's per-record failure. */
+const saveErrorOf = (reply: FakeCrmReply) => {
+  const [error] = reply.body as Array<{ errorCode: string; message: string; fields: string[] }>;
+  return saveError(error!.errorCode, error!.message, error!.fields);
+};
+
 /** The SOQL `WHERE` conditions the fake understands, as Salesforce evaluates them. */
 function matches(lead: FakeSalesforceLead, where: string | undefined): boolean {
   if (!where) return true;
@@ -133,6 +142,13 @@ export async function startFakeSalesforce(options: { latencyMs?: number } = {}):
     lead.LastModifiedDate = lead.SystemModstamp;
   };
 
+  const insertLead = (values: Record<string, unknown>): FakeSalesforceLead => {
+    const time = stamp();
+    const lead: FakeSalesforceLead = { Id: newId(), FirstName: null, LastName: null, Email: null, Phone: null, Title: null, Company: null, Website: null, ...values, SystemModstamp: time, LastModifiedDate: time, IsDeleted: false, MasterRecordId: null, deletedDate: null };
+    leads.set(lead.Id, lead);
+    return lead;
+  };
+
 
   const server = await startFakeCrmServer({
     latencyMs: options.latencyMs,
@@ -173,10 +189,30 @@ export async function startFakeSalesforce(options: { latencyMs?: number } = {}):
       if (method === 'POST' && path === `${data}/sobjects/Lead`) {
         const refused = validate(body ?? {}, true);
         if (refused) return refused;
-        const time = stamp();
-        const lead: FakeSalesforceLead = { Id: newId(), FirstName: null, LastName: null, Email: null, Phone: null, Title: null, Company: null, Website: null, ...body, SystemModstamp: time, LastModifiedDate: time, IsDeleted: false, MasterRecordId: null, deletedDate: null };
-        leads.set(lead.Id, lead);
-        return { status: 201, write: true, body: { id: lead.Id, success: true, errors: [] }, headers };
+        return { status: 201, write: true, body: { id: insertLead(body).Id, success: true, errors: [] }, headers };
+      }
+      // sObject Collections: up to 200 records in one call, one SaveResult each, in order; with
+      // allOrNone false a refused record fails alone (its errors carry `statusCode`).
+      if ((method === 'POST' || method === 'PATCH') && path === `${data}/composite/sobjects`) {
+        const records = (body?.records ?? []) as Array<Record<string, unknown> & { attributes?: { type?: string } }>;
+        if (records.length > 200) return sfError(400, 'EXCEEDED_ID_LIMIT', 'record limit reached. cannot submit more than 200 records into this call', []);
+        const results = records.map((record) => {
+          const { attributes, id, ...values } = record;
+          if (attributes?.type !== 'Lead') return saveError('INVALID_TYPE', `sObject type '${attributes?.type ?? ''}' is not supported.`);
+          if (method === 'PATCH') {
+            const lead = leads.get(String(id ?? ''));
+            if (!lead || lead.IsDeleted) return saveError('ENTITY_IS_DELETED', 'entity is deleted');
+            const refused = validate(values, false);
+            if (refused) return saveErrorOf(refused);
+            Object.assign(lead, values);
+            touch(lead);
+            return { id: lead.Id, success: true, errors: [] };
+          }
+          const refused = validate(values, true);
+          if (refused) return saveErrorOf(refused);
+          return { id: insertLead(values).Id, success: true, errors: [] };
+        });
+        return { status: 200, write: results.some((result) => result.success), body: results, headers };
       }
       const single = new RegExp(`^${data}/sobjects/Lead/(\\w+)$`).exec(path);
       if (single) {

@@ -34,7 +34,11 @@ const contactPageLimit = 100;
 const eventPageLimit = 50;
 const signatureWindowMs = 5 * 60 * 1000;
 
-type PageToken = { phase: 'contacts'; skip: number; startedAt: number } | { phase: 'events'; cursor: string | null; since: number; newest: number };
+/**
+ * Where a listing continues. An incremental one reads the contact events, then the lead events (a
+ * lead renamed or merged changes its contacts' company without a contact event).
+ */
+type PageToken = { phase: 'contacts'; skip: number; startedAt: number } | { phase: 'events'; objectType?: 'contact' | 'lead'; cursor: string | null; since: number; newest: number };
 
 const encode = (token: PageToken) => Buffer.from(JSON.stringify(token)).toString('base64url');
 const decode = (token: string) => JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as PageToken;
@@ -45,7 +49,7 @@ function splitName(name: string | null): { first: string | null; last: string | 
   return { first: parts[0]!, last: parts.length > 1 ? parts.slice(1).join(' ') : null };
 }
 
-function recordOf(contact: CloseContact, lead: Pick<CloseLead, 'name' | 'url'> | null, fields: readonly string[]): CrmRecord {
+function recordOf(contact: CloseContact, lead: Pick<CloseLead, 'name' | 'url' | 'date_updated'> | null, fields: readonly string[]): CrmRecord {
   const { first, last } = splitName(contact.name);
   const all: CrmProperties = {
     name: contact.name,
@@ -57,7 +61,8 @@ function recordOf(contact: CloseContact, lead: Pick<CloseLead, 'name' | 'url'> |
     lead_name: lead?.name ?? null,
     lead_url: lead?.url ?? null,
   };
-  return { externalId: contact.id, properties: Object.fromEntries(fields.map((field) => [field, all[field] ?? null])), modifiedAt: new Date(contact.date_updated), mergedExternalIds: [] };
+  // The company fields are the lead's: a lead renamed changed the contact as this sync sees it.
+  return { externalId: contact.id, properties: Object.fromEntries(fields.map((field) => [field, all[field] ?? null])), modifiedAt: new Date(Math.max(Date.parse(contact.date_updated), lead?.date_updated ? Date.parse(lead.date_updated) : 0)), mergedExternalIds: [] };
 }
 
 /** Contact fields for a write: the name put back together from what changes and what stays. */
@@ -79,7 +84,8 @@ function contactBody(properties: CrmProperties, current: CloseContact | null): R
 /**
  * Close through a small typed client (it has no maintained SDK): a full import lists contacts with
  * `_skip`; later runs read the event log (`/event/?object_type=contact&date_updated__gt=…`, newest
- * first) and read each changed contact's current state, deletes included. A contact lives in a
+ * first) and read each changed contact's current state, deletes included; then the lead events of
+ * the same window (a lead renamed, or the destination of a merge) and read those leads' contacts. A contact lives in a
  * lead (the company): creating one creates its lead with it.
  */
 export function createCloseAdapter(settings: CloseAdapterSettings): CrmAdapter {
@@ -94,12 +100,22 @@ export function createCloseAdapter(settings: CloseAdapterSettings): CrmAdapter {
     const leads = new Map<string, CloseLead>();
     for (const leadId of new Set(contacts.map((contact) => contact.lead_id))) {
       try {
-        leads.set(leadId, await call<CloseLead>('GET', `/lead/${encodeURIComponent(leadId)}/`, { query: { _fields: 'id,name,url' }, signal }));
+        leads.set(leadId, await call<CloseLead>('GET', `/lead/${encodeURIComponent(leadId)}/`, { query: { _fields: 'id,name,url,date_updated' }, signal }));
       } catch (error) {
         if (!(isCrmProviderError(error) && error.kind === 'not-found')) throw error;
       }
     }
     return leads;
+  };
+
+  /** A lead's contacts as they are now (none when the lead is gone). */
+  const contactsOfLead = async (leadId: string, signal?: AbortSignal): Promise<CloseContact[]> => {
+    try {
+      return (await call<CloseLead>('GET', `/lead/${encodeURIComponent(leadId)}/`, { query: { _fields: 'id,contacts' }, signal })).contacts ?? [];
+    } catch (error) {
+      if (isCrmProviderError(error) && error.kind === 'not-found') return [];
+      throw error;
+    }
   };
 
   const getContact = async (externalId: string, signal?: AbortSignal): Promise<CloseContact | null> => {
@@ -137,23 +153,32 @@ export function createCloseAdapter(settings: CloseAdapterSettings): CrmAdapter {
         // A listing is no point in time: the next run reads the event log from when it started.
         return { changes, nextPageToken: page.has_more ? encode({ ...token, skip: token.skip + page.data.length }) : null, checkpoint: page.has_more ? null : new Date(token.startedAt), totalEstimate: null };
       }
+      const objectType = token.objectType ?? 'contact';
       const page = await call<{ data: CloseEvent[]; cursor_next: string | null }>('GET', '/event/', {
-        query: { object_type: 'contact', date_updated__gt: new Date(token.since).toISOString(), _limit: Math.min(pageSize, eventPageLimit), _cursor: token.cursor ?? undefined },
+        query: { object_type: objectType, date_updated__gt: new Date(token.since).toISOString(), _limit: Math.min(pageSize, eventPageLimit), _cursor: token.cursor ?? undefined },
         signal,
       });
       const newest = Math.max(token.newest, ...page.data.map((event) => Date.parse(event.date_updated)));
       // Events are snapshots in the past, newest first: each changed contact is read as it is now.
       const changes: CrmChange[] = [];
       const contacts: CloseContact[] = [];
-      for (const id of new Set(page.data.map((event) => event.object_id))) {
-        const contact = await getContact(id, signal);
-        if (contact) contacts.push(contact);
-        else changes.push({ kind: 'delete', externalId: id, deletedAt: new Date(page.data.find((event) => event.object_id === id)!.date_updated), mergedInto: null });
+      if (objectType === 'contact') {
+        for (const id of new Set(page.data.map((event) => event.object_id))) {
+          const contact = await getContact(id, signal);
+          if (contact) contacts.push(contact);
+          else changes.push({ kind: 'delete', externalId: id, deletedAt: new Date(page.data.find((event) => event.object_id === id)!.date_updated), mergedInto: null });
+        }
+      } else {
+        // A lead updated or merged (the destination of a merge: its event's object) is read with its
+        // contacts, the merged-in ones included; a deleted lead's contacts have their own events.
+        for (const id of new Set(page.data.filter((event) => event.action !== 'deleted').map((event) => event.object_id))) contacts.push(...(await contactsOfLead(id, signal)));
       }
       const leads = await leadsOf(contacts, signal);
       changes.push(...contacts.map((contact): CrmChange => ({ kind: 'upsert', record: recordOf(contact, leads.get(contact.lead_id) ?? null, fields) })));
+      if (page.cursor_next) return { changes, nextPageToken: encode({ ...token, objectType, cursor: page.cursor_next, newest }), checkpoint: null, totalEstimate: null };
+      if (objectType === 'contact') return { changes, nextPageToken: encode({ ...token, objectType: 'lead', cursor: null, newest }), checkpoint: null, totalEstimate: null };
       // The log is read newest first, so the cursor moves only once all of it is read.
-      return { changes, nextPageToken: page.cursor_next ? encode({ ...token, cursor: page.cursor_next, newest }) : null, checkpoint: page.cursor_next ? null : new Date(newest), totalEstimate: null };
+      return { changes, nextPageToken: null, checkpoint: new Date(newest), totalEstimate: null };
     },
 
     async get(externalId, fields, signal) {

@@ -17,6 +17,7 @@ export interface CloseLead {
   id: string;
   name: string | null;
   url: string | null;
+  date_updated?: string;
   contacts?: CloseContact[];
 }
 

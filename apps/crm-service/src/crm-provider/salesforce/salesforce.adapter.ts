@@ -22,6 +22,16 @@ const apiVersion = '62.0';
 /** What the sync reads besides the mapped fields. */
 const syncFields = ['Id', 'SystemModstamp'];
 
+/** One record's answer in an sObject Collections call. */
+interface SaveResult {
+  id?: string;
+  success: boolean;
+  errors: Array<{ statusCode?: string; message?: string; fields?: string[] }>;
+}
+
+/** Records per sObject Collections call (Salesforce's limit). */
+const maximumBatch = 200;
+
 type PageToken = { phase: 'query'; next: string | null; since: number | null; startedAt: number } | { phase: 'deleted'; since: number; startedAt: number };
 const encode = (token: PageToken) => Buffer.from(JSON.stringify(token)).toString('base64url');
 const decode = (token: string) => JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as PageToken;
@@ -129,20 +139,28 @@ export function createSalesforceAdapter(settings: SalesforceAdapterSettings): Cr
     }, signal);
   const soql = (query: string, batchSize = 2000) => call(() => connection.request<{ records: Array<Record<string, unknown>>; done: boolean; totalSize: number; nextRecordsUrl?: string }>({ method: 'GET', url: `/query?q=${encodeURIComponent(query)}`, headers: { 'Sforce-Query-Options': `batchSize=${batchSize}` } }));
 
-  const writeOutcome = async (operation: () => Promise<string>, fields: readonly string[], signal?: AbortSignal): Promise<CrmWriteOutcome> => {
-    try {
-      const id = await call(operation, signal);
-      const row = await call(() => connection.sobject('Lead').retrieve(id, { fields: [...new Set([...syncFields, ...fields])] }) as unknown as Promise<Record<string, unknown>>, signal);
-      return { ok: true, record: recordOf(row, fields) };
-    } catch (error) {
-      if (isCrmProviderError(error) && (error.kind === 'invalid-record' || error.kind === 'not-found')) return { ok: false, error };
-      throw error;
-    }
+  /**
+   * Writes a batch through sObject Collections (jsforce sends up to 200 records in one
+   * `/composite/sobjects` call, `allOrNone: false`: a refused record fails alone), then reads the
+   * written leads back in one query for their values and `SystemModstamp` as Salesforce now holds them.
+   */
+  const saveMany = async (send: () => Promise<SaveResult[]>, fields: readonly string[], signal?: AbortSignal): Promise<CrmWriteOutcome[]> => {
+    const results = await call(send, signal);
+    const ids = results.filter((result) => result.success && result.id).map((result) => result.id!);
+    const rows = ids.length === 0 ? [] : (await soql(`SELECT ${select(fields)} FROM Lead WHERE Id IN (${ids.map(literal).join(', ')})`)).records;
+    const written = new Map(rows.map((row) => [String(row['Id']), recordOf(row, fields)]));
+    return results.map((result): CrmWriteOutcome => {
+      const record = result.success && result.id ? written.get(result.id) : undefined;
+      if (record) return { ok: true, record };
+      const [refusal] = result.errors;
+      const error = classifySalesforceError(Object.assign(new Error(refusal?.message ?? 'Salesforce did not say why'), { errorCode: refusal?.statusCode ?? (result.success ? 'ENTITY_IS_DELETED' : undefined) }));
+      return { ok: false, error };
+    });
   };
 
   return {
     provider,
-    maximumBatchSize: 200,
+    maximumBatchSize: maximumBatch,
 
     async verifyCredentials(signal) {
       const answer = await call(async () => (await connection.query('SELECT Id, Name FROM Organization LIMIT 1')) as { records: Array<{ Id: string; Name: string }> }, signal);
@@ -205,41 +223,14 @@ export function createSalesforceAdapter(settings: SalesforceAdapterSettings): Cr
     },
 
     async create(inputs, fields, signal) {
-      const outcomes: CrmWriteOutcome[] = [];
-      for (const properties of inputs) {
-        // Salesforce's Lead needs a last name and a company; a lead here may have neither.
-        const values = { ...properties, LastName: properties['LastName'] ?? properties['Email'] ?? '[not provided]', Company: properties['Company'] ?? '[not provided]' };
-        outcomes.push(
-          await writeOutcome(
-            async () => {
-              const result = (await connection.sobject('Lead').create(values)) as { id?: string; success: boolean; errors: Array<{ errorCode?: string; message?: string }> };
-              if (!result.success || !result.id) throw Object.assign(new Error(result.errors[0]?.message ?? 'create failed'), { errorCode: result.errors[0]?.errorCode });
-              return result.id;
-            },
-            fields,
-            signal,
-          ),
-        );
-      }
-      return outcomes;
+      // Salesforce's Lead needs a last name and a company; a lead here may have neither.
+      const records = inputs.map((properties) => ({ ...properties, LastName: properties['LastName'] ?? properties['Email'] ?? '[not provided]', Company: properties['Company'] ?? '[not provided]' }));
+      return saveMany(() => connection.sobject('Lead').create(records, { allOrNone: false }) as Promise<SaveResult[]>, fields, signal);
     },
 
     async update(inputs, fields, signal) {
-      const outcomes: CrmWriteOutcome[] = [];
-      for (const input of inputs) {
-        outcomes.push(
-          await writeOutcome(
-            async () => {
-              const result = (await connection.sobject('Lead').update({ Id: input.externalId, ...input.properties })) as { success: boolean; errors: Array<{ errorCode?: string; message?: string }> };
-              if (!result.success) throw Object.assign(new Error(result.errors[0]?.message ?? 'update failed'), { errorCode: result.errors[0]?.errorCode });
-              return input.externalId;
-            },
-            fields,
-            signal,
-          ),
-        );
-      }
-      return outcomes;
+      const records = inputs.map((input) => ({ Id: input.externalId, ...input.properties }));
+      return saveMany(() => connection.sobject('Lead').update(records, { allOrNone: false }) as Promise<SaveResult[]>, fields, signal);
     },
 
     async delete(externalId, signal) {
