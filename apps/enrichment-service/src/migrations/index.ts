@@ -5,6 +5,7 @@ import { CreateDataSourceCatalog } from './20261123000000-create-data-source-cat
 import { EnrichmentJobsAreJobs } from './20261123000000-enrichment-jobs-are-jobs.js';
 import { CreateEnrichmentRecords } from './20261123000100-create-enrichment-records.js';
 import { EnrichmentPipeline } from './20261204000000-enrichment-pipeline.js';
+import { EnrichmentFiles } from './20261204100000-enrichment-files.js';
 
 /** Every migration of the enrichment schema, oldest first. Append; never edit one that has shipped. */
 export const migrations: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const migrations: MigrationObject[] = [
   { name: '20261123000000-enrichment-jobs-are-jobs', class: EnrichmentJobsAreJobs },
   { name: '20261123000100-create-enrichment-records', class: CreateEnrichmentRecords },
   { name: '20261204000000-enrichment-pipeline', class: EnrichmentPipeline },
+  { name: '20261204100000-enrichment-files', class: EnrichmentFiles },
 ];
