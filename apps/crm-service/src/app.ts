@@ -20,6 +20,7 @@ import { CrmWebhookEventRecord } from './crm-webhook/crm-webhook-event.entity.js
 import { createCrmWebhookRouter } from './crm-webhook/crm-webhook.route.js';
 import { CrmWebhookService } from './crm-webhook/crm-webhook.service.js';
 import { Lead } from './lead/lead.entity.js';
+import { leadEnrichmentSubscription } from './lead/lead-enrichment.subscription.js';
 import { leadOutcomeSubscription } from './lead/lead-outcome.subscription.js';
 import { LeadResolver } from './lead/lead.resolver.js';
 import { LeadService } from './lead/lead.service.js';
@@ -80,6 +81,6 @@ export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = 
   });
   const relayed = await attachEventRelay(app, { databaseUrl: config.DATABASE_URL });
   // What conversations come to moves their leads' status (conversation-service's lead outcomes).
-  const consuming = await attachEventConsumer(relayed, { databaseUrl: config.DATABASE_URL, subscriptions: [leadOutcomeSubscription] });
+  const consuming = await attachEventConsumer(relayed, { databaseUrl: config.DATABASE_URL, subscriptions: [leadOutcomeSubscription, leadEnrichmentSubscription] });
   return attachJobWorker(consuming, { databaseUrl: config.DATABASE_URL, kinds: jobKinds, concurrency: config.JOB_WORKER_CONCURRENCY });
 }

@@ -1,3 +1,4 @@
+import { attachEventRelay } from '@gtm/events';
 import { attachJobWorker, createJobQueue, jobEntities } from '@gtm/jobs';
 import { createLlmFromConfig, defaultLlmPrices, findPrice, type Llm } from '@gtm/llm';
 import { createLlmUsageReporter, createSafeFetcher, GraphQLUpstream, startSubgraphApp, type HostResolver, type Logger, type SubgraphApp } from '@gtm/runtime';
@@ -114,7 +115,9 @@ export async function createApp(config: EnrichmentConfig, overrides: EnrichmentA
     logger: overrides.logger,
     onQuery: overrides.onQuery,
   });
-  const withWorker = await attachJobWorker(app, { databaseUrl: config.DATABASE_URL, kinds: [jobKind!], concurrency: config.JOB_WORKER_CONCURRENCY });
+  // Results of lead list jobs reach the leads' service (crm-service) from this service's outbox.
+  const withRelay = await attachEventRelay(app, { databaseUrl: config.DATABASE_URL });
+  const withWorker = await attachJobWorker(withRelay, { databaseUrl: config.DATABASE_URL, kinds: [jobKind!], concurrency: config.JOB_WORKER_CONCURRENCY });
   return {
     ...withWorker,
     async close() {

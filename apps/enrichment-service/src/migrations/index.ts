@@ -1,4 +1,5 @@
 import type { MigrationObject } from '@mikro-orm/core';
+import { CreateEventOutbox } from '@gtm/events';
 import { CreateJobTables } from '@gtm/jobs';
 import { CreateEnrichmentJobs } from './20261122000000-create-enrichment-jobs.js';
 import { CreateDataSourceCatalog } from './20261123000000-create-data-source-catalog.js';
@@ -16,4 +17,5 @@ export const migrations: MigrationObject[] = [
   { name: '20261123000100-create-enrichment-records', class: CreateEnrichmentRecords },
   { name: '20261204000000-enrichment-pipeline', class: EnrichmentPipeline },
   { name: '20261204100000-enrichment-files', class: EnrichmentFiles },
+  { name: '20261204100100-create-event-outbox', class: CreateEventOutbox },
 ];
