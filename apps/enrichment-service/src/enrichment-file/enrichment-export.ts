@@ -86,10 +86,9 @@ export function exportLayout(job: Pick<EnrichmentJob, 'columns' | 'columnMapping
     targets.delete(first);
     targets.delete(last);
   }
-  const fullNameFilled = targets.has(enrichedColumns.find((enriched) => enriched.header === 'Contact Name')!);
-  const appended = enrichedColumns.filter(
-    (enriched) => !targets.has(enriched) && enriched !== first && enriched !== last && !(enriched.header === 'Contact Name' && fullNameFilled),
-  );
+  // The name goes out once: in the file's own name column(s) when it has them, else appended whole.
+  const nameFilled = targets.has(first) || targets.has(enrichedColumns.find((enriched) => enriched.header === 'Contact Name')!);
+  const appended = enrichedColumns.filter((enriched) => !targets.has(enriched) && enriched !== first && enriched !== last && !(enriched.header === 'Contact Name' && nameFilled));
   const existing = new Set(keys.map((key) => key.toLowerCase()));
   const header = [...keys, ...appended.map((enriched) => (existing.has(enriched.header.toLowerCase()) ? `${enriched.header} (enriched)` : enriched.header))];
   const filling = [...targets].map(([enriched, column]) => ({ enriched, index: column.index }));

@@ -73,7 +73,7 @@ export enum ExportFormat {
 }
 registerEnumType(ExportFormat, { name: 'ExportFormat', description: 'The format of a downloaded file.' });
 
-@ObjectType('ColumnMapping', { description: 'What one column of an uploaded file holds.' })
+@ObjectType('EnrichmentColumnMapping', { description: 'What one column of an uploaded file was read as.' })
 export class ColumnMappingType {
   @Field()
   column!: string;
