@@ -189,9 +189,9 @@ describe('an uploaded dealer register, enriched and downloaded', () => {
   });
 });
 
-describe('files an enrichment job refuses, and files that break off', () => {
-  const recordCount = async (id: string) => (await readJob(id)).records.edges.length;
+const recordCount = async (id: string) => (await readJob(id)).records.edges.length;
 
+describe('files an enrichment job refuses, and files that break off', () => {
   it('reads a windows-1252, semicolon-delimited file with the mapping given for its columns', async () => {
     const created = await createJob({ name: 'cafés.csv', upload: true, steps: ['WEBSITE'], columnMapping: [{ column: 'Firma', field: 'companyName' }, { column: 'Netz', field: 'website' }] });
     expect(created.errors).toBeUndefined();

@@ -46,7 +46,7 @@ export async function startFakeLeadLists(verifier: () => CallerTokenVerifier): P
     const start = variables.after ? Number(variables.after) : 0;
     const entities = variables.representations.map((representation) => {
       const list = lists.get(representation.id);
-      if (representation.__typename !== 'LeadList' || !list || list.tenantId !== tenantId) return null;
+      if (representation['__typename'] !== 'LeadList' || !list || list.tenantId !== tenantId) return null;
       const page = list.leads.slice(start, start + variables.first);
       const end = start + page.length;
       return { leads: { edges: page.map((node) => ({ node })), pageInfo: { hasNextPage: end < list.leads.length, endCursor: page.length ? String(end) : null } } };

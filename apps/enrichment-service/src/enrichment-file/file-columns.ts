@@ -14,6 +14,9 @@ export interface FileColumn {
 /** Fields a record can be enriched from: without one of them mapped, no row has anything to go on. */
 const identifyingFields: readonly LeadField[] = ['companyName', 'website', 'domain', 'email', 'companyEmail'];
 
+/** A header as a mapping names it: trimmed, case-insensitive. */
+const wanted = (text: string) => text.trim().toLowerCase();
+
 export const isLeadField = (field: string): field is LeadField => (leadFields as readonly string[]).includes(field);
 
 /** The keys of a file's columns: the header itself, unless repeated or empty (then `dealer_name_2`, `column_5`). */
@@ -31,7 +34,6 @@ export function columnKeys(columns: readonly CsvColumn[]): string[] {
 export function resolveColumns(columns: readonly CsvColumn[], suggestions: readonly ColumnMappingSuggestion[], given: readonly ColumnMappingEntry[] | null): FileColumn[] {
   const keys = columnKeys(columns);
   const fields = new Map<number, LeadField | null>(suggestions.map((suggestion) => [suggestion.column.index, suggestion.field]));
-  const wanted = (text: string) => text.trim().toLowerCase();
   for (const entry of given ?? []) {
     const index = columns.findIndex((column, position) => wanted(column.header) === wanted(entry.column) || wanted(keys[position]!) === wanted(entry.column));
     if (index < 0) {

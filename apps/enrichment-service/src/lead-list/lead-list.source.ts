@@ -87,7 +87,7 @@ export class LeadListSource {
     let position = 0;
     for (;;) {
       const page = await this.page(context, leadListId, after);
-      const list = page._entities[0];
+      const list = page['_entities'][0];
       if (!list) throw leadListNotFound(leadListId);
       await insertRecords(
         em,
