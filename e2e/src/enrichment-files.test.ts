@@ -272,8 +272,8 @@ describe('a lead list, enriched, and what it found reaching the leads', () => {
     const stranger = (await createLead({ firstName: 'Pat', lastName: 'Unrelated', email: 'pat@elsewhere.example', title: 'Buyer' })).data!['createLead'].id;
     const listId = randomUUID();
     leadLists.add(listId, tenantId, [
-      { id: owner, email: null, firstName, lastName, title: null, phone: null, company: { name: first!.row['DEALER NAME']!, domain: null, website: sites.origin(first!.fixture.host!) } },
-      { id: stranger, email: 'pat@elsewhere.example', firstName: 'Pat', lastName: 'Unrelated', title: 'Buyer', phone: null, company: { name: second!.row['DEALER NAME']!, domain: second!.fixture.host, website: sites.origin(second!.fixture.host!) } },
+      { id: owner, email: null, firstName, lastName, title: null, phone: null, company: { name: first!.row['DEALER NAME']!, domain: null, websiteUrl: sites.origin(first!.fixture.host!) } },
+      { id: stranger, email: 'pat@elsewhere.example', firstName: 'Pat', lastName: 'Unrelated', title: 'Buyer', phone: null, company: { name: second!.row['DEALER NAME']!, domain: second!.fixture.host, websiteUrl: sites.origin(second!.fixture.host!) } },
     ]);
 
     const created = await createJob({ name: 'my list', leadListId: listId });
@@ -303,6 +303,20 @@ describe('a lead list, enriched, and what it found reaching the leads', () => {
     }
     // Someone else's lead keeps its own title; it had no company, so one is made from the result.
     expect(other).toMatchObject({ title: 'Buyer', company: { name: second!.row['DEALER NAME'], domain: second!.fixture.host } });
+  }, 120_000);
+
+  it('reads a long list a page at a time, every lead once, in the list’s order', async () => {
+    const listId = randomUUID();
+    const leads = Array.from({ length: 230 }, (_, index) => ({ id: randomUUID(), email: `person${index}@company${index}.example`, firstName: `Person ${index}`, lastName: null, title: null, phone: null, company: { name: `Company ${index}`, domain: `company${index}.example`, websiteUrl: null } }));
+    leadLists.add(listId, tenantId, leads);
+    const asked = leadLists.requests.length;
+    const created = await createJob({ name: 'long list', leadListId: listId, steps: ['QUALIFICATION'] });
+    expect(created.errors).toBeUndefined();
+    expect(created.data!['createEnrichmentJob'].total).toBe(230);
+    expect(leadLists.requests.slice(asked).map((page) => [page.first, page.after])).toEqual([[100, null], [100, '100'], [100, '200']]);
+    const done = await finished(created.data!['createEnrichmentJob'].id);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', total: 230, completed: 230 });
+    expect(done.records.edges.map((edge: { node: any }) => edge.node.lead.id)).toEqual(leads.slice(0, 20).map((lead) => lead.id));
   }, 120_000);
 
   it('refuses another tenant’s list and a list that does not exist alike, creating nothing', async () => {

@@ -13,7 +13,7 @@ export interface FakeLead {
   lastName: string | null;
   title: string | null;
   phone: string | null;
-  company: { name: string | null; domain: string | null; website: string | null } | null;
+  company: { name: string | null; domain: string | null; websiteUrl: string | null } | null;
 }
 
 export interface FakeLeadLists {
@@ -42,6 +42,10 @@ export async function startFakeLeadLists(verifier: () => CallerTokenVerifier): P
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const { query, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string; variables: { representations: Array<{ __typename: string; id: string }>; first: number; after: string | null } };
     if (!query.includes('_entities')) return answer(400, { errors: [{ message: 'only _entities', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });
+    // crm-service's connections give at most 100 a page and refuse more.
+    if (!Number.isInteger(variables.first) || variables.first < 1 || variables.first > 100) {
+      return answer(200, { data: { _entities: [null] }, errors: [{ message: `\`first\` must be between 1 and 100; got ${variables.first}.`, extensions: { code: 'BAD_USER_INPUT' } }] });
+    }
     requests.push({ tenantId, first: variables.first, after: variables.after });
     const start = variables.after ? Number(variables.after) : 0;
     const entities = variables.representations.map((representation) => {

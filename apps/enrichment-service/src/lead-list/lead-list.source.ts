@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { EnrichmentJob } from '../enrichment-job/enrichment-job.entity.js';
 import { insertRecords, type NewRecord } from '../enrichment-record/record-insert.js';
 
-/** Leads asked of crm-service per call. */
-const leadPageSize = 200;
+/** Leads asked of crm-service per call: the most its connections give (`maximumPageSize`). */
+const leadPageSize = 100;
 
 /** The columns of a lead list job's records (what each lead gave), in export order. */
 export const leadColumns = ['leadId', 'firstName', 'lastName', 'title', 'email', 'phone', 'companyName', 'domain', 'website'];
@@ -14,10 +14,11 @@ export function leadListNotFound(id: string) {
   return notFound('LeadList', id.slice(0, 64));
 }
 
-// The contract with crm-service: a LeadList entity by reference, its leads a page at a time.
+// The contract with crm-service: a LeadList entity by reference, its leads a page at a time (its
+// Company names the home page `websiteUrl`).
 const leadsQuery = `query LeadListLeads($representations: [_Any!]!, $first: Int!, $after: String) {
   _entities(representations: $representations) {
-    ... on LeadList { leads(first: $first, after: $after) { edges { node { id email firstName lastName title phone company { name domain website } } } pageInfo { hasNextPage endCursor } } }
+    ... on LeadList { leads(first: $first, after: $after) { edges { node { id email firstName lastName title phone company { name domain websiteUrl } } } pageInfo { hasNextPage endCursor } } }
   }
 }`;
 
@@ -29,7 +30,7 @@ const leadSchema = z.object({
   lastName: text,
   title: text,
   phone: text,
-  company: z.object({ name: text, domain: text, website: text }).nullish(),
+  company: z.object({ name: text, domain: text, websiteUrl: text }).nullish(),
 });
 const pageSchema = z.object({
   _entities: z.array(
@@ -54,14 +55,14 @@ function recordOfLead(position: number, lead: Lead): NewRecord {
     phone: lead.phone,
     companyName: lead.company?.name ?? null,
     domain: lead.company?.domain ?? null,
-    website: lead.company?.website ?? null,
+    website: lead.company?.websiteUrl ?? null,
   };
   return {
     position,
     input: Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null)),
     email: lead.email,
     companyName: lead.company?.name ?? null,
-    website: lead.company?.website ?? lead.company?.domain ?? null,
+    website: lead.company?.websiteUrl ?? lead.company?.domain ?? null,
     phone: lead.phone,
     address: null,
     city: null,
@@ -111,6 +112,8 @@ export class LeadListSource {
       const answer = await this.crm.post(context.callerToken, leadsQuery, { representations: [{ __typename: 'LeadList', id: leadListId }], first: leadPageSize, after });
       const parsed = pageSchema.safeParse(answer.data);
       if (!parsed.success) throw unavailable(answer.errors?.[0]?.message ?? 'an answer without the lead list');
+      // A null beside errors is crm-service failing, not the list missing.
+      if (!parsed.data['_entities'][0] && answer.errors?.length) throw unavailable(answer.errors[0]!.message);
       return parsed.data;
     } catch (error) {
       if (error instanceof UpstreamError) throw unavailable(error.message);
