@@ -2,7 +2,7 @@ import { attachEventRelay } from '@gtm/events';
 import { attachJobWorker, createJobQueue, type AttachJobWorkerOptions, type JobWorker } from '@gtm/jobs';
 import { createLlmFromConfig } from '@gtm/llm';
 import { createSecretBox } from '@gtm/secrets';
-import { createLlmUsageReporter, FetchAllowlist, startSubgraphApp, type Database, type HostLookup, type Logger, type SubgraphApp } from '@gtm/runtime';
+import { createLlmUsageReporter, FetchAllowlist, GraphQLUpstream, startSubgraphApp, type Database, type HostLookup, type Logger, type SubgraphApp } from '@gtm/runtime';
 import type { TaskList } from 'graphile-worker';
 import { CampaignConversationsResolver } from './campaign/campaign.resolver.js';
 import type { ConversationConfig } from './config.js';
@@ -41,7 +41,6 @@ import { UnsubscribeService } from './unsubscribe/unsubscribe.service.js';
 import { CampaignClient } from './upstream/campaign.client.js';
 import { CrmClient } from './upstream/crm.client.js';
 import { EnrichmentClient } from './upstream/enrichment.client.js';
-import { GraphQLUpstream } from './upstream/graphql-upstream.js';
 
 const noop = () => {};
 

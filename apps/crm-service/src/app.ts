@@ -21,6 +21,7 @@ import { CrmWebhookEventRecord } from './crm-webhook/crm-webhook-event.entity.js
 import { createCrmWebhookRouter } from './crm-webhook/crm-webhook.route.js';
 import { CrmWebhookService } from './crm-webhook/crm-webhook.service.js';
 import { Lead } from './lead/lead.entity.js';
+import { leadEnrichmentSubscription } from './lead/lead-enrichment.subscription.js';
 import { leadOutcomeSubscription } from './lead/lead-outcome.subscription.js';
 import { LeadResolver } from './lead/lead.resolver.js';
 import { LeadService } from './lead/lead.service.js';
@@ -111,7 +112,7 @@ export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = 
   // What conversations come to moves their leads' status (conversation-service's lead outcomes).
   // Leads changed here are pushed to the tenant's connected CRMs (decision 0043).
   const pushing = config.CRM_PUSH_ON_LEAD_CHANGE ? leadPushSubscriptions({ queue: () => jobs!, delayMs: config.CRM_PUSH_DELAY_MS }) : [];
-  const consuming = await attachEventConsumer(relayed, { databaseUrl: config.DATABASE_URL, subscriptions: [leadOutcomeSubscription, ...pushing] });
+  const consuming = await attachEventConsumer(relayed, { databaseUrl: config.DATABASE_URL, subscriptions: [leadOutcomeSubscription, leadEnrichmentSubscription, ...pushing] });
   const working = await attachJobWorker(consuming, { databaseUrl: config.DATABASE_URL, kinds: jobKinds, concurrency: config.JOB_WORKER_CONCURRENCY });
   return {
     ...working,

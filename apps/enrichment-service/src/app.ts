@@ -1,8 +1,10 @@
+import { attachEventRelay } from '@gtm/events';
 import { attachJobWorker, createJobQueue, jobEntities } from '@gtm/jobs';
 import { createLlmFromConfig, defaultLlmPrices, findPrice, type Llm } from '@gtm/llm';
-import { createLlmUsageReporter, createSafeFetcher, startSubgraphApp, type HostResolver, type Logger, type SubgraphApp } from '@gtm/runtime';
+import { createLlmUsageReporter, createSafeFetcher, GraphQLUpstream, startSubgraphApp, type HostResolver, type Logger, type SubgraphApp } from '@gtm/runtime';
 import { createSecretBox } from '@gtm/secrets';
 import { createCallerTokenVerifier } from '@gtm/caller';
+import { createFileRoutes, createFileTickets } from '@gtm/files';
 import { CampaignClient } from './campaign-context/campaign.client.js';
 import { CampaignEnrichmentPlanResolver } from './campaign/campaign.resolver.js';
 import type { EnrichmentConfig } from './config.js';
@@ -10,6 +12,8 @@ import { DataSource } from './data-source/data-source.entity.js';
 import { DataSourceResolver } from './data-source/data-source.resolver.js';
 import { seedDataSourceCatalog } from './data-source/data-source.seed.js';
 import { DataSourceService } from './data-source/data-source.service.js';
+import { createEnrichmentExportHandler, enrichmentExportPurpose } from './enrichment-file/enrichment-export.js';
+import { createEnrichmentUploadHandler, enrichmentUploadPurpose } from './enrichment-file/enrichment-upload.js';
 import { EnrichmentJob } from './enrichment-job/enrichment-job.entity.js';
 import { createEnrichmentJobKind } from './enrichment-job/enrichment-job.kind.js';
 import { EnrichmentJobResolver } from './enrichment-job/enrichment-job.resolver.js';
@@ -20,6 +24,7 @@ import type { EnrichmentServices } from './enrichment-pipeline/record-enrichment
 import { EnrichmentRecord } from './enrichment-record/enrichment-record.entity.js';
 import { EnrichmentRecordResolver } from './enrichment-record/enrichment-record.resolver.js';
 import { LeadEnrichmentResolver } from './lead/lead.resolver.js';
+import { LeadListSource } from './lead-list/lead-list.source.js';
 import { createEnrichmentLoaders } from './loaders.js';
 import { migrations } from './migrations/index.js';
 import { buildEnrichmentSchema } from './schema.js';
@@ -67,7 +72,9 @@ export async function createApp(config: EnrichmentConfig, overrides: EnrichmentA
     [LeadEnrichmentResolver, new LeadEnrichmentResolver()],
     [EnrichmentRecordResolver, new EnrichmentRecordResolver()],
   ]);
+  const tickets = createFileTickets({ secretsKey: config.SECRETS_KEY });
   let jobKind: ReturnType<typeof createEnrichmentJobKind> | undefined;
+  let jobs: ReturnType<typeof createJobQueue> | undefined;
   let search: WebSearch | undefined;
   const app = await startSubgraphApp({
     name: 'enrichment-service',
@@ -87,17 +94,30 @@ export async function createApp(config: EnrichmentConfig, overrides: EnrichmentA
         logger,
       };
       jobKind = createEnrichmentJobKind({ services, secrets, concurrency: config.ENRICHMENT_RECORD_CONCURRENCY, maxAttempts: config.ENRICHMENT_JOB_MAX_ATTEMPTS });
-      const jobs = createJobQueue({ databaseUrl: config.DATABASE_URL, redis, logger, kinds: [jobKind] });
+      jobs = createJobQueue({ databaseUrl: config.DATABASE_URL, redis, logger, kinds: [jobKind] });
       await jobs.migrate();
       const campaigns = new CampaignClient({ url: config.CAMPAIGN_SERVICE_URL });
-      resolvers.set(EnrichmentJobResolver, new EnrichmentJobResolver(new EnrichmentJobService({ jobs, campaigns, secrets, verifier })));
+      const leadLists = new LeadListSource(new GraphQLUpstream({ service: 'crm-service', url: config.CRM_SERVICE_URL, timeoutMs: config.CRM_SERVICE_TIMEOUT_MS }));
+      resolvers.set(EnrichmentJobResolver, new EnrichmentJobResolver(new EnrichmentJobService({ jobs, campaigns, secrets, verifier, tickets, leadLists })));
       return buildEnrichmentSchema({ get: (resolverClass) => resolvers.get(resolverClass) });
     },
+    // Uploaded lists and result files, through the gateway's /files/enrichment/<ticket> (decision 0031).
+    routes: ({ database, logger, verifier: callerVerifier }) =>
+      createFileRoutes({
+        service: 'enrichment',
+        tickets,
+        verifier: callerVerifier,
+        logger,
+        uploads: { [enrichmentUploadPurpose]: createEnrichmentUploadHandler({ database, jobs: jobs! }) },
+        downloads: { [enrichmentExportPurpose]: createEnrichmentExportHandler({ database }) },
+      }),
     createLoaders: createEnrichmentLoaders,
     logger: overrides.logger,
     onQuery: overrides.onQuery,
   });
-  const withWorker = await attachJobWorker(app, { databaseUrl: config.DATABASE_URL, kinds: [jobKind!], concurrency: config.JOB_WORKER_CONCURRENCY });
+  // Results of lead list jobs reach the leads' service (crm-service) from this service's outbox.
+  const withRelay = await attachEventRelay(app, { databaseUrl: config.DATABASE_URL });
+  const withWorker = await attachJobWorker(withRelay, { databaseUrl: config.DATABASE_URL, kinds: [jobKind!], concurrency: config.JOB_WORKER_CONCURRENCY });
   return {
     ...withWorker,
     async close() {

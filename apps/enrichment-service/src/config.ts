@@ -23,6 +23,10 @@ const enrichmentEnvironmentSchema = z.object({
   CONTENT_SERVICE_MAX_CONCURRENCY: integer(1, 500, 16),
   /** campaign-service's GraphQL URL: a job's campaign is read there. Default: `http://127.0.0.1:4001/graphql`. */
   CAMPAIGN_SERVICE_URL: httpUrl.default('http://127.0.0.1:4001/graphql'),
+  /** crm-service's GraphQL URL: a lead list's leads are read there. Default: `http://127.0.0.1:4004/graphql`. */
+  CRM_SERVICE_URL: httpUrl.default('http://127.0.0.1:4004/graphql'),
+  /** Longest one call to crm-service (a page of a lead list's leads) may take. Default: 15 000 ms. */
+  CRM_SERVICE_TIMEOUT_MS: integer(100, 120_000, 15_000),
   /** Private `host` / `host:port` entries a candidate website may resolve to (local fixture sites). Default: none. */
   CONTENT_FETCH_ALLOWLIST: z
     .string()

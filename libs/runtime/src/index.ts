@@ -25,3 +25,4 @@ export * from './validation.js';
 export * from './website-url.js';
 export * from './fetching/fetch-errors.js';
 export * from './fetching/safe-fetcher.js';
+export * from './graphql-upstream.js';

@@ -1,11 +1,10 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { badUserInput, isUuid, notFound, paginate, parseInput, upstreamUnavailable, type ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
+import { badUserInput, isUuid, notFound, paginate, parseInput, upstreamUnavailable, UpstreamError, type ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
 import { z } from 'zod';
 import type { ConversationLoaders } from '../loaders.js';
 import { MessageStatus, type Message } from '../message/message.entity.js';
 import type { CrmClient } from '../upstream/crm.client.js';
-import { UpstreamError } from '../upstream/graphql-upstream.js';
 import { ConversationEvents, ConversationEventType } from './conversation-events.js';
 import { canTransition, ConversationState, isOpen } from './conversation-state.js';
 import type { ConversationStateService } from './conversation-state.service.js';

@@ -1,5 +1,5 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { badUserInput, conflict, isUuid, notFound, parseInput, upstreamUnavailable, type SubgraphContext } from '@gtm/runtime';
+import { badUserInput, conflict, isUuid, notFound, parseInput, upstreamUnavailable, UpstreamError, type SubgraphContext } from '@gtm/runtime';
 import { z } from 'zod';
 import { Conversation } from '../conversation/conversation.entity.js';
 import { ConversationState, openStates } from '../conversation/conversation-state.js';
@@ -12,7 +12,6 @@ import type { SuppressionService } from '../suppression/suppression.service.js';
 import type { CampaignClient } from '../upstream/campaign.client.js';
 import { LeadListsUnavailableError, type CrmClient, type LeadRecord } from '../upstream/crm.client.js';
 import type { EnrichmentClient } from '../upstream/enrichment.client.js';
-import { UpstreamError } from '../upstream/graphql-upstream.js';
 import { Enrollment, type SkippedLead } from './enrollment.entity.js';
 import type { EnrollLeadsInput } from './enrollment.input.js';
 import type { EnrollmentType } from './enrollment.type.js';

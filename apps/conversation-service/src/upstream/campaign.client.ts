@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GraphQLUpstream, UpstreamError } from './graphql-upstream.js';
+import { GraphQLUpstream, UpstreamError } from '@gtm/runtime';
 
 export interface SequenceStep {
   step: number;

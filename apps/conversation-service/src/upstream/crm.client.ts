@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GraphQLUpstream, isUnknownField, UpstreamError } from './graphql-upstream.js';
+import { GraphQLUpstream, isUnknownField, UpstreamError } from '@gtm/runtime';
 
 /** A lead as the conversation engine writes to it. */
 export interface LeadRecord {

@@ -1,6 +1,5 @@
-import type { Logger } from '@gtm/runtime';
 import { z } from 'zod';
-import { GraphQLUpstream, isUnknownField } from './graphql-upstream.js';
+import { GraphQLUpstream, isUnknownField, type Logger } from '@gtm/runtime';
 
 const batchSize = 200;
 

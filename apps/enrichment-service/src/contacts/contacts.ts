@@ -46,18 +46,27 @@ export interface KnownContact {
  */
 export function rankContacts(analysis: WebsiteAnalysis | null, known: KnownContact | null, maximum = 10): EnrichedContact[] {
   const contacts: EnrichedContact[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, EnrichedContact>();
   const add = (contact: Omit<EnrichedContact, 'seniority'>) => {
     const key = contact.name.toLowerCase().replace(/\s+/g, ' ');
-    if (seen.has(key)) return;
-    seen.add(key);
-    contacts.push({ ...contact, seniority: roleOf(contact.title).seniority });
+    const existing = seen.get(key);
+    if (existing) {
+      // The row's own person, found on the site too: what the row left out is read from their card,
+      // and the card is where it came from.
+      const filled = (['title', 'email', 'phone', 'linkedinUrl'] as const).filter((field) => !existing[field] && contact[field]);
+      for (const field of filled) existing[field] = contact[field];
+      if (filled.length > 0) Object.assign(existing, { source: contact.source, seniority: roleOf(existing.title).seniority });
+      return;
+    }
+    const added = { ...contact, seniority: roleOf(contact.title).seniority };
+    seen.set(key, added);
+    contacts.push(added);
   };
   if (known?.name) add({ name: known.name, title: known.title, email: known.email, phone: known.phone, linkedinUrl: null, source: 'input' });
   for (const member of analysis?.teamMembers ?? []) {
     add({ name: member.name, title: member.title, email: member.email, phone: member.phone, linkedinUrl: member.linkedinUrl, source: member.pageUrl });
   }
-  const input = contacts.filter((contact) => contact.source === 'input');
-  const found = contacts.filter((contact) => contact.source !== 'input').toSorted((left, right) => roleOf(left.title).rank - roleOf(right.title).rank);
+  const input = known?.name ? contacts.slice(0, 1) : [];
+  const found = contacts.slice(input.length).toSorted((left, right) => roleOf(left.title).rank - roleOf(right.title).rank);
   return [...input, ...found].slice(0, maximum);
 }

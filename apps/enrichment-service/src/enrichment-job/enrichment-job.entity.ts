@@ -41,7 +41,35 @@ export class EnrichmentJob extends Job {
   @Property({ type: 'text', nullable: true, lazy: true })
   delegatedCallerToken: string | null = null;
 
-  /** An uploaded file's columns in their order, for the export. Null for inline records. */
+  /** The row's columns in their order (an uploaded file's headers), for the export. */
   @Property({ type: 'text[]', nullable: true })
   columns: string[] | null = null;
+
+  /** Where the records come from: given inline, an uploaded CSV file, or a lead list of crm-service. */
+  @Property({ type: 'text' })
+  source: Opt<EnrichmentJobSource> = EnrichmentJobSource.RECORDS;
+
+  /** What each column of the file holds: as given at creation, then as used once the file arrived. */
+  @Property({ type: 'json', nullable: true })
+  columnMapping: ColumnMappingEntry[] | null = null;
+
+  /** When the uploaded file was read into records; null while the job waits for it. */
+  @Property({ type: 'datetime', nullable: true })
+  fileReceivedAt: Date | null = null;
+
+  /** The lead list (crm-service) whose leads are the records. */
+  @Property({ type: 'uuid', nullable: true })
+  leadListId: string | null = null;
+}
+
+export enum EnrichmentJobSource {
+  RECORDS = 'RECORDS',
+  UPLOAD = 'UPLOAD',
+  LEAD_LIST = 'LEAD_LIST',
+}
+
+/** One column of a file and the lead field it holds (`@gtm/csv` field names), or null for none. */
+export interface ColumnMappingEntry {
+  column: string;
+  field: string | null;
 }

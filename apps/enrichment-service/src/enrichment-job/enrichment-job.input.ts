@@ -42,7 +42,20 @@ export class EnrichmentRecordInput {
   fields?: Record<string, unknown> | null;
 }
 
-@InputType()
+@InputType({ description: 'What one column of an uploaded file holds.' })
+export class ColumnMappingInput {
+  @Field({ description: 'The column’s header, as the file writes it.' })
+  column!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The field it holds: companyName, website, domain, email (a person’s), companyEmail, phone (a person’s), companyPhone, firstName, lastName, fullName, title, linkedinUrl, address, street, city, state, postalCode, country, industry, employeeCount, annualRevenue or notes. Null: an extra column, kept as it is.',
+  })
+  field?: string | null;
+}
+
+@InputType({ description: 'Give exactly one of `records`, `upload: true` or `leadListId` (or only `total`, to add records later).' })
 export class CreateEnrichmentJobInput {
   @Field({ description: '1 to 200 characters, typically the file name.' })
   name!: string;
@@ -55,6 +68,19 @@ export class CreateEnrichmentJobInput {
     description: 'Up to 10,000 records: the job starts at once and its progress can be followed with `Subscription.jobProgress(jobId: <the job’s id>)`. Without them the job waits, QUEUED, for its records.',
   })
   records?: EnrichmentRecordInput[] | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'True: the records come from a CSV file. The job’s `uploadUrl` takes it (`PUT`, `Content-Type: text/csv`, any encoding and delimiter); every column is kept as it is, and the job starts once the file is read.',
+  })
+  upload?: boolean | null;
+
+  @Field(() => [ColumnMappingInput], { nullable: true, description: 'With `upload`: what columns hold, where the detected mapping is wrong. Columns not named keep the detected field.' })
+  columnMapping?: ColumnMappingInput[] | null;
+
+  @Field(() => ID, { nullable: true, description: 'A lead list of yours (crm-service): its leads are the records, and what is found reaches each lead.' })
+  leadListId?: string | null;
 
   @Field(() => ID, { nullable: true, description: 'A campaign of yours: its product, target company and persona steer personalisation and qualification.' })
   campaignId?: string | null;

@@ -1,3 +1,4 @@
+import { enrichmentRecordCompleted, publishEvents, type PublishInput } from '@gtm/events';
 import { defineJobKind, type JobKind } from '@gtm/jobs';
 import type { SecretBox } from '@gtm/secrets';
 import { decodeJwt } from 'jose';
@@ -24,6 +25,27 @@ export interface EnrichmentJobKindOptions {
   concurrency: number;
   /** Runs of a job before retryable failures fail their records (`ENRICHMENT_JOB_MAX_ATTEMPTS`). Default: 5. */
   maxAttempts?: number;
+}
+
+/** The event telling the lead's service what its record found; none for a record of no lead, or one that failed. */
+function leadEnrichmentOf(record: EnrichmentRecord, changes: Partial<EnrichmentRecord>): PublishInput<typeof enrichmentRecordCompleted> | null {
+  if (!record.leadId || (changes.status !== EnrichmentRecordStatus.ENRICHED && changes.status !== EnrichmentRecordStatus.PARTIAL)) return null;
+  const contact = changes.contacts?.[0];
+  const qualification = changes.qualification;
+  return {
+    entityId: record.leadId,
+    requestId: null,
+    data: {
+      jobId: record.jobId,
+      recordId: record.id,
+      status: changes.status,
+      companyName: record.companyName,
+      website: changes.normalizedWebsite ?? null,
+      domain: changes.domain ?? null,
+      contact: contact ? { name: contact.name, title: contact.title, email: contact.email, phone: contact.phone, linkedinUrl: contact.linkedinUrl, source: contact.source } : null,
+      qualification: qualification ? { score: qualification.score, tier: qualification.tier, reasoning: qualification.reasoning } : null,
+    },
+  };
 }
 
 /** The caller's token the job was created with, opened, or why the job cannot call other services. */
@@ -96,6 +118,9 @@ export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobK
         outcome: changes.status === EnrichmentRecordStatus.FAILED ? 'failed' : 'completed',
         save: async (transaction) => {
           await transaction.nativeUpdate(EnrichmentRecord, { id: record.id }, { ...changes, updatedAt: new Date() });
+          // What was found reaches the lead through crm-service, committed with the record or not at all.
+          const completed = leadEnrichmentOf(record, changes);
+          if (completed) await publishEvents(transaction, enrichmentRecordCompleted, [completed]);
         },
       };
     },

@@ -8,7 +8,7 @@ import type { EnrichmentLoaders } from '../loaders.js';
 import type { EnrichmentJob } from './enrichment-job.entity.js';
 import { CreateEnrichmentJobInput, EnrichmentJobFilter } from './enrichment-job.input.js';
 import type { EnrichmentJobService } from './enrichment-job.service.js';
-import { EnrichmentJobConnection, EnrichmentJobType } from './enrichment-job.type.js';
+import { EnrichmentJobConnection, EnrichmentJobType, ExportFormat } from './enrichment-job.type.js';
 
 type EnrichmentContext = SubgraphContext<EnrichmentLoaders>;
 
@@ -53,6 +53,28 @@ export class EnrichmentJobResolver {
   @FieldResolver(() => CampaignTargetingReference, { nullable: true, description: 'The campaign whose targeting steers the job.' })
   campaign(@Root() job: EnrichmentJob) {
     return job.campaignId ? { id: job.campaignId } : null;
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      'For a job created with `upload: true`, while it waits for its file: `PUT` the CSV here (`Content-Type: text/csv`, with your API key). The link works for 15 minutes and once; a new one is given each time it is read. Null once the file arrived.',
+  })
+  uploadUrl(@Root() job: EnrichmentJob, @Ctx() context: EnrichmentContext) {
+    return this.enrichmentJobService.uploadUrl(context, job);
+  }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      'The results as a file (`GET` with your API key, for an hour): every original column as given, then the enriched ones (website, domain, first contact, subject line, ice-breaker, hot-button topic, qualification score, tier and reasoning, status, failure reason, cost). A column the file already had for one of them, left empty in a row, is filled there instead. Cells that a spreadsheet would run as a formula are escaped. Null while an upload job waits for its file.',
+  })
+  downloadUrl(
+    @Root() job: EnrichmentJob,
+    @Arg('format', () => ExportFormat, { defaultValue: ExportFormat.CSV }) _format: ExportFormat,
+    @Ctx() context: EnrichmentContext,
+  ) {
+    return this.enrichmentJobService.downloadUrl(context, job);
   }
 
   @FieldResolver(() => EnrichmentRecordConnection, { description: 'The job’s records in list order, optionally only those of some statuses.' })

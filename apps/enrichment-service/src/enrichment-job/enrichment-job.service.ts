@@ -1,5 +1,7 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import type { CallerTokenVerifier } from '@gtm/caller';
+import { leadFields } from '@gtm/csv';
+import { downloadLink, uploadLink, type FileTickets } from '@gtm/files';
 import { JobStatus, type JobQueue } from '@gtm/jobs';
 import { badUserInput, isUuid, maximumPageSize, notFound, optionalText, paginate, parseInput, upstreamUnavailable, type Connection, type ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
 import type { SecretBox } from '@gtm/secrets';
@@ -8,8 +10,13 @@ import type { CampaignClient } from '../campaign-context/campaign.client.js';
 import type { CampaignTargeting } from '../campaign-context/campaign-targeting.js';
 import { EnrichmentRecord, type EnrichmentRecordStatus } from '../enrichment-record/enrichment-record.entity.js';
 import { allEnrichmentSteps, EnrichmentStep } from '../enrichment-record/enrichment-results.js';
+import { enrichmentExportPurpose } from '../enrichment-file/enrichment-export.js';
+import { enrichmentUploadPurpose } from '../enrichment-file/enrichment-upload.js';
+import { isLeadField } from '../enrichment-file/file-columns.js';
+import { insertRecords, recordInsertBatch, type NewRecord } from '../enrichment-record/record-insert.js';
+import { leadListNotFound, type LeadListSource } from '../lead-list/lead-list.source.js';
 import type { EnrichmentLoaders } from '../loaders.js';
-import { EnrichmentJob } from './enrichment-job.entity.js';
+import { EnrichmentJob, EnrichmentJobSource } from './enrichment-job.entity.js';
 import type { CreateEnrichmentJobInput, EnrichmentJobFilter } from './enrichment-job.input.js';
 import { delegatedTokenPurpose } from './enrichment-job.kind.js';
 
@@ -51,12 +58,31 @@ const createEnrichmentJobSchema = z
     campaignId: z.string().nullish(),
     steps: z.array(z.enum(EnrichmentStep)).min(1, 'must name at least one step (or leave it out for all)').nullish(),
     budgetUsdPerRecord: z.number().min(0, 'must not be negative').max(10, 'must be at most 10 USD').nullish(),
+    upload: z.boolean().nullish(),
+    leadListId: z.string().nullish(),
+    columnMapping: z
+      .array(
+        z.object({
+          column: z.string().trim().min(1, 'must name a column').max(300),
+          field: z
+            .string()
+            .nullish()
+            .refine((field) => !field || isLeadField(field), { message: `must be one of ${leadFields.join(', ')}, or null` }),
+        }),
+      )
+      .max(2_000)
+      .nullish(),
   })
+  .refine((input) => [input.records, input.upload, input.leadListId].filter(Boolean).length <= 1, { path: ['upload'], message: 'give only one of records, upload: true and leadListId' })
+  .refine((input) => !input.columnMapping || input.upload, { path: ['columnMapping'], message: 'is only for an uploaded file (upload: true)' })
   .refine((input) => !input.records || input.total === null || input.total === undefined || input.total === input.records.length, {
     path: ['total'],
     message: 'must equal the number of records when both are given',
   })
-  .refine((input) => input.records || (input.total !== null && input.total !== undefined), { path: ['total'], message: 'is required when no records are given' });
+  .refine((input) => input.records || input.upload || input.leadListId || (input.total !== null && input.total !== undefined), {
+    path: ['total'],
+    message: 'is required when no records, upload or leadListId are given',
+  });
 
 type RecordFields = z.infer<typeof recordSchema>;
 
@@ -67,6 +93,14 @@ export function effectiveSteps(asked: readonly EnrichmentStep[] | null | undefin
   return [...steps].toSorted((left, right) => stepOrder(left) - stepOrder(right));
 }
 
+/** The columns records given inline have, in order: the named fields first, then every other column. */
+function inlineColumnsOf(records: readonly RecordFields[]): string[] {
+  const columns = new Set<string>();
+  for (const record of records) for (const key of Object.keys(inputOf(record))) columns.add(key);
+  const named = Object.keys(recordSchema.shape).filter((key) => key !== 'fields' && columns.has(key));
+  return [...named, ...[...columns].filter((key) => !named.includes(key))];
+}
+
 /** The row as given, verbatim: its named fields and any other columns, without the empty ones. */
 function inputOf(record: RecordFields): Record<string, unknown> {
   const { fields, ...named } = record;
@@ -75,12 +109,33 @@ function inputOf(record: RecordFields): Record<string, unknown> {
   return input;
 }
 
+function newRecordOf(position: number, record: RecordFields): NewRecord {
+  return {
+    position,
+    input: inputOf(record),
+    email: record.email,
+    companyName: record.companyName,
+    website: record.website,
+    phone: record.phone,
+    address: record.address,
+    city: record.city,
+    region: record.state,
+    postalCode: record.postalCode,
+    country: record.country,
+    givenContact: record.contactName ? { name: record.contactName, title: record.contactTitle, email: null, phone: null } : null,
+  };
+}
+
 export interface EnrichmentJobServiceDependencies {
   jobs: JobQueue;
   campaigns: CampaignClient;
   secrets: SecretBox;
   /** Checks the delegated token the gateway sent before it is kept. */
   verifier: CallerTokenVerifier;
+  /** Signs the upload and download links. */
+  tickets: FileTickets;
+  /** Reads a lead list's leads from crm-service. */
+  leadLists: LeadListSource;
 }
 
 export class EnrichmentJobService {
@@ -101,20 +156,26 @@ export class EnrichmentJobService {
    * A campaign is read from campaign-service now, with the caller's token, and kept with the job.
    */
   async create(context: EnrichmentContext, input: CreateEnrichmentJobInput): Promise<EnrichmentJob> {
-    const { name, total, records, campaignId, steps, budgetUsdPerRecord } = parseInput(createEnrichmentJobSchema, input);
+    const { name, total, records, campaignId, steps, budgetUsdPerRecord, upload, leadListId, columnMapping } = parseInput(createEnrichmentJobSchema, input);
     const tenantId = context.caller.tenantId;
+    if (leadListId && !isUuid(leadListId)) throw leadListNotFound(leadListId);
     const campaign = campaignId ? await this.campaignOf(context, campaignId) : null;
     const delegatedToken = await this.delegatedTokenOf(context);
+    const source = upload ? EnrichmentJobSource.UPLOAD : leadListId ? EnrichmentJobSource.LEAD_LIST : EnrichmentJobSource.RECORDS;
     const build = async (em: typeof context.em) => {
       const job = em.create(EnrichmentJob, {
         name,
         tenantId,
-        total: records?.length ?? total ?? 0,
+        total: records?.length ?? (upload || leadListId ? 0 : (total ?? 0)),
         status: JobStatus.QUEUED,
         campaignId: campaign?.id ?? null,
         campaign,
         steps: effectiveSteps(steps),
         budgetUsdPerRecord: budgetUsdPerRecord ?? null,
+        source,
+        leadListId: leadListId ?? null,
+        columnMapping: columnMapping?.map((entry) => ({ column: entry.column, field: entry.field ?? null })) ?? null,
+        columns: records ? inlineColumnsOf(records) : null,
       });
       job.subjectType = 'EnrichmentJob';
       job.subjectId = job.id;
@@ -122,33 +183,33 @@ export class EnrichmentJobService {
       // The job first: records refer to it by a plain column, which the unit of work cannot order by.
       await em.persist(job).flush();
       if (records) {
-        em.persist(
-          records.map((record, position) =>
-            em.create(EnrichmentRecord, {
-              jobId: job.id,
-              position,
-              tenantId,
-              input: inputOf(record),
-              email: record.email,
-              companyName: record.companyName,
-              website: record.website,
-              phone: record.phone,
-              address: record.address,
-              city: record.city,
-              region: record.state,
-              postalCode: record.postalCode,
-              country: record.country,
-            }),
-          ),
-        );
-        await em.flush();
+        for (let start = 0; start < records.length; start += recordInsertBatch) {
+          const batch = records.slice(start, start + recordInsertBatch).map((record, offset) => newRecordOf(start + offset, record));
+          await insertRecords(em, tenantId, job.id, batch);
+        }
+      }
+      if (leadListId) {
+        job.total = await this.dependencies.leadLists.copyLeads(context, em, job, leadListId);
+        if (job.total === 0) throw badUserInput(`Lead list ${leadListId} has no leads to enrich.`, 'leadListId', { reason: 'EMPTY_LEAD_LIST' });
       }
       return job;
     };
-    if (records) return this.dependencies.jobs.submit(context.em, build);
+    if (records || leadListId) return this.dependencies.jobs.submit(context.em, build);
     const waiting = await build(context.em);
     await this.dependencies.jobs.publish(waiting);
     return waiting;
+  }
+
+  /** Where the file of a job created with `upload: true` goes, while the job waits for it; else null. */
+  uploadUrl(context: EnrichmentContext, job: EnrichmentJob): string | null {
+    if (job.source !== EnrichmentJobSource.UPLOAD || job.fileReceivedAt || job.status !== JobStatus.QUEUED) return null;
+    return uploadLink(this.dependencies.tickets, context, { service: 'enrichment', purpose: enrichmentUploadPurpose, resourceId: job.id }).url;
+  }
+
+  /** The job's results as a file, once it has records (a running job's file holds what is done so far). */
+  downloadUrl(context: EnrichmentContext, job: EnrichmentJob): string | null {
+    if (job.source === EnrichmentJobSource.UPLOAD && !job.fileReceivedAt) return null;
+    return downloadLink(this.dependencies.tickets, context, { service: 'enrichment', purpose: enrichmentExportPurpose, resourceId: job.id }).url;
   }
 
   async cancel(context: EnrichmentContext, id: string): Promise<EnrichmentJob> {

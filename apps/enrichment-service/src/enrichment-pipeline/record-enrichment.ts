@@ -162,7 +162,7 @@ export async function enrichRecord(record: EnrichmentRecord, run: JobRun, servic
   let contacts: EnrichedContact[] = [];
   start(EnrichmentStep.CONTACTS);
   if (wants(EnrichmentStep.CONTACTS)) {
-    const known = contactOf(record.input);
+    const known = record.givenContact?.name ? record.givenContact : contactOf(record.input);
     contacts = rankContacts(analysis, known);
     changes.contacts = contacts;
     if (contacts.length > 0) outcome(EnrichmentStep.CONTACTS, StepStatus.DONE, `${contacts.length} found; first: ${contacts[0]!.name}${contacts[0]!.title ? `, ${contacts[0]!.title}` : ''}.`);

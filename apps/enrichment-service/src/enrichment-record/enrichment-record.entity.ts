@@ -1,7 +1,7 @@
 import type { Opt } from '@mikro-orm/core';
 import { Entity, Enum, Property } from '@mikro-orm/decorators/legacy';
 import { TenantScopedEntity } from '@gtm/runtime';
-import type { EnrichedContact, Personalization, Qualification, SourceQuote, StepOutcome, WebsiteEvidence, WebsiteSource } from './enrichment-results.js';
+import type { EnrichedContact, GivenContact, Personalization, Qualification, SourceQuote, StepOutcome, WebsiteEvidence, WebsiteSource } from './enrichment-results.js';
 
 export enum EnrichmentRecordStatus {
   PENDING = 'PENDING',
@@ -108,6 +108,10 @@ export class EnrichmentRecord extends TenantScopedEntity {
   /** The lead this record enriches, when the job ran over a lead list. */
   @Property({ type: 'uuid', nullable: true })
   leadId: string | null = null;
+
+  /** The person the row itself names (an owner's columns), found first among the contacts. */
+  @Property({ type: 'json', nullable: true })
+  givenContact: GivenContact | null = null;
 
   /** Why enrichment failed, in words a user can act on. */
   @Property({ type: 'text', nullable: true })

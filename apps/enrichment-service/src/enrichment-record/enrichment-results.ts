@@ -70,6 +70,14 @@ export interface EnrichedContact {
   seniority: string;
 }
 
+/** A person a row names itself, as given. */
+export interface GivenContact {
+  name: string | null;
+  title: string | null;
+  email: string | null;
+  phone: string | null;
+}
+
 /** A passage of the company's own website a personalisation or qualification rests on. */
 export interface SourceQuote {
   url: string;
