@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { SignJWT, importPKCS8 } from 'jose';
-import { callerTokenMaxLifetimeSeconds, createCallerTokenSigner, createCallerTokenVerifier, generateCallerKeyPair, CallerTokenError } from './caller-token.js';
+import { SignJWT, decodeJwt, importPKCS8 } from 'jose';
+import { callerTokenMaxLifetimeSeconds, createCallerIdentityTokens, createCallerTokenSigner, createCallerTokenVerifier, generateCallerKeyPair, CallerTokenError } from './caller-token.js';
 import type { CallerContext } from './caller-context.js';
 
 const caller: CallerContext = {
@@ -91,5 +91,75 @@ describe('caller token', () => {
     await expect(verifier.verify(await token({ delegated: true }, now, now + 10 * 365 * 86_400))).rejects.toThrow(/longer than the 604800 s/);
     // A short token issued two minutes ago is stale even if its expiry says otherwise.
     await expect(verifier.verify(await token({}, now - 120, now + 30))).rejects.toBeInstanceOf(CallerTokenError);
+  });
+});
+
+describe('reusable caller identity tokens', () => {
+  const { requestId: _requestId, ...identity } = caller;
+
+  it('name the caller without a request; the request id comes beside the token and only labels the request', async () => {
+    const keys = await generateCallerKeyPair();
+    const signer = await createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem });
+    const verifier = await createCallerTokenVerifier({ publicKeyPem: keys.publicKeyPem });
+    const token = await signer.signIdentity(caller);
+    expect(decodeJwt(token)['caller']).toEqual(identity);
+    await expect(verifier.verify(token, 'req-2')).resolves.toEqual({ ...identity, requestId: 'req-2' });
+    // A request id that is not safe to log is replaced, never trusted.
+    const replaced = await verifier.verify(token, 'bad id\nwith a newline');
+    expect(replaced.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(replaced.tenantId).toBe(caller.tenantId);
+    // A token signed for one request keeps its own signed id whatever comes beside it.
+    await expect(verifier.verify(await signer.sign(caller), 'req-other')).resolves.toEqual(caller);
+  });
+
+  it('hand out one token per identity until it is due for renewal, and never one identity’s token to another', async () => {
+    const keys = await generateCallerKeyPair();
+    const signer = await createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem });
+    const verifier = await createCallerTokenVerifier({ publicKeyPem: keys.publicKeyPem });
+    let signed = 0;
+    const counting = { ...signer, signIdentity: (who: Parameters<typeof signer.signIdentity>[0]) => ((signed += 1), signer.signIdentity(who)) };
+    const tokens = createCallerIdentityTokens({ signer: counting, reuseMs: 60_000 });
+    const first = await tokens.tokenFor(caller);
+    expect(await tokens.tokenFor({ ...caller, requestId: 'req-2' })).toBe(first);
+    expect(signed).toBe(1);
+    const otherTenant = await tokens.tokenFor({ ...caller, tenantId: '0b6f7c2a-51c5-4f43-9b3e-2f4a8f1d9c77', tenantSlug: 'globex' });
+    const otherKey = await tokens.tokenFor({ ...caller, keyId: 'key_2' });
+    const fewerScopes = await tokens.tokenFor({ ...caller, scopes: ['read'] });
+    expect(new Set([first, otherTenant, otherKey, fewerScopes]).size).toBe(4);
+    expect((await verifier.verify(otherTenant, 'req-3')).tenantSlug).toBe('globex');
+    expect((await verifier.verify(fewerScopes, 'req-3')).scopes).toEqual(['read']);
+    expect(signed).toBe(4);
+  });
+
+  it('sign again once a token is due for renewal, and every time when reuse is off', async () => {
+    const keys = await generateCallerKeyPair();
+    const signer = await createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem });
+    let signed = 0;
+    const counting = { ...signer, signIdentity: (who: Parameters<typeof signer.signIdentity>[0]) => ((signed += 1), signer.signIdentity(who)) };
+    const renewing = createCallerIdentityTokens({ signer: counting, reuseMs: 1 });
+    await renewing.tokenFor(caller);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await renewing.tokenFor(caller);
+    expect(signed).toBe(2);
+    const never = createCallerIdentityTokens({ signer: counting, reuseMs: 0 });
+    await never.tokenFor(caller);
+    await never.tokenFor(caller);
+    expect(signed).toBe(4);
+  });
+
+  it('keep at most the identities they are allowed, dropping the oldest', async () => {
+    const keys = await generateCallerKeyPair();
+    const signer = await createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem });
+    let signed = 0;
+    const counting = { ...signer, signIdentity: (who: Parameters<typeof signer.signIdentity>[0]) => ((signed += 1), signer.signIdentity(who)) };
+    const tokens = createCallerIdentityTokens({ signer: counting, reuseMs: 60_000, maximumIdentities: 2 });
+    await tokens.tokenFor({ ...caller, keyId: 'a' });
+    await tokens.tokenFor({ ...caller, keyId: 'b' });
+    await tokens.tokenFor({ ...caller, keyId: 'c' });
+    await tokens.tokenFor({ ...caller, keyId: 'c' });
+    await tokens.tokenFor({ ...caller, keyId: 'b' });
+    expect(signed).toBe(3);
+    await tokens.tokenFor({ ...caller, keyId: 'a' });
+    expect(signed).toBe(4);
   });
 });

@@ -3,7 +3,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { callerDelegationHeader, CallerTokenError, callerTokenHeader, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
+import { callerDelegationHeader, CallerTokenError, callerTokenHeader, requestIdHeader, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
 import { createAccessLog } from './access-log.js';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -99,7 +99,7 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
 
   const authenticate = async (request: Request, response: Response, next: NextFunction) => {
     try {
-      response.locals['caller'] = await verifier.verify(request.header(callerTokenHeader));
+      response.locals['caller'] = await verifier.verify(request.header(callerTokenHeader), request.header(requestIdHeader));
       next();
     } catch (error) {
       if (!(error instanceof CallerTokenError)) return next(error);
