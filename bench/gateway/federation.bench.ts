@@ -11,6 +11,7 @@
 //
 //   npm run bench:federation        (builds first; needs PostgreSQL and Redis like the tests)
 //   BENCH_ROUNDS=5 BENCH_BURST_MS=5000 BENCH_CONNECTIONS=20 npm run bench:federation
+//   BENCH_CPU_PROFILE_DIR=/tmp/profiles   writes a V8 CPU profile of each gateway process
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +37,14 @@ interface Child {
   url: string;
 }
 
-async function startChild(file: string, variable: string, value: unknown): Promise<Child & { urls?: Record<string, string> }> {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), { env: { ...process.env, [variable]: JSON.stringify(value) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const profileDirectory = process.env['BENCH_CPU_PROFILE_DIR'];
+
+async function startChild(file: string, variable: string, value: unknown, profiled = false): Promise<Child & { urls?: Record<string, string> }> {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), {
+    env: { ...process.env, [variable]: JSON.stringify(value) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, ...(profiled && profileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`] : [])],
+  });
   const message = await new Promise<{ url?: string; urls?: Record<string, string> }>((resolve, reject) => {
     child.once('message', (first) => resolve(first as { url?: string; urls?: Record<string, string> }));
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before it was ready`)));
@@ -109,7 +116,7 @@ const variants = [
 
 const gateways: (Child & { name: string })[] = [];
 for (const variant of variants) {
-  const child = await startChild('./federation-gateway.worker.ts', 'BENCH_GATEWAY_SETTINGS', { kind: variant.kind, environment: variant.environment, caller, supergraphSdl, deduplicate: variant.deduplicate });
+  const child = await startChild('./federation-gateway.worker.ts', 'BENCH_GATEWAY_SETTINGS', { kind: variant.kind, environment: variant.environment, caller, supergraphSdl, deduplicate: variant.deduplicate }, true);
   gateways.push({ ...child, name: variant.name });
 }
 

@@ -163,3 +163,21 @@ describe('reusable caller identity tokens', () => {
     expect(signed).toBe(4);
   });
 });
+
+describe('verifying a reusable token again', () => {
+  it('trusts the exact same token until it expires, and nothing else: an altered or expired one is refused', async () => {
+    const keys = await generateCallerKeyPair();
+    const signer = await createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem, ttlSeconds: 1 });
+    const verifier = await createCallerTokenVerifier({ publicKeyPem: keys.publicKeyPem });
+    const token = await signer.signIdentity(caller);
+    await expect(verifier.verify(token, 'req-a')).resolves.toEqual({ ...caller, requestId: 'req-a' });
+    await expect(verifier.verify(token, 'req-b')).resolves.toEqual({ ...caller, requestId: 'req-b' });
+    const [header, , signature] = token.split('.') as [string, string, string];
+    const claims = decodeJwt(token);
+    const otherTenant = Buffer.from(JSON.stringify({ ...claims, caller: { ...(claims['caller'] as object), tenantId: '0b6f7c2a-51c5-4f43-9b3e-2f4a8f1d9c77' } })).toString('base64url');
+    await expect(verifier.verify(`${header}.${otherTenant}.${signature}`, 'req-c')).rejects.toBeInstanceOf(CallerTokenError);
+    // One second of life plus the five seconds of clock tolerance, then it is refused again.
+    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    await expect(verifier.verify(token, 'req-d')).rejects.toBeInstanceOf(CallerTokenError);
+  }, 15_000);
+});

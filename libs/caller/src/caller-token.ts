@@ -151,11 +151,34 @@ export interface CallerTokenVerifier {
 
 const signedCallerSchema = callerIdentitySchema.extend({ requestId: z.string().min(1).max(128).optional() });
 
-export async function createCallerTokenVerifier(options: { publicKeyPem: string }): Promise<CallerTokenVerifier> {
+const requestIdOr = (requestId: string | undefined) => (requestId && requestIdPattern.test(requestId) ? requestId : randomUUID());
+
+export async function createCallerTokenVerifier(options: { publicKeyPem: string; maximumRememberedTokens?: number }): Promise<CallerTokenVerifier> {
   const key = await importSPKI(options.publicKeyPem, algorithm);
+  // A reusable identity token arrives with request after request: its signature is checked once,
+  // and the exact same string is trusted until it expires (every check that depends on the time is
+  // folded into `validUntil`). Tokens signed for one request are checked every time.
+  const maximumRemembered = options.maximumRememberedTokens ?? 10_000;
+  const remembered = new Map<string, { identity: CallerIdentity; validUntil: number }>();
+  const remember = (token: string, identity: CallerIdentity, validUntil: number) => {
+    if (remembered.size >= maximumRemembered) {
+      const now = Date.now() / 1000;
+      for (const [known, entry] of remembered) if (entry.validUntil <= now) remembered.delete(known);
+      for (const known of remembered.keys()) {
+        if (remembered.size < maximumRemembered) break;
+        remembered.delete(known);
+      }
+    }
+    remembered.set(token, { identity, validUntil });
+  };
   return {
     async verify(token, requestId) {
       if (!token) throw new CallerTokenError('missing caller token');
+      const known = remembered.get(token);
+      if (known) {
+        if (Date.now() / 1000 < known.validUntil) return { ...known.identity, requestId: requestIdOr(requestId) };
+        remembered.delete(token);
+      }
       try {
         // maxTokenAge makes `iat` required and refuses one in the future or older than a lifetime.
         const { payload } = await jwtVerify(token, key, {
@@ -174,7 +197,9 @@ export async function createCallerTokenVerifier(options: { publicKeyPem: string 
         const parsed = signedCallerSchema.safeParse(payload['caller']);
         if (!parsed.success) throw new CallerTokenError('caller token carries an invalid caller');
         const { requestId: signedRequestId, ...identity } = parsed.data;
-        return { ...identity, requestId: signedRequestId ?? (requestId && requestIdPattern.test(requestId) ? requestId : randomUUID()) };
+        if (signedRequestId !== undefined) return { ...identity, requestId: signedRequestId };
+        remember(token, identity, Math.min(payload.exp! + clockToleranceSeconds, payload.iat! + maximum + clockToleranceSeconds));
+        return { ...identity, requestId: requestIdOr(requestId) };
       } catch (error) {
         if (error instanceof CallerTokenError) throw error;
         if (error instanceof errors.JOSEError) throw new CallerTokenError(`caller token rejected: ${error.code}`);
