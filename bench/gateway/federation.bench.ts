@@ -209,7 +209,7 @@ async function run(url: string, body: () => string, concurrency: number, until: 
 }
 
 const percentile = (values: number[], fraction: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.toSorted((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? NaN;
 };
 const median = (values: number[]) => percentile(values, 0.5);
@@ -243,7 +243,7 @@ for (let round = 0; round < rounds; round += 1) {
       result.failures += sample.failures;
     }
   }
-  console.error(`round ${round + 1}/${rounds} done`);
+  process.stderr.write(`round ${round + 1}/${rounds} done\n`);
 }
 
 const rss = new Map<string, number>();
@@ -253,23 +253,24 @@ for (const gateway of gateways) rss.set(gateway.name, (await ask<{ rss: number }
 
 const baseline = 'bare @apollo/gateway';
 const format = (value: number, digits = 1) => value.toFixed(digits);
-console.log(`\nFederated throughput: ${rounds} interleaved rounds, ${connections} connections, ${burstMs} ms bursts; medians over rounds. Ratios are to ${baseline}.\n`);
+const print = (line: string) => process.stdout.write(`${line}\n`);
+print(`\nFederated throughput: ${rounds} interleaved rounds, ${connections} connections, ${burstMs} ms bursts; medians over rounds. Ratios are to ${baseline}.\n`);
 for (const operation of operations) {
-  console.log(`### ${operation.name}\n`);
-  console.log('| gateway | RPS | × bare Apollo RPS | p50 ms | p99 ms | × bare Apollo p99 | one at a time, median ms | failures |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  print(`### ${operation.name}\n`);
+  print('| gateway | RPS | × bare Apollo RPS | p50 ms | p99 ms | × bare Apollo p99 | one at a time, median ms | failures |');
+  print('|---|---|---|---|---|---|---|---|');
   const base = resultOf(baseline, operation.name);
   for (const gateway of gateways) {
     const result = resultOf(gateway.name, operation.name);
     const serial = result.serial.length ? `${format(median(result.serial), 2)} (${median(result.serial) - median(base.serial) >= 0 ? '+' : ''}${format(median(result.serial) - median(base.serial), 2)})` : '—';
-    console.log(
+    print(
       `| ${gateway.name} | ${format(median(result.rps), 0)} | ${format(median(result.rps) / median(base.rps), 2)} | ${format(median(result.p50))} | ${format(median(result.p99))} | ${format(median(result.p99) / median(base.p99), 2)} | ${serial} | ${result.failures} |`,
     );
   }
-  console.log('');
+  print('');
 }
-console.log('| gateway | RSS after the run (MiB) |\n|---|---|');
-for (const gateway of gateways) console.log(`| ${gateway.name} | ${format(rss.get(gateway.name)! / 1024 / 1024, 0)} |`);
+print('| gateway | RSS after the run (MiB) |\n|---|---|');
+for (const gateway of gateways) print(`| ${gateway.name} | ${format(rss.get(gateway.name)! / 1024 / 1024, 0)} |`);
 
 const stop = (child: ChildProcess) =>
   new Promise<void>((resolve) => {

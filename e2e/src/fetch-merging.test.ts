@@ -23,14 +23,15 @@ interface SeenFetch {
   body: string;
 }
 
+async function readBody(incoming: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Forwards every request to crm-service after `holdMs`, recording what the gateway sent. */
 async function startRecordingRelay(targetUrl: string, holdMs: number) {
   const seen: SeenFetch[] = [];
-  const readBody = async (incoming: IncomingMessage) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  };
   const server: Server = createServer(async (incoming, outgoing) => {
     const body = await readBody(incoming);
     const token = String(incoming.headers[callerTokenHeader] ?? '');
@@ -52,6 +53,8 @@ async function startRecordingRelay(targetUrl: string, holdMs: number) {
 
 const leadsQuery = 'query Leads { leads(first: 10) { edges { node { id email } } } }';
 const fetchesOf = (seen: SeenFetch[], text: string) => seen.filter((fetch) => fetch.body.includes(text));
+const ask = (url: string, key: string, query: string, variables?: Record<string, unknown>) => postGraphQL<{ leads: { edges: { node: { email: string } }[] } }>(url, { query, variables }, { authorization: `Bearer ${key}` });
+const emailsOf = (answer: Awaited<ReturnType<typeof ask>>) => answer.data!.leads.edges.map((edge) => edge.node.email).toSorted();
 
 describe('merged subgraph fetches', () => {
   let setup: SubgraphTestSetup;
@@ -101,8 +104,6 @@ describe('merged subgraph fetches', () => {
     await setup?.dispose();
   });
 
-  const ask = (url: string, key: string, query: string, variables?: Record<string, unknown>) => postGraphQL<{ leads: { edges: { node: { email: string } }[] } }>(url, { query, variables }, { authorization: `Bearer ${key}` });
-  const emailsOf = (answer: Awaited<ReturnType<typeof ask>>) => answer.data!.leads.edges.map((edge) => edge.node.email).sort();
 
   it('sends one fetch for the same caller asking the same query at once, and gives each tenant its own data', async () => {
     relay.seen.length = 0;
@@ -159,7 +160,7 @@ describe('merged subgraph fetches', () => {
     const direct = (token: string, requestId: string) =>
       postGraphQL<{ leads: { edges: { node: { email: string } }[] } }>(crm.url, { query: leadsQuery }, { [callerTokenHeader]: token, [requestIdHeader]: requestId });
     const replayed = await direct(alphaToken, 'beta-request-1');
-    expect(replayed.data!.leads.edges.map((edge) => edge.node.email).sort()).toEqual(['lead1@alpha.example', 'lead2@alpha.example']);
+    expect(emailsOf(replayed)).toEqual(['lead1@alpha.example', 'lead2@alpha.example']);
     // Another tenant's identity written into the token's claims breaks its signature.
     relay.seen.length = 0;
     await ask(merging, keys.beta, leadsQuery);

@@ -35,7 +35,7 @@ export type CallerIdentity = z.infer<typeof callerIdentitySchema>;
  * key whose tier or scopes change is a new identity the moment the gateway sees the change.
  */
 export function callerIdentityKey(caller: CallerIdentity): string {
-  return `${caller.tenantId}|${caller.keyId ?? ''}|${caller.tier}|${[...caller.scopes].sort().join(',')}`;
+  return `${caller.tenantId}|${caller.keyId ?? ''}|${caller.tier}|${caller.scopes.toSorted().join(',')}`;
 }
 
 /**
