@@ -120,7 +120,8 @@ describe('reusable caller identity tokens', () => {
     const counting = { ...signer, signIdentity: (who: Parameters<typeof signer.signIdentity>[0]) => ((signed += 1), signer.signIdentity(who)) };
     const tokens = createCallerIdentityTokens({ signer: counting, reuseMs: 60_000 });
     const first = await tokens.tokenFor(caller);
-    expect(await tokens.tokenFor({ ...caller, requestId: 'req-2' })).toBe(first);
+    const nextRequest: CallerContext = { ...caller, requestId: 'req-2' };
+    expect(await tokens.tokenFor(nextRequest)).toBe(first);
     expect(signed).toBe(1);
     const otherTenant = await tokens.tokenFor({ ...caller, tenantId: '0b6f7c2a-51c5-4f43-9b3e-2f4a8f1d9c77', tenantSlug: 'globex' });
     const otherKey = await tokens.tokenFor({ ...caller, keyId: 'key_2' });
