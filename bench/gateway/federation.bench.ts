@@ -19,6 +19,7 @@ import { openApiKeyRegistry } from '@gtm/gateway/api-key-registry';
 import { createLogger } from '@gtm/runtime';
 import { createSubgraphTestSetup, postGraphQL, uniqueRedisPrefix } from '@gtm/testing';
 import { Pool } from 'undici';
+import { tenantIdOf } from './bench-tenant.ts';
 
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const burstMs = Number(process.env['BENCH_BURST_MS'] ?? 4_000);
@@ -69,15 +70,6 @@ const { key, apiKey } = await registry.apiKeys.createKey({ tenant: 'bench', tier
 await registry.close();
 const tenantId = await tenantIdOf(setup.environment['DATABASE_URL']!);
 const caller = { tenantId, tenantSlug: 'bench', keyId: apiKey.id, tier: 'enterprise' as const, scopes: ['read' as const, 'write' as const] };
-
-async function tenantIdOf(databaseUrl: string): Promise<string> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  const { rows } = await client.query<{ id: string }>(`select id from gateway.tenant where slug = 'bench'`);
-  await client.end();
-  return rows[0]!.id;
-}
 
 const committedSupergraph = await readFile(fileURLToPath(new URL('../../apps/gateway/supergraph.graphql', import.meta.url)), 'utf8');
 // The bare gateways read where each subgraph listens from the supergraph itself.

@@ -6,6 +6,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { callerTokenHeader, requestIdHeader } from '@gtm/caller';
+import { createApp as createConversationApp } from '@gtm/conversation-service/app';
+import { loadConfig as loadConversationConfig } from '@gtm/conversation-service/config';
 import { createApp as createCrmApp } from '@gtm/crm-service/app';
 import { loadConfig as loadCrmConfig } from '@gtm/crm-service/config';
 import { openApiKeyRegistry } from '@gtm/gateway/api-key-registry';
@@ -59,6 +61,7 @@ const emailsOf = (answer: Awaited<ReturnType<typeof ask>>) => answer.data!.leads
 describe('merged subgraph fetches', () => {
   let setup: SubgraphTestSetup;
   let crm: { url: string; close(): Promise<void> };
+  let conversation: { url: string; close(): Promise<void> };
   let relay: Awaited<ReturnType<typeof startRecordingRelay>>;
   const gateways: { url: string; close(): Promise<void> }[] = [];
   const keys: Record<'alpha' | 'alphaReader' | 'beta', string> = { alpha: '', alphaReader: '', beta: '' };
@@ -70,6 +73,10 @@ describe('merged subgraph fetches', () => {
     crm = await createCrmApp(loadCrmConfig(setup.environment));
     // Held long enough that requests sent together are in flight together, even on a loaded machine.
     relay = await startRecordingRelay(crm.url, 400);
+    // Conversations read leads from crm-service with the caller's token: a hop between subgraphs.
+    conversation = await createConversationApp(
+      loadConversationConfig({ ...setup.environment, CRM_SERVICE_URL: relay.url, CAMPAIGN_SERVICE_URL: 'http://127.0.0.1:9/graphql', ENRICHMENT_SERVICE_URL: 'http://127.0.0.1:9/graphql' }),
+    );
     const registry = await openApiKeyRegistry({ databaseUrl: setup.environment['DATABASE_URL']!, logger: createLogger({ service: 'e2e', level: 'silent' }), poolMax: 1 });
     keys.alpha = (await registry.apiKeys.createKey({ tenant: 'alpha', tier: 'enterprise', scopes: ['read', 'write'] })).key;
     keys.alphaReader = (await registry.apiKeys.createKey({ tenant: 'alpha', tier: 'enterprise', scopes: ['read'] })).key;
@@ -85,6 +92,7 @@ describe('merged subgraph fetches', () => {
       CALLER_TOKEN_PRIVATE_KEY: setup.callerKeys.keys.privateKeyPem,
       SECRETS_KEY: setup.environment['SECRETS_KEY'],
       CRM_SERVICE_URL: relay.url,
+      CONVERSATION_SERVICE_URL: conversation.url,
       SUBGRAPH_FETCH_MERGING: String(merge),
     });
     gateways.push(await createGatewayApp(loadGatewayConfig(environment(true))), await createGatewayApp(loadGatewayConfig(environment(false))));
@@ -99,6 +107,7 @@ describe('merged subgraph fetches', () => {
 
   afterAll(async () => {
     await Promise.all(gateways.map((gateway) => gateway.close()));
+    await conversation?.close();
     await relay?.close();
     await crm?.close();
     await setup?.dispose();
@@ -171,5 +180,20 @@ describe('merged subgraph fetches', () => {
     const refused = await direct(altered, 'beta-request-2');
     expect(refused.status).toBe(401);
     expect(refused.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+  });
+
+  it('keeps one request id across a hop between subgraphs, beside the shared token', async () => {
+    const leads = await ask(merging, keys.alpha, 'query Leads { leads(first: 1) { edges { node { id } } } }');
+    const leadId = (leads.data!.leads.edges[0]!.node as unknown as { id: string }).id;
+    relay.seen.length = 0;
+    const started = await postGraphQL(
+      merging,
+      { query: 'mutation Start($input: StartConversationInput!) { startConversation(input: $input) { id leadEmail } }', variables: { input: { leadId, subject: 'Hello' } } },
+      { authorization: `Bearer ${keys.alpha}`, [requestIdHeader]: 'trace-hop-1' },
+    );
+    expect(started.errors).toBeUndefined();
+    // conversation-service asked crm-service for the lead under the client's request id.
+    const hop = relay.seen.find((fetch) => fetch.body.includes('ConversationLeads'));
+    expect(hop).toMatchObject({ tenantSlug: 'alpha', requestId: 'trace-hop-1' });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { SignJWT, decodeJwt, importPKCS8 } from 'jose';
 import { callerTokenMaxLifetimeSeconds, createCallerIdentityTokens, createCallerTokenSigner, createCallerTokenVerifier, generateCallerKeyPair, CallerTokenError } from './caller-token.js';
-import type { CallerContext } from './caller-context.js';
+import type { CallerContext, CallerIdentity } from './caller-context.js';
 
 const caller: CallerContext = {
   tenantId: '7d0f1e8e-9a53-4c1e-8d43-0a3f4b1f6a10',
@@ -94,6 +94,14 @@ describe('caller token', () => {
   });
 });
 
+/** A signer that counts the identity tokens it signs. */
+async function countingSigner() {
+  const keys = await generateCallerKeyPair();
+  const signer = await createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem });
+  const counter = { signed: 0, keys, signer: { ...signer, signIdentity: (who: CallerIdentity) => ((counter.signed += 1), signer.signIdentity(who)) } };
+  return counter;
+}
+
 describe('reusable caller identity tokens', () => {
   const { requestId: _requestId, ...identity } = caller;
 
@@ -113,55 +121,46 @@ describe('reusable caller identity tokens', () => {
   });
 
   it('hand out one token per identity until it is due for renewal, and never one identity’s token to another', async () => {
-    const keys = await generateCallerKeyPair();
-    const signer = await createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem });
-    const verifier = await createCallerTokenVerifier({ publicKeyPem: keys.publicKeyPem });
-    let signed = 0;
-    const counting = { ...signer, signIdentity: (who: Parameters<typeof signer.signIdentity>[0]) => ((signed += 1), signer.signIdentity(who)) };
-    const tokens = createCallerIdentityTokens({ signer: counting, reuseMs: 60_000 });
+    const counting = await countingSigner();
+    const verifier = await createCallerTokenVerifier({ publicKeyPem: counting.keys.publicKeyPem });
+    const tokens = createCallerIdentityTokens({ signer: counting.signer, reuseMs: 60_000 });
     const first = await tokens.tokenFor(caller);
     const nextRequest: CallerContext = { ...caller, requestId: 'req-2' };
     expect(await tokens.tokenFor(nextRequest)).toBe(first);
-    expect(signed).toBe(1);
+    expect(counting.signed).toBe(1);
     const otherTenant = await tokens.tokenFor({ ...caller, tenantId: '0b6f7c2a-51c5-4f43-9b3e-2f4a8f1d9c77', tenantSlug: 'globex' });
     const otherKey = await tokens.tokenFor({ ...caller, keyId: 'key_2' });
     const fewerScopes = await tokens.tokenFor({ ...caller, scopes: ['read'] });
     expect(new Set([first, otherTenant, otherKey, fewerScopes]).size).toBe(4);
     expect((await verifier.verify(otherTenant, 'req-3')).tenantSlug).toBe('globex');
     expect((await verifier.verify(fewerScopes, 'req-3')).scopes).toEqual(['read']);
-    expect(signed).toBe(4);
+    expect(counting.signed).toBe(4);
   });
 
   it('sign again once a token is due for renewal, and every time when reuse is off', async () => {
-    const keys = await generateCallerKeyPair();
-    const signer = await createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem });
-    let signed = 0;
-    const counting = { ...signer, signIdentity: (who: Parameters<typeof signer.signIdentity>[0]) => ((signed += 1), signer.signIdentity(who)) };
-    const renewing = createCallerIdentityTokens({ signer: counting, reuseMs: 1 });
+    const counting = await countingSigner();
+    const renewing = createCallerIdentityTokens({ signer: counting.signer, reuseMs: 1 });
     await renewing.tokenFor(caller);
     await new Promise((resolve) => setTimeout(resolve, 5));
     await renewing.tokenFor(caller);
-    expect(signed).toBe(2);
-    const never = createCallerIdentityTokens({ signer: counting, reuseMs: 0 });
+    expect(counting.signed).toBe(2);
+    const never = createCallerIdentityTokens({ signer: counting.signer, reuseMs: 0 });
     await never.tokenFor(caller);
     await never.tokenFor(caller);
-    expect(signed).toBe(4);
+    expect(counting.signed).toBe(4);
   });
 
   it('keep at most the identities they are allowed, dropping the oldest', async () => {
-    const keys = await generateCallerKeyPair();
-    const signer = await createCallerTokenSigner({ privateKeyPem: keys.privateKeyPem });
-    let signed = 0;
-    const counting = { ...signer, signIdentity: (who: Parameters<typeof signer.signIdentity>[0]) => ((signed += 1), signer.signIdentity(who)) };
-    const tokens = createCallerIdentityTokens({ signer: counting, reuseMs: 60_000, maximumIdentities: 2 });
+    const counting = await countingSigner();
+    const tokens = createCallerIdentityTokens({ signer: counting.signer, reuseMs: 60_000, maximumIdentities: 2 });
     await tokens.tokenFor({ ...caller, keyId: 'a' });
     await tokens.tokenFor({ ...caller, keyId: 'b' });
     await tokens.tokenFor({ ...caller, keyId: 'c' });
     await tokens.tokenFor({ ...caller, keyId: 'c' });
     await tokens.tokenFor({ ...caller, keyId: 'b' });
-    expect(signed).toBe(3);
+    expect(counting.signed).toBe(3);
     await tokens.tokenFor({ ...caller, keyId: 'a' });
-    expect(signed).toBe(4);
+    expect(counting.signed).toBe(4);
   });
 });
 
