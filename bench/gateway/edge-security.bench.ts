@@ -13,6 +13,7 @@ import { loadConfig as loadGatewayConfig } from '@gtm/gateway/config';
 import { createLogger } from '@gtm/runtime';
 import { createSubgraphTestSetup, uniqueRedisPrefix } from '@gtm/testing';
 import { Agent, request } from 'undici';
+import { tenantIdOf } from './bench-tenant.ts';
 
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 20);
 const requestsPerRound = Number(process.env['BENCH_REQUESTS_PER_ROUND'] ?? 150);
@@ -51,15 +52,6 @@ const open = await createGatewayApp(loadGatewayConfig(gatewayEnvironment), {
   logger: silent,
   benchmarkWithoutEdgeSecurity: { tenantId, tenantSlug: 'bench', keyId: apiKey.id, tier: 'enterprise', scopes: ['read', 'write'], requestId: 'bench' },
 });
-
-async function tenantIdOf(databaseUrl: string): Promise<string> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  const { rows } = await client.query<{ id: string }>(`select id from gateway.tenant where slug = 'bench'`);
-  await client.end();
-  return rows[0]!.id;
-}
 
 const agent = new Agent({ keepAliveTimeout: 30_000, connections: 1 });
 

@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createCallerTokenSigner, createRelayTokenSigner, type CallerContext } from '@gtm/caller';
+import { createCallerIdentityTokens, createCallerTokenSigner, createRelayTokenSigner, type CallerContext } from '@gtm/caller';
 import { createFileTickets, createUploadLedger } from '@gtm/files';
 import { createJobProgressFeed } from '@gtm/jobs';
 import { apolloLoggerFrom, closeRedis, createAccessLog, createHttpErrorHandler, createLogger, createRedis, ErrorCode, internalServerError, listenForGraphQL, useErrorMasking, useStorableInput, type Logger } from '@gtm/runtime';
@@ -17,7 +17,7 @@ import type { ApiKeyService } from './api-key/api-key.service.js';
 import { createAuthenticationMiddleware } from './api-key/authentication.middleware.js';
 import { useScopeEnforcement } from './api-key/scope.plugin.js';
 import { assignCaller, assignFixedCaller, assignRequestId, callerOf } from './caller/caller-resolver.js';
-import { gatewaySubgraphName, shutdownGraceMsOf, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
+import { callerTokenReuseMsOf, gatewaySubgraphName, shutdownGraceMsOf, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createFileTransferRoutes } from './files/file-transfer.route.js';
 import { publicUrlOf } from './files/public-url.js';
@@ -85,6 +85,9 @@ const graphiqlHeadersWith = (apiKey: string) => JSON.stringify({ Authorization: 
 export async function createApp(config: GatewayConfig, overrides: GatewayOverrides = {}): Promise<GatewayApp> {
   const logger = overrides.logger ?? createLogger({ service: 'gateway', level: config.LOG_LEVEL });
   const signer = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY });
+  // Requests of one caller identity share a token until shortly before it expires: no signing per
+  // request, and their identical subgraph fetches can be merged (decision 0090).
+  const identityTokens = createCallerIdentityTokens({ signer, reuseMs: callerTokenReuseMsOf(config) });
   const delegationSigner = await createCallerTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY, ttlSeconds: config.CALLER_DELEGATION_TTL_SECONDS, delegated: true });
   const agent = createSubgraphAgent();
   const { database, apiKeys } = await openApiKeyRegistry({ databaseUrl: config.DATABASE_URL, logger, poolMax: config.DATABASE_POOL_MAX });
@@ -121,6 +124,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
         agent,
         timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
         delegatesCaller: config.CALLER_DELEGATION_SUBGRAPHS.includes(name),
+        mergesFetches: config.SUBGRAPH_FETCH_MERGING,
       });
     },
   });
@@ -261,7 +265,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
           return {
             caller,
             publicUrl: publicUrlOf(req, config.PUBLIC_URL),
-            callerToken: await signer.sign(caller),
+            callerToken: await identityTokens.tokenFor(caller),
             delegatedCallerToken: () => (delegated ??= delegationSigner.sign(caller)),
             requestId: caller.requestId,
             logger: requestLogger,

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { logLevelSchema, parseEnvironment, pemSchema, portSchema, postgresUrlSchema, redisKeyPrefixSchema, redisUrlSchema, secretsKeySchema } from '@gtm/runtime';
+import { callerTokenMaxLifetimeSeconds } from '@gtm/caller';
 import { z } from 'zod';
 import { operationLimitsEnvironmentSchema } from './operation-limits/operation-limits.config.js';
 import { rateLimitEnvironmentSchema } from './rate-limit/rate-limit.config.js';
@@ -94,6 +95,12 @@ const gatewayEnvironmentSchema = z.object({
    * write the answer) for requests in flight. Default: 30 000 ms.
    */
   OPERATION_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(120_000).default(30_000),
+  /**
+   * Merge identical subgraph fetches in flight at the same moment for the same caller identity
+   * (tenant, key, tier, scopes): one fetch, its answer handed to each. Never across identities,
+   * never for mutations. Default: true.
+   */
+  SUBGRAPH_FETCH_MERGING: booleanFlag(true),
   GRAPHIQL_ENABLED: booleanFlag(true),
   /** Where the GraphiQL bundle lives. Default: apps/gateway/dist/graphiql, written by the build. */
   GRAPHIQL_ASSETS_PATH: z.string().min(1).default(fileURLToPath(new URL('../dist/graphiql', import.meta.url))),
@@ -110,6 +117,19 @@ const gatewayEnvironmentSchema = z.object({
 });
 
 type GatewayEnvironment = z.infer<typeof gatewayEnvironmentSchema>;
+
+/**
+ * How long the gateway hands out one caller identity token after signing it: the token lives
+ * `callerTokenMaxLifetimeSeconds`, so an operation that got it at the end of this window still
+ * carries a live token when it times out. 0 (an operation timeout of a minute or more) signs one
+ * per request.
+ */
+export function callerTokenReuseMsOf(config: Pick<GatewayEnvironment, 'OPERATION_TIMEOUT_MS'>): number {
+  return Math.max(0, callerTokenMaxLifetimeSeconds * 1_000 - config.OPERATION_TIMEOUT_MS - tokenClockMarginMs);
+}
+
+/** Kept off a reused token's life, for the clocks of the gateway and a subgraph to differ. */
+const tokenClockMarginMs = 2_000;
 
 /** Time to write an answer once its operation is done, on top of the operation timeout. */
 const answerMarginMs = 2_000;

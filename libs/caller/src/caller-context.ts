@@ -22,6 +22,31 @@ export const callerContextSchema = z.object({
 
 export type CallerContext = z.infer<typeof callerContextSchema>;
 
+/**
+ * Who is calling, without which request: what a reusable caller token signs. Two requests of the
+ * same identity may share one token and one in-flight subgraph fetch; two identities never do.
+ */
+export const callerIdentitySchema = callerContextSchema.omit({ requestId: true });
+
+export type CallerIdentity = z.infer<typeof callerIdentitySchema>;
+
+/**
+ * One string per identity: the tenant, the key, its tier and its scopes (in a fixed order), so a
+ * key whose tier or scopes change is a new identity the moment the gateway sees the change.
+ */
+export function callerIdentityKey(caller: CallerIdentity): string {
+  return `${caller.tenantId}|${caller.keyId ?? ''}|${caller.tier}|${caller.scopes.toSorted().join(',')}`;
+}
+
+/**
+ * The request header that carries the request id beside a reusable caller token, for logs and
+ * tracing only: it names the request, it never decides who is calling or what they may see.
+ */
+export const requestIdHeader = 'x-request-id';
+
+/** A request id safe to log and echo. */
+export const requestIdPattern = /^[A-Za-z0-9._-]{1,128}$/;
+
 /** The request header that carries the signed caller token from the gateway to a subgraph. */
 export const callerTokenHeader = 'x-gtm-caller';
 

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { SignJWT, jwtVerify, exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, importSPKI, errors } from 'jose';
-import { callerContextSchema, type CallerContext } from './caller-context.js';
+import { callerIdentityKey, callerIdentitySchema, requestIdPattern, type CallerContext, type CallerIdentity } from './caller-context.js';
 
 // EdDSA (Ed25519): asymmetric, so a compromised subgraph can verify callers but never mint them,
 // and signing costs tens of microseconds, cheap enough to do for every gateway request.
@@ -46,7 +48,13 @@ export interface CallerTokenSignerOptions {
 }
 
 export interface CallerTokenSigner {
+  /** A token naming the caller and the request (its id signed inside). */
   sign(caller: CallerContext): Promise<string>;
+  /**
+   * A token naming the caller only, without a request id: the reusable kind, which the request id
+   * travels beside (`requestIdHeader`).
+   */
+  signIdentity(caller: CallerIdentity): Promise<string>;
 }
 
 export async function createCallerTokenSigner(options: CallerTokenSignerOptions): Promise<CallerTokenSigner> {
@@ -57,15 +65,73 @@ export async function createCallerTokenSigner(options: CallerTokenSignerOptions)
     throw new RangeError(`a ${options.delegated ? 'delegated ' : ''}caller token lives 1 to ${maximum} seconds, not ${ttlSeconds}: subgraphs refuse longer ones`);
   }
   const claims = options.delegated ? { delegated: true } : {};
+  const signed = (caller: CallerIdentity | CallerContext) =>
+    new SignJWT({ caller, ...claims }).setProtectedHeader({ alg: algorithm }).setIssuer(issuer).setAudience(audience).setIssuedAt().setExpirationTime(`${ttlSeconds}s`).sign(key);
   return {
-    sign: (caller) =>
-      new SignJWT({ caller, ...claims })
-        .setProtectedHeader({ alg: algorithm })
-        .setIssuer(issuer)
-        .setAudience(audience)
-        .setIssuedAt()
-        .setExpirationTime(`${ttlSeconds}s`)
-        .sign(key),
+    sign: signed,
+    signIdentity: (caller) => signed({ tenantId: caller.tenantId, tenantSlug: caller.tenantSlug, keyId: caller.keyId, tier: caller.tier, scopes: caller.scopes }),
+  };
+}
+
+export interface CallerIdentityTokensOptions {
+  signer: CallerTokenSigner;
+  /**
+   * How long one token is handed out after it is signed. A token lives
+   * `callerTokenMaxLifetimeSeconds`; handing it out for at most that minus the longest operation
+   * means every fetch of every operation that got it still carries a live token. 0 signs one per
+   * request.
+   */
+  reuseMs: number;
+  /** Identities kept at most; expired ones are dropped first. Default: 10 000. */
+  maximumIdentities?: number;
+}
+
+export interface CallerIdentityTokens {
+  /** The identity's current token: the cached one while it may be handed out, else a new one. */
+  tokenFor(caller: CallerIdentity): string | Promise<string>;
+}
+
+/**
+ * One signed token per caller identity, reused for its lifetime and signed again before it runs
+ * out. Requests of the same identity then carry the same token, which is what lets the gateway
+ * merge their identical subgraph fetches, and signing drops out of the per-request cost.
+ */
+export function createCallerIdentityTokens(options: CallerIdentityTokensOptions): CallerIdentityTokens {
+  const maximumIdentities = options.maximumIdentities ?? 10_000;
+  const tokens = new Map<string, { token: string | Promise<string>; handOutUntil: number }>();
+
+  function makeRoom(now: number): void {
+    for (const [key, entry] of tokens) if (entry.handOutUntil <= now) tokens.delete(key);
+    // Still full of live identities: the oldest go first (a Map iterates in insertion order).
+    for (const key of tokens.keys()) {
+      if (tokens.size < maximumIdentities) break;
+      tokens.delete(key);
+    }
+  }
+
+  return {
+    tokenFor(caller) {
+      if (options.reuseMs <= 0) return options.signer.signIdentity(caller);
+      const key = callerIdentityKey(caller);
+      const now = performance.now();
+      const cached = tokens.get(key);
+      if (cached && cached.handOutUntil > now) return cached.token;
+      if (!cached && tokens.size >= maximumIdentities) makeRoom(now);
+      const signing = options.signer.signIdentity(caller);
+      const entry: { token: string | Promise<string>; handOutUntil: number } = { token: signing, handOutUntil: now + options.reuseMs };
+      tokens.delete(key);
+      tokens.set(key, entry);
+      // Later requests get the string itself, without awaiting; a failed signing is not kept.
+      signing.then(
+        (token) => {
+          if (tokens.get(key) === entry) entry.token = token;
+        },
+        () => {
+          if (tokens.get(key) === entry) tokens.delete(key);
+        },
+      );
+      return signing;
+    },
   };
 }
 
@@ -75,14 +141,44 @@ export class CallerTokenError extends Error {
 }
 
 export interface CallerTokenVerifier {
-  verify(token: string | undefined): Promise<CallerContext>;
+  /**
+   * The caller a valid token names. A token signed with a request id keeps it; a reusable identity
+   * token takes the request id that came beside it (`requestIdHeader`) when it is well formed, or a
+   * new one. The request id only labels logs: the tenant, key, tier and scopes come from the token.
+   */
+  verify(token: string | undefined, requestId?: string): Promise<CallerContext>;
 }
 
-export async function createCallerTokenVerifier(options: { publicKeyPem: string }): Promise<CallerTokenVerifier> {
+const signedCallerSchema = callerIdentitySchema.extend({ requestId: z.string().min(1).max(128).optional() });
+
+const requestIdOr = (requestId: string | undefined) => (requestId && requestIdPattern.test(requestId) ? requestId : randomUUID());
+
+export async function createCallerTokenVerifier(options: { publicKeyPem: string; maximumRememberedTokens?: number }): Promise<CallerTokenVerifier> {
   const key = await importSPKI(options.publicKeyPem, algorithm);
+  // A reusable identity token arrives with request after request: its signature is checked once,
+  // and the exact same string is trusted until it expires (every check that depends on the time is
+  // folded into `validUntil`). Tokens signed for one request are checked every time.
+  const maximumRemembered = options.maximumRememberedTokens ?? 10_000;
+  const remembered = new Map<string, { identity: CallerIdentity; validUntil: number }>();
+  const remember = (token: string, identity: CallerIdentity, validUntil: number) => {
+    if (remembered.size >= maximumRemembered) {
+      const now = Date.now() / 1000;
+      for (const [known, entry] of remembered) if (entry.validUntil <= now) remembered.delete(known);
+      for (const known of remembered.keys()) {
+        if (remembered.size < maximumRemembered) break;
+        remembered.delete(known);
+      }
+    }
+    remembered.set(token, { identity, validUntil });
+  };
   return {
-    async verify(token) {
+    async verify(token, requestId) {
       if (!token) throw new CallerTokenError('missing caller token');
+      const known = remembered.get(token);
+      if (known) {
+        if (Date.now() / 1000 < known.validUntil) return { ...known.identity, requestId: requestIdOr(requestId) };
+        remembered.delete(token);
+      }
       try {
         // maxTokenAge makes `iat` required and refuses one in the future or older than a lifetime.
         const { payload } = await jwtVerify(token, key, {
@@ -98,9 +194,12 @@ export async function createCallerTokenVerifier(options: { publicKeyPem: string 
           throw new CallerTokenError(`caller token lives ${payload.exp! - payload.iat!} s, longer than the ${maximum} s the gateway ever issues`);
         }
         if (Date.now() / 1000 - payload.iat! > maximum + clockToleranceSeconds) throw new CallerTokenError('caller token rejected: ERR_JWT_EXPIRED');
-        const parsed = callerContextSchema.safeParse(payload['caller']);
+        const parsed = signedCallerSchema.safeParse(payload['caller']);
         if (!parsed.success) throw new CallerTokenError('caller token carries an invalid caller');
-        return parsed.data;
+        const { requestId: signedRequestId, ...identity } = parsed.data;
+        if (signedRequestId !== undefined) return { ...identity, requestId: signedRequestId };
+        remember(token, identity, Math.min(payload.exp! + clockToleranceSeconds, payload.iat! + maximum + clockToleranceSeconds));
+        return { ...identity, requestId: requestIdOr(requestId) };
       } catch (error) {
         if (error instanceof CallerTokenError) throw error;
         if (error instanceof errors.JOSEError) throw new CallerTokenError(`caller token rejected: ${error.code}`);

@@ -1,4 +1,5 @@
 import { callerTokenHeader } from '@gtm/caller';
+import { forwardedRequestId } from '@gtm/runtime';
 import { z } from 'zod';
 
 /** Another service could not answer (down, timed out, answered nonsense): try again later. */
@@ -46,7 +47,7 @@ export class GraphQLUpstream {
     try {
       response = await fetch(this.options.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', [callerTokenHeader]: callerToken },
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', [callerTokenHeader]: callerToken, ...forwardedRequestId() },
         body: JSON.stringify({ query, variables }),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });

@@ -16,6 +16,7 @@ export * from './loaders.js';
 export * from './logger.js';
 export * from './pagination.js';
 export * from './redis.js';
+export * from './request-id.js';
 export * from './main.js';
 export * from './subgraph-app.js';
 export * from './subgraph-schema.js';

@@ -3,7 +3,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import { callerDelegationHeader, CallerTokenError, callerTokenHeader, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
+import { callerDelegationHeader, CallerTokenError, callerTokenHeader, requestIdHeader, type CallerContext, type CallerTokenVerifier } from '@gtm/caller';
 import { createAccessLog } from './access-log.js';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -13,6 +13,7 @@ import { useErrorMasking } from './error-masking.plugin.js';
 import { internalServerError, unauthenticated } from './errors.js';
 import { runHealthChecks } from './health.js';
 import { useStorableInput } from './storable-input.plugin.js';
+import { runWithRequestId } from './request-id.js';
 import { apolloLoggerFrom, createHttpErrorHandler } from './http-errors.js';
 import { listenForGraphQL } from './listen.js';
 import type { Logger } from './logger.js';
@@ -99,8 +100,10 @@ export async function createSubgraphServer<Loaders>(options: SubgraphServerOptio
 
   const authenticate = async (request: Request, response: Response, next: NextFunction) => {
     try {
-      response.locals['caller'] = await verifier.verify(request.header(callerTokenHeader));
-      next();
+      const caller = await verifier.verify(request.header(callerTokenHeader), request.header(requestIdHeader));
+      response.locals['caller'] = caller;
+      // Calls this request makes to other subgraphs carry its id (`forwardedRequestId`).
+      runWithRequestId(caller.requestId, next);
     } catch (error) {
       if (!(error instanceof CallerTokenError)) return next(error);
       logger.warn({ reason: error.message, remoteAddress: request.socket.remoteAddress }, 'refused request without a valid caller token');

@@ -1,4 +1,5 @@
 import { callerTokenHeader } from '@gtm/caller';
+import { forwardedRequestId } from '@gtm/runtime';
 import DataLoader from 'dataloader';
 import { z } from 'zod';
 import type { WebsitePassage } from '../assets/index.js';
@@ -149,7 +150,7 @@ export class ContentClient {
     try {
       response = await fetch(this.options.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', [callerTokenHeader]: callerToken },
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', [callerTokenHeader]: callerToken, ...forwardedRequestId() },
         body: JSON.stringify({ query, variables }),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });

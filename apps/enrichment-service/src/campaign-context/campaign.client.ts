@@ -1,4 +1,5 @@
 import { callerTokenHeader } from '@gtm/caller';
+import { forwardedRequestId } from '@gtm/runtime';
 import { z } from 'zod';
 import type { CampaignTargeting } from './campaign-targeting.js';
 
@@ -60,7 +61,7 @@ export class CampaignClient {
     try {
       response = await fetch(this.options.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', [callerTokenHeader]: callerToken },
+        headers: { 'content-type': 'application/json', accept: 'application/json', [callerTokenHeader]: callerToken, ...forwardedRequestId() },
         body: JSON.stringify({ query: campaignQuery, variables: { id: campaignId } }),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
       });

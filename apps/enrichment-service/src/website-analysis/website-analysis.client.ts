@@ -1,4 +1,5 @@
 import { callerTokenHeader } from '@gtm/caller';
+import { forwardedRequestId } from '@gtm/runtime';
 import { bulkhead, type BulkheadPolicy } from 'cockatiel';
 import { z } from 'zod';
 
@@ -154,7 +155,7 @@ export class WebsiteAnalysisClient {
     try {
       response = await fetch(this.options.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', [callerTokenHeader]: callerToken },
+        headers: { 'content-type': 'application/json', accept: 'application/json', [callerTokenHeader]: callerToken, ...forwardedRequestId() },
         body: JSON.stringify(body),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });

@@ -1,14 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { callerDelegationHeader, callerTokenHeader } from '@gtm/caller';
+import { callerDelegationHeader, callerIdentityKey, callerTokenHeader, requestIdHeader } from '@gtm/caller';
 import { publicUrlHeader, upstreamUnavailable } from '@gtm/runtime';
 import { GraphQLError } from 'graphql';
 import { Agent } from 'undici';
 import type { GatewayContext } from '../context.js';
-import { createSubgraphFetcher } from './subgraph-fetcher.js';
+import { createSubgraphFetcher, type SubgraphFetchScope } from './subgraph-fetcher.js';
 
-/** The deadline of the operation a subgraph fetch belongs to. */
-const operationDeadline = new AsyncLocalStorage<number | undefined>();
+/** What a subgraph fetch knows of the operation it belongs to: its deadline, and whom it may merge with. */
+const fetchScope = new AsyncLocalStorage<SubgraphFetchScope>();
 
 export interface SubgraphDataSourceOptions {
   name: string;
@@ -18,6 +18,8 @@ export interface SubgraphDataSourceOptions {
   timeoutMs: number;
   /** Send a longer-lived caller token with every mutation (`CALLER_DELEGATION_SUBGRAPHS`). Default: false. */
   delegatesCaller?: boolean;
+  /** Merge identical fetches in flight for the same caller identity (`SUBGRAPH_FETCH_MERGING`). Default: false. */
+  mergesFetches?: boolean;
 }
 
 /**
@@ -36,17 +38,31 @@ export function createSubgraphAgent(): Agent {
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly subgraphName: string;
   private readonly delegatesCaller: boolean;
+  private readonly mergesFetches: boolean;
 
   constructor(options: SubgraphDataSourceOptions) {
-    super({ url: options.url, fetcher: createSubgraphFetcher({ agent: options.agent, timeoutMs: options.timeoutMs, deadline: () => operationDeadline.getStore() }) });
+    super({ url: options.url, fetcher: createSubgraphFetcher({ agent: options.agent, timeoutMs: options.timeoutMs, scope: () => fetchScope.getStore() }) });
     this.subgraphName = options.name;
     this.delegatesCaller = options.delegatesCaller ?? false;
+    this.mergesFetches = options.mergesFetches ?? false;
   }
 
-  // Apollo's fetcher sees no context: the deadline reaches it through async local storage.
+  // Apollo's fetcher sees no context: the deadline and the merge scope reach it through async local storage.
   override process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
-    const deadline = 'deadline' in options.context ? options.context.deadline : undefined;
-    return operationDeadline.run(deadline, () => super.process(options));
+    const context = options.context;
+    const deadline = 'deadline' in context ? context.deadline : undefined;
+    return fetchScope.run({ deadline, mergeKey: this.mergeKeyOf(options) }, () => super.process(options));
+  }
+
+  /**
+   * Who a fetch may be merged with: the same caller identity, reaching the subgraph through the
+   * same public URL (file links in the answer are built from it). None for a mutation, which must
+   * run once per request, nor for a fetch without a caller.
+   */
+  private mergeKeyOf(options: GraphQLDataSourceProcessOptions<GatewayContext>): string | undefined {
+    if (!this.mergesFetches || !('caller' in options.context) || !options.context.caller) return undefined;
+    if (!('incomingRequestContext' in options) || options.incomingRequestContext.operation?.operation !== 'query') return undefined;
+    return `${callerIdentityKey(options.context.caller)}|${options.context.publicUrl ?? ''}`;
   }
 
   override async willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
@@ -54,7 +70,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     // Health checks and schema loading carry no caller; every operation a client sent does.
     if (!('callerToken' in context) || !context.callerToken) return;
     request.http?.headers.set(callerTokenHeader, context.callerToken);
-    request.http?.headers.set('x-request-id', context.requestId);
+    request.http?.headers.set(requestIdHeader, context.requestId);
     if (context.publicUrl) request.http?.headers.set(publicUrlHeader, context.publicUrl);
     // Only a mutation starts background work; queries never carry the longer-lived token.
     const isMutation = 'incomingRequestContext' in options && options.incomingRequestContext.operation?.operation === 'mutation';

@@ -5,12 +5,22 @@ import { request, type Agent } from 'undici';
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 
+export interface SubgraphFetchScope {
+  /** When the operation the fetch belongs to must be done (`performance.now()` time), if known. */
+  deadline: number | undefined;
+  /**
+   * Fetches with the same merge key, URL and body (query, variables, operation name) in flight at
+   * the same moment are sent once; undefined sends this fetch on its own.
+   */
+  mergeKey: string | undefined;
+}
+
 export interface SubgraphFetcherOptions {
   agent: Agent;
   /** The longest one fetch may take, the answer's body included. */
   timeoutMs: number;
-  /** When the operation the fetch belongs to must be done (`performance.now()` time), if known. */
-  deadline: () => number | undefined;
+  /** The operation the fetch belongs to, if known. */
+  scope: () => SubgraphFetchScope | undefined;
 }
 
 /** A subgraph's answer, read whole: what Apollo's data source reads of it (status, headers, JSON). */
@@ -39,9 +49,26 @@ function bufferedResponse(url: string, status: number, headers: Headers, body: B
  * body is read inside the timeout too, so a subgraph that stalls mid-answer is cut off as well.
  */
 export function createSubgraphFetcher(options: SubgraphFetcherOptions): Fetcher {
-  return async (url, init = {}) => {
+  const send = sendingFetcher(options);
+  // Only while a fetch is in flight: an answer is never kept for a later request.
+  const inFlight = new Map<string, Promise<FetcherResponse>>();
+  return (url, init = {}) => {
+    const scope = options.scope();
+    if (scope?.mergeKey === undefined || typeof init.body !== 'string') return send(url, init, scope);
+    const key = `${scope.mergeKey}\n${url}\n${init.body}`;
+    const pending = inFlight.get(key);
+    // The answer is read whole, so each caller parses its own copy of the same bytes.
+    if (pending) return pending;
+    const fetched = send(url, init, scope).finally(() => inFlight.delete(key));
+    inFlight.set(key, fetched);
+    return fetched;
+  };
+}
+
+function sendingFetcher(options: SubgraphFetcherOptions) {
+  return async (url: string, init: NonNullable<Parameters<Fetcher>[1]>, scope: SubgraphFetchScope | undefined): Promise<FetcherResponse> => {
     // The fetch ends at the subgraph timeout or at the operation's deadline, whichever is first.
-    const deadline = options.deadline();
+    const deadline = scope?.deadline;
     const timeoutMs = deadline === undefined ? options.timeoutMs : Math.max(1, Math.ceil(Math.min(options.timeoutMs, deadline - performance.now())));
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DOMException(`the subgraph did not answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);

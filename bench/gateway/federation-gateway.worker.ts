@@ -1,0 +1,88 @@
+// One gateway of the federation benchmark, in a process of its own so its memory is its own:
+// `gtm` (the project's, every edge feature on), `apollo` (bare @apollo/gateway) or `hive` (Hive
+// Gateway, installed for the benchmark only). The bare ones get no authentication: they forward a
+// caller token the benchmark signs, renewed as the project's gateway renews its own.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { callerTokenHeader, createCallerIdentityTokens, createCallerTokenSigner, type CallerIdentity } from '@gtm/caller';
+import { createApp } from '@gtm/gateway/app';
+import { callerTokenReuseMsOf, loadConfig } from '@gtm/gateway/config';
+import { createLogger } from '@gtm/runtime';
+import express from 'express';
+
+interface WorkerSettings {
+  kind: 'gtm' | 'apollo' | 'hive';
+  environment: Record<string, string>;
+  /** For the bare gateways: the caller whose token they forward. */
+  caller: CallerIdentity;
+  /** For the bare gateways: the supergraph, its subgraph URLs pointing at the running subgraphs. */
+  supergraphSdl: string;
+  /** For Hive: whether it merges identical in-flight subgraph requests (its default: yes). */
+  deduplicate: boolean;
+}
+
+const settings = JSON.parse(process.env['BENCH_GATEWAY_SETTINGS']!) as WorkerSettings;
+
+async function bareCallerHeaders() {
+  const signer = await createCallerTokenSigner({ privateKeyPem: settings.environment['CALLER_TOKEN_PRIVATE_KEY']! });
+  const tokens = createCallerIdentityTokens({ signer, reuseMs: callerTokenReuseMsOf({ OPERATION_TIMEOUT_MS: 30_000 }) });
+  // The token alone: a request id of its own on every fetch would keep Hive from merging any, and
+  // a subgraph names a request that comes without one itself.
+  return async () => ({ [callerTokenHeader]: await tokens.tokenFor(settings.caller) });
+}
+
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer(handler);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function startBareApollo() {
+  const headers = await bareCallerHeaders();
+  class CallerDataSource extends RemoteGraphQLDataSource {
+    override async willSendRequest({ request }: Parameters<NonNullable<RemoteGraphQLDataSource['willSendRequest']>>[0]) {
+      for (const [name, value] of Object.entries(await headers())) request.http?.headers.set(name, value);
+    }
+  }
+  const apollo = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl: settings.supergraphSdl, buildService: ({ url }) => new CallerDataSource({ url }) }) });
+  await apollo.start();
+  const app = express();
+  app.use('/graphql', express.json(), expressMiddleware(apollo));
+  const server = await listen(app);
+  return { url: server.url, close: async () => (await apollo.stop(), await server.close()) };
+}
+
+async function startHive() {
+  const headers = await bareCallerHeaders();
+  const { createGatewayRuntime } = await import('@graphql-hive/gateway');
+  const runtime = createGatewayRuntime({
+    supergraph: settings.supergraphSdl,
+    logging: false,
+    propagateHeaders: { fromClientToSubgraphs: () => headers() },
+    ...(settings.deduplicate ? {} : { transportEntries: { '*.http': { options: { deduplicateInflightRequests: false } } } }),
+  } as Parameters<typeof createGatewayRuntime>[0]);
+  const server = await listen(runtime as unknown as Parameters<typeof createServer>[1]);
+  return { url: server.url, close: async () => (await server.close(), await runtime.dispose()) };
+}
+
+const gateway =
+  settings.kind === 'gtm'
+    ? await createApp(loadConfig(settings.environment), { logger: createLogger({ service: 'bench-gateway', level: 'silent' }) })
+    : settings.kind === 'apollo'
+      ? await startBareApollo()
+      : await startHive();
+
+process.on('message', async (message) => {
+  if (message === 'rss') return process.send!({ rss: process.memoryUsage().rss });
+  if (message !== 'close') return;
+  await gateway.close();
+  process.exit(0);
+});
+process.send!({ url: gateway.url });

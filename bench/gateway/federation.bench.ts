@@ -1,0 +1,274 @@
+// Federated throughput: the project's gateway (every edge feature on: API-key authentication, rate
+// limits, operation limits, usage metering, signed caller context), with subgraph fetch merging on
+// and off, against bare @apollo/gateway and Hive Gateway (default, and with its in-flight dedupe
+// off), all over the same five running subgraphs and the same seeded data. Each gateway runs in a
+// process of its own; the load comes from this one.
+//
+// Rounds interleave the gateways (in a rotating order) so each sees the same machine noise. Per
+// round and gateway: a serial phase (one request at a time, the latency a gateway adds), then a
+// burst of 20 concurrent connections per operation. Reports medians over rounds of RPS, p50 and
+// p99, ratios to bare Apollo, and each gateway's RSS after the run.
+//
+//   npm run bench:federation        (builds first; needs PostgreSQL and Redis like the tests)
+//   BENCH_ROUNDS=5 BENCH_BURST_MS=5000 BENCH_CONNECTIONS=20 npm run bench:federation
+//   BENCH_CPU_PROFILE_DIR=/tmp/profiles   writes a V8 CPU profile of each gateway process
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { openApiKeyRegistry } from '@gtm/gateway/api-key-registry';
+import { createLogger } from '@gtm/runtime';
+import { createSubgraphTestSetup, postGraphQL, uniqueRedisPrefix } from '@gtm/testing';
+import { Pool } from 'undici';
+import { tenantIdOf } from './bench-tenant.ts';
+
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const burstMs = Number(process.env['BENCH_BURST_MS'] ?? 4_000);
+const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 20);
+const serialRequests = Number(process.env['BENCH_SERIAL_REQUESTS'] ?? 150);
+const leadCount = 60;
+const campaignCount = 25;
+
+// ---- the subgraphs and the data -------------------------------------------------------------
+
+const setup = await createSubgraphTestSetup();
+const subgraphEnvironment = { ...setup.environment, NODE_ENV: 'production', REDIS_KEY_PREFIX: uniqueRedisPrefix(), LOG_LEVEL: 'silent', DATABASE_POOL_MAX: '8' };
+
+interface Child {
+  process: ChildProcess;
+  url: string;
+}
+
+const profileDirectory = process.env['BENCH_CPU_PROFILE_DIR'];
+
+async function startChild(file: string, variable: string, value: unknown, profiled = false): Promise<Child & { urls?: Record<string, string> }> {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), {
+    env: { ...process.env, [variable]: JSON.stringify(value) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, ...(profiled && profileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`] : [])],
+  });
+  const message = await new Promise<{ url?: string; urls?: Record<string, string> }>((resolve, reject) => {
+    child.once('message', (first) => resolve(first as { url?: string; urls?: Record<string, string> }));
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before it was ready`)));
+  });
+  child.removeAllListeners('exit');
+  return { process: child, url: message.url ?? '', urls: message.urls };
+}
+
+function ask<Answer>(child: ChildProcess, message: string): Promise<Answer> {
+  return new Promise((resolve) => {
+    child.once('message', (answer) => resolve(answer as Answer));
+    child.send(message);
+  });
+}
+
+const subgraphs = await startChild('./federation-subgraphs.worker.ts', 'BENCH_SUBGRAPH_ENVIRONMENT', subgraphEnvironment);
+const subgraphUrls = subgraphs.urls!;
+
+const silent = createLogger({ service: 'bench', level: 'silent' });
+const registry = await openApiKeyRegistry({ databaseUrl: setup.environment['DATABASE_URL']!, logger: silent, poolMax: 1 });
+const { key, apiKey } = await registry.apiKeys.createKey({ tenant: 'bench', tier: 'enterprise', scopes: ['read', 'write'] });
+await registry.close();
+const tenantId = await tenantIdOf(setup.environment['DATABASE_URL']!);
+const caller = { tenantId, tenantSlug: 'bench', keyId: apiKey.id, tier: 'enterprise' as const, scopes: ['read' as const, 'write' as const] };
+
+const committedSupergraph = await readFile(fileURLToPath(new URL('../../apps/gateway/supergraph.graphql', import.meta.url)), 'utf8');
+// The bare gateways read where each subgraph listens from the supergraph itself.
+const supergraphSdl = committedSupergraph.replace(/@join__graph\(name: "(\w+)", url: "[^"]*"\)/g, (whole, name: string) =>
+  subgraphUrls[name] ? `@join__graph(name: "${name}", url: "${subgraphUrls[name]}")` : whole,
+);
+
+const gatewayEnvironment = (merging: boolean) => ({
+  NODE_ENV: 'production',
+  GATEWAY_PORT: '0',
+  GATEWAY_HOST: '127.0.0.1',
+  DATABASE_URL: setup.environment['DATABASE_URL']!,
+  REDIS_URL: setup.environment['REDIS_URL']!,
+  REDIS_KEY_PREFIX: uniqueRedisPrefix(),
+  LOG_LEVEL: 'silent',
+  CALLER_TOKEN_PRIVATE_KEY: setup.callerKeys.keys.privateKeyPem,
+  SECRETS_KEY: setup.environment['SECRETS_KEY']!,
+  CAMPAIGN_SERVICE_URL: subgraphUrls['campaign']!,
+  CONTENT_SERVICE_URL: subgraphUrls['content']!,
+  ENRICHMENT_SERVICE_URL: subgraphUrls['enrichment']!,
+  CRM_SERVICE_URL: subgraphUrls['crm']!,
+  CONVERSATION_SERVICE_URL: subgraphUrls['conversation']!,
+  // High enough that no request of the run is refused: the limiter still counts every one.
+  RATE_LIMIT_ENTERPRISE_PER_MINUTE: '1000000000',
+  RATE_LIMIT_ENTERPRISE_PER_DAY: '1000000000',
+  SUBGRAPH_FETCH_MERGING: String(merging),
+});
+
+const variants = [
+  { name: 'GTM Graph gateway', kind: 'gtm', environment: gatewayEnvironment(true), deduplicate: true },
+  { name: 'GTM Graph, merging off', kind: 'gtm', environment: gatewayEnvironment(false), deduplicate: false },
+  { name: 'bare @apollo/gateway', kind: 'apollo', environment: gatewayEnvironment(false), deduplicate: false },
+  { name: 'Hive Gateway (default)', kind: 'hive', environment: gatewayEnvironment(false), deduplicate: true },
+  { name: 'Hive, dedupe off', kind: 'hive', environment: gatewayEnvironment(false), deduplicate: false },
+] as const;
+
+const gateways: (Child & { name: string })[] = [];
+for (const variant of variants) {
+  const child = await startChild('./federation-gateway.worker.ts', 'BENCH_GATEWAY_SETTINGS', { kind: variant.kind, environment: variant.environment, caller, supergraphSdl, deduplicate: variant.deduplicate }, true);
+  gateways.push({ ...child, name: variant.name });
+}
+
+const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
+const seed = async (query: string, variables: Record<string, unknown>) => {
+  const answer = await postGraphQL(gateways[0]!.url, { query, variables }, headers);
+  if (answer.errors) throw new Error(`seeding failed: ${JSON.stringify(answer.errors).slice(0, 300)}`);
+  return answer.data as Record<string, { id: string }>;
+};
+const campaignIds: string[] = [];
+for (let index = 0; index < campaignCount; index += 1) {
+  const created = await seed('mutation ($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }', { input: { websiteUrl: `https://bench-${index}.example.com`, name: `Campaign ${index}` } });
+  campaignIds.push(created['createCampaign']!.id);
+}
+const companyIds: string[] = [];
+for (let index = 0; index < 12; index += 1) {
+  const created = await seed('mutation ($input: CreateCompanyInput!) { createCompany(input: $input) { id } }', { input: { name: `Company ${index}`, websiteUrl: `https://bench-${index}.example.com` } });
+  companyIds.push(created['createCompany']!.id);
+}
+const leadIds: string[] = [];
+for (let index = 0; index < leadCount; index += 1) {
+  const created = await seed('mutation ($input: CreateLeadInput!) { createLead(input: $input) { id } }', { input: { email: `lead${index}@bench.example`, firstName: `Lead${index}`, companyId: companyIds[index % companyIds.length] } });
+  leadIds.push(created['createLead']!.id);
+  await seed('mutation ($input: StartConversationInput!) { startConversation(input: $input) { id } }', { input: { leadId: created['createLead']!.id, campaignId: campaignIds[index % campaignIds.length], subject: `Hello ${index}` } });
+}
+
+// ---- the operations ---------------------------------------------------------------------------
+
+let mutationCounter = 0;
+const operations = [
+  { name: 'campaigns(first: 20)', body: () => JSON.stringify({ query: 'query Campaigns { campaigns(first: 20) { edges { node { id name websiteUrl createdAt } } } }' }) },
+  {
+    name: 'leads(first: 50), 4 subgraphs',
+    body: () =>
+      JSON.stringify({
+        query: 'query Leads { leads(first: 50) { edges { node { id email status company { name website { domain } } conversations { subject status campaign { name } } } } } }',
+      }),
+  },
+  {
+    name: 'mutation updateLead',
+    body: () => {
+      mutationCounter += 1;
+      return JSON.stringify({ query: 'mutation Touch($id: ID!, $notes: String) { updateLead(id: $id, input: { notes: $notes }) { id notes } }', variables: { id: leadIds[mutationCounter % leadIds.length], notes: `bench ${mutationCounter}` } });
+    },
+  },
+] as const;
+
+// Every gateway answers every operation the same, without errors, before anything is measured.
+for (const gateway of gateways) {
+  for (const operation of operations) {
+    const answer = (await postGraphQL(gateway.url, JSON.parse(operation.body()) as { query: string }, headers)) as { errors?: unknown; data?: Record<string, { edges?: unknown[] }> };
+    if (answer.errors) throw new Error(`${gateway.name} cannot answer ${operation.name}: ${JSON.stringify(answer.errors).slice(0, 400)}`);
+    if (operation.name.startsWith('leads') && answer.data!['leads']!.edges!.length !== 50) throw new Error(`${gateway.name} answered ${operation.name} without 50 leads`);
+  }
+}
+
+// ---- load -------------------------------------------------------------------------------------
+
+interface Sample {
+  requests: number;
+  failures: number;
+  latencies: number[];
+  elapsedMs: number;
+}
+
+async function run(url: string, body: () => string, concurrency: number, until: { ms?: number; requests?: number }): Promise<Sample> {
+  const origin = new URL(url);
+  const pool = new Pool(origin.origin, { connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
+  const latencies: number[] = [];
+  let failures = 0;
+  let sent = 0;
+  const startedAt = performance.now();
+  const deadline = until.ms === undefined ? Infinity : startedAt + until.ms;
+  const limit = until.requests ?? Infinity;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline && sent < limit) {
+        sent += 1;
+        const requestStartedAt = performance.now();
+        const answer = await pool.request({ path: origin.pathname, method: 'POST', headers, body: body() });
+        const text = await answer.body.text();
+        latencies.push(performance.now() - requestStartedAt);
+        if (answer.statusCode !== 200 || text.includes('"errors"')) failures += 1;
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - startedAt;
+  await pool.close();
+  return { requests: latencies.length, failures, latencies, elapsedMs };
+}
+
+const percentile = (values: number[], fraction: number) => {
+  const sorted = values.toSorted((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? NaN;
+};
+const median = (values: number[]) => percentile(values, 0.5);
+
+type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; serial: number[]; failures: number }>;
+const results: Results = new Map();
+const resultOf = (gateway: string, operation: string) => {
+  const id = `${gateway}\n${operation}`;
+  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], serial: [], failures: 0 });
+  return results.get(id)!;
+};
+
+// Warm-up: JIT, connection pools, the API-key cache, query plans.
+for (const gateway of gateways) for (const operation of operations) await run(gateway.url, operation.body, connections, { ms: 1_000 });
+
+for (let round = 0; round < rounds; round += 1) {
+  const order = gateways.map((_, index) => gateways[(index + round) % gateways.length]!);
+  for (const operation of operations.slice(0, 2)) {
+    for (const gateway of order) {
+      const serial = await run(gateway.url, operation.body, 1, { requests: serialRequests });
+      resultOf(gateway.name, operation.name).serial.push(median(serial.latencies));
+    }
+  }
+  for (const operation of operations) {
+    for (const gateway of order) {
+      const sample = await run(gateway.url, operation.body, connections, { ms: burstMs });
+      const result = resultOf(gateway.name, operation.name);
+      result.rps.push((sample.requests / sample.elapsedMs) * 1_000);
+      result.p50.push(percentile(sample.latencies, 0.5));
+      result.p99.push(percentile(sample.latencies, 0.99));
+      result.failures += sample.failures;
+    }
+  }
+  process.stderr.write(`round ${round + 1}/${rounds} done\n`);
+}
+
+const rss = new Map<string, number>();
+for (const gateway of gateways) rss.set(gateway.name, (await ask<{ rss: number }>(gateway.process, 'rss')).rss);
+
+// ---- report -----------------------------------------------------------------------------------
+
+const baseline = 'bare @apollo/gateway';
+const format = (value: number, digits = 1) => value.toFixed(digits);
+const print = (line: string) => process.stdout.write(`${line}\n`);
+print(`\nFederated throughput: ${rounds} interleaved rounds, ${connections} connections, ${burstMs} ms bursts; medians over rounds. Ratios are to ${baseline}.\n`);
+for (const operation of operations) {
+  print(`### ${operation.name}\n`);
+  print('| gateway | RPS | × bare Apollo RPS | p50 ms | p99 ms | × bare Apollo p99 | one at a time, median ms | failures |');
+  print('|---|---|---|---|---|---|---|---|');
+  const base = resultOf(baseline, operation.name);
+  for (const gateway of gateways) {
+    const result = resultOf(gateway.name, operation.name);
+    const serial = result.serial.length ? `${format(median(result.serial), 2)} (${median(result.serial) - median(base.serial) >= 0 ? '+' : ''}${format(median(result.serial) - median(base.serial), 2)})` : '—';
+    print(
+      `| ${gateway.name} | ${format(median(result.rps), 0)} | ${format(median(result.rps) / median(base.rps), 2)} | ${format(median(result.p50))} | ${format(median(result.p99))} | ${format(median(result.p99) / median(base.p99), 2)} | ${serial} | ${result.failures} |`,
+    );
+  }
+  print('');
+}
+print('| gateway | RSS after the run (MiB) |\n|---|---|');
+for (const gateway of gateways) print(`| ${gateway.name} | ${format(rss.get(gateway.name)! / 1024 / 1024, 0)} |`);
+
+const stop = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.send('close');
+  });
+await Promise.all(gateways.map((gateway) => stop(gateway.process)));
+await stop(subgraphs.process);
+await setup.dispose();
