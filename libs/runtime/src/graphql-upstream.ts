@@ -1,5 +1,5 @@
 import { callerTokenHeader } from '@gtm/caller';
-import { forwardedRequestId } from '@gtm/runtime';
+import { forwardedRequestId } from './request-id.js';
 import { z } from 'zod';
 
 /** Another service could not answer (down, timed out, answered nonsense): try again later. */
