@@ -10,9 +10,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { leadSiteFixture, startCompanySites, startFakeSerperServer, type CompanySitesServer, type FakeSearchServer, type LeadSiteFixture } from '@gtm/testing';
 import { parse } from 'csv-parse/sync';
-import pg from 'pg';
 import { request } from 'undici';
-import { startFakeLeadLists, type FakeLeadLists } from './lead-list-fixtures.js';
 import { startStack, type Stack } from './stack.js';
 
 const registerText = readFileSync(new URL('../../fixtures/leads/florida-dealers-10k.csv', import.meta.url), 'utf8');
@@ -28,8 +26,6 @@ const uploadedFile = `${header}\r\n${dealerLines.join('\r\n')}\r\n${formulaLine}
 let stack: Stack;
 let sites: CompanySitesServer;
 let serper: FakeSearchServer;
-let leadLists: FakeLeadLists;
-let tenantId: string;
 const fixtures = new Map<string, LeadSiteFixture>();
 
 beforeAll(async () => {
@@ -43,24 +39,19 @@ beforeAll(async () => {
     sites.add(fixture.sites);
   }
   serper = await startFakeSerperServer({ documents: [...fixtures.values()].flatMap((fixture) => fixture.documents), apiKey: 'serper-key' });
-  leadLists = await startFakeLeadLists(() => stack.setup.callerKeys.verifier);
   const allowlist = sites.allowlist().join(',');
   stack = await startStack({
     resolveHost: (hostname) => sites.resolveHost(hostname),
     subgraphEnvironment: {
       content: { CONTENT_FETCH_ALLOWLIST: allowlist },
-      enrichment: { CONTENT_FETCH_ALLOWLIST: allowlist, SERPER_API_KEY: 'serper-key', SERPER_BASE_URL: serper.url, LLM_PROVIDERS: 'offline', CRM_SERVICE_URL: leadLists.url },
+      enrichment: { CONTENT_FETCH_ALLOWLIST: allowlist, SERPER_API_KEY: 'serper-key', SERPER_BASE_URL: serper.url, LLM_PROVIDERS: 'offline' },
     },
   });
-  const client = new pg.Client({ connectionString: stack.setup.database.url });
-  await client.connect();
-  tenantId = (await client.query<{ id: string }>(`select id from gateway.tenant where slug = 'e2e'`)).rows[0]!.id;
-  await client.end();
 }, 120_000);
 
 afterAll(async () => {
   await stack?.close();
-  await Promise.all([sites?.close(), serper?.close(), leadLists?.close()]);
+  await Promise.all([sites?.close(), serper?.close()]);
 });
 
 const authorization = () => ({ authorization: `Bearer ${stack.apiKey}` });
@@ -261,20 +252,42 @@ describe('files an enrichment job refuses, and files that break off', () => {
   });
 });
 
-describe('a lead list, enriched, and what it found reaching the leads', () => {
+describe('a lead list of crm-service, enriched, and what it found reaching the leads', () => {
+  const createLead = async (input: Record<string, unknown>) => {
+    const created = await stack.gql(`mutation ($input: CreateLeadInput!) { createLead(input: $input) { id } }`, { input });
+    expect(created.errors).toBeUndefined();
+    return created.data!['createLead'].id as string;
+  };
+  const createCompany = async (name: string) => {
+    const created = await stack.gql(`mutation ($input: CreateCompanyInput!) { createCompany(input: $input) { id } }`, { input: { name } });
+    expect(created.errors).toBeUndefined();
+    return created.data!['createCompany'].id as string;
+  };
+  const createList = async (name: string, leadIds: string[], headers?: Record<string, string>) => {
+    const listId = (await stack.gql(`mutation ($name: String!) { createLeadList(name: $name) { id } }`, { name }, headers)).data!['createLeadList'].id as string;
+    if (leadIds.length) {
+      const added = await stack.gql(`mutation ($listId: ID!, $leadIds: [ID!]!) { addLeadsToList(listId: $listId, leadIds: $leadIds) { leadCount } }`, { listId, leadIds }, headers);
+      expect(added.data!['addLeadsToList']).toEqual({ leadCount: leadIds.length });
+    }
+    return listId;
+  };
+  const waitForLead = async (id: string, ready: (lead: any) => boolean) => {
+    const leadQuery = `query ($id: ID!) { lead(id: $id) { title company { name domain websiteUrl } enrichment { status domain } qualification { tier } } }`;
+    let lead: any;
+    for (let waited = 0; waited < 30_000; waited += 100) {
+      lead = (await stack.gql(leadQuery, { id })).data?.['lead'];
+      if (lead && ready(lead)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return lead;
+  };
+
   it('reads the list’s leads from crm-service by reference and fills each lead’s empty fields from its result', async () => {
     const [first, second] = dealers.map((row) => ({ row, fixture: fixtures.get(row['DEALER NAME']!)! }));
-    const [firstName = null, lastName = null] = first!.fixture.owner!.name.split(" ");
-    const company = await stack.gql(`mutation ($input: CreateCompanyInput!) { createCompany(input: $input) { id } }`, { input: { name: first!.row['DEALER NAME'] } });
-    expect(company.errors).toBeUndefined();
-    const createLead = (input: Record<string, unknown>) => stack.gql(`mutation ($input: CreateLeadInput!) { createLead(input: $input) { id } }`, { input });
-    const owner = (await createLead({ firstName, lastName, companyId: company.data!['createCompany'].id })).data!['createLead'].id;
-    const stranger = (await createLead({ firstName: 'Pat', lastName: 'Unrelated', email: 'pat@elsewhere.example', title: 'Buyer' })).data!['createLead'].id;
-    const listId = randomUUID();
-    leadLists.add(listId, tenantId, [
-      { id: owner, email: null, firstName, lastName, title: null, phone: null, company: { name: first!.row['DEALER NAME']!, domain: null, websiteUrl: sites.origin(first!.fixture.host!) } },
-      { id: stranger, email: 'pat@elsewhere.example', firstName: 'Pat', lastName: 'Unrelated', title: 'Buyer', phone: null, company: { name: second!.row['DEALER NAME']!, domain: second!.fixture.host, websiteUrl: sites.origin(second!.fixture.host!) } },
-    ]);
+    const [firstName = null, lastName = null] = first!.fixture.owner!.name.split(' ');
+    const owner = await createLead({ firstName, lastName, companyId: await createCompany(first!.row['DEALER NAME']!) });
+    const stranger = await createLead({ firstName: 'Pat', lastName: 'Unrelated', title: 'Buyer', companyId: await createCompany(second!.row['DEALER NAME']!) });
+    const listId = await createList('my list', [owner, stranger]);
 
     const created = await createJob({ name: 'my list', leadListId: listId });
     expect(created.errors).toBeUndefined();
@@ -284,45 +297,43 @@ describe('a lead list, enriched, and what it found reaching the leads', () => {
     expect(records.map((record: any) => record.lead.id)).toEqual([owner, stranger]);
     expect(records.map((record: any) => [record.status, record.steps.filter((step: any) => step.status !== 'DONE')])).toEqual([['ENRICHED', []], ['ENRICHED', []]]);
 
-    const leadQuery = `query ($id: ID!) { lead(id: $id) { title company { name domain websiteUrl } enrichment { status domain } qualification { tier } } }`;
-    let filled: any;
-    for (let waited = 0; waited < 30_000; waited += 100) {
-      filled = (await stack.gql(leadQuery, { id: owner })).data?.['lead'];
-      if (filled?.title) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
     // The owner found on the site is this lead: its title is filled; its company gets the domain and website.
+    const filled = await waitForLead(owner, (lead) => Boolean(lead.title));
     expect(filled).toMatchObject({ title: 'Owner', company: { name: first!.row['DEALER NAME'], domain: first!.fixture.host }, enrichment: { status: 'ENRICHED', domain: first!.fixture.host } });
     expect(filled.company.websiteUrl).toBe(records[0].website);
     expect(['A', 'B', 'C', 'D']).toContain(filled.qualification.tier);
-    let other: any;
-    for (let waited = 0; waited < 30_000; waited += 100) {
-      other = (await stack.gql(leadQuery, { id: stranger })).data?.['lead'];
-      if (other?.company) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    // Someone else's lead keeps its own title; it had no company, so one is made from the result.
+    // Someone else's lead keeps its own title; its company gets the domain found.
+    const other = await waitForLead(stranger, (lead) => Boolean(lead.company?.domain));
     expect(other).toMatchObject({ title: 'Buyer', company: { name: second!.row['DEALER NAME'], domain: second!.fixture.host } });
   }, 120_000);
 
-  it('reads a long list a page at a time, every lead once, in the list’s order', async () => {
-    const listId = randomUUID();
-    const leads = Array.from({ length: 230 }, (_, index) => ({ id: randomUUID(), email: `person${index}@company${index}.example`, firstName: `Person ${index}`, lastName: null, title: null, phone: null, company: { name: `Company ${index}`, domain: `company${index}.example`, websiteUrl: null } }));
-    leadLists.add(listId, tenantId, leads);
-    const asked = leadLists.requests.length;
-    const created = await createJob({ name: 'long list', leadListId: listId, steps: ['QUALIFICATION'] });
+  it('reads an imported list of 230 leads page by page, every lead once, in the list’s order', async () => {
+    const lines = Array.from({ length: 230 }, (_, index) => `Person ${index},person${index}@company${index}.example,Company ${index},company${index}.example`);
+    const started = await stack.gql(`mutation { importLeads(input: { fileName: "long.csv", listName: "Long list" }) { id uploadUrl } }`);
+    expect(started.errors).toBeUndefined();
+    const uploaded = await put(started.data!['importLeads'].uploadUrl, `First Name,Email,Company,Website\r\n${lines.join('\r\n')}\r\n`);
+    expect(uploaded.status).toBe(200);
+    let imported: any;
+    for (let waited = 0; waited < 60_000 && !['SUCCEEDED', 'FAILED'].includes(imported?.status); waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      imported = (await stack.gql(`query ($id: ID!) { leadImport(id: $id) { status imported list { id leads(first: 20) { edges { node { id } } } } } }`, { id: started.data!['importLeads'].id })).data!['leadImport'];
+    }
+    expect(imported).toMatchObject({ status: 'SUCCEEDED', imported: 230 });
+
+    const created = await createJob({ name: 'long list', leadListId: imported.list.id, steps: ['QUALIFICATION'] });
     expect(created.errors).toBeUndefined();
     expect(created.data!['createEnrichmentJob'].total).toBe(230);
-    expect(leadLists.requests.slice(asked).map((page) => [page.first, page.after])).toEqual([[100, null], [100, '100'], [100, '200']]);
     const done = await finished(created.data!['createEnrichmentJob'].id);
     expect(done).toMatchObject({ status: 'SUCCEEDED', total: 230, completed: 230 });
-    expect(done.records.edges.map((edge: { node: any }) => edge.node.lead.id)).toEqual(leads.slice(0, 20).map((lead) => lead.id));
+    expect(done.records.edges.map((edge: { node: any }) => edge.node.lead.id)).toEqual(imported.list.leads.edges.map((edge: { node: any }) => edge.node.id));
   }, 120_000);
 
   it('refuses another tenant’s list and a list that does not exist alike, creating nothing', async () => {
     const before = (await stack.gql(`{ enrichmentJobs(first: 100) { edges { node { id } } } }`)).data!['enrichmentJobs'].edges.length;
-    const theirs = randomUUID();
-    leadLists.add(theirs, randomUUID(), [{ id: randomUUID(), email: 'a@b.example', firstName: 'A', lastName: 'B', title: null, phone: null, company: null }]);
+    const { key } = await stack.gateway.services.apiKeys.createKey({ tenant: 'enrichment-rival', tier: 'pro' });
+    const rival = { authorization: `Bearer ${key}` };
+    const theirLead = (await stack.gql(`mutation { createLead(input: { firstName: "A", lastName: "B", email: "a@b.example" }) { id } }`, undefined, rival)).data!['createLead'].id as string;
+    const theirs = await createList('theirs', [theirLead], rival);
     for (const leadListId of [theirs, randomUUID(), 'not-an-id']) {
       const refused = await createJob({ name: 'not mine', leadListId });
       expect(refused.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');

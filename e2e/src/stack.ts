@@ -78,11 +78,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // Content first: campaign generation calls its API, so campaign needs its URL.
   const content = await createContentApp(loadContentConfig(environmentOf('content')), { logger: logger('content'), resolveHost: options.resolveHost });
   const campaign = await createCampaignApp(loadCampaignConfig({ CONTENT_SERVICE_URL: content.url, ...environmentOf('campaign') }), { logger: logger('campaign') });
+  const crm = await createCrmApp(loadCrmConfig(environmentOf('crm')), { logger: logger('crm') });
+  // Enrichment reads lead lists from crm-service, and websites and campaigns from the other two.
   const enrichment = await createEnrichmentApp(
-    loadEnrichmentConfig({ CONTENT_SERVICE_URL: content.url, CAMPAIGN_SERVICE_URL: campaign.url, ...environmentOf('enrichment') }),
+    loadEnrichmentConfig({ CONTENT_SERVICE_URL: content.url, CAMPAIGN_SERVICE_URL: campaign.url, CRM_SERVICE_URL: crm.url, ...environmentOf('enrichment') }),
     { logger: logger('enrichment'), resolveHost: options.resolveHost },
   );
-  const crm = await createCrmApp(loadCrmConfig(environmentOf('crm')), { logger: logger('crm') });
   // Conversations read leads, campaigns and ice-breakers from those three, with the caller's token.
   const conversationUrls = { CRM_SERVICE_URL: crm.url, CAMPAIGN_SERVICE_URL: campaign.url, ENRICHMENT_SERVICE_URL: enrichment.url };
   const subgraphs: Record<SubgraphName, RunningApp> = {
