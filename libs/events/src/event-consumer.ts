@@ -66,6 +66,16 @@ export class UnhandleableEventError extends Error {
   readonly isRetryable = false;
 }
 
+/** A handler's own error, with the delivery it failed on: that delivery alone records the failure. */
+class HandlerFailure extends Error {
+  constructor(
+    readonly delivery: DeliveryRow,
+    override readonly cause: unknown,
+  ) {
+    super('an event handler failed');
+  }
+}
+
 const maximumErrorLength = 2_000;
 
 function describeError(error: unknown): string {
@@ -194,30 +204,55 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
   }
 
   /**
-   * Handles up to `batchSize` heads of a shard in one transaction (one BEGIN, one SELECT, one
-   * settling statement and one COMMIT for them all). A failure rolls the whole batch back; its
-   * deliveries are then handled one at a time, so one failing event costs the others nothing but
-   * a repeat. Deliveries already retried are always handled alone.
+   * Handles up to `batchSize` deliveries of a shard in one transaction, in rounds: the heads, then
+   * (their deliveries removed within the transaction) the heads that follow them, and so on until
+   * the batch is full or no head is left, so an entity with several events waiting has them all in
+   * one transaction, in order, and a job that emptied its shard needs no further transaction to
+   * see it. A handler that throws rolls the batch back and its delivery alone records the failure
+   * (then not due, its entity's later events wait behind it); the job then takes the batch again
+   * without it. Any other failure (the database, a record's key) sends the batch's deliveries one
+   * at a time. Deliveries already retried are always handled alone.
    */
-  async function handleBatch(shard: number, signal: AbortSignal): Promise<{ taken: number; alone: string[] }> {
-    let taken: Array<DeliveryRow & { processed: boolean }> = [];
+  async function handleBatch(shard: number, signal: AbortSignal): Promise<{ taken: number; alone: string[]; emptied: boolean }> {
+    const taken: Array<DeliveryRow & { processed: boolean }> = [];
     try {
       return await fork().transactional(async (transaction) => {
-        const rows = await transaction.execute<Array<DeliveryRow & { processed: boolean }>>(`${headsSql} order by delivery.id limit ? for update of delivery skip locked`, [
-          subscriber,
-          shard,
-          batchSize,
-        ]);
-        taken = rows;
-        const batch = rows.filter((row) => Number(row.attempts) === 0);
-        for (const row of batch) if (!row.processed) await handle(transaction, row, signal);
-        if (batch.length > 0) await settle(transaction, batch);
-        return { taken: rows.length, alone: rows.filter((row) => Number(row.attempts) > 0).map((row) => row.id) };
+        let handled = 0;
+        while (handled < batchSize) {
+          const rows = await transaction.execute<Array<DeliveryRow & { processed: boolean }>>(`${headsSql} order by delivery.id limit ? for update of delivery skip locked`, [
+            subscriber,
+            shard,
+            batchSize - handled,
+          ]);
+          if (rows.length === 0) return { taken: taken.length, alone: [], emptied: true };
+          taken.push(...rows);
+          const batch = rows.filter((row) => Number(row.attempts) === 0);
+          for (const row of batch) {
+            if (row.processed) continue;
+            try {
+              await handle(transaction, row, signal);
+            } catch (error) {
+              throw new HandlerFailure(row, error);
+            }
+          }
+          if (batch.length > 0) await settle(transaction, batch);
+          handled += batch.length;
+          // Retried deliveries stay locked by this transaction, unsettled: a next round would take
+          // them again. They go alone once it commits.
+          const alone = rows.filter((row) => Number(row.attempts) > 0).map((row) => row.id);
+          if (alone.length > 0) return { taken: taken.length, alone, emptied: false };
+        }
+        return { taken: taken.length, alone: [], emptied: false };
       });
     } catch (error) {
       // Before any handler: the database itself failed; graphile-worker retries the job.
       if (taken.length === 0) throw error;
-      return { taken: taken.length, alone: taken.map((row) => row.id) };
+      if (error instanceof HandlerFailure) {
+        // Stopped mid-handler: not the event's fault, so no attempt is used; handled again later.
+        if (!signal.aborted) await recordFailure(error.delivery, error.cause);
+        return { taken: taken.length, alone: [], emptied: false };
+      }
+      return { taken: taken.length, alone: taken.map((row) => row.id), emptied: false };
     }
   }
 
@@ -280,12 +315,12 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
         await schedule(shard);
         return;
       }
-      const { taken, alone } = await handleBatch(shard, helpers.abortSignal);
+      const { alone, emptied } = await handleBatch(shard, helpers.abortSignal);
       for (const id of alone) {
         if (helpers.abortSignal.aborted) break;
         await handleAlone(shard, id, helpers.abortSignal);
       }
-      if (taken === 0) break;
+      if (emptied) break;
     }
     const retryAt = await nextRetryAt(shard);
     if (retryAt) await schedule(shard, retryAt);
