@@ -30,6 +30,8 @@ export function deliveryTaskOf(subscriber: string): string {
 /** The payload of a delivery job. */
 export interface DeliveryJobPayload {
   shard: number;
+  /** Scheduled for the shard's earliest retry (not for new events). */
+  retry?: boolean;
 }
 
 export interface ShardOfSubscriber {
@@ -49,11 +51,11 @@ export async function scheduleShards(run: SqlRunner, quotedWorkerSchema: string,
   if (shards.length === 0) return;
   await run(
     `select count(*) from ${quotedWorkerSchema}.add_jobs(array(
-       select ('gtm_events:' || item.subscriber, json_build_object('shard', item.shard), null, $1::timestamptz, null,
-               'gtm_events:' || item.subscriber || ':' || item.shard || $2::text, null, null)::${quotedWorkerSchema}.job_spec
-       from jsonb_to_recordset($3::jsonb) as item(subscriber text, shard integer)
+       select ('gtm_events:' || item.subscriber, json_build_object('shard', item.shard, 'retry', $1::boolean), null, $2::timestamptz, null,
+               'gtm_events:' || item.subscriber || ':' || item.shard || $3::text, null, null)::${quotedWorkerSchema}.job_spec
+       from jsonb_to_recordset($4::jsonb) as item(subscriber text, shard integer)
      ), false)`,
-    [runAt?.toISOString() ?? null, runAt ? ':retry' : '', JSON.stringify(shards)],
+    [runAt !== undefined, runAt?.toISOString() ?? null, runAt ? ':retry' : '', JSON.stringify(shards)],
   );
 }
 

@@ -163,6 +163,13 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
       workerSchema,
       rows.map((row) => ({ subscriber, shard: Number(row.shard) })),
     );
+    // And every shard's earliest retry its job (in case that job was lost): runs see retries only when scheduled for them.
+    const retries = await pool.query<{ shard: number; at: string }>(
+      `select shard, to_json(min(next_attempt_at)) #>> '{}' as at from ${eventSchema}.delivery
+       where subscriber = $1 and parked_at is null and next_attempt_at > clock_timestamp() group by shard`,
+      [subscriber],
+    );
+    for (const row of retries.rows) await schedule(Number(row.shard), new Date(row.at));
   }
 
   /**
@@ -213,7 +220,7 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
    * without it. Any other failure (the database, a record's key) sends the batch's deliveries one
    * at a time. Deliveries already retried are always handled alone.
    */
-  async function handleBatch(shard: number, signal: AbortSignal): Promise<{ taken: number; alone: string[]; emptied: boolean }> {
+  async function handleBatch(shard: number, signal: AbortSignal): Promise<{ alone: string[]; emptied: boolean; failed: boolean }> {
     const taken: Array<DeliveryRow & { processed: boolean }> = [];
     try {
       return await fork().transactional(async (transaction) => {
@@ -224,7 +231,7 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
             shard,
             batchSize - handled,
           ]);
-          if (rows.length === 0) return { taken: taken.length, alone: [], emptied: true };
+          if (rows.length === 0) return { alone: [], emptied: true, failed: false };
           taken.push(...rows);
           const batch = rows.filter((row) => Number(row.attempts) === 0);
           for (const row of batch) {
@@ -240,19 +247,20 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
           // Retried deliveries stay locked by this transaction, unsettled: a next round would take
           // them again. They go alone once it commits.
           const alone = rows.filter((row) => Number(row.attempts) > 0).map((row) => row.id);
-          if (alone.length > 0) return { taken: taken.length, alone, emptied: false };
+          if (alone.length > 0) return { alone, emptied: false, failed: false };
         }
-        return { taken: taken.length, alone: [], emptied: false };
+        return { alone: [], emptied: false, failed: false };
       });
     } catch (error) {
       // Before any handler: the database itself failed; graphile-worker retries the job.
       if (taken.length === 0) throw error;
       if (error instanceof HandlerFailure) {
         // Stopped mid-handler: not the event's fault, so no attempt is used; handled again later.
-        if (!signal.aborted) await recordFailure(error.delivery, error.cause);
-        return { taken: taken.length, alone: [], emptied: false };
+        if (signal.aborted) return { alone: [], emptied: false, failed: false };
+        await recordFailure(error.delivery, error.cause);
+        return { alone: [], emptied: false, failed: true };
       }
-      return { taken: taken.length, alone: taken.map((row) => row.id), emptied: false };
+      return { alone: taken.map((row) => row.id), emptied: false, failed: false };
     }
   }
 
@@ -306,22 +314,29 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
   }
 
   async function drain(payload: unknown, helpers: JobHelpers): Promise<void> {
-    const shard = Number((payload as Partial<DeliveryJobPayload> | null)?.shard);
+    const job = payload as Partial<DeliveryJobPayload> | null;
+    const shard = Number(job?.shard);
     if (!Number.isInteger(shard) || shard < 0 || shard >= shardCount) throw new Error('a delivery job needs { shard } as payload');
     // The pool is announced before any of its jobs does work, so a live pool is never taken for dead.
     await presence.settled();
+    // Whether this run may have changed when the shard's next retry is due: only then is it looked
+    // up (a round trip most runs, which only see new events, are spared).
+    let retriesTouched = job?.retry === true;
     for (let batches = 0; ; batches += 1) {
       if (stopping || helpers.abortSignal.aborted || batches >= batchesPerRun) {
         await schedule(shard);
-        return;
+        if (!retriesTouched) return;
+        break;
       }
-      const { alone, emptied } = await handleBatch(shard, helpers.abortSignal);
+      const { alone, emptied, failed } = await handleBatch(shard, helpers.abortSignal);
+      if (failed || alone.length > 0) retriesTouched = true;
       for (const id of alone) {
         if (helpers.abortSignal.aborted) break;
         await handleAlone(shard, id, helpers.abortSignal);
       }
       if (emptied) break;
     }
+    if (!retriesTouched) return;
     const retryAt = await nextRetryAt(shard);
     if (retryAt) await schedule(shard, retryAt);
   }
