@@ -66,6 +66,9 @@ export class UnhandleableEventError extends Error {
   readonly isRetryable = false;
 }
 
+/** A stream's head as a batch takes it: whether its event was processed already, and whether more of its stream waits. */
+type HeadRow = DeliveryRow & { processed: boolean; followed: boolean };
+
 /** A handler's own error, with the delivery it failed on: that delivery alone records the failure. */
 class HandlerFailure extends Error {
   constructor(
@@ -178,13 +181,14 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
    * delivery order. Locked until the transaction ends.
    */
   const headsSql = `select ${deliveryColumns},
-      exists (select 1 from ${processedTable} as processed where processed.subscriber = delivery.subscriber and processed.event_id = delivery.event_id) as processed
+      exists (select 1 from ${processedTable} as processed where processed.subscriber = delivery.subscriber and processed.event_id = delivery.event_id) as processed,
+      exists (select 1 from ${eventSchema}.delivery as later where later.subscriber = delivery.subscriber and later.stream = delivery.stream and later.id > delivery.id) as followed
     from ${eventSchema}.delivery
     where subscriber = ? and shard = ? and parked_at is null and (next_attempt_at is null or next_attempt_at <= clock_timestamp())
       and not exists (select 1 from ${eventSchema}.delivery as earlier where earlier.subscriber = delivery.subscriber and earlier.stream = delivery.stream and earlier.id < delivery.id)`;
 
   /** Records handled deliveries as processed and removes them, in one statement of the transaction. */
-  async function settle(transaction: EntityManager, rows: Array<DeliveryRow & { processed: boolean }>): Promise<void> {
+  async function settle(transaction: EntityManager, rows: HeadRow[]): Promise<void> {
     // The record's key refuses a second run of an event that committed meanwhile: the transaction
     // then rolls back, the handlers' effects with it.
     const fresh = rows.filter((row) => !row.processed).map((row) => ({ event_id: row.event_id, event_name: row.event_name, tenant_id: row.tenant_id }));
@@ -221,16 +225,13 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
    * at a time. Deliveries already retried are always handled alone.
    */
   async function handleBatch(shard: number, signal: AbortSignal): Promise<{ alone: string[]; emptied: boolean; failed: boolean }> {
-    const taken: Array<DeliveryRow & { processed: boolean }> = [];
+    const taken: HeadRow[] = [];
     try {
       return await fork().transactional(async (transaction) => {
         let handled = 0;
         while (handled < batchSize) {
-          const rows = await transaction.execute<Array<DeliveryRow & { processed: boolean }>>(`${headsSql} order by delivery.id limit ? for update of delivery skip locked`, [
-            subscriber,
-            shard,
-            batchSize - handled,
-          ]);
+          const asked = batchSize - handled;
+          const rows = await transaction.execute<HeadRow[]>(`${headsSql} order by delivery.id limit ? for update of delivery skip locked`, [subscriber, shard, asked]);
           if (rows.length === 0) return { alone: [], emptied: true, failed: false };
           taken.push(...rows);
           const batch = rows.filter((row) => Number(row.attempts) === 0);
@@ -248,6 +249,9 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
           // them again. They go alone once it commits.
           const alone = rows.filter((row) => Number(row.attempts) > 0).map((row) => row.id);
           if (alone.length > 0) return { alone, emptied: false, failed: false };
+          // Fewer heads than asked for and none of them followed by another event: another round
+          // would find none (what commits meanwhile gets a job of its own).
+          if (rows.length < asked && !rows.some((row) => row.followed)) return { alone: [], emptied: true, failed: false };
         }
         return { alone: [], emptied: false, failed: false };
       });
@@ -269,7 +273,7 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
     let taken: DeliveryRow | null = null;
     try {
       await fork().transactional(async (transaction) => {
-        const [row] = await transaction.execute<Array<DeliveryRow & { processed: boolean }>>(`${headsSql} and delivery.id = ?::bigint for update of delivery skip locked`, [
+        const [row] = await transaction.execute<HeadRow[]>(`${headsSql} and delivery.id = ?::bigint for update of delivery skip locked`, [
           subscriber,
           shard,
           id,
