@@ -224,15 +224,16 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
    * without it. Any other failure (the database, a record's key) sends the batch's deliveries one
    * at a time. Deliveries already retried are always handled alone.
    */
-  async function handleBatch(shard: number, signal: AbortSignal): Promise<{ alone: string[]; emptied: boolean; failed: boolean }> {
+  async function handleBatch(shard: number, signal: AbortSignal): Promise<{ alone: string[]; emptied: boolean; failed: boolean; streams: string[] }> {
     const taken: HeadRow[] = [];
+    const streams = new Set<string>();
     try {
       return await fork().transactional(async (transaction) => {
         let handled = 0;
         while (handled < batchSize) {
           const asked = batchSize - handled;
           const rows = await transaction.execute<HeadRow[]>(`${headsSql} order by delivery.id limit ? for update of delivery skip locked`, [subscriber, shard, asked]);
-          if (rows.length === 0) return { alone: [], emptied: true, failed: false };
+          if (rows.length === 0) return { alone: [], emptied: true, failed: false, streams: [...streams] };
           taken.push(...rows);
           const batch = rows.filter((row) => Number(row.attempts) === 0);
           for (const row of batch) {
@@ -244,27 +245,29 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
             }
           }
           if (batch.length > 0) await settle(transaction, batch);
+          for (const row of batch) streams.add(`${row.entity_type}:${row.entity_id}`);
           handled += batch.length;
           // Retried deliveries stay locked by this transaction, unsettled: a next round would take
           // them again. They go alone once it commits.
           const alone = rows.filter((row) => Number(row.attempts) > 0).map((row) => row.id);
-          if (alone.length > 0) return { alone, emptied: false, failed: false };
+          if (alone.length > 0) return { alone, emptied: false, failed: false, streams: [...streams] };
           // Fewer heads than asked for and none of them followed by another event: another round
-          // would find none (what commits meanwhile gets a job of its own).
-          if (rows.length < asked && !rows.some((row) => row.followed)) return { alone: [], emptied: true, failed: false };
+          // would find none. (What the relay commits meanwhile gets a job of its own, or, behind
+          // a head of this batch, is found by the job after this commits.)
+          if (rows.length < asked && !rows.some((row) => row.followed)) return { alone: [], emptied: true, failed: false, streams: [...streams] };
         }
-        return { alone: [], emptied: false, failed: false };
+        return { alone: [], emptied: false, failed: false, streams: [...streams] };
       });
     } catch (error) {
       // Before any handler: the database itself failed; graphile-worker retries the job.
       if (taken.length === 0) throw error;
       if (error instanceof HandlerFailure) {
         // Stopped mid-handler: not the event's fault, so no attempt is used; handled again later.
-        if (signal.aborted) return { alone: [], emptied: false, failed: false };
+        if (signal.aborted) return { alone: [], emptied: false, failed: false, streams: [] };
         await recordFailure(error.delivery, error.cause);
-        return { alone: [], emptied: false, failed: true };
+        return { alone: [], emptied: false, failed: true, streams: [] };
       }
-      return { alone: taken.map((row) => row.id), emptied: false, failed: false };
+      return { alone: taken.map((row) => row.id), emptied: false, failed: false, streams: [] };
     }
   }
 
@@ -308,6 +311,17 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
     else logger.warn({ ...fields, retryAt: at }, 'an event handler failed; retrying later');
   }
 
+  /** Whether any of these streams has a delivery due (after a batch that handled their heads committed). */
+  async function waitingIn(streams: string[]): Promise<boolean> {
+    if (streams.length === 0) return false;
+    const { rows } = await pool.query<{ waiting: boolean }>(
+      `select exists (select 1 from ${eventSchema}.delivery
+         where subscriber = $1 and stream = any($2::text[]) and parked_at is null and (next_attempt_at is null or next_attempt_at <= clock_timestamp())) as waiting`,
+      [subscriber, streams],
+    );
+    return rows[0]?.waiting === true;
+  }
+
   /** When the shard's next delayed retry is due, if it has one. */
   async function nextRetryAt(shard: number): Promise<Date | null> {
     const { rows } = await pool.query<{ at: string | null }>(
@@ -332,13 +346,15 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
         if (!retriesTouched) return;
         break;
       }
-      const { alone, emptied, failed } = await handleBatch(shard, helpers.abortSignal);
+      const { alone, emptied, failed, streams } = await handleBatch(shard, helpers.abortSignal);
       if (failed || alone.length > 0) retriesTouched = true;
       for (const id of alone) {
         if (helpers.abortSignal.aborted) break;
         await handleAlone(shard, id, helpers.abortSignal);
       }
-      if (emptied) break;
+      // An event of a stream this batch handled, relayed while the batch ran, only became a head at
+      // its commit: a successor job that looked meanwhile skipped it, so it is this job's to take.
+      if (emptied && !(await waitingIn(streams))) break;
     }
     if (!retriesTouched) return;
     const retryAt = await nextRetryAt(shard);
