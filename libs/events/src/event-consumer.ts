@@ -218,22 +218,22 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
    * Handles up to `batchSize` deliveries of a shard in one transaction, in rounds: the heads, then
    * (their deliveries removed within the transaction) the heads that follow them, and so on until
    * the batch is full or no head is left, so an entity with several events waiting has them all in
-   * one transaction, in order, and a job that emptied its shard needs no further transaction to
-   * see it. A handler that throws rolls the batch back and its delivery alone records the failure
+   * one transaction, in order. The job ends only after a transaction that found no head at all. A handler that throws rolls the batch back and its delivery alone records the failure
    * (then not due, its entity's later events wait behind it); the job then takes the batch again
    * without it. Any other failure (the database, a record's key) sends the batch's deliveries one
    * at a time. Deliveries already retried are always handled alone.
    */
-  async function handleBatch(shard: number, signal: AbortSignal): Promise<{ alone: string[]; emptied: boolean; failed: boolean; streams: string[] }> {
+  async function handleBatch(shard: number, signal: AbortSignal): Promise<{ alone: string[]; emptied: boolean; failed: boolean }> {
     const taken: HeadRow[] = [];
-    const streams = new Set<string>();
     try {
       return await fork().transactional(async (transaction) => {
         let handled = 0;
         while (handled < batchSize) {
           const asked = batchSize - handled;
           const rows = await transaction.execute<HeadRow[]>(`${headsSql} order by delivery.id limit ? for update of delivery skip locked`, [subscriber, shard, asked]);
-          if (rows.length === 0) return { alone: [], emptied: true, failed: false, streams: [...streams] };
+          // Only a transaction that found nothing at all ends the job: events relayed behind this
+          // batch's heads become heads at its commit, after any other job of the shard looked.
+          if (rows.length === 0) return { alone: [], emptied: taken.length === 0, failed: false };
           taken.push(...rows);
           const batch = rows.filter((row) => Number(row.attempts) === 0);
           for (const row of batch) {
@@ -245,29 +245,27 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
             }
           }
           if (batch.length > 0) await settle(transaction, batch);
-          for (const row of batch) streams.add(`${row.entity_type}:${row.entity_id}`);
           handled += batch.length;
           // Retried deliveries stay locked by this transaction, unsettled: a next round would take
           // them again. They go alone once it commits.
           const alone = rows.filter((row) => Number(row.attempts) > 0).map((row) => row.id);
-          if (alone.length > 0) return { alone, emptied: false, failed: false, streams: [...streams] };
+          if (alone.length > 0) return { alone, emptied: false, failed: false };
           // Fewer heads than asked for and none of them followed by another event: another round
-          // would find none. (What the relay commits meanwhile gets a job of its own, or, behind
-          // a head of this batch, is found by the job after this commits.)
-          if (rows.length < asked && !rows.some((row) => row.followed)) return { alone: [], emptied: true, failed: false, streams: [...streams] };
+          // would find none; the job's next transaction looks again once this one has committed.
+          if (rows.length < asked && !rows.some((row) => row.followed)) return { alone: [], emptied: false, failed: false };
         }
-        return { alone: [], emptied: false, failed: false, streams: [...streams] };
+        return { alone: [], emptied: false, failed: false };
       });
     } catch (error) {
       // Before any handler: the database itself failed; graphile-worker retries the job.
       if (taken.length === 0) throw error;
       if (error instanceof HandlerFailure) {
         // Stopped mid-handler: not the event's fault, so no attempt is used; handled again later.
-        if (signal.aborted) return { alone: [], emptied: false, failed: false, streams: [] };
+        if (signal.aborted) return { alone: [], emptied: false, failed: false };
         await recordFailure(error.delivery, error.cause);
-        return { alone: [], emptied: false, failed: true, streams: [] };
+        return { alone: [], emptied: false, failed: true };
       }
-      return { alone: taken.map((row) => row.id), emptied: false, failed: false, streams: [] };
+      return { alone: taken.map((row) => row.id), emptied: false, failed: false };
     }
   }
 
@@ -311,17 +309,6 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
     else logger.warn({ ...fields, retryAt: at }, 'an event handler failed; retrying later');
   }
 
-  /** Whether any of these streams has a delivery due (after a batch that handled their heads committed). */
-  async function waitingIn(streams: string[]): Promise<boolean> {
-    if (streams.length === 0) return false;
-    const { rows } = await pool.query<{ waiting: boolean }>(
-      `select exists (select 1 from ${eventSchema}.delivery
-         where subscriber = $1 and stream = any($2::text[]) and parked_at is null and (next_attempt_at is null or next_attempt_at <= clock_timestamp())) as waiting`,
-      [subscriber, streams],
-    );
-    return rows[0]?.waiting === true;
-  }
-
   /** When the shard's next delayed retry is due, if it has one. */
   async function nextRetryAt(shard: number): Promise<Date | null> {
     const { rows } = await pool.query<{ at: string | null }>(
@@ -346,15 +333,13 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
         if (!retriesTouched) return;
         break;
       }
-      const { alone, emptied, failed, streams } = await handleBatch(shard, helpers.abortSignal);
+      const { alone, emptied, failed } = await handleBatch(shard, helpers.abortSignal);
       if (failed || alone.length > 0) retriesTouched = true;
       for (const id of alone) {
         if (helpers.abortSignal.aborted) break;
         await handleAlone(shard, id, helpers.abortSignal);
       }
-      // An event of a stream this batch handled, relayed while the batch ran, only became a head at
-      // its commit: a successor job that looked meanwhile skipped it, so it is this job's to take.
-      if (emptied && !(await waitingIn(streams))) break;
+      if (emptied) break;
     }
     if (!retriesTouched) return;
     const retryAt = await nextRetryAt(shard);
