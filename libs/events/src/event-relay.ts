@@ -18,13 +18,6 @@ export interface StartEventRelayOptions {
   /** Outbox rows moved per transaction. Default: 500. */
   batchSize?: number;
   /**
-   * The shortest time between two relay transactions started by notifications. A commit after a
-   * quiet spell is relayed at once; under a stream of commits, each relay transaction moves what
-   * arrived in this window together, so subscribers get fewer, larger batches (a job per shard and
-   * relay transaction, not per commit). Default: 25 ms.
-   */
-  gatherMs?: number;
-  /**
    * How often the outbox is looked at without a notification (one lost while the listening
    * connection was down). Default: 1 000 ms.
    */
@@ -123,23 +116,9 @@ export async function startEventRelay(options: StartEventRelayOptions): Promise<
     })();
     return running;
   };
-  let lastStartedAt = Number.NEGATIVE_INFINITY;
   const wake = () => {
     if (state.closed) return;
-    lastStartedAt = performance.now();
     relayNow().catch((error: unknown) => logger.error({ err: error }, 'could not relay events from the outbox; retrying at the next poll'));
-  };
-  const gatherMs = options.gatherMs ?? 25;
-  let gatherTimer: NodeJS.Timeout | null = null;
-  /** A commit's notification: relays now, or with what else commits until the window is over. */
-  const wakeOnCommit = () => {
-    if (state.closed || gatherTimer) return;
-    const wait = lastStartedAt + gatherMs - performance.now();
-    if (wait <= 0) return wake();
-    gatherTimer = setTimeout(() => {
-      gatherTimer = null;
-      wake();
-    }, wait);
   };
 
   // The listening connection: a lost one is replaced after a pause, the poll covering the gap.
@@ -148,7 +127,7 @@ export async function startEventRelay(options: StartEventRelayOptions): Promise<
   const listen = async () => {
     const client = new pg.Client({ connectionString: options.databaseUrl, application_name: `gtm-event-relay:${publisher}` });
     client.on('notification', (message) => {
-      if (message.payload === publisher) wakeOnCommit();
+      if (message.payload === publisher) wake();
     });
     client.on('error', (error) => {
       logger.warn({ err: error }, 'the event relay lost its listening connection; reconnecting');
@@ -190,7 +169,6 @@ export async function startEventRelay(options: StartEventRelayOptions): Promise<
       state.closed = true;
       clearInterval(pollTimer);
       if (reconnectTimer) clearTimeout(reconnectTimer);
-      if (gatherTimer) clearTimeout(gatherTimer);
       await running?.catch(() => undefined);
       const client = listener;
       listener = null;
