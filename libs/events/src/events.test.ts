@@ -111,9 +111,10 @@ async function idsInOneShard(howMany: number): Promise<string[]> {
   const rows = await publisher.orm.em
     .fork()
     .execute<Array<{ id: string; shard: number }>>(`select id, ${shardOfStreamSql(`'Note:' || id`)} as shard from jsonb_array_elements_text(?::jsonb) as candidate(id)`, [JSON.stringify(candidates)]);
-  const byShard = Map.groupBy(rows, (row) => Number(row.shard));
+  const byShard = new Map<number, string[]>();
+  for (const row of rows) byShard.set(Number(row.shard), [...(byShard.get(Number(row.shard)) ?? []), row.id]);
   const [ids] = [...byShard.values()].filter((group) => group.length >= howMany);
-  return ids!.slice(0, howMany).map((row) => row.id);
+  return ids!.slice(0, howMany);
 }
 
 async function count(sql: string, parameters: unknown[] = []): Promise<number> {
