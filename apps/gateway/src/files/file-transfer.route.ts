@@ -198,11 +198,10 @@ export function createFileTransferRoutes(options: FileTransferRoutesOptions): Fi
         return;
       }
       if (forwarded.overflow) {
-        // The client is still sending: closing now would reset the connection with its bytes
-        // unread, and a reset can reach the client before the answer does. The rest is read and
-        // dropped (within bounds) instead, and the connection stays open until it is in.
-        discardRest(request);
-        response.removeHeader('Connection');
+        // The client is still sending: answering and closing now would reset the connection with
+        // its bytes unread, and the reset can reach the client before the answer does. The rest is
+        // read and dropped first (within bounds; past them the connection is cut after the answer).
+        await discardRest(request);
         return sendFileError(response, forwarded.overflow, log);
       }
       if (controller.signal.aborted) return sendFileError(response, new FileTransferError(408, ErrorCode.BadUserInput, 'UPLOAD_INCOMPLETE', `The upload took longer than ${Math.round(options.transferTimeoutMs / 1000)} seconds and was stopped.`), log);
@@ -291,16 +290,27 @@ function formatBytes(bytes: number): string {
 const discardedBytesLimit = 64 * 1024 * 1024;
 const discardTimeoutMs = 10_000;
 
-function discardRest(request: Request): void {
-  let discarded = 0;
-  const cut = () => request.socket.destroy();
-  const timer = setTimeout(cut, discardTimeoutMs).unref();
-  request.on('data', (chunk: Buffer) => {
-    discarded += chunk.length;
-    if (discarded > discardedBytesLimit) cut();
+/** Reads and drops the rest of a request's body; resolves when it is all in, or when the bounds are reached. */
+function discardRest(request: Request): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (request.complete) return resolve();
+    let discarded = 0;
+    const stop = () => {
+      clearTimeout(timer);
+      request.off('data', onData);
+      request.pause();
+      resolve();
+    };
+    const timer = setTimeout(stop, discardTimeoutMs);
+    const onData = (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > discardedBytesLimit) stop();
+    };
+    request.on('data', onData);
+    request.once('end', stop);
+    request.once('close', stop);
+    request.resume();
   });
-  request.once('close', () => clearTimeout(timer));
-  request.resume();
 }
 
 interface UpstreamAnswer {
