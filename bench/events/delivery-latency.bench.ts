@@ -40,13 +40,29 @@ await publisher.forkForTenant(tenantId).transactional(async (transaction) => {
   for (const id of notes) transaction.persist(transaction.create(Note, { id, tenantId, text: 'created' }));
 });
 
+let cpuAnswer: ((microseconds: number) => void) | null = null;
+/** The consumer thread's CPU time so far. */
+async function consumerCpuMicroseconds(): Promise<number> {
+  const answer = new Promise<number>((resolve) => (cpuAnswer = resolve));
+  // A worker's postMessage takes a transfer list, not a target origin.
+  consumer.postMessage('cpu', []);
+  return answer;
+}
+/** Transactions committed in the database so far, by every connection (pg_stat_database, as of its last report). */
+async function committedTransactions(): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  const [row] = await publisher.orm.em.fork().execute<Array<{ commits: string }>>(`select xact_commit as commits from pg_stat_database where datname = current_database()`);
+  return Number(row!.commits);
+}
+
 const committedAt = new Map<string, number>();
 const handledAt = new Map<string, number>();
 const consumer = new Worker(new URL('./delivery-latency.consumer.worker.ts', import.meta.url), { workerData: { databaseUrl: testDatabase.url, concurrency: consumerConcurrency } });
 await new Promise<void>((resolve, reject) => {
   consumer.once('error', reject);
-  consumer.on('message', (message: { ready?: true; handled?: Array<[string, number]> }) => {
+  consumer.on('message', (message: { ready?: true; handled?: Array<[string, number]>; cpuMicroseconds?: number }) => {
     if (message.ready) resolve();
+    if (message.cpuMicroseconds !== undefined) cpuAnswer?.(message.cpuMicroseconds);
     for (const [id, at] of message.handled ?? []) if (!handledAt.has(id)) handledAt.set(id, at);
   });
 });
@@ -107,13 +123,25 @@ const median = (values: number[]) => percentile(values.toSorted((left, right) =>
 process.stderr.write(`warming up …\n`);
 await drained((await publishAt(variants.at(-1)!, 2_000)).ids);
 
-const results = new Map<string, Array<{ p50: number; p90: number; p99: number; max: number; achievedRate: number; events: number }>>();
+const results = new Map<string, Array<{ p50: number; p90: number; p99: number; max: number; achievedRate: number; events: number; consumerCpuMsPerThousand: number; transactionsPerEvent: number }>>();
 for (let round = 1; round <= rounds; round += 1) {
   for (const variant of variants) {
+    const [cpuBefore, commitsBefore] = [await consumerCpuMicroseconds(), await committedTransactions()];
     const { ids, achievedRate } = await publishAt(variant, seconds * 1000);
     await drained(ids);
+    const [cpuAfter, commitsAfter] = [await consumerCpuMicroseconds(), await committedTransactions()];
     const latencies = ids.map((id) => handledAt.get(id)! - committedAt.get(id)!).toSorted((left, right) => left - right);
-    const result = { p50: percentile(latencies, 0.5), p90: percentile(latencies, 0.9), p99: percentile(latencies, 0.99), max: latencies.at(-1)!, achievedRate, events: ids.length };
+    const result = {
+      p50: percentile(latencies, 0.5),
+      p90: percentile(latencies, 0.9),
+      p99: percentile(latencies, 0.99),
+      max: latencies.at(-1)!,
+      achievedRate,
+      events: ids.length,
+      consumerCpuMsPerThousand: (cpuAfter - cpuBefore) / ids.length,
+      // Every connection's: the publisher's, its relay's, the consumer's (graphile-worker's included).
+      transactionsPerEvent: (commitsAfter - commitsBefore) / ids.length,
+    };
     results.set(variant.name, [...(results.get(variant.name) ?? []), result]);
     process.stderr.write(`round ${round}, ${variant.name}: ${JSON.stringify(Object.fromEntries(Object.entries(result).map(([key, value]) => [key, Number(value.toFixed(2))])))}\n`);
   }
@@ -121,8 +149,10 @@ for (let round = 1; round <= rounds; round += 1) {
 
 // What the consumer can take at most: a burst committed at once (an import), until its last event is handled.
 const burstIds: string[] = [];
+const [burstCpuBefore, burstCommitsBefore] = [await consumerCpuMicroseconds(), await committedTransactions()];
 for (let round = 0; round < 5; round += 1) burstIds.push(...(await publishTransaction(1_000)));
 await drained(burstIds);
+const [burstCpuAfter, burstCommitsAfter] = [await consumerCpuMicroseconds(), await committedTransactions()];
 const burstSeconds = (Math.max(...burstIds.map((id) => handledAt.get(id)!)) - Math.min(...burstIds.map((id) => committedAt.get(id)!))) / 1000;
 
 const [seen] = await publisher.orm.em
@@ -133,8 +163,8 @@ const published = committedAt.size;
 const lines = [
   `Domain event delivery, publish commit → handler start, ${rounds} rounds × ${seconds} s per rate, consumer concurrency ${consumerConcurrency}, ${noteCount} entities`,
   '',
-  '| offered (events/s) | events per transaction | achieved (events/s) | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | p50 ratio | p99 ratio |',
-  '|---|---|---|---|---|---|---|---|---|',
+  '| offered (events/s) | events per transaction | achieved (events/s) | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | p50 ratio | p99 ratio | consumer CPU ms per 1,000 events | database transactions per event |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 const first = results.get(variants[0]!.name)!;
 for (const variant of variants) {
@@ -142,11 +172,11 @@ for (const variant of variants) {
   const value = (key: 'p50' | 'p90' | 'p99' | 'max', of = runs) => median(of.map((run) => run[key]));
   const cell = (key: 'p50' | 'p90' | 'p99' | 'max') => value(key).toFixed(1);
   lines.push(
-    `| ${variant.rate} | ${variant.perTransaction} | ${median(runs.map((run) => run.achievedRate)).toFixed(0)} | ${cell('p50')} | ${cell('p90')} | ${cell('p99')} | ${cell('max')} | ${(value('p50') / value('p50', first)).toFixed(2)} | ${(value('p99') / value('p99', first)).toFixed(2)} |`,
+    `| ${variant.rate} | ${variant.perTransaction} | ${median(runs.map((run) => run.achievedRate)).toFixed(0)} | ${cell('p50')} | ${cell('p90')} | ${cell('p99')} | ${cell('max')} | ${(value('p50') / value('p50', first)).toFixed(2)} | ${(value('p99') / value('p99', first)).toFixed(2)} | ${median(runs.map((run) => run.consumerCpuMsPerThousand)).toFixed(0)} | ${median(runs.map((run) => run.transactionsPerEvent)).toFixed(2)} |`,
   );
 }
 lines.push('', `Ratios are to the first variant (${variants[0]!.name}); each cell is the median of the rounds.`);
-lines.push('', `Consumer capacity: a burst of ${burstIds.length} events (5 transactions of 1,000) handled in ${burstSeconds.toFixed(1)} s from the first commit: ${(burstIds.length / burstSeconds).toFixed(0)} events/s.`);
+lines.push('', `Consumer capacity: a burst of ${burstIds.length} events (5 transactions of 1,000) handled in ${burstSeconds.toFixed(1)} s from the first commit: ${(burstIds.length / burstSeconds).toFixed(0)} events/s; consumer CPU ${((burstCpuAfter - burstCpuBefore) / burstIds.length).toFixed(0)} ms per 1,000 events, ${((burstCommitsAfter - burstCommitsBefore) / burstIds.length).toFixed(2)} database transactions per event.`);
 lines.push('', `Published ${published} events; the consumer committed ${seen!.rows} rows for ${seen!.distinct} distinct events (each exactly once: ${Number(seen!.rows) === published && Number(seen!.distinct) === published}).`);
 process.stdout.write(`${lines.join('\n')}\n`);
 

@@ -30,6 +30,8 @@ export function deliveryTaskOf(subscriber: string): string {
 /** The payload of a delivery job. */
 export interface DeliveryJobPayload {
   shard: number;
+  /** Scheduled for the shard's earliest retry (not for new events). */
+  retry?: boolean;
 }
 
 export interface ShardOfSubscriber {
@@ -39,18 +41,21 @@ export interface ShardOfSubscriber {
 
 /**
  * Makes sure a job will look at each of these shards: one job per shard and subscriber (its job
- * key). A job waiting for a retry's time keeps it (`preserve_run_at`). A job already running gets a
- * successor, which finds whatever it left; two jobs of one shard never take the same delivery.
+ * key). A job already running gets a successor, which finds whatever it left; two jobs of one shard
+ * never take the same delivery. With `runAt` (the shard's earliest retry) the job has a key of its
+ * own, set to that time: a retry's wait must never hold back the shard's new events, which are
+ * scheduled to run now under the plain key (one key for both would keep the later of the two times
+ * or move a waiting retry forward).
  */
 export async function scheduleShards(run: SqlRunner, quotedWorkerSchema: string, shards: readonly ShardOfSubscriber[], runAt?: Date): Promise<void> {
   if (shards.length === 0) return;
   await run(
     `select count(*) from ${quotedWorkerSchema}.add_jobs(array(
-       select ('gtm_events:' || item.subscriber, json_build_object('shard', item.shard), null, $1::timestamptz, null,
-               'gtm_events:' || item.subscriber || ':' || item.shard, null, null)::${quotedWorkerSchema}.job_spec
-       from jsonb_to_recordset($2::jsonb) as item(subscriber text, shard integer)
-     ), true)`,
-    [runAt?.toISOString() ?? null, JSON.stringify(shards)],
+       select ('gtm_events:' || item.subscriber, json_build_object('shard', item.shard, 'retry', $1::boolean), null, $2::timestamptz, null,
+               'gtm_events:' || item.subscriber || ':' || item.shard || $3::text, null, null)::${quotedWorkerSchema}.job_spec
+       from jsonb_to_recordset($4::jsonb) as item(subscriber text, shard integer)
+     ), false)`,
+    [runAt !== undefined, runAt?.toISOString() ?? null, runAt ? ':retry' : '', JSON.stringify(shards)],
   );
 }
 

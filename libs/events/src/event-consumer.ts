@@ -66,6 +66,19 @@ export class UnhandleableEventError extends Error {
   readonly isRetryable = false;
 }
 
+/** A stream's head as a batch takes it: whether its event was processed already, and whether more of its stream waits. */
+type HeadRow = DeliveryRow & { processed: boolean; followed: boolean };
+
+/** A handler's own error, with the delivery it failed on: that delivery alone records the failure. */
+class HandlerFailure extends Error {
+  constructor(
+    readonly delivery: DeliveryRow,
+    override readonly cause: unknown,
+  ) {
+    super('an event handler failed');
+  }
+}
+
 const maximumErrorLength = 2_000;
 
 function describeError(error: unknown): string {
@@ -153,6 +166,13 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
       workerSchema,
       rows.map((row) => ({ subscriber, shard: Number(row.shard) })),
     );
+    // And every shard's earliest retry its job (in case that job was lost): runs see retries only when scheduled for them.
+    const retries = await pool.query<{ shard: number; at: string }>(
+      `select shard, to_json(min(next_attempt_at)) #>> '{}' as at from ${eventSchema}.delivery
+       where subscriber = $1 and parked_at is null and next_attempt_at > clock_timestamp() group by shard`,
+      [subscriber],
+    );
+    for (const row of retries.rows) await schedule(Number(row.shard), new Date(row.at));
   }
 
   /**
@@ -161,13 +181,14 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
    * delivery order. Locked until the transaction ends.
    */
   const headsSql = `select ${deliveryColumns},
-      exists (select 1 from ${processedTable} as processed where processed.subscriber = delivery.subscriber and processed.event_id = delivery.event_id) as processed
+      exists (select 1 from ${processedTable} as processed where processed.subscriber = delivery.subscriber and processed.event_id = delivery.event_id) as processed,
+      exists (select 1 from ${eventSchema}.delivery as later where later.subscriber = delivery.subscriber and later.stream = delivery.stream and later.id > delivery.id) as followed
     from ${eventSchema}.delivery
     where subscriber = ? and shard = ? and parked_at is null and (next_attempt_at is null or next_attempt_at <= clock_timestamp())
       and not exists (select 1 from ${eventSchema}.delivery as earlier where earlier.subscriber = delivery.subscriber and earlier.stream = delivery.stream and earlier.id < delivery.id)`;
 
   /** Records handled deliveries as processed and removes them, in one statement of the transaction. */
-  async function settle(transaction: EntityManager, rows: Array<DeliveryRow & { processed: boolean }>): Promise<void> {
+  async function settle(transaction: EntityManager, rows: HeadRow[]): Promise<void> {
     // The record's key refuses a second run of an event that committed meanwhile: the transaction
     // then rolls back, the handlers' effects with it.
     const fresh = rows.filter((row) => !row.processed).map((row) => ({ event_id: row.event_id, event_name: row.event_name, tenant_id: row.tenant_id }));
@@ -194,30 +215,57 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
   }
 
   /**
-   * Handles up to `batchSize` heads of a shard in one transaction (one BEGIN, one SELECT, one
-   * settling statement and one COMMIT for them all). A failure rolls the whole batch back; its
-   * deliveries are then handled one at a time, so one failing event costs the others nothing but
-   * a repeat. Deliveries already retried are always handled alone.
+   * Handles up to `batchSize` deliveries of a shard in one transaction, in rounds: the heads, then
+   * (their deliveries removed within the transaction) the heads that follow them, and so on until
+   * the batch is full or no head is left, so an entity with several events waiting has them all in
+   * one transaction, in order. The job ends only after a transaction that found no head at all. A handler that throws rolls the batch back and its delivery alone records the failure
+   * (then not due, its entity's later events wait behind it); the job then takes the batch again
+   * without it. Any other failure (the database, a record's key) sends the batch's deliveries one
+   * at a time. Deliveries already retried are always handled alone.
    */
-  async function handleBatch(shard: number, signal: AbortSignal): Promise<{ taken: number; alone: string[] }> {
-    let taken: Array<DeliveryRow & { processed: boolean }> = [];
+  async function handleBatch(shard: number, signal: AbortSignal): Promise<{ alone: string[]; emptied: boolean; failed: boolean }> {
+    const taken: HeadRow[] = [];
     try {
       return await fork().transactional(async (transaction) => {
-        const rows = await transaction.execute<Array<DeliveryRow & { processed: boolean }>>(`${headsSql} order by delivery.id limit ? for update of delivery skip locked`, [
-          subscriber,
-          shard,
-          batchSize,
-        ]);
-        taken = rows;
-        const batch = rows.filter((row) => Number(row.attempts) === 0);
-        for (const row of batch) if (!row.processed) await handle(transaction, row, signal);
-        if (batch.length > 0) await settle(transaction, batch);
-        return { taken: rows.length, alone: rows.filter((row) => Number(row.attempts) > 0).map((row) => row.id) };
+        let handled = 0;
+        while (handled < batchSize) {
+          const asked = batchSize - handled;
+          const rows = await transaction.execute<HeadRow[]>(`${headsSql} order by delivery.id limit ? for update of delivery skip locked`, [subscriber, shard, asked]);
+          // Only a transaction that found nothing at all ends the job: events relayed behind this
+          // batch's heads become heads at its commit, after any other job of the shard looked.
+          if (rows.length === 0) return { alone: [], emptied: taken.length === 0, failed: false };
+          taken.push(...rows);
+          const batch = rows.filter((row) => Number(row.attempts) === 0);
+          for (const row of batch) {
+            if (row.processed) continue;
+            try {
+              await handle(transaction, row, signal);
+            } catch (error) {
+              throw new HandlerFailure(row, error);
+            }
+          }
+          if (batch.length > 0) await settle(transaction, batch);
+          handled += batch.length;
+          // Retried deliveries stay locked by this transaction, unsettled: a next round would take
+          // them again. They go alone once it commits.
+          const alone = rows.filter((row) => Number(row.attempts) > 0).map((row) => row.id);
+          if (alone.length > 0) return { alone, emptied: false, failed: false };
+          // Fewer heads than asked for and none of them followed by another event: another round
+          // would find none; the job's next transaction looks again once this one has committed.
+          if (rows.length < asked && !rows.some((row) => row.followed)) return { alone: [], emptied: false, failed: false };
+        }
+        return { alone: [], emptied: false, failed: false };
       });
     } catch (error) {
       // Before any handler: the database itself failed; graphile-worker retries the job.
       if (taken.length === 0) throw error;
-      return { taken: taken.length, alone: taken.map((row) => row.id) };
+      if (error instanceof HandlerFailure) {
+        // Stopped mid-handler: not the event's fault, so no attempt is used; handled again later.
+        if (signal.aborted) return { alone: [], emptied: false, failed: false };
+        await recordFailure(error.delivery, error.cause);
+        return { alone: [], emptied: false, failed: true };
+      }
+      return { alone: taken.map((row) => row.id), emptied: false, failed: false };
     }
   }
 
@@ -226,7 +274,7 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
     let taken: DeliveryRow | null = null;
     try {
       await fork().transactional(async (transaction) => {
-        const [row] = await transaction.execute<Array<DeliveryRow & { processed: boolean }>>(`${headsSql} and delivery.id = ?::bigint for update of delivery skip locked`, [
+        const [row] = await transaction.execute<HeadRow[]>(`${headsSql} and delivery.id = ?::bigint for update of delivery skip locked`, [
           subscriber,
           shard,
           id,
@@ -271,22 +319,29 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
   }
 
   async function drain(payload: unknown, helpers: JobHelpers): Promise<void> {
-    const shard = Number((payload as Partial<DeliveryJobPayload> | null)?.shard);
+    const job = payload as Partial<DeliveryJobPayload> | null;
+    const shard = Number(job?.shard);
     if (!Number.isInteger(shard) || shard < 0 || shard >= shardCount) throw new Error('a delivery job needs { shard } as payload');
     // The pool is announced before any of its jobs does work, so a live pool is never taken for dead.
     await presence.settled();
+    // Whether this run may have changed when the shard's next retry is due: only then is it looked
+    // up (a round trip most runs, which only see new events, are spared).
+    let retriesTouched = job?.retry === true;
     for (let batches = 0; ; batches += 1) {
       if (stopping || helpers.abortSignal.aborted || batches >= batchesPerRun) {
         await schedule(shard);
-        return;
+        if (!retriesTouched) return;
+        break;
       }
-      const { taken, alone } = await handleBatch(shard, helpers.abortSignal);
+      const { alone, emptied, failed } = await handleBatch(shard, helpers.abortSignal);
+      if (failed || alone.length > 0) retriesTouched = true;
       for (const id of alone) {
         if (helpers.abortSignal.aborted) break;
         await handleAlone(shard, id, helpers.abortSignal);
       }
-      if (taken === 0) break;
+      if (emptied) break;
     }
+    if (!retriesTouched) return;
     const retryAt = await nextRetryAt(shard);
     if (retryAt) await schedule(shard, retryAt);
   }
@@ -305,9 +360,12 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
       noHandleSignals: true,
       gracefulShutdownAbortTimeout: options.shutdownAbortAfterMs ?? 5_000,
       taskList: { [deliveryTaskOf(subscriber)]: drain },
-      // Fetching a few jobs at a time and completing them together saves a round trip or two per
-      // event at high rates; a killed process's fetched jobs are taken over like its running ones.
-      preset: { worker: { localQueue: { size: concurrency + 1 }, completeJobBatchDelay: 0 } },
+      // Fetching a few jobs at a time saves a round trip per job at high rates; a killed process's
+      // fetched jobs are taken over like its running ones. Jobs are completed one by one, not in
+      // batches: a batch deletes several job rows while a relay's add_jobs updates several of the
+      // same shards' rows, in another order, and the deadlock that follows is fatal to
+      // graphile-worker's pool (measured: the consumer stopped at 1,000 events/s).
+      preset: { worker: { localQueue: { size: concurrency + 1 }, completeJobBatchDelay: -1 } },
       events,
       logger: createGraphileLogger(logger),
     });

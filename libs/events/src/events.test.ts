@@ -11,7 +11,7 @@ import type { DomainEvent } from './event-definition.js';
 import { startEventConsumer, UnhandleableEventError, type EventConsumer } from './event-consumer.js';
 import { startEventRelay, type EventRelay } from './event-relay.js';
 import { publishEvent, publishEvents } from './publish.js';
-import type { EventHandlerContext } from './subscription.js';
+import { subscribe, type EventHandlerContext } from './subscription.js';
 import {
   consumerSchema,
   noteChanged,
@@ -103,6 +103,18 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** Entity ids whose streams fall in one shard, so their deliveries are taken by the same job. */
+async function idsInOneShard(howMany: number): Promise<string[]> {
+  const candidates = Array.from({ length: 400 }, () => randomUUID());
+  const rows = await publisher.orm.em
+    .fork()
+    .execute<Array<{ id: string; shard: number }>>(`select id, ${shardOfStreamSql(`'Note:' || id`)} as shard from jsonb_array_elements_text(?::jsonb) as candidate(id)`, [JSON.stringify(candidates)]);
+  const byShard = new Map<number, string[]>();
+  for (const row of rows) byShard.set(Number(row.shard), [...(byShard.get(Number(row.shard)) ?? []), row.id]);
+  const [ids] = [...byShard.values()].filter((group) => group.length >= howMany);
+  return ids!.slice(0, howMany);
 }
 
 async function count(sql: string, parameters: unknown[] = []): Promise<number> {
@@ -290,6 +302,71 @@ describe('dead letters', () => {
     await eventually(async () => (await sequencesOf(note)).length === 1, 'the held event is handled');
     expect(await sequencesOf(note)).toEqual([2]);
     expect(await consumer.deadLetters.discard(deadLetter!.id)).toBe(false);
+  });
+});
+
+describe('a batch with a failing event', () => {
+  it("handles the batch's other events, retries the failing one and keeps its entity's order", async () => {
+    const tenantId = randomUUID();
+    const [broken, ...healthy] = await idsInOneShard(5);
+    let failures = 0;
+    behaviours.set(broken!, async (event) => {
+      if (event.data.sequence === 1 && failures === 0) {
+        failures += 1;
+        throw new Error('the CRM was briefly unavailable');
+      }
+    });
+    // One transaction: the events reach the shard's job together and are taken as one batch.
+    await publisher.forkForTenant(tenantId).transactional(async (transaction) => {
+      await publishEvents(transaction, noteChanged, [
+        ...healthy.map((entityId) => ({ entityId, data: { sequence: 1, text: 'version 1' }, requestId: 'request-batch' })),
+        { entityId: broken!, data: { sequence: 1, text: 'version 1' }, requestId: 'request-batch' },
+        { entityId: broken!, data: { sequence: 2, text: 'version 2' }, requestId: 'request-batch' },
+        ...healthy.map((entityId) => ({ entityId, data: { sequence: 2, text: 'version 2' }, requestId: 'request-batch' })),
+      ]);
+    });
+    await eventually(async () => (await seen([broken!, ...healthy])).length === 10, 'every event is handled');
+    expect(failures).toBe(1);
+    expect(await sequencesOf(broken!)).toEqual([1, 2]);
+    for (const entityId of healthy) expect(await sequencesOf(entityId)).toEqual([1, 2]);
+    // Each effect committed once, and nothing is left waiting or parked.
+    expect(new Set((await seen([broken!, ...healthy])).map((row) => row.event_id)).size).toBe(10);
+    expect(await count(`select count(*) from gtm_events.delivery where tenant_id = ?`, [tenantId])).toBe(0);
+  });
+
+  it("does not hold the shard's other entities until a failed event's retry is due", async () => {
+    const subscriber = 'events_consumer_slow_retry';
+    const tenantId = randomUUID();
+    const [failing, other] = await idsInOneShard(2);
+    const handled: string[] = [];
+    const slowRetries = await startEventConsumer({
+      database: consumerDatabase,
+      databaseUrl: testDatabase.url,
+      logger,
+      subscriber,
+      subscriptions: [
+        subscribe(noteChanged, async (event) => {
+          if (event.entity.id === failing) throw new Error('fails until its retry, a minute away');
+          handled.push(event.entity.id);
+        }),
+      ],
+      retryDelayMs: () => 60_000,
+      pollIntervalMs: 100,
+    });
+    try {
+      await publishNote(tenantId, failing!, 1);
+      await eventually(
+        async () => (await count(`select count(*) from gtm_events.delivery where subscriber = ? and entity_id = ? and attempts = 1`, [subscriber, failing])) === 1,
+        'the first attempt fails',
+      );
+      await publishNote(tenantId, other!, 1);
+      // Its shard's job was waiting for the retry a minute away; the new event must not wait with it.
+      await eventually(async () => handled.includes(other!), "the other entity's event is handled", 20_000);
+    } finally {
+      await slowRetries.close();
+      await consumerDatabase.orm.em.fork().execute(`delete from gtm_events.subscription where subscriber = ?`, [subscriber]);
+      await consumerDatabase.orm.em.fork().execute(`delete from gtm_events.delivery where subscriber = ?`, [subscriber]);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { Transform } from 'node:stream';
+import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { callerTokenHeader, type CallerContext, type CallerTokenSigner } from '@gtm/caller';
 import { FileTicketError, FileTransferError, mediaTypeOf, sendFileError, type FileTicketClaims, type FileTickets, type UploadLedger } from '@gtm/files';
@@ -60,12 +60,17 @@ function ticketRefusal(error: FileTicketError): FileTransferError {
  */
 export function createFileTransferRoutes(options: FileTransferRoutesOptions): FileTransferRoutes {
   const { tickets, ledger, logger } = options;
-  // Its own pool: a long upload must not hold one of the connections GraphQL fetches share, and
-  // undici's header and body timeouts would cut a transfer the gateway bounds itself.
-  // Megabyte socket buffers: with undici's 64 KiB, every 64 KiB waits for the service's thread to
+  // Its own pools (downloads through undici, uploads through node:http): a long transfer must not
+  // hold one of the connections GraphQL fetches share, and undici's header and body timeouts would
+  // cut a transfer the gateway bounds itself. Megabyte socket buffers: with undici's 64 KiB, every 64 KiB waits for the service's thread to
   // drain the socket, and on a busy machine those waits, not the bytes, set the pace.
   const connect = { timeout: 10_000, highWaterMark: transferBufferBytes };
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: 32, headersTimeout: 0, bodyTimeout: 0, connect });
+  // Uploads go out through node:http, written chunk by chunk as they arrive from the client
+  // (forwardUpload): no Transform, pipe or body iterator in between, which measured cheaper per
+  // megabyte than undici with a counting Transform as its body (docs/BENCHMARKS.md).
+  // net.connect takes the socket's highWaterMark from the agent's options; @types/node omits it.
+  const uploadAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 32, timeout: 0, highWaterMark: transferBufferBytes } as http.AgentOptions);
   const router = express.Router();
 
   /** The checks every transfer passes before a byte moves; in the order that leaks least. */
@@ -150,24 +155,6 @@ export function createFileTransferRoutes(options: FileTransferRoutesOptions): Fi
       controller.abort();
     });
     const timeout = setTimeout(() => controller.abort(), options.transferTimeoutMs);
-    let received = 0;
-    let overflow: FileTransferError | null = null;
-    const body = new Transform({
-      highWaterMark: transferBufferBytes,
-      transform(chunk: Buffer, _encoding, callback) {
-        received += chunk.length;
-        if (received > limit) {
-          overflow = tooLarge(received);
-          return callback(overflow);
-        }
-        callback(null, chunk);
-      },
-    });
-    // Observed through the request to the service; without a listener an error would throw.
-    body.on('error', () => {});
-    request.on('error', (error) => body.destroy(error));
-    // pipe, not pipeline: a refusal (413) must leave the client's socket open for the answer.
-    request.pipe(body);
 
     let settled = false;
     const settle = async (succeeded: boolean) => {
@@ -182,12 +169,15 @@ export function createFileTransferRoutes(options: FileTransferRoutesOptions): Fi
       }
     };
 
+    const forwarded = { received: 0, overflow: null as FileTransferError | null };
     try {
-      const upstream = await upstreamRequest(serviceFileUrl(service, request.params['ticket'] as string), {
-        method: 'PUT',
-        dispatcher: agent,
+      const answer = await forwardUpload(request, {
+        url: serviceFileUrl(service, request.params['ticket'] as string),
+        agent: uploadAgent,
         signal: controller.signal,
-        body,
+        limit,
+        tooLarge,
+        forwarded,
         headers: {
           [callerTokenHeader]: await options.signer.sign(caller),
           'x-request-id': caller.requestId,
@@ -195,29 +185,25 @@ export function createFileTransferRoutes(options: FileTransferRoutesOptions): Fi
           ...(declared !== null ? { 'content-length': String(declared) } : {}),
         },
       });
-      const chunks: Buffer[] = [];
-      let answerBytes = 0;
-      for await (const chunk of upstream.body) {
-        answerBytes += (chunk as Buffer).length;
-        if (answerBytes > maximumUploadAnswerBytes) throw new Error('the service answered an upload with more than 1 MiB');
-        chunks.push(chunk as Buffer);
-      }
-      const succeeded = upstream.statusCode >= 200 && upstream.statusCode < 300;
+      const succeeded = answer.statusCode >= 200 && answer.statusCode < 300;
       await settle(succeeded);
-      if (succeeded) log.info({ bytes: received }, 'upload forwarded');
-      // The service answered before the file was all sent (it refused it): no need to read the rest.
-      if (!request.complete) request.unpipe(body);
-      response.status(upstream.statusCode);
-      const contentType = upstream.headers['content-type'];
-      if (typeof contentType === 'string') response.setHeader('Content-Type', contentType);
-      response.end(Buffer.concat(chunks));
+      if (succeeded) log.info({ bytes: forwarded.received }, 'upload forwarded');
+      response.status(answer.statusCode);
+      if (answer.contentType) response.setHeader('Content-Type', answer.contentType);
+      response.end(answer.body);
     } catch (error) {
       await settle(false);
       if (clientGone) {
-        log.info({ bytes: received }, 'upload abandoned by the client: the service request was aborted');
+        log.info({ bytes: forwarded.received }, 'upload abandoned by the client: the service request was aborted');
         return;
       }
-      if (overflow) return sendFileError(response, overflow, log);
+      if (forwarded.overflow) {
+        // The client is still sending: answering and closing now would reset the connection with
+        // its bytes unread, and the reset can reach the client before the answer does. The rest is
+        // read and dropped first (within bounds; past them the connection is cut after the answer).
+        await discardRest(request);
+        return sendFileError(response, forwarded.overflow, log);
+      }
       if (controller.signal.aborted) return sendFileError(response, new FileTransferError(408, ErrorCode.BadUserInput, 'UPLOAD_INCOMPLETE', `The upload took longer than ${Math.round(options.transferTimeoutMs / 1000)} seconds and was stopped.`), log);
       log.warn({ err: error, service }, 'file service unavailable');
       sendFileError(response, new FileTransferError(503, ErrorCode.UpstreamUnavailable, 'SERVICE_UNAVAILABLE', `The ${service} service is unavailable right now; try the upload again shortly with the same link.`, { service }), log);
@@ -275,7 +261,13 @@ export function createFileTransferRoutes(options: FileTransferRoutesOptions): Fi
     }
   });
 
-  return { router, close: () => agent.close() };
+  return {
+    router,
+    close: async () => {
+      uploadAgent.destroy();
+      await agent.close();
+    },
+  };
 }
 
 function internalError(error: unknown, caller: CallerContext, log: Logger): FileTransferError {
@@ -292,4 +284,124 @@ function formatBytes(bytes: number): string {
     unit += 1;
   }
   return `${value.toLocaleString('en-US')} ${units[unit]}`;
+}
+
+/** How much of a refused upload is read and dropped before its connection is cut instead. */
+const discardedBytesLimit = 64 * 1024 * 1024;
+const discardTimeoutMs = 10_000;
+
+/** Reads and drops the rest of a request's body; resolves when it is all in, or when the bounds are reached. */
+function discardRest(request: Request): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (request.complete) return resolve();
+    let discarded = 0;
+    const stop = () => {
+      clearTimeout(timer);
+      request.off('data', onData);
+      request.pause();
+      resolve();
+    };
+    const timer = setTimeout(stop, discardTimeoutMs);
+    const onData = (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > discardedBytesLimit) stop();
+    };
+    request.on('data', onData);
+    request.once('end', stop);
+    request.once('close', stop);
+    request.resume();
+  });
+}
+
+interface UpstreamAnswer {
+  statusCode: number;
+  contentType: string | undefined;
+  body: Buffer;
+}
+
+interface ForwardUploadOptions {
+  url: string;
+  agent: http.Agent;
+  signal: AbortSignal;
+  headers: Record<string, string>;
+  /** The most bytes the upload may have. */
+  limit: number;
+  tooLarge(received: number): FileTransferError;
+  /** Filled in as the upload goes: what arrived, and the refusal when it outgrew the limit. */
+  forwarded: { received: number; overflow: FileTransferError | null };
+}
+
+/**
+ * Writes the client's request body to the owning service as it arrives and resolves with the
+ * service's answer. The bytes are counted in the same `data` handler that writes them, and the
+ * client is paused while the service's socket holds a full buffer (backpressure, bounded memory).
+ * Past the limit, or when the service answers before the body is all sent (a refusal), the client
+ * is left paused rather than destroyed: its socket stays open for the answer, and the route's
+ * `Connection: close` ends it after. Rejects when the service fails or `signal` aborts (the
+ * client left, the transfer timed out): the request to the service is destroyed with it, so the
+ * service's handler sees its body error and rolls back.
+ */
+function forwardUpload(request: Request, options: ForwardUploadOptions): Promise<UpstreamAnswer> {
+  const { forwarded } = options;
+  return new Promise<UpstreamAnswer>((resolve, reject) => {
+    const upstream = http.request(options.url, { method: 'PUT', agent: options.agent, signal: options.signal, headers: options.headers });
+    let done = false;
+    const stopForwarding = () => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onClientError);
+      upstream.off('drain', onDrain);
+      request.pause();
+    };
+    const fail = (error: unknown) => {
+      if (done) return;
+      done = true;
+      stopForwarding();
+      upstream.destroy();
+      reject(error);
+    };
+    function onData(chunk: Buffer) {
+      forwarded.received += chunk.length;
+      if (forwarded.received > options.limit) {
+        forwarded.overflow = options.tooLarge(forwarded.received);
+        return fail(forwarded.overflow);
+      }
+      if (!upstream.write(chunk)) request.pause();
+    }
+    function onDrain() {
+      request.resume();
+    }
+    function onEnd() {
+      upstream.end();
+    }
+    function onClientError(error: Error) {
+      fail(error);
+    }
+    // Errors of the service's connection, and of writes after a failure (one listener for all).
+    upstream.on('error', fail);
+    upstream.once('response', (incoming) => {
+      const chunks: Buffer[] = [];
+      let answerBytes = 0;
+      incoming.on('data', (chunk: Buffer) => {
+        answerBytes += chunk.length;
+        if (answerBytes > maximumUploadAnswerBytes) fail(new Error('the service answered an upload with more than 1 MiB'));
+        else chunks.push(chunk);
+      });
+      incoming.once('error', fail);
+      incoming.once('end', () => {
+        if (done) return;
+        done = true;
+        // The service answered before the file was all sent (it refused it): no need to read the rest.
+        const complete = request.complete;
+        stopForwarding();
+        if (!complete) upstream.destroy();
+        const contentType = incoming.headers['content-type'];
+        resolve({ statusCode: incoming.statusCode ?? 502, contentType, body: Buffer.concat(chunks) });
+      });
+    });
+    upstream.on('drain', onDrain);
+    request.on('data', onData);
+    request.once('end', onEnd);
+    request.on('error', onClientError);
+  });
 }
