@@ -252,36 +252,36 @@ describe('files an enrichment job refuses, and files that break off', () => {
   });
 });
 
-describe('a lead list of crm-service, enriched, and what it found reaching the leads', () => {
-  const createLead = async (input: Record<string, unknown>) => {
-    const created = await stack.gql(`mutation ($input: CreateLeadInput!) { createLead(input: $input) { id } }`, { input });
-    expect(created.errors).toBeUndefined();
-    return created.data!['createLead'].id as string;
-  };
-  const createCompany = async (name: string) => {
-    const created = await stack.gql(`mutation ($input: CreateCompanyInput!) { createCompany(input: $input) { id } }`, { input: { name } });
-    expect(created.errors).toBeUndefined();
-    return created.data!['createCompany'].id as string;
-  };
-  const createList = async (name: string, leadIds: string[], headers?: Record<string, string>) => {
-    const listId = (await stack.gql(`mutation ($name: String!) { createLeadList(name: $name) { id } }`, { name }, headers)).data!['createLeadList'].id as string;
-    if (leadIds.length) {
-      const added = await stack.gql(`mutation ($listId: ID!, $leadIds: [ID!]!) { addLeadsToList(listId: $listId, leadIds: $leadIds) { leadCount } }`, { listId, leadIds }, headers);
-      expect(added.data!['addLeadsToList']).toEqual({ leadCount: leadIds.length });
-    }
-    return listId;
-  };
-  const waitForLead = async (id: string, ready: (lead: any) => boolean) => {
-    const leadQuery = `query ($id: ID!) { lead(id: $id) { title company { name domain websiteUrl } enrichment { status domain } qualification { tier } } }`;
-    let lead: any;
-    for (let waited = 0; waited < 30_000; waited += 100) {
-      lead = (await stack.gql(leadQuery, { id })).data?.['lead'];
-      if (lead && ready(lead)) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return lead;
-  };
+const createLead = async (input: Record<string, unknown>) => {
+  const created = await stack.gql(`mutation ($input: CreateLeadInput!) { createLead(input: $input) { id } }`, { input });
+  expect(created.errors).toBeUndefined();
+  return created.data!['createLead'].id as string;
+};
+const createCompany = async (name: string) => {
+  const created = await stack.gql(`mutation ($input: CreateCompanyInput!) { createCompany(input: $input) { id } }`, { input: { name } });
+  expect(created.errors).toBeUndefined();
+  return created.data!['createCompany'].id as string;
+};
+const createList = async (name: string, leadIds: string[], requestHeaders?: Record<string, string>) => {
+  const listId = (await stack.gql(`mutation ($name: String!) { createLeadList(name: $name) { id } }`, { name }, requestHeaders)).data!['createLeadList'].id as string;
+  if (leadIds.length) {
+    const added = await stack.gql(`mutation ($listId: ID!, $leadIds: [ID!]!) { addLeadsToList(listId: $listId, leadIds: $leadIds) { leadCount } }`, { listId, leadIds }, requestHeaders);
+    expect(added.data!['addLeadsToList']).toEqual({ leadCount: leadIds.length });
+  }
+  return listId;
+};
+const waitForLead = async (id: string, ready: (lead: any) => boolean) => {
+  const leadQuery = `query ($id: ID!) { lead(id: $id) { title company { name domain websiteUrl } enrichment { status domain } qualification { tier } } }`;
+  let lead: any;
+  for (let waited = 0; waited < 30_000; waited += 100) {
+    lead = (await stack.gql(leadQuery, { id })).data?.['lead'];
+    if (lead && ready(lead)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return lead;
+};
 
+describe('a lead list of crm-service, enriched, and what it found reaching the leads', () => {
   it('reads the list’s leads from crm-service by reference and fills each lead’s empty fields from its result', async () => {
     const [first, second] = dealers.map((row) => ({ row, fixture: fixtures.get(row['DEALER NAME']!)! }));
     const [firstName = null, lastName = null] = first!.fixture.owner!.name.split(' ');
