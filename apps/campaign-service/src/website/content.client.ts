@@ -1,5 +1,4 @@
-import { callerTokenHeader } from '@gtm/caller';
-import { forwardedRequestId } from '@gtm/runtime';
+import { GraphQLUpstream, UpstreamError, type UpstreamAnswer } from '@gtm/runtime';
 import DataLoader from 'dataloader';
 import { z } from 'zod';
 import type { WebsitePassage } from '../assets/index.js';
@@ -32,13 +31,6 @@ interface WebsiteAnswer {
 
 // content-service's answers are checked here, at the boundary: what passes is typed, and anything
 // else is content-service's failure (ContentServiceError), never a half-read website.
-const graphQLAnswerSchema = z.object({
-  data: z.record(z.string(), z.unknown()).nullish(),
-  errors: z.array(z.object({ message: z.string(), extensions: z.looseObject({ code: z.string().optional() }).optional() })).optional(),
-});
-
-type GraphQLAnswer = z.infer<typeof graphQLAnswerSchema>;
-
 const passagesSchema = z.array(z.object({ text: z.string(), pageUrl: z.string(), heading: z.string(), score: z.number() })).nullish();
 
 const websiteSchema = z.object({
@@ -58,9 +50,11 @@ const websiteFields = 'url title summary analyzedAt quality { level score gaps }
  */
 export class ContentClient {
   private readonly searchLimit: number;
+  private readonly upstream: GraphQLUpstream;
 
-  constructor(private readonly options: ContentClientOptions) {
+  constructor(options: ContentClientOptions) {
     this.searchLimit = options.searchLimit ?? 6;
+    this.upstream = new GraphQLUpstream({ service: 'content-service', url: options.url, timeoutMs: options.timeoutMs });
   }
 
   /**
@@ -144,34 +138,13 @@ export class ContentClient {
     return { variables, declarations: declarations.join(''), selections: selections.join(' ') };
   }
 
-  private async post(callerToken: string | undefined, query: string, variables: Record<string, unknown>): Promise<GraphQLAnswer> {
-    if (!callerToken) throw new ContentServiceError('no caller token to forward to content-service');
-    let response: Response;
+  private async post(callerToken: string | undefined, query: string, variables: Record<string, unknown>): Promise<UpstreamAnswer> {
     try {
-      response = await fetch(this.options.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', [callerTokenHeader]: callerToken, ...forwardedRequestId() },
-        body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
+      return await this.upstream.post(callerToken, query, variables);
     } catch (error) {
-      throw new ContentServiceError(`content-service did not answer: ${(error as Error).message}`, { cause: error });
+      if (error instanceof UpstreamError) throw new ContentServiceError(error.message, { cause: error });
+      throw error;
     }
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new ContentServiceError(`content-service answered ${response.status} without JSON`);
-    }
-    const parsed = graphQLAnswerSchema.safeParse(json);
-    if (!parsed.success) throw new ContentServiceError(`content-service answered ${response.status} with something other than a GraphQL response`);
-    const body = parsed.data;
-    // A GraphQL error travels with 200 or, from Apollo, 400; other statuses mean the call itself failed.
-    if (response.status !== 200 && !(response.status === 400 && body.errors)) {
-      throw new ContentServiceError(`content-service answered ${response.status}${body.errors?.[0] ? `: ${body.errors[0].message}` : ''}`);
-    }
-    return body;
   }
 }
 
