@@ -63,8 +63,6 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
 
   // Fresh tables have no statistics: without them the planner joins 100,000 rows by nested loops.
   await run(`analyze ${table.staging} (row_number)`);
-  // New rows go to the trigram indexes' pending lists and are merged into them in bulk.
-  await run(`set local gin_pending_list_limit = '64MB'`);
   const [refused] = await run(
     `with refused as (
        insert into ${table.error} (import_id, row_number, column_name, message)
