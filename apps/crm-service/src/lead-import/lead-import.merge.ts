@@ -61,6 +61,17 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   const overwrite = leadImport.overwrite;
   const run = (sql: string, values: unknown[] = []) => transaction.execute<Array<Record<string, any>>>(sql, values);
 
+  // The merge sorts, groups and hashes whole files: in the default 4 MB each of those spills to disk.
+  await run(`set local work_mem = '64MB'`);
+  // Its temporary tables outgrow the default 8 MB of local buffers. The size can only be set before
+  // the connection's first temporary table; on a connection that has had one it stays as it is.
+  await run(`savepoint temp_buffers`);
+  try {
+    await run(`set local temp_buffers = '128MB'`);
+    await run(`release savepoint temp_buffers`);
+  } catch {
+    await run(`rollback to savepoint temp_buffers`);
+  }
   // Fresh tables have no statistics: without them the planner joins 100,000 rows by nested loops.
   await run(`analyze ${table.staging} (row_number)`);
   const [refused] = await run(
@@ -90,7 +101,7 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
     from import_row where domain is not null or company_key is not null
     order by coalesce(domain, company_key), row_number`);
   await run(`create index on import_company (company_ref)`);
-  await run(`analyze import_company`);
+  await run(`analyze import_company (company_ref, domain, company_key, id, created)`);
   await run(`update import_company ic set id = c.id from ${table.company} c where ic.domain is not null and c.tenant_id = ? and c.domain = ic.domain`, [tenantId]);
   await run(
     `update import_company ic set id = (
@@ -99,7 +110,7 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
     [tenantId],
   );
   await run(`update import_company set id = gen_random_uuid(), created = true where id is null and domain is not null`);
-  await run(`analyze import_company`);
+  await run(`analyze import_company (company_ref, domain, company_key, id, created)`);
   // A row that names a company without a website joins the one a row with a website named.
   await run(`update import_company ic set id = d.id from (
       select distinct on (company_key) company_key, id from import_company where domain is not null and company_key is not null order by company_key, created, company_ref) d
