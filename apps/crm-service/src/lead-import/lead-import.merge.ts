@@ -155,7 +155,7 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
       ${firstOf('email')} as email, ${firstOf('first_name')} as first_name, ${firstOf('last_name')} as last_name, ${firstOf('phone')} as phone,
       ${firstOf('title')} as title, ${firstOf('notes')} as notes, ${firstOf('company_id')} as company_id,
       (array_agg(custom order by row_number))[1] as custom, ${table.schema}.lead_name_key(${firstOf('first_name')}, ${firstOf('last_name')}) as name_key,
-      null::uuid as lead_id, false as created, null::text as folded_into
+      null::uuid as lead_id, gen_random_uuid() as new_lead_id, null::text as folded_into
     from (select r.*, case when email is not null then 'e:' || email when company_id is not null then 'n:' || company_id || '|' || name_key else 'p:' || phone end as match_key
           from import_row r) keyed
     group by match_key`);
@@ -205,20 +205,21 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
       from import_lead where lead_id is not null and folded_into is null
       window claim as (partition by lead_id order by (match_key like 'e:%') desc, first_row)) ranked
     where ranked.match_key = l.match_key and ranked.rank > 1`);
-  await run(`update import_lead set lead_id = gen_random_uuid(), created = true where lead_id is null and folded_into is null`);
-  await run(`analyze import_lead (match_key, lead_id, folded_into, company_id, name_key, email, phone)`);
-  await run(`update import_lead n set lead_id = target.lead_id from import_lead target where n.folded_into = target.match_key`);
+  // A group that found no lead and joins no other is a new lead, with the id it was made with (no
+  // rewrite of the table to hand out ids); a group that joins another takes that one's lead.
+  await run(`analyze import_lead (match_key, folded_into)`);
+  await run(`update import_lead n set lead_id = coalesce(target.lead_id, target.new_lead_id) from import_lead target where n.folded_into = target.match_key`);
 
   const [created] = await run(
     `with created as (
        insert into ${table.lead} (id, tenant_id, first_name, last_name, email, phone, title, company_id, status, source, notes, custom_fields, created_at, updated_at)
-       select lead_id, ?, first_name, last_name, email, phone, title, company_id, 'NEW', 'csv-import', notes, coalesce(custom, '{}'::jsonb), now(), now()
-       from import_lead where created order by first_row returning 1)
+       select new_lead_id, ?, first_name, last_name, email, phone, title, company_id, 'NEW', 'csv-import', notes, coalesce(custom, '{}'::jsonb), now(), now()
+       from import_lead where lead_id is null order by first_row returning 1)
      select count(*)::int as count from created`,
     [tenantId],
   );
   await publishEventsFromQuery(transaction, leadCreated, {
-    select: `select x.id::text as entity_id, jsonb_build_object('lead', ${leadSnapshotSql('x')}) as data from ${table.lead} x join import_lead l on l.lead_id = x.id and l.created where x.tenant_id = ?`,
+    select: `select x.id::text as entity_id, jsonb_build_object('lead', ${leadSnapshotSql('x')}) as data from ${table.lead} x join import_lead l on l.new_lead_id = x.id and l.lead_id is null where x.tenant_id = ?`,
     values: [tenantId],
     requestId,
   });
@@ -233,7 +234,7 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
        select x.id, ${leadFields.map((field) => `${newValue(field)} as ${field}`).join(', ')}, ${newCustom} as custom_fields,
          array_remove(array[${leadFields.map((field) => `case when x.${field} is distinct from ${newValue(field)} then '${contractNames[field]}' end`).join(', ')}], null) as changed,
          x.custom_fields is distinct from ${newCustom} as custom_changed
-       from ${table.lead} x join import_lead l on l.lead_id = x.id and not l.created and l.folded_into is null
+       from ${table.lead} x join import_lead l on l.lead_id = x.id and l.folded_into is null
        where x.tenant_id = ?
      ),
      updated as (
@@ -261,7 +262,7 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   await run(
     `insert into ${table.member} (list_id, position, lead_id, tenant_id, cells)
      select ?, grouped.first_row, grouped.lead_id, ?, staged.cells
-     from (select distinct on (lead_id) lead_id, first_row from import_lead order by lead_id, first_row) grouped
+     from (select distinct on (coalesce(lead_id, new_lead_id)) coalesce(lead_id, new_lead_id) as lead_id, first_row from import_lead order by coalesce(lead_id, new_lead_id), first_row) grouped
      join ${table.staging} staged on staged.row_number = grouped.first_row`,
     [listId, tenantId],
   );
