@@ -103,10 +103,13 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   await run(`create index on import_company (company_ref)`);
   await run(`analyze import_company (company_ref, domain, company_key)`);
   await run(`update import_company ic set id = c.id from ${table.company} c where ic.domain is not null and c.tenant_id = ? and c.domain = ic.domain`, [tenantId]);
+  // Name lookups are joins against the tenant's companies of those names, not one probe per row.
   await run(
-    `update import_company ic set id = (
-       select c.id from ${table.company} c where c.tenant_id = ? and c.name_key = ic.company_key and (ic.domain is null or c.domain is null) order by c.created_at, c.id limit 1)
-     where ic.id is null and ic.company_key is not null and ic.domain is not null`,
+    `update import_company ic set id = found.id from (
+       select distinct on (c.name_key) c.name_key, c.id from ${table.company} c
+       where c.tenant_id = ? and c.domain is null and c.name_key in (select company_key from import_company where id is null and domain is not null)
+       order by c.name_key, c.created_at, c.id) found
+     where ic.id is null and ic.domain is not null and ic.company_key = found.name_key`,
     [tenantId],
   );
   // A company no row found is created with the id it was made with (id null, new_id its id): no
@@ -117,9 +120,11 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
       select distinct on (company_key) company_key, coalesce(id, new_id) as id from import_company where domain is not null and company_key is not null order by company_key, (id is null), company_ref) d
     where ic.id is null and ic.domain is null and ic.company_key = d.company_key`);
   await run(
-    `update import_company ic set id = (
-       select c.id from ${table.company} c where c.tenant_id = ? and c.name_key = ic.company_key order by (c.domain is null) desc, c.created_at, c.id limit 1)
-     where ic.id is null and ic.domain is null`,
+    `update import_company ic set id = found.id from (
+       select distinct on (c.name_key) c.name_key, c.id from ${table.company} c
+       where c.tenant_id = ? and c.name_key in (select company_key from import_company where id is null and domain is null)
+       order by c.name_key, (c.domain is null) desc, c.created_at, c.id) found
+     where ic.id is null and ic.domain is null and ic.company_key = found.name_key`,
     [tenantId],
   );
   const [companies] = await run(
