@@ -61,10 +61,19 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   const overwrite = leadImport.overwrite;
   const run = (sql: string, values: unknown[] = []) => transaction.execute<Array<Record<string, any>>>(sql, values);
 
+  // The merge sorts, groups and hashes whole files: in the default 4 MB each of those spills to disk.
+  await run(`set local work_mem = '64MB'`);
+  // Its temporary tables outgrow the default 8 MB of local buffers. The size can only be set before
+  // the connection's first temporary table; on a connection that has had one it stays as it is.
+  await run(`savepoint temp_buffers`);
+  try {
+    await run(`set local temp_buffers = '128MB'`);
+    await run(`release savepoint temp_buffers`);
+  } catch {
+    await run(`rollback to savepoint temp_buffers`);
+  }
   // Fresh tables have no statistics: without them the planner joins 100,000 rows by nested loops.
   await run(`analyze ${table.staging} (row_number)`);
-  // New rows go to the trigram indexes' pending lists and are merged into them in bulk.
-  await run(`set local gin_pending_list_limit = '64MB'`);
   const [refused] = await run(
     `with refused as (
        insert into ${table.error} (import_id, row_number, column_name, message)
@@ -76,7 +85,7 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   await run(`create temp table import_row on commit drop as
     select row_number, email, first_name, last_name, phone, title, notes, company_name, ${table.schema}.company_name_key(company_name) as company_key, domain, website,
       industry, employee_count::integer as employee_count, company_phone, city, region, country, custom::jsonb as custom,
-      ${table.schema}.lead_name_key(first_name, last_name) as name_key, null::uuid as company_id
+      ${table.schema}.lead_name_key(first_name, last_name) as name_key
     from ${table.staging} where error_message is null`);
   await run(`analyze import_row (domain, company_key)`);
   const [usable] = await run(`select count(*)::int as count from import_row`);
@@ -88,36 +97,41 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   // Companies: one per domain, else per normalised name; matched by domain, else by name.
   await run(`create temp table import_company on commit drop as
     select distinct on (coalesce(domain, company_key)) coalesce(domain, company_key) as company_ref, domain, company_key, company_name, website, industry,
-      employee_count, company_phone, city, region, country, null::uuid as id, false as created
+      employee_count, company_phone, city, region, country, null::uuid as id, gen_random_uuid() as new_id
     from import_row where domain is not null or company_key is not null
     order by coalesce(domain, company_key), row_number`);
   await run(`create index on import_company (company_ref)`);
-  await run(`analyze import_company`);
+  await run(`analyze import_company (company_ref, domain, company_key)`);
   await run(`update import_company ic set id = c.id from ${table.company} c where ic.domain is not null and c.tenant_id = ? and c.domain = ic.domain`, [tenantId]);
+  // Name lookups are joins against the tenant's companies of those names, not one probe per row.
   await run(
-    `update import_company ic set id = (
-       select c.id from ${table.company} c where c.tenant_id = ? and c.name_key = ic.company_key and (ic.domain is null or c.domain is null) order by c.created_at, c.id limit 1)
-     where ic.id is null and ic.company_key is not null and ic.domain is not null`,
+    `update import_company ic set id = found.id from (
+       select distinct on (c.name_key) c.name_key, c.id from ${table.company} c
+       where c.tenant_id = ? and c.domain is null and c.name_key in (select company_key from import_company where id is null and domain is not null)
+       order by c.name_key, c.created_at, c.id) found
+     where ic.id is null and ic.domain is not null and ic.company_key = found.name_key`,
     [tenantId],
   );
-  await run(`update import_company set id = gen_random_uuid(), created = true where id is null and domain is not null`);
-  await run(`analyze import_company`);
+  // A company no row found is created with the id it was made with (id null, new_id its id): no
+  // pass rewrites the table to hand out ids.
+  await run(`analyze import_company (company_ref, domain, company_key, id)`);
   // A row that names a company without a website joins the one a row with a website named.
   await run(`update import_company ic set id = d.id from (
-      select distinct on (company_key) company_key, id from import_company where domain is not null and company_key is not null order by company_key, created, company_ref) d
+      select distinct on (company_key) company_key, coalesce(id, new_id) as id from import_company where domain is not null and company_key is not null order by company_key, (id is null), company_ref) d
     where ic.id is null and ic.domain is null and ic.company_key = d.company_key`);
   await run(
-    `update import_company ic set id = (
-       select c.id from ${table.company} c where c.tenant_id = ? and c.name_key = ic.company_key order by (c.domain is null) desc, c.created_at, c.id limit 1)
-     where ic.id is null`,
+    `update import_company ic set id = found.id from (
+       select distinct on (c.name_key) c.name_key, c.id from ${table.company} c
+       where c.tenant_id = ? and c.name_key in (select company_key from import_company where id is null and domain is null)
+       order by c.name_key, (c.domain is null) desc, c.created_at, c.id) found
+     where ic.id is null and ic.domain is null and ic.company_key = found.name_key`,
     [tenantId],
   );
-  await run(`update import_company set id = gen_random_uuid(), created = true where id is null`);
   const [companies] = await run(
     `with created as (
        insert into ${table.company} (id, tenant_id, name, domain, website_url, industry, employee_count, phone, city, region, country, created_at, updated_at)
-       select id, ?, coalesce(company_name, domain), domain, website, industry, employee_count, company_phone, city, region, country, now(), now()
-       from import_company where created returning 1)
+       select new_id, ?, coalesce(company_name, domain), domain, website, industry, employee_count, company_phone, city, region, country, now(), now()
+       from import_company where id is null returning 1)
      select count(*)::int as count from created`,
     [tenantId],
   );
@@ -132,30 +146,32 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   ];
   await run(
     `update ${table.company} c set domain = coalesce(c.domain, ic.domain), ${companyColumns.map(([column, source]) => `${column} = ${take(`c.${column}`, `ic.${source}`, overwrite)}`).join(', ')}, updated_at = now()
-     from (select distinct on (id) * from import_company where not created order by id, domain nulls last, company_ref) ic
+     from (select distinct on (id) * from import_company where id is not null order by id, domain nulls last, company_ref) ic
      where c.id = ic.id and c.tenant_id = ?
        and (c.domain, ${companyColumns.map(([column]) => `c.${column}`).join(', ')}) is distinct from
            (coalesce(c.domain, ic.domain), ${companyColumns.map(([column, source]) => take(`c.${column}`, `ic.${source}`, overwrite)).join(', ')})`,
     [tenantId],
   );
-  await run(`update import_row r set company_id = ic.id from import_company ic where ic.company_ref = coalesce(r.domain, r.company_key)`);
 
+  // The file's rows with their company and the key of the lead they name.
+  const keyedRows = `(select r.*, ic.company_id,
+      case when r.email is not null then 'e:' || r.email when ic.company_id is not null then 'n:' || ic.company_id || '|' || r.name_key else 'p:' || r.phone end as match_key
+    from import_row r left join (select company_ref, coalesce(id, new_id) as company_id from import_company) ic on ic.company_ref = coalesce(r.domain, r.company_key))`;
   // One group per lead the file names: same email; else same company and full name; else same phone.
   await run(`create temp table import_lead on commit drop as
     select match_key, min(row_number) as first_row, count(*)::integer as row_count,
       ${firstOf('email')} as email, ${firstOf('first_name')} as first_name, ${firstOf('last_name')} as last_name, ${firstOf('phone')} as phone,
       ${firstOf('title')} as title, ${firstOf('notes')} as notes, ${firstOf('company_id')} as company_id,
       (array_agg(custom order by row_number))[1] as custom, ${table.schema}.lead_name_key(${firstOf('first_name')}, ${firstOf('last_name')}) as name_key,
-      null::uuid as lead_id, false as created, null::text as folded_into
-    from (select r.*, case when email is not null then 'e:' || email when company_id is not null then 'n:' || company_id || '|' || name_key else 'p:' || phone end as match_key
-          from import_row r) keyed
+      null::uuid as lead_id, gen_random_uuid() as new_lead_id, null::text as folded_into
+    from ${keyedRows} keyed
     group by match_key`);
   await run(`create index on import_lead (match_key)`);
   await run(`analyze import_lead (match_key, lead_id, folded_into, company_id, name_key, email, phone)`);
   // Custom fields of a repeated lead: each key from the first row that has it.
   await run(`update import_lead l set custom = merged.custom from (
       select keyed.match_key, jsonb_object_agg(field.key, field.value order by keyed.row_number desc) as custom
-      from (select r.row_number, r.custom, case when email is not null then 'e:' || email when company_id is not null then 'n:' || company_id || '|' || name_key else 'p:' || phone end as match_key from import_row r) keyed
+      from ${keyedRows} keyed
       join import_lead grouped on grouped.match_key = keyed.match_key and grouped.row_count > 1,
       jsonb_each(keyed.custom) as field
       group by keyed.match_key) merged
@@ -196,20 +212,21 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
       from import_lead where lead_id is not null and folded_into is null
       window claim as (partition by lead_id order by (match_key like 'e:%') desc, first_row)) ranked
     where ranked.match_key = l.match_key and ranked.rank > 1`);
-  await run(`update import_lead set lead_id = gen_random_uuid(), created = true where lead_id is null and folded_into is null`);
-  await run(`analyze import_lead (match_key, lead_id, folded_into, company_id, name_key, email, phone)`);
-  await run(`update import_lead n set lead_id = target.lead_id from import_lead target where n.folded_into = target.match_key`);
+  // A group that found no lead and joins no other is a new lead, with the id it was made with (no
+  // rewrite of the table to hand out ids); a group that joins another takes that one's lead.
+  await run(`analyze import_lead (match_key, folded_into)`);
+  await run(`update import_lead n set lead_id = coalesce(target.lead_id, target.new_lead_id) from import_lead target where n.folded_into = target.match_key`);
 
   const [created] = await run(
     `with created as (
        insert into ${table.lead} (id, tenant_id, first_name, last_name, email, phone, title, company_id, status, source, notes, custom_fields, created_at, updated_at)
-       select lead_id, ?, first_name, last_name, email, phone, title, company_id, 'NEW', 'csv-import', notes, coalesce(custom, '{}'::jsonb), now(), now()
-       from import_lead where created order by first_row returning 1)
+       select new_lead_id, ?, first_name, last_name, email, phone, title, company_id, 'NEW', 'csv-import', notes, coalesce(custom, '{}'::jsonb), now(), now()
+       from import_lead where lead_id is null order by first_row returning 1)
      select count(*)::int as count from created`,
     [tenantId],
   );
   await publishEventsFromQuery(transaction, leadCreated, {
-    select: `select x.id::text as entity_id, jsonb_build_object('lead', ${leadSnapshotSql('x')}) as data from ${table.lead} x join import_lead l on l.lead_id = x.id and l.created where x.tenant_id = ?`,
+    select: `select x.id::text as entity_id, jsonb_build_object('lead', ${leadSnapshotSql('x')}) as data from ${table.lead} x join import_lead l on l.new_lead_id = x.id and l.lead_id is null where x.tenant_id = ?`,
     values: [tenantId],
     requestId,
   });
@@ -224,7 +241,7 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
        select x.id, ${leadFields.map((field) => `${newValue(field)} as ${field}`).join(', ')}, ${newCustom} as custom_fields,
          array_remove(array[${leadFields.map((field) => `case when x.${field} is distinct from ${newValue(field)} then '${contractNames[field]}' end`).join(', ')}], null) as changed,
          x.custom_fields is distinct from ${newCustom} as custom_changed
-       from ${table.lead} x join import_lead l on l.lead_id = x.id and not l.created and l.folded_into is null
+       from ${table.lead} x join import_lead l on l.lead_id = x.id and l.folded_into is null
        where x.tenant_id = ?
      ),
      updated as (
@@ -252,7 +269,7 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   await run(
     `insert into ${table.member} (list_id, position, lead_id, tenant_id, cells)
      select ?, grouped.first_row, grouped.lead_id, ?, staged.cells
-     from (select distinct on (lead_id) lead_id, first_row from import_lead order by lead_id, first_row) grouped
+     from (select distinct on (coalesce(lead_id, new_lead_id)) coalesce(lead_id, new_lead_id) as lead_id, first_row from import_lead order by coalesce(lead_id, new_lead_id), first_row) grouped
      join ${table.staging} staged on staged.row_number = grouped.first_row`,
     [listId, tenantId],
   );
