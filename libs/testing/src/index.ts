@@ -19,3 +19,4 @@ export * from './lead-sites.js';
 export * from './redis-server.js';
 export * from './mail-sink.js';
 export * from './imap-server.js';
+export * from './wait-for.js';

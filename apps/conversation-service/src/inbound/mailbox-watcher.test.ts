@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTestCaller, defaultImapPlugins, startMailSink, startSubgraphUnderTest, startTestImapServer, type MailSink, type SubgraphUnderTest, type TestImapServer } from '@gtm/testing';
+import { createTestCaller, defaultImapPlugins, startMailSink, startSubgraphUnderTest, startTestImapServer, waitFor, type MailSink, type SubgraphUnderTest, type TestImapServer } from '@gtm/testing';
 import { createApp, type ConversationApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { Conversation } from '../conversation/conversation.entity.js';
@@ -54,16 +54,6 @@ async function seedSentConversation(mailboxId: string): Promise<{ conversationId
   });
   await em.flush();
   return { conversationId: conversation.id, outboundMessageId };
-}
-
-async function waitFor<Value>(check: () => Promise<Value | undefined>, timeoutMs = 20_000): Promise<Value> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
 }
 
 describe('inbox watcher', () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { callerTokenHeader } from '@gtm/caller';
 import { enqueueTask } from '@gtm/jobs';
-import { createTestCaller, startMailSink, startSubgraphUnderTest, type MailSink, type SubgraphUnderTest } from '@gtm/testing';
+import { createTestCaller, startMailSink, waitFor, startSubgraphUnderTest, type MailSink, type SubgraphUnderTest } from '@gtm/testing';
 import { createApp, type ConversationApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { Conversation } from '../conversation/conversation.entity.js';
@@ -74,16 +74,6 @@ async function postReply(lead: string, inReplyTo: string, text: string): Promise
     },
     body: new Uint8Array(body),
   });
-}
-
-async function waitFor<Value>(check: () => Promise<Value | undefined>, timeoutMs = 20_000): Promise<Value> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
 }
 
 describe('the reply engine', () => {
