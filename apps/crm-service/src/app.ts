@@ -31,7 +31,7 @@ import pg from 'pg';
 import { LeadImport } from './lead-import/lead-import.entity.js';
 import { createLeadImportKind } from './lead-import/lead-import.kind.js';
 import { LeadImportResolver } from './lead-import/lead-import.resolver.js';
-import { LeadImportService, leadImportUpload } from './lead-import/lead-import.service.js';
+import { LeadImportService, leadImportSweepTask, leadImportUpload, sweepEndedImportStaging } from './lead-import/lead-import.service.js';
 import { createLeadImportUpload } from './lead-import/lead-import.upload.js';
 import { LeadList } from './lead-list/lead-list.entity.js';
 import { LeadListResolver } from './lead-list/lead-list.resolver.js';
@@ -113,7 +113,13 @@ export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = 
   // Leads changed here are pushed to the tenant's connected CRMs (decision 0043).
   const pushing = config.CRM_PUSH_ON_LEAD_CHANGE ? leadPushSubscriptions({ queue: () => jobs!, delayMs: config.CRM_PUSH_DELAY_MS }) : [];
   const consuming = await attachEventConsumer(relayed, { databaseUrl: config.DATABASE_URL, subscriptions: [leadOutcomeSubscription, leadEnrichmentSubscription, ...pushing] });
-  const working = await attachJobWorker(consuming, { databaseUrl: config.DATABASE_URL, kinds: jobKinds, concurrency: config.JOB_WORKER_CONCURRENCY });
+  const working = await attachJobWorker(consuming, {
+    databaseUrl: config.DATABASE_URL,
+    kinds: jobKinds,
+    concurrency: config.JOB_WORKER_CONCURRENCY,
+    tasks: { [leadImportSweepTask]: async () => void (await sweepEndedImportStaging(consuming.database, consuming.logger)) },
+    schedules: [{ task: leadImportSweepTask, pattern: '*/10 * * * *' }],
+  });
   return {
     ...working,
     close: async () => {

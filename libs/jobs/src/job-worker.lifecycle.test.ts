@@ -159,6 +159,34 @@ describe('pipelining', () => {
     expect(log).toEqual(['process 0', 'saved 0', 'process 1', 'saved 1', 'process 2', 'saved 2']);
   });
 });
+
+/** A worker of the counting kind with one plain task, on the given schedules. */
+const startScheduled = (schedules: Array<{ task: string; pattern: string }>) =>
+  startJobWorker({
+    database: harness.database,
+    databaseUrl: testDatabase.url,
+    workerSchema: countingWorkerSchema,
+    redis: harness.redis,
+    logger,
+    kinds: [createCountingKind()],
+    tasks: { 'counting:sweep': async () => {} },
+    schedules,
+    pollIntervalMs: 100,
+  });
+
+describe('schedules', () => {
+  it('registers each scheduled task with graphile-worker’s cron, once however many workers run it', async () => {
+    harness.workers.push(await startScheduled([{ task: 'counting:sweep', pattern: '*/10 * * * *' }]), await startScheduled([{ task: 'counting:sweep', pattern: '*/10 * * * *' }]));
+    const known = await harness.database.orm.em.getConnection().execute<Array<{ identifier: string }>>(`select identifier from ${countingWorkerSchema}._private_known_crontabs`);
+    expect(known.map((row) => row.identifier)).toEqual(['counting:sweep']);
+  });
+
+  it('refuses to start with a schedule for a task it does not run, or a pattern that is not cron', async () => {
+    await expect(startScheduled([{ task: 'counting:nothing', pattern: '* * * * *' }])).rejects.toThrow('scheduled task "counting:nothing" is not one of the worker\'s tasks');
+    await expect(startScheduled([{ task: 'counting:sweep', pattern: 'every minute' }])).rejects.toThrow();
+  });
+});
+
 describe('shutdown', () => {
   it('leaves none of its connections open once closed', async () => {
     const connections = async () => {

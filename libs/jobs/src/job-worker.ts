@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Database, Logger, Redis } from '@gtm/runtime';
-import { run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
+import { parseCronItems, run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
 import { createGraphileLogger } from './graphile-logger.js';
 import type { AnyJobKind } from './job-kind.js';
 import { createJobProgressStore } from './job-progress.js';
@@ -25,6 +25,12 @@ export interface StartJobWorkerOptions {
    * of the rows they act on. Each must be idempotent: a retry or a takeover runs it again. Default: none.
    */
   tasks?: TaskList;
+  /**
+   * Plain tasks (of `tasks`) run on a schedule: housekeeping such as dropping what ended work left
+   * behind. graphile-worker's cron adds each due run once however many processes run the worker,
+   * and never backfills runs missed while none was up. Default: none.
+   */
+  schedules?: JobSchedule[];
   /** Jobs this process runs at the same time. Default: 2. */
   concurrency?: number;
   /** How often to look for jobs whose worker process died, and resume them. Default: 10 000 ms. */
@@ -40,6 +46,12 @@ export interface StartJobWorkerOptions {
    * handed back, and the item runs again on the next worker). Default: 5 000 ms.
    */
   shutdownAbortAfterMs?: number;
+}
+
+/** A plain task run on a schedule: its name in `tasks`, and when, in cron syntax (UTC), e.g. `0 * * * *` for hourly. */
+export interface JobSchedule {
+  task: string;
+  pattern: string;
 }
 
 export interface JobWorker {
@@ -106,6 +118,12 @@ export async function startJobWorker(options: StartJobWorkerOptions): Promise<Jo
       noHandleSignals: true,
       gracefulShutdownAbortTimeout: options.shutdownAbortAfterMs ?? 5_000,
       taskList,
+      parsedCronItems: parseCronItems(
+        (options.schedules ?? []).map((schedule) => {
+          if (!taskList[schedule.task]) throw new Error(`scheduled task "${schedule.task}" is not one of the worker's tasks`);
+          return { task: schedule.task, match: schedule.pattern, identifier: schedule.task, options: { backfillPeriod: 0 } };
+        }),
+      ),
       events,
       logger: createGraphileLogger(logger),
     });

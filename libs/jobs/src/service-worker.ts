@@ -3,7 +3,7 @@ import type { AnyJobKind } from './job-kind.js';
 import { startJobProgressRestorer } from './job-progress-restorer.js';
 import { startJobWorker, type JobWorker, type StartJobWorkerOptions } from './job-worker.js';
 
-export interface AttachJobWorkerOptions extends Pick<StartJobWorkerOptions, 'databaseUrl' | 'workerSchema' | 'pollIntervalMs' | 'shutdownAbortAfterMs' | 'tasks'> {
+export interface AttachJobWorkerOptions extends Pick<StartJobWorkerOptions, 'databaseUrl' | 'workerSchema' | 'pollIntervalMs' | 'shutdownAbortAfterMs' | 'tasks' | 'schedules'> {
   kinds: AnyJobKind[];
   /** Jobs the process runs at once (`JOB_WORKER_CONCURRENCY`); 0 starts no worker here. */
   concurrency: number;

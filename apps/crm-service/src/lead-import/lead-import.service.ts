@@ -1,8 +1,8 @@
 import { leadFields, type LeadField } from '@gtm/csv';
 import { isSupportedCountry } from 'libphonenumber-js/min';
 import { uploadLink, type FileTickets } from '@gtm/files';
-import { isTerminal, JobStatus, type JobQueue } from '@gtm/jobs';
-import { badUserInput, conflict, isUuid, notFound, type SubgraphContext } from '@gtm/runtime';
+import { isTerminal, JobStatus, terminalJobStatuses, type JobQueue } from '@gtm/jobs';
+import { badUserInput, conflict, isUuid, notFound, type Database, type Logger, type SubgraphContext } from '@gtm/runtime';
 import type { CrmLoaders } from '../loaders.js';
 import { importTables } from './lead-import.merge.js';
 import { LeadImport, type RequestedMapping } from './lead-import.entity.js';
@@ -109,17 +109,62 @@ export class LeadImportService {
 
 /**
  * Drops a finished or cancelled import's staged rows. A merge still running holds the table; it
- * rolls back on seeing the cancellation and the table stays until the next cancel or clean-up.
+ * rolls back on seeing the cancellation and the table stays until the sweep (`sweepEndedImportStaging`).
  */
 export async function discardStaging(context: { em: CrmContext['em'] }, leadImport: LeadImport): Promise<void> {
   if (!leadImport.stagingTable || !isTerminal(leadImport.status)) return;
-  const table = importTables(context.em, leadImport.stagingTable);
-  try {
-    await context.em.transactional(async (transaction) => {
-      await transaction.execute(`set local lock_timeout = '2s'`);
-      await transaction.execute(`drop table if exists ${table.staging}`);
-    });
-  } catch {
+  await dropStaging(context.em, leadImport.id, leadImport.stagingTable).catch(() => {
     // Busy: the merge's transaction has it; nothing else reads it once the import has ended.
+  });
+}
+
+/** The graphile-worker task, run on a schedule, that drops what ended imports left behind. */
+export const leadImportSweepTask = 'crm:lead-import-sweep';
+
+/**
+ * Drops the staged rows of every import that has ended but still has them: one cancelled while its
+ * merge was running (the merge held the table when `cancel` tried), or one whose merge failed its
+ * last attempt. Each table is dropped in a transaction of its own that waits at most two seconds
+ * for its lock; a table still held is left for the next sweep. Runs on every crm worker
+ * (scheduled, once per due time across them); an import another sweep is on is skipped.
+ */
+export async function sweepEndedImportStaging(database: Database, logger: Logger): Promise<{ dropped: number; busy: number }> {
+  const em = database.orm.em.fork();
+  const table = importTables(em);
+  const ended = await em.execute<Array<{ id: string; staging_table: string }>>(
+    `select lead_import.id, lead_import.staging_table from ${table.leadImport} lead_import join ${table.schema}.job on job.id = lead_import.id
+      where lead_import.staging_table is not null and job.status in (${terminalJobStatuses.map(() => '?').join(', ')})`,
+    [...terminalJobStatuses],
+  );
+  let dropped = 0;
+  let busy = 0;
+  for (const leftover of ended) {
+    try {
+      if (await dropStaging(em, leftover.id, leftover.staging_table)) dropped += 1;
+    } catch (error) {
+      busy += 1;
+      logger.warn({ err: error, importId: leftover.id }, 'could not drop the staged rows of an ended lead import yet; the next sweep tries again');
+    }
   }
+  if (dropped > 0) logger.info({ dropped }, 'dropped the staged rows of ended lead imports');
+  return { dropped, busy };
+}
+
+/**
+ * Drops an ended import's staging table and forgets it, in one transaction that waits at most two
+ * seconds for the table; false when another sweep has just done it (the row is locked or clear).
+ */
+async function dropStaging(em: CrmContext['em'], importId: string, stagingTable: string): Promise<boolean> {
+  return em.transactional(async (transaction) => {
+    const table = importTables(transaction, stagingTable);
+    await transaction.execute(`set local lock_timeout = '2s'`);
+    const claimed = await transaction.execute<Array<{ id: string }>>(
+      `select id from ${table.leadImport} where id = ? and staging_table = ? for update skip locked`,
+      [importId, stagingTable],
+    );
+    if (claimed.length === 0) return false;
+    await transaction.execute(`drop table if exists ${table.staging}`);
+    await transaction.execute(`update ${table.leadImport} set staging_table = null where id = ?`, [importId]);
+    return true;
+  });
 }

@@ -9,6 +9,7 @@ import type { SubgraphApp } from '@gtm/runtime';
 import { type SubgraphUnderTest, createTestCaller, startSubgraphUnderTest } from '@gtm/testing';
 import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
+import { leadImportSweepTask, sweepEndedImportStaging } from './lead-import.service.js';
 import { importFields, importFile, leadFixture, uploadToService, waitForImport } from './lead-import.testing.js';
 
 let subgraph: SubgraphUnderTest<SubgraphApp>;
@@ -338,6 +339,70 @@ describe('bad files', () => {
     expect((await uploadToService(subgraph, who, done.uploadUrl, 'email\nc@example.com\n')).status).toBe(409);
     const result = await gql(who, `query ($id: ID!) { leadImport(id: $id) { ${importFields} } }`, { id: done.id });
     expect(result.data!['leadImport'].uploadUrl).toBeNull();
+  });
+});
+
+const em = () => subgraph.app.database.orm.em.fork();
+const stagingOf = async (id: string) =>
+  (await em().execute<Array<{ staging_table: string | null }>>(`select staging_table from crm.lead_import where id = ?`, [id]))[0]!.staging_table;
+const tableExists = async (name: string) => (await em().execute(`select 1 from pg_tables where schemaname = 'crm' and tablename = ?`, [name])).length > 0;
+
+describe('staged rows of an import that ended', () => {
+  const who = createTestCaller();
+
+  it('outlive a cancellation that lands mid-merge only until the sweep, which drops them and leaves running imports alone', async () => {
+    // Holds the tables the merge writes, so the merge is caught half-way with the staged rows open.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+    const holder = em().transactional(async (transaction) => {
+      await transaction.execute('lock table crm.lead, crm.company in share mode');
+      locked();
+      await released;
+    });
+    await lockTaken;
+    const started = await startImport(who);
+    expect((await uploadToService(subgraph, who, started.uploadUrl, 'email,name\nheld@example.com,Held One\n')).status).toBe(200);
+    const stagingTable = `lead_import_rows_${started.id.replaceAll('-', '')}`;
+    for (let waited = 0; ; waited += 50) {
+      const [waiting] = await em().execute<Array<{ count: string }>>(`select count(*) from pg_locks where not granted and relation in ('crm.lead'::regclass, 'crm.company'::regclass)`);
+      if (Number(waiting!.count) > 0) break;
+      if (waited > 30_000) throw new Error('the merge never reached the held tables');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    const cancelled = await gql(who, `mutation ($id: ID!) { cancelLeadImport(id: $id) { status } }`, { id: started.id });
+    expect(cancelled.data!['cancelLeadImport']).toEqual({ status: 'CANCELLED' });
+    // The merge still held its staged rows, so the cancellation could not drop them; while it does, the sweep cannot either.
+    expect(await tableExists(stagingTable)).toBe(true);
+    expect(await sweepEndedImportStaging(subgraph.app.database, subgraph.app.logger)).toEqual({ dropped: 0, busy: 1 });
+
+    release();
+    await holder;
+    for (let waited = 0; (await em().execute(`select 1 from pg_locks where relation = to_regclass(?)`, [`crm.${stagingTable}`])).length > 0; waited += 50) {
+      if (waited > 30_000) throw new Error('the merge never let go of its staged rows');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await stagingOf(started.id)).toBe(stagingTable);
+    expect(await tableExists(stagingTable)).toBe(true);
+
+    const running = await startImport(who);
+    await em().execute(`create unlogged table crm.lead_import_rows_${running.id.replaceAll('-', '')} (row_number integer)`);
+    await em().execute(`update crm.lead_import set staging_table = ? where id = ?`, [`lead_import_rows_${running.id.replaceAll('-', '')}`, running.id]);
+
+    expect(await sweepEndedImportStaging(subgraph.app.database, subgraph.app.logger)).toEqual({ dropped: 1, busy: 0 });
+    expect(await tableExists(stagingTable)).toBe(false);
+    expect(await stagingOf(started.id)).toBeNull();
+    expect(await tableExists(`lead_import_rows_${running.id.replaceAll('-', '')}`)).toBe(true);
+    const [leads] = await em().execute<Array<{ count: string }>>(`select count(*) from crm.lead where tenant_id = ?`, [who.tenantId]);
+    expect(Number(leads!.count)).toBe(0);
+    expect((await gql(who, `query ($id: ID!) { leadImport(id: $id) { status imported } }`, { id: started.id })).data!['leadImport']).toEqual({ status: 'CANCELLED', imported: 0 });
+  });
+
+  it('are swept on a schedule by every crm worker', async () => {
+    const known = await em().execute<Array<{ identifier: string }>>(`select identifier from gtm_worker._private_known_crontabs where identifier = ?`, [leadImportSweepTask]);
+    expect(known).toHaveLength(1);
   });
 });
 
