@@ -2,6 +2,7 @@
 // upload link with the API key, progress read with jobProgress, the list exported with its
 // download link — the file streamed gateway → crm-service → COPY, and back out as CSV.
 import { readFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { startStack, type Stack } from './stack.js';
 
@@ -58,4 +59,26 @@ it('imports the trade-show file through the gateway and exports the list back', 
 
   const again = await fetch(uploadUrl, { method: 'PUT', headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'text/csv' }, body: new Uint8Array(file) });
   expect(again.status).toBe(403);
+});
+
+it('refuses a declared 3 GB file at once (413) and leaves the import waiting for the real one', async () => {
+  const started = await stack.gql(`mutation { importLeads(input: { fileName: "everything.csv" }) { id uploadUrl } }`);
+  const { id, uploadUrl } = started.data!['importLeads'];
+  const refused = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const upload = request(uploadUrl, { method: 'PUT', headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'text/csv', 'content-length': String(3 * 1024 ** 3) } }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode!, body }));
+    });
+    upload.on('error', reject);
+    upload.write('Email,Company\n');
+  });
+  expect(refused.status).toBe(413);
+  expect(JSON.parse(refused.body).errors[0]).toMatchObject({ message: expect.stringMatching(/^The file is larger than the .* an upload may be\. Split it into smaller files\.$/), extensions: { code: 'BAD_USER_INPUT', reason: 'FILE_TOO_LARGE' } });
+
+  const waiting = await stack.gql(`query ($id: ID!) { leadImport(id: $id) { status total uploadUrl } }`, { id });
+  expect(waiting.data!['leadImport']).toMatchObject({ status: 'QUEUED', total: 0 });
+  const retried = await fetch(waiting.data!['leadImport'].uploadUrl, { method: 'PUT', headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'text/csv' }, body: 'Email,Company\nsplit@example.com,Split\n' });
+  expect(retried.status).toBe(200);
+  expect(await waitForImport(id)).toMatchObject({ status: 'SUCCEEDED', total: 1, imported: 1 });
 });
