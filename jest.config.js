@@ -11,7 +11,10 @@ export default {
   testEnvironmentOptions: { customExportConditions: ['@gtm/source', 'node', 'node-addons'] },
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swcOptions] },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // Sources import their siblings as `./x.js` (what the build emits); in tests the `.ts` is the
+  // sibling. A dependency's `x.json.js` wrapper is a real file and must stay one: stripped, it
+  // would load the JSON itself (which Node's ESM refuses without an import attribute).
+  moduleNameMapper: { '^(\\.{1,2}/.*)(?<!\\.json)\\.js$': '$1' },
   testMatch: ['<rootDir>/apps/*/src/**/*.test.ts', '<rootDir>/libs/*/src/**/*.test.ts', '<rootDir>/e2e/src/**/*.test.ts', '<rootDir>/tools/**/*.test.ts'],
   setupFiles: ['reflect-metadata'],
   reporters: ['default', '<rootDir>/tools/jest-summary-reporter.js'],
