@@ -125,9 +125,9 @@ async function publishAt(variant: Variant, durationMs: number): Promise<{ ids: s
 }
 
 async function drained(ids: string[]): Promise<void> {
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 300_000;
   while (ids.some((id) => !handledAt.has(id))) {
-    if (Date.now() > deadline) throw new Error(`${ids.filter((id) => !handledAt.has(id)).length} events were not handled within two minutes`);
+    if (Date.now() > deadline) throw new Error(`${ids.filter((id) => !handledAt.has(id)).length} events were not handled within five minutes`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
