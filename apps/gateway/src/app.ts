@@ -19,7 +19,7 @@ import { useScopeEnforcement } from './api-key/scope.plugin.js';
 import { assignCaller, assignFixedCaller, assignRequestId, callerOf } from './caller/caller-resolver.js';
 import { callerTokenReuseMsOf, gatewaySubgraphName, shutdownGraceMsOf, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
 import type { GatewayContext } from './context.js';
-import { createFileTransferRoutes } from './files/file-transfer.route.js';
+import { createFileTransferRoutes, transferBufferBytes } from './files/file-transfer.route.js';
 import { publicUrlOf } from './files/public-url.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
 import { createConversationEventFeed } from './conversation-events/conversation-event.feed.js';
@@ -137,9 +137,9 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   const shutdownGraceMs = shutdownGraceMsOf(config);
   const app = express();
   app.disable('x-powered-by');
-  // Sockets buffer up to 1 MiB each way (Node's default is 16 KiB): an upload streamed on to a
+  // Sockets buffer up to 256 KiB each way (Node's default is 16 KiB): an upload streamed on to a
   // service then moves in large steps instead of waiting on every 64 KiB.
-  const httpServer = createServer({ highWaterMark: 1024 * 1024 }, app);
+  const httpServer = createServer({ highWaterMark: transferBufferBytes }, app);
   // Node cuts a request that takes longer than 5 minutes to arrive; a 1 GiB upload may need longer.
   httpServer.requestTimeout = config.FILE_TRANSFER_TIMEOUT_MS;
   // Node's default of 5 s closes idle connections that clients and balancers still mean to reuse.

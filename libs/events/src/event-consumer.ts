@@ -6,7 +6,8 @@ import { createDeadLetters, type DeadLetters } from './dead-letters.js';
 import { checkSubscriber, deliveryTaskOf, scheduleShards, shardCount, type DeliveryJobPayload, type SqlRunner } from './delivery-jobs.js';
 import { deliveryColumns, eventOfDelivery, type DeliveryRow } from './delivery-row.js';
 import { migrateEventSchema, quoteSchema, sharedEventSchema } from './event-schema.js';
-import type { AnySubscription } from './subscription.js';
+import type { DomainEvent } from './event-definition.js';
+import { isBatchSubscription, type AnySubscription, type BatchSubscription } from './subscription.js';
 
 export interface StartEventConsumerOptions {
   /** The consuming service's database: handlers write to it, and it has `processed_event` (CreateProcessedEvents). */
@@ -79,6 +80,13 @@ class HandlerFailure extends Error {
   }
 }
 
+/** A batch handler's error for a batch of several events: which event it failed on is not known. */
+class BatchHandlerFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('an event batch handler failed');
+  }
+}
+
 const maximumErrorLength = 2_000;
 
 function describeError(error: unknown): string {
@@ -88,6 +96,13 @@ function describeError(error: unknown): string {
 
 function isRetryable(error: unknown): boolean {
   return !(typeof error === 'object' && error !== null && 'isRetryable' in error && error.isRetryable === false);
+}
+
+/** An EntityManager of one tenant inside `transaction`. */
+function tenantEntityManager(transaction: EntityManager, tenantId: string): EntityManager {
+  const em = transaction.fork({ clear: true, keepTransactionContext: true });
+  em.setFilterParams(tenantFilterName, { tenantId });
+  return em;
 }
 
 /** 1 s, 2 s, 4 s … at most 5 minutes. */
@@ -200,18 +215,63 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
     );
   }
 
-  /** Runs the handler of one delivery with an EntityManager of its tenant in `transaction`. */
-  async function handle(transaction: EntityManager, row: DeliveryRow, signal: AbortSignal): Promise<void> {
+  /** The subscription a delivery is for and its event, its data checked; throws for an event no retry can help. */
+  function prepare(row: DeliveryRow): { subscription: AnySubscription; event: DomainEvent } {
     const event = eventOfDelivery(row);
-    const eventLogger = logger.child({ subscriber, eventId: event.id, event: `${event.name}@${event.version}`, tenantId: event.tenantId, requestId: event.requestId });
     const subscription = subscriptions.get(`${event.name}@${event.version}`);
     if (!subscription) throw new UnhandleableEventError(`${subscriber} has no handler for ${event.name}@${event.version} any more`);
     const parsed = subscription.definition.schema.safeParse(event.data);
     if (!parsed.success) throw new UnhandleableEventError(`the event's data does not match ${subscription.definition.key}: ${parsed.error.message}`);
-    const em = transaction.fork({ clear: true, keepTransactionContext: true });
-    em.setFilterParams(tenantFilterName, { tenantId: event.tenantId });
-    await subscription.handle({ ...event, data: parsed.data }, { em, logger: eventLogger, attempt: Number(row.attempts) + 1, signal });
-    await em.flush();
+    return { subscription, event: { ...event, data: parsed.data } };
+  }
+
+  /**
+   * Runs the handlers of a round's deliveries (at most one per entity, in delivery order) in
+   * `transaction`: a per-event subscription's handler for each of its events, a batch
+   * subscription's handler once for each tenant's events of it. Deliveries processed already are
+   * skipped. A failing handler throws a HandlerFailure naming its delivery, or a
+   * BatchHandlerFailure when a batch of several failed (which of them is unknown).
+   */
+  async function handleRound(transaction: EntityManager, rows: HeadRow[], signal: AbortSignal): Promise<void> {
+    type Batch = { subscription: BatchSubscription; tenantId: string; rows: HeadRow[]; events: DomainEvent[] };
+    const batches = new Map<string, Batch>();
+    for (const row of rows) {
+      if (row.processed) continue;
+      let prepared: ReturnType<typeof prepare>;
+      try {
+        prepared = prepare(row);
+      } catch (error) {
+        throw new HandlerFailure(row, error);
+      }
+      const { subscription, event } = prepared;
+      if (isBatchSubscription(subscription)) {
+        const key = `${subscription.definition.key} ${event.tenantId}`;
+        const batch: Batch = batches.get(key) ?? { subscription, tenantId: event.tenantId, rows: [], events: [] };
+        batch.rows.push(row);
+        batch.events.push(event);
+        batches.set(key, batch);
+        continue;
+      }
+      try {
+        const eventLogger = logger.child({ subscriber, eventId: event.id, event: subscription.definition.key, tenantId: event.tenantId, requestId: event.requestId });
+        const em = tenantEntityManager(transaction, event.tenantId);
+        await subscription.handle(event, { em, logger: eventLogger, attempt: Number(row.attempts) + 1, signal });
+        await em.flush();
+      } catch (error) {
+        throw new HandlerFailure(row, error);
+      }
+    }
+    for (const batch of batches.values()) {
+      try {
+        const batchLogger = logger.child({ subscriber, event: batch.subscription.definition.key, tenantId: batch.tenantId, events: batch.events.length });
+        const em = tenantEntityManager(transaction, batch.tenantId);
+        const attempt = Math.max(...batch.rows.map((row) => Number(row.attempts))) + 1;
+        await batch.subscription.handleBatch(batch.events, { em, tenantId: batch.tenantId, logger: batchLogger, attempt, signal });
+        await em.flush();
+      } catch (error) {
+        throw batch.rows.length === 1 ? new HandlerFailure(batch.rows[0]!, error) : new BatchHandlerFailure(error);
+      }
+    }
   }
 
   /**
@@ -220,8 +280,9 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
    * the batch is full or no head is left, so an entity with several events waiting has them all in
    * one transaction, in order. The job ends only after a transaction that found no head at all. A handler that throws rolls the batch back and its delivery alone records the failure
    * (then not due, its entity's later events wait behind it); the job then takes the batch again
-   * without it. Any other failure (the database, a record's key) sends the batch's deliveries one
-   * at a time. Deliveries already retried are always handled alone.
+   * without it. Any other failure (a batch handler's for several events, the database, a record's
+   * key) sends the batch's deliveries one at a time. Deliveries already retried are always handled
+   * alone.
    */
   async function handleBatch(shard: number, signal: AbortSignal): Promise<{ alone: string[]; emptied: boolean; failed: boolean }> {
     const taken: HeadRow[] = [];
@@ -236,14 +297,7 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
           if (rows.length === 0) return { alone: [], emptied: taken.length === 0, failed: false };
           taken.push(...rows);
           const batch = rows.filter((row) => Number(row.attempts) === 0);
-          for (const row of batch) {
-            if (row.processed) continue;
-            try {
-              await handle(transaction, row, signal);
-            } catch (error) {
-              throw new HandlerFailure(row, error);
-            }
-          }
+          await handleRound(transaction, batch, signal);
           if (batch.length > 0) await settle(transaction, batch);
           handled += batch.length;
           // Retried deliveries stay locked by this transaction, unsettled: a next round would take
@@ -265,6 +319,10 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
         await recordFailure(error.delivery, error.cause);
         return { alone: [], emptied: false, failed: true };
       }
+      // A batch handler failed on one of its events, or the database on something: each
+      // delivery then goes alone, in the order taken (heads first), so only a failing one
+      // records its failure.
+      if (error instanceof BatchHandlerFailure && signal.aborted) return { alone: [], emptied: false, failed: false };
       return { alone: taken.map((row) => row.id), emptied: false, failed: false };
     }
   }
@@ -281,7 +339,7 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
         ]);
         if (!row) return;
         taken = row;
-        if (!row.processed) await handle(transaction, row, signal);
+        await handleRound(transaction, [row], signal);
         await settle(transaction, [row]);
       });
     } catch (error) {
@@ -289,7 +347,7 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
       if (!delivery) throw error;
       // Stopped mid-handler: not the event's fault, so no attempt is used; handled again later.
       if (signal.aborted) return;
-      await recordFailure(delivery, error);
+      await recordFailure(delivery, error instanceof HandlerFailure ? error.cause : error);
     }
   }
 

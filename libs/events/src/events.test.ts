@@ -11,9 +11,10 @@ import type { DomainEvent } from './event-definition.js';
 import { startEventConsumer, UnhandleableEventError, type EventConsumer } from './event-consumer.js';
 import { startEventRelay, type EventRelay } from './event-relay.js';
 import { publishEvent, publishEvents } from './publish.js';
-import { subscribe, type EventHandlerContext } from './subscription.js';
+import { subscribe, type EventBatchHandlerContext, type EventHandlerContext } from './subscription.js';
 import {
   consumerSchema,
+  noteBatchSubscription,
   noteChanged,
   noteSubscription,
   openConsumerDatabase,
@@ -408,5 +409,144 @@ describe('a consumer that is down', () => {
 describe('the shared schemas', () => {
   it('uses the one graphile-worker schema of the database', async () => {
     expect(await count(`select count(*) from ${sharedWorkerSchema}._private_tasks where identifier = ?`, [`gtm_events:${consumerSchema}`])).toBe(1);
+  });
+});
+
+describe('a batch subscription', () => {
+  /** Each call of the batch handler: the entities, tenants and sequences it was given, and the tenant of its context. */
+  const batches: Array<{ tenantId: string; scope: string | undefined; events: Array<{ entityId: string; tenantId: string; sequence: number }> }> = [];
+  /** What the batch handler does before its write, when a batch holds this entity's event. */
+  const batchBehaviours = new Map<string, (event: NoteEvent, context: EventBatchHandlerContext) => Promise<void>>();
+  const startBatchConsumer = (options: { shutdownAbortAfterMs?: number } = {}) =>
+    startEventConsumer({
+      database: consumerDatabase,
+      databaseUrl: testDatabase.url,
+      logger,
+      subscriptions: [
+        noteBatchSubscription(async (events, context) => {
+          batches.push({
+            tenantId: context.tenantId,
+            scope: context.em.getFilterParams<{ tenantId?: string }>(tenantFilterName)?.tenantId,
+            events: events.map((event) => ({ entityId: event.entity.id, tenantId: event.tenantId, sequence: event.data.sequence })),
+          });
+          for (const event of events) await batchBehaviours.get(event.entity.id)?.(event, context);
+        }),
+      ],
+      concurrency: 4,
+      maxAttempts: 3,
+      retryDelayMs: () => 50,
+      pollIntervalMs: 100,
+      ...options,
+    });
+  const batchesWith = (entityIds: string[]) => batches.filter((batch) => batch.events.some((event) => entityIds.includes(event.entityId)));
+
+  beforeAll(async () => {
+    // The same subscriber, now declaring a batch handler: what waits for it is handled by batches.
+    await consumer.close();
+    consumer = await startBatchConsumer();
+  });
+
+  it("hands a tenant's events to one handler call, keeps each entity's order across batches, and records each once", async () => {
+    const [tenantA, tenantB] = [randomUUID(), randomUUID()];
+    const notes = await idsInOneShard(8);
+    const tenantOf = (note: string) => (notes.indexOf(note) % 2 === 0 ? tenantA : tenantB);
+    // One transaction per tenant, three changes of each note: the shard's job finds them together.
+    for (const tenantId of [tenantA, tenantB]) {
+      const mine = notes.filter((note) => tenantOf(note) === tenantId);
+      await publisher.forkForTenant(tenantId).transactional(async (transaction) => {
+        await publishEvents(
+          transaction,
+          noteChanged,
+          [1, 2, 3].flatMap((sequence) => mine.map((entityId) => ({ entityId, data: { sequence, text: `version ${sequence}` }, requestId: 'request-batch' }))),
+        );
+      });
+    }
+    await eventually(async () => (await seen(notes)).length === 24, 'every event is handled');
+    for (const note of notes) expect(await sequencesOf(note)).toEqual([1, 2, 3]);
+    const rows = await seen(notes);
+    expect(new Set(rows.map((row) => row.event_id)).size).toBe(24);
+    for (const row of rows) expect(row.tenant_id).toBe(tenantOf(row.entity_id));
+    const calls = batchesWith(notes);
+    // Fewer handler calls than events: the events of several entities came together.
+    expect(calls.length).toBeLessThan(24);
+    expect(Math.max(...calls.map((call) => call.events.length))).toBeGreaterThan(1);
+    for (const call of calls) {
+      // One tenant per call, the context's EntityManager scoped to it, one event per entity.
+      expect(call.scope).toBe(call.tenantId);
+      for (const event of call.events) expect(event.tenantId).toBe(call.tenantId);
+      expect(new Set(call.events.map((event) => event.entityId)).size).toBe(call.events.length);
+    }
+    expect(await count(`select count(*) from ${consumerSchema}.processed_event where tenant_id in (?, ?)`, [tenantA, tenantB])).toBe(24);
+    expect(await count(`select count(*) from gtm_events.delivery where tenant_id in (?, ?)`, [tenantA, tenantB])).toBe(0);
+  });
+
+  it("parks a poisoned event of a batch alone: the batch's other events are handled, its entity's later ones wait", async () => {
+    const tenantId = randomUUID();
+    const [poisoned, ...healthy] = await idsInOneShard(6);
+    let briefFailures = 0;
+    batchBehaviours.set(poisoned!, async (event) => {
+      if (event.data.sequence === 1) throw new Error('this event can never be handled');
+    });
+    // One of the healthy entities fails once too: it is retried alone and keeps its order.
+    batchBehaviours.set(healthy[0]!, async (event) => {
+      if (event.data.sequence === 1 && briefFailures === 0) {
+        briefFailures += 1;
+        throw new Error('briefly unavailable');
+      }
+    });
+    await publisher.forkForTenant(tenantId).transactional(async (transaction) => {
+      await publishEvents(
+        transaction,
+        noteChanged,
+        [1, 2].flatMap((sequence) => [poisoned!, ...healthy].map((entityId) => ({ entityId, data: { sequence, text: `version ${sequence}` }, requestId: 'request-poison' }))),
+      );
+    });
+    await eventually(async () => (await seen(healthy)).length === 10, "the healthy entities' events are handled");
+    for (const note of healthy) expect(await sequencesOf(note)).toEqual([1, 2]);
+    expect(briefFailures).toBe(1);
+    await eventually(async () => (await consumer.deadLetters.count({ tenantId })) === 1, 'the poisoned event is parked');
+    const [deadLetter] = await consumer.deadLetters.list({ tenantId });
+    expect(deadLetter).toMatchObject({ event: { entity: { id: poisoned }, data: { sequence: 1 } }, attempts: 3, lastError: 'Error: this event can never be handled', heldEvents: 1 });
+    expect(await sequencesOf(poisoned!)).toEqual([]);
+    // Its failures were its own: after the first batch it came alone.
+    expect(batchesWith([poisoned!]).slice(1).every((call) => call.events.length === 1)).toBe(true);
+
+    expect(await consumer.deadLetters.discard(deadLetter!.id, { tenantId })).toBe(true);
+    await eventually(async () => (await sequencesOf(poisoned!)).length === 1, 'the held event is handled');
+    expect(await sequencesOf(poisoned!)).toEqual([2]);
+    expect(new Set((await seen([poisoned!, ...healthy])).map((row) => row.event_id)).size).toBe(11);
+  });
+
+  it('hands a batch stopped mid-handler to the next consumer, its effects once', async () => {
+    const tenantId = randomUUID();
+    const notes = await idsInOneShard(6);
+    let stopped: (() => void) | undefined;
+    const reachedHandler = new Promise<void>((resolve) => (stopped = resolve));
+    for (const note of notes) {
+      // The first batch writes its rows (recordSeenBatch runs after this hook, so the hook waits
+      // after a write of its own), then hangs until the consumer stops under it.
+      batchBehaviours.set(note, async (_event, context) => {
+        await context.em.execute(`insert into ${consumerSchema}.seen_event (id, tenant_id, event_id, entity_id, sequence, pid, created_at, updated_at) values (gen_random_uuid(), ?, gen_random_uuid(), ?, 0, 0, now(), now())`, [tenantId, note]);
+        stopped!();
+        await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+        throw new Error('stopped');
+      });
+    }
+    await consumer.close();
+    consumer = await startBatchConsumer({ shutdownAbortAfterMs: 100 });
+    await publisher.forkForTenant(tenantId).transactional(async (transaction) => {
+      await publishEvents(transaction, noteChanged, [1, 2].flatMap((sequence) => notes.map((entityId) => ({ entityId, data: { sequence, text: `version ${sequence}` }, requestId: 'request-stop' }))));
+    });
+    await reachedHandler;
+    await consumer.close();
+    for (const note of notes) batchBehaviours.delete(note);
+    // Nothing of the stopped batch committed, and none of its events used an attempt.
+    expect(await seen(notes)).toEqual([]);
+    expect(await count(`select count(*) from gtm_events.delivery where tenant_id = ? and attempts > 0`, [tenantId])).toBe(0);
+
+    consumer = await startBatchConsumer();
+    await eventually(async () => (await seen(notes)).length === 12, 'every event is handled by the next consumer');
+    for (const note of notes) expect(await sequencesOf(note)).toEqual([1, 2]);
+    expect(new Set((await seen(notes)).map((row) => row.event_id)).size).toBe(12);
   });
 });

@@ -1,4 +1,4 @@
-import { leadCreated, leadDeleted, leadUpdated, subscribe, type AnySubscription, type DomainEvent, type EventHandlerContext, type LeadSnapshot } from '@gtm/events';
+import { leadCreated, leadDeleted, leadUpdated, subscribeBatch, type AnySubscription, type DomainEvent, type EventBatchHandlerContext, type LeadSnapshot } from '@gtm/events';
 import { JobStatus, type JobQueue } from '@gtm/jobs';
 import type { EntityManager } from '@gtm/runtime';
 import { CrmConnection, CrmConnectionStatus } from '../crm-connection/crm-connection.entity.js';
@@ -20,38 +20,49 @@ const unsyncedFields = new Set(['status', 'source', 'notes']);
  * one push run is waiting, `delayMs` out, to send what gathered through the sync's own export (so
  * echo recognition and the three-way merge hold). A change the connection's own sync wrote (its
  * link was written at or after the lead's change) is not queued: nothing goes back where it came from.
+ *
+ * Leads change by the thousand (an import, a bulk edit, enrichment), so events come in batches (one
+ * per tenant, one event per lead): the connections are read once, and each connection's queue takes
+ * the batch's leads in one statement under its push lock, with one look for a waiting run.
  */
 export function leadPushSubscriptions(settings: LeadPushSettings): AnySubscription[] {
-  const queueChange = async (event: DomainEvent<{ lead: LeadSnapshot }>, { em }: EventHandlerContext) => {
+  const queueChanges = async (events: Array<DomainEvent<{ lead: LeadSnapshot }>>, { em }: EventBatchHandlerContext) => {
+    if (events.length === 0) return;
     const connections = await pushableConnections(em);
     if (connections.length === 0) return;
-    const lead = event.data.lead;
     const { pending, link } = pendingPushTables(em);
+    const changes = JSON.stringify(events.map((event) => ({ lead_id: event.data.lead.id, updated_at: event.data.lead.updatedAt })));
     for (const connection of connections) {
       await withPushLock(em, connection.id, async (transaction) => {
         const rows = await transaction.execute<unknown[]>(
           `insert into ${pending} (connection_id, lead_id, tenant_id, delete_external_id, queued_at)
-             select ?, ?, ?, null, date_trunc('milliseconds', clock_timestamp())
-              where not exists (select 1 from ${link} link where link.connection_id = ? and link.lead_id = ? and link.last_synced_at >= ?::timestamptz)
+             select ?, changed.lead_id, ?, null, date_trunc('milliseconds', clock_timestamp())
+               from jsonb_to_recordset(?::jsonb) as changed(lead_id uuid, updated_at timestamptz)
+              where not exists (select 1 from ${link} link where link.connection_id = ? and link.lead_id = changed.lead_id and link.last_synced_at >= changed.updated_at)
              on conflict (connection_id, lead_id) do update set queued_at = excluded.queued_at where ${pending}.delete_external_id is null
            returning lead_id`,
-          [connection.id, lead.id, connection.tenantId, connection.id, lead.id, lead.updatedAt],
+          [connection.id, connection.tenantId, changes, connection.id],
         );
         if (rows.length > 0) await ensurePushRun(transaction, connection, settings);
       });
     }
   };
   return [
-    subscribe(leadCreated, queueChange),
-    subscribe(leadUpdated, async (event, context) => {
-      if (event.data.changed.every((field) => unsyncedFields.has(field))) return;
-      await queueChange(event, context);
-    }),
+    subscribeBatch(leadCreated, queueChanges),
+    subscribeBatch(leadUpdated, (events, context) =>
+      queueChanges(
+        events.filter((event) => !event.data.changed.every((field) => unsyncedFields.has(field))),
+        context,
+      ),
+    ),
     // The delete's own transaction queued the records to delete (a trigger, before its links went):
     // a run is made sure of for each connection that has one.
-    subscribe(leadDeleted, async (event, { em }) => {
+    subscribeBatch(leadDeleted, async (events, { em }) => {
       const { pending } = pendingPushTables(em);
-      const rows = await em.execute<Array<{ connection_id: string }>>(`select connection_id from ${pending} where lead_id = ? and delete_external_id is not null`, [event.entity.id]);
+      const rows = await em.execute<Array<{ connection_id: string }>>(
+        `select distinct connection_id from ${pending} where lead_id in (select jsonb_array_elements_text(?::jsonb)::uuid) and delete_external_id is not null`,
+        [JSON.stringify(events.map((event) => event.entity.id))],
+      );
       if (rows.length === 0) return;
       const connections = await pushableConnections(em, rows.map((row) => row.connection_id));
       for (const connection of connections) await withPushLock(em, connection.id, (transaction) => ensurePushRun(transaction, connection, settings));

@@ -45,8 +45,26 @@ function eventFor(tenantId: string, leadId: string, data: Partial<Data> = {}): D
   };
 }
 
-const handle = (event: DomainEvent<Data>) =>
-  subgraph.app.database.forkForTenant(event.tenantId).transactional((em) => leadEnrichmentSubscription.handle(event, { em, logger, attempt: 1, signal: new AbortController().signal }));
+/** Handles events of one tenant as the consumer hands a batch to the subscription: one call, in one transaction. */
+const handleBatch = (events: Array<DomainEvent<Data>>) =>
+  subgraph.app.database
+    .forkForTenant(events[0]!.tenantId)
+    .transactional((em) => leadEnrichmentSubscription.handleBatch(events, { em, tenantId: events[0]!.tenantId, logger, attempt: 1, signal: new AbortController().signal }));
+const handle = (event: DomainEvent<Data>) => handleBatch([event]);
+
+/**
+ * lead.updated events this tenant has published. One statement, one snapshot: each event is in
+ * exactly one place of its way (the outbox, crm's own delivery of it, crm's processed record).
+ */
+async function leadUpdatedCount(tenantId: string): Promise<number> {
+  const [row] = await subgraph.app.database.orm.em.fork().execute<Array<{ count: string }>>(
+    `select (select count(*) from crm.event_outbox where tenant_id = ? and name = 'lead.updated')
+          + (select count(*) from gtm_events.delivery where subscriber = 'crm' and tenant_id = ? and event_name = 'lead.updated')
+          + (select count(*) from crm.processed_event where subscriber = 'crm' and tenant_id = ? and event_name = 'lead.updated') as count`,
+    [tenantId, tenantId, tenantId],
+  );
+  return Number(row!.count);
+}
 
 const leadFields = 'id title phone email company { name domain websiteUrl }';
 
@@ -75,6 +93,32 @@ describe('a lead filled from its enrichment', () => {
     await handle(eventFor(caller.tenantId, leadId));
     const read = (await subgraph.call(caller, `query ($id: ID!) { lead(id: $id) { title phone company { id } } }`, { id: leadId })).data!['lead'];
     expect(read).toEqual({ title: null, phone: null, company: { id: company.data!['createCompany'].id } });
+  });
+
+  it('fills a batch of leads in one go: leads of one new domain share one company, and each change is published once', async () => {
+    const caller = createTestCaller();
+    const create = async (firstName: string, lastName: string, extra = '') =>
+      (await subgraph.call(caller, `mutation { createLead(input: { firstName: "${firstName}", lastName: "${lastName}"${extra} }) { id } }`)).data!['createLead'].id as string;
+    const rosa = await create('Rosa', 'Delgado');
+    const pat = await create('Pat', 'Buyer', ', email: "pat@elsewhere.example"');
+    const lee = await create('Lee', 'Park', ', title: "Buyer"');
+    const existing = (await subgraph.call(caller, `mutation { createCompany(input: { name: "Harbor Cars", websiteUrl: "https://harbor.example" }) { id } }`)).data!['createCompany'].id;
+    const outboxBefore = await leadUpdatedCount(caller.tenantId);
+    await handleBatch([
+      eventFor(caller.tenantId, rosa),
+      eventFor(caller.tenantId, pat),
+      eventFor(caller.tenantId, lee, { domain: 'harbor.example', website: 'https://harbor.example', companyName: 'Harbor', contact: { name: 'Lee Park', title: 'CEO', email: null, phone: '555', linkedinUrl: null, source: 'x' } }),
+      // A lead deleted meanwhile (or never seen here) is skipped.
+      eventFor(caller.tenantId, randomUUID()),
+    ]);
+    const read = async (id: string) => (await subgraph.call(caller, `query ($id: ID!) { lead(id: $id) { title phone company { id domain } } }`, { id })).data!['lead'];
+    const [readRosa, readPat, readLee] = [await read(rosa), await read(pat), await read(lee)];
+    expect(readRosa).toMatchObject({ title: 'Owner', phone: '(352) 555-0101', company: { domain: 'sunshine-motors.example' } });
+    // The same new domain in one batch: one company for both leads.
+    expect(readPat).toEqual({ title: null, phone: null, company: readRosa.company });
+    // Lee's title stays; the phone was empty; the company of the domain existed already.
+    expect(readLee).toEqual({ title: 'Buyer', phone: '555', company: { id: existing, domain: 'harbor.example' } });
+    expect(await leadUpdatedCount(caller.tenantId)).toBe(outboxBefore + 3);
   });
 
   it('cannot reach another tenant’s lead', async () => {

@@ -1,9 +1,10 @@
-import { enrichmentRecordCompleted, leadUpdated, publishEvent, subscribe, type EventData } from '@gtm/events';
+import { enrichmentRecordCompleted, leadUpdated, publishEvents, subscribeBatch, type DomainEvent, type EventData, type LeadSnapshot, type PublishInput } from '@gtm/events';
 import { Company } from '../company/company.entity.js';
 import { Lead } from './lead.entity.js';
 import { changedLeadFields, leadSnapshotOf } from './lead.events.js';
 
 type Enrichment = EventData<typeof enrichmentRecordCompleted>;
+type EnrichmentEvent = DomainEvent<Enrichment>;
 
 const same = (left: string | null | undefined, right: string | null | undefined) => Boolean(left && right && left.trim().toLowerCase() === right.trim().toLowerCase());
 
@@ -23,34 +24,56 @@ export function contactIsLead(lead: Pick<Lead, 'email' | 'firstName' | 'lastName
  * overwritten, so the same event handled twice (or a later, different job) changes nothing more;
  * a change is published as `lead.updated`, so connected CRMs hear of it. Lead.qualification is
  * enrichment-service's own field and is not copied.
+ *
+ * A job's records complete by the hundred, so events come in batches (one per tenant, one event
+ * per lead): the leads and the companies of their domains are read in one query each, written in
+ * one flush, and the changes published in one statement. Leads of one batch with the same new
+ * domain share the one company made for it.
  */
-export const leadEnrichmentSubscription = subscribe(enrichmentRecordCompleted, async (event, { em, logger }) => {
-  const lead = await em.findOne(Lead, { id: event.entity.id }, { populate: ['company'] });
-  if (!lead) return;
-  const before = leadSnapshotOf(lead);
-  const { domain, website, companyName, contact } = event.data;
-  const companyChanged: string[] = [];
-  if (domain) {
-    if (!lead.company) {
-      lead.company = (await em.findOne(Company, { domain })) ?? em.create(Company, { name: companyName ?? domain, domain, websiteUrl: website, tenantId: event.tenantId });
-      companyChanged.push('company');
-    } else {
-      if (!lead.company.domain) {
-        lead.company.domain = domain;
-        companyChanged.push('domain');
-      }
-      if (!lead.company.websiteUrl && website) {
-        lead.company.websiteUrl = website;
-        companyChanged.push('website');
+export const leadEnrichmentSubscription = subscribeBatch(enrichmentRecordCompleted, async (events, { em, logger }) => {
+  const leads = new Map((await em.find(Lead, { id: { $in: events.map((event) => event.entity.id) } }, { populate: ['company'] })).map((lead) => [lead.id, lead]));
+  const wantedDomains = [...new Set(events.filter((event) => event.data.domain && leads.get(event.entity.id) && !leads.get(event.entity.id)!.company).map((event) => event.data.domain!))];
+  const companies = new Map<string, Company>();
+  if (wantedDomains.length > 0) for (const company of await em.find(Company, { domain: { $in: wantedDomains } })) companies.set(company.domain!, company);
+  const filled: Array<{ event: EnrichmentEvent; lead: Lead; before: LeadSnapshot; companyChanged: string[] }> = [];
+  for (const event of events) {
+    const lead = leads.get(event.entity.id);
+    if (!lead) continue;
+    const before = leadSnapshotOf(lead);
+    const { domain, website, companyName, contact } = event.data;
+    const companyChanged: string[] = [];
+    if (domain) {
+      if (!lead.company) {
+        let company = companies.get(domain);
+        if (!company) {
+          company = em.create(Company, { name: companyName ?? domain, domain, websiteUrl: website, tenantId: event.tenantId });
+          companies.set(domain, company);
+        }
+        lead.company = company;
+        companyChanged.push('company');
+      } else {
+        if (!lead.company.domain) {
+          lead.company.domain = domain;
+          companyChanged.push('domain');
+        }
+        if (!lead.company.websiteUrl && website) {
+          lead.company.websiteUrl = website;
+          companyChanged.push('website');
+        }
       }
     }
-  }
-  if (contactIsLead(lead, contact)) {
-    if (!lead.title && contact!.title) lead.title = contact!.title;
-    if (!lead.phone && contact!.phone) lead.phone = contact!.phone;
+    if (contactIsLead(lead, contact)) {
+      if (!lead.title && contact!.title) lead.title = contact!.title;
+      if (!lead.phone && contact!.phone) lead.phone = contact!.phone;
+    }
+    filled.push({ event, lead, before, companyChanged });
   }
   await em.flush();
-  const changed = changedLeadFields(before, leadSnapshotOf(lead));
-  if (changed.length > 0) await publishEvent(em, leadUpdated, { entityId: lead.id, data: { lead: leadSnapshotOf(lead), changed }, requestId: event.requestId });
-  if (changed.length > 0 || companyChanged.length > 0) logger.info({ leadId: lead.id, changed, companyChanged, jobId: event.data.jobId }, 'lead filled from its enrichment');
+  const updates: Array<PublishInput<typeof leadUpdated>> = [];
+  for (const { event, lead, before, companyChanged } of filled) {
+    const changed = changedLeadFields(before, leadSnapshotOf(lead));
+    if (changed.length > 0) updates.push({ entityId: lead.id, data: { lead: leadSnapshotOf(lead), changed }, requestId: event.requestId });
+    if (changed.length > 0 || companyChanged.length > 0) logger.info({ eventId: event.id, leadId: lead.id, changed, companyChanged, jobId: event.data.jobId }, 'lead filled from its enrichment');
+  }
+  await publishEvents(em, leadUpdated, updates);
 });

@@ -1,4 +1,4 @@
-import { conversationLeadOutcome, leadUpdated, publishEvent, subscribe } from '@gtm/events';
+import { conversationLeadOutcome, leadUpdated, publishEvents, subscribeBatch } from '@gtm/events';
 import { Lead, LeadStatus } from './lead.entity.js';
 import { leadSnapshotOf } from './lead.events.js';
 
@@ -26,17 +26,31 @@ export function outcomeMovesLead(current: LeadStatus, target: LeadStatus): boole
 /**
  * What a conversation came to moves its lead's status (conversation-service publishes
  * `conversation.lead_outcome`), and the change is published as `lead.updated` like any other, so
- * connected CRMs hear of it too. A lead deleted meanwhile has nothing to move.
+ * connected CRMs hear of it too. A lead deleted meanwhile has nothing to move. A campaign's sends
+ * come by the hundred, so events come in batches (one per tenant, one event per lead): the leads
+ * read in one query, written in one flush, the changes published in one statement.
  */
-export const leadOutcomeSubscription = subscribe(conversationLeadOutcome, async (event, { em, logger }) => {
-  const target = event.data.leadStatus as LeadStatus | null;
-  if (!target) return;
-  const lead = await em.findOne(Lead, { id: event.entity.id }, { populate: ['company'] });
-  if (!lead || !outcomeMovesLead(lead.status, target)) return;
-  const before = lead.status;
-  lead.status = target;
-  // Written first, so the snapshot the event carries has the update's own time.
+export const leadOutcomeSubscription = subscribeBatch(conversationLeadOutcome, async (events, { em, logger }) => {
+  const wanted = events.filter((event) => event.data.leadStatus);
+  if (wanted.length === 0) return;
+  const leads = new Map((await em.find(Lead, { id: { $in: wanted.map((event) => event.entity.id) } }, { populate: ['company'] })).map((lead) => [lead.id, lead]));
+  const moved: Array<{ event: (typeof events)[number]; lead: Lead; from: LeadStatus }> = [];
+  for (const event of wanted) {
+    const lead = leads.get(event.entity.id);
+    const target = event.data.leadStatus as LeadStatus;
+    if (!lead || !outcomeMovesLead(lead.status, target)) continue;
+    moved.push({ event, lead, from: lead.status });
+    lead.status = target;
+  }
+  if (moved.length === 0) return;
+  // Written first, so the snapshots the events carry have the update's own time.
   await em.flush();
-  await publishEvent(em, leadUpdated, { entityId: lead.id, data: { lead: leadSnapshotOf(lead), changed: ['status'] }, requestId: event.requestId });
-  logger.info({ leadId: lead.id, from: before, to: target, outcome: event.data.outcome, conversationId: event.data.conversationId }, 'lead status moved by its conversation');
+  await publishEvents(
+    em,
+    leadUpdated,
+    moved.map(({ event, lead }) => ({ entityId: lead.id, data: { lead: leadSnapshotOf(lead), changed: ['status'] }, requestId: event.requestId })),
+  );
+  for (const { event, lead, from } of moved) {
+    logger.info({ eventId: event.id, leadId: lead.id, from, to: lead.status, outcome: event.data.outcome, conversationId: event.data.conversationId }, 'lead status moved by its conversation');
+  }
 });

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { defineEvent } from '../event-definition.js';
 import { CreateEventOutbox } from '../event-outbox.migration.js';
 import { CreateProcessedEvents } from '../processed-event.migration.js';
-import { subscribe, type EventHandlerContext } from '../subscription.js';
+import { subscribe, subscribeBatch, type EventBatchHandlerContext, type EventHandlerContext } from '../subscription.js';
 import type { DomainEvent } from '../event-definition.js';
 
 export const publisherSchema = 'events_publisher';
@@ -105,5 +105,26 @@ export function noteSubscription(beforeRecord?: (event: DomainEvent<z.output<typ
   return subscribe(noteChanged, async (event, context) => {
     await beforeRecord?.(event, context);
     await recordSeen(event, context);
+  });
+}
+
+/** Writes what a batch handler saw in one statement, with its em (so in the batch's transaction). */
+export async function recordSeenBatch(events: Array<DomainEvent<{ sequence: number }>>, context: EventBatchHandlerContext): Promise<void> {
+  const rows = events.map((event) => ({ event_id: event.id, tenant_id: event.tenantId, entity_id: event.entity.id, sequence: event.data.sequence, request_id: event.requestId }));
+  await context.em.execute(
+    `insert into ${consumerSchema}.seen_event (id, tenant_id, event_id, entity_id, sequence, request_id, pid, created_at, updated_at)
+     select gen_random_uuid(), tenant_id, event_id, entity_id, sequence, request_id, ?, now(), now()
+     from jsonb_to_recordset(?::jsonb) as seen(event_id uuid, tenant_id uuid, entity_id text, sequence integer, request_id text)`,
+    [process.pid, JSON.stringify(rows)],
+  );
+}
+
+/** The consumer's subscription as a batch handler, with a hook run before the write (to wait, or to fail). */
+export function noteBatchSubscription(
+  beforeRecord?: (events: Array<DomainEvent<z.output<typeof noteChanged.schema>>>, context: EventBatchHandlerContext) => Promise<void>,
+) {
+  return subscribeBatch(noteChanged, async (events, context) => {
+    await beforeRecord?.(events, context);
+    await recordSeenBatch(events, context);
   });
 }
