@@ -180,28 +180,34 @@ export function createJobTask(kind: AnyJobKind, dependencies: JobTaskDependencie
       let failure: { error: unknown } | undefined;
       let interrupted = false;
       const ending = () => run.next === 'stop' || failure !== undefined;
-      for await (const item of kind.items(context)) {
-        if (dependencies.isStopping() || helpers.abortSignal.aborted) {
-          interrupted = true;
-          break;
-        }
-        const itemKey = kind.itemKey(item);
-        if (processed.has(itemKey)) continue;
-        processed.add(itemKey);
-        while (inFlight.size >= limit) await Promise.race(inFlight);
-        if (ending()) break;
-        const running = (async () => {
-          try {
-            const result = await kind.processItem(item, context);
-            if (run.next === 'stop') return;
-            if ((await commit(itemKey, result)) === 'stop') run.next = 'stop';
-          } catch (error) {
-            failure ??= { error };
+      try {
+        for await (const item of kind.items(context)) {
+          if (dependencies.isStopping() || helpers.abortSignal.aborted) {
+            interrupted = true;
+            break;
           }
-        })();
-        inFlight.add(running);
-        void running.finally(() => inFlight.delete(running));
-        if (ending()) break;
+          const itemKey = kind.itemKey(item);
+          if (processed.has(itemKey)) continue;
+          processed.add(itemKey);
+          while (inFlight.size >= limit) await Promise.race(inFlight);
+          if (ending()) break;
+          const running = (async () => {
+            try {
+              const result = await kind.processItem(item, context);
+              if (run.next === 'stop') return;
+              if ((await commit(itemKey, result)) === 'stop') run.next = 'stop';
+            } catch (error) {
+              failure ??= { error };
+            }
+          })();
+          inFlight.add(running);
+          void running.finally(() => inFlight.delete(running));
+          if (ending()) break;
+        }
+      } catch (error) {
+        // Listing the items failed (their source is read as the job goes): the items already in
+        // flight still finish and commit before the attempt fails, as when an item throws.
+        failure ??= { error };
       }
       await Promise.all(inFlight);
       if (run.next === 'stop') return 'stop';
