@@ -88,7 +88,7 @@ const enrichment = await createApp(
 );
 
 const caller = createTestCaller();
-const delegation = await createCallerTokenSigner({ privateKeyPem: setup.callerKeys.keys.privateKeyPem, ttlSeconds: 3_600 });
+const delegation = await createCallerTokenSigner({ privateKeyPem: setup.callerKeys.keys.privateKeyPem, ttlSeconds: 3_600, delegated: true });
 const records = selected.map((row) => ({
   companyName: row['DEALER NAME'],
   address: row['LOCATION ADDRESS'],
