@@ -14,6 +14,9 @@ import { EnrichmentJob, EnrichmentJobSource, enrichmentJobKind } from './enrichm
 /** Records read per query while a job walks its list. */
 const pageSize = 500;
 
+/** Contacts a lead's event carries, best-ranked first: the lead may be any of them, not only the owner. */
+const contactsPublished = 3;
+
 /** Sites whose analysis one attempt keeps in memory. */
 const analysesKept = 2_000;
 
@@ -34,7 +37,7 @@ export interface EnrichmentJobKindOptions {
 /** The event telling the lead's service what its record found; none for a record of no lead, or one that failed. */
 function leadEnrichmentOf(record: EnrichmentRecord, changes: Partial<EnrichmentRecord>): PublishInput<typeof enrichmentRecordCompleted> | null {
   if (!record.leadId || (changes.status !== EnrichmentRecordStatus.ENRICHED && changes.status !== EnrichmentRecordStatus.PARTIAL)) return null;
-  const contact = changes.contacts?.[0];
+  const ranked = (changes.contacts ?? []).slice(0, contactsPublished).map((contact) => ({ name: contact.name, title: contact.title, email: contact.email, phone: contact.phone, linkedinUrl: contact.linkedinUrl, source: contact.source }));
   const qualification = changes.qualification;
   return {
     entityId: record.leadId,
@@ -46,7 +49,8 @@ function leadEnrichmentOf(record: EnrichmentRecord, changes: Partial<EnrichmentR
       companyName: record.companyName,
       website: changes.normalizedWebsite ?? null,
       domain: changes.domain ?? null,
-      contact: contact ? { name: contact.name, title: contact.title, email: contact.email, phone: contact.phone, linkedinUrl: contact.linkedinUrl, source: contact.source } : null,
+      contact: ranked[0] ?? null,
+      contacts: ranked,
       qualification: qualification ? { score: qualification.score, tier: qualification.tier, reasoning: qualification.reasoning } : null,
     },
   };

@@ -75,7 +75,7 @@ export class EnrichmentJobResolver {
   @FieldResolver(() => String, {
     nullable: true,
     description:
-      'The results as a file (`GET` with your API key, for an hour): every original column as given, then the enriched ones (website, domain, first contact, subject line, ice-breaker, hot-button topic, qualification score, tier and reasoning, status, failure reason, cost). A column the file already had for one of them, left empty in a row, is filled there instead. Cells that a spreadsheet would run as a formula are escaped. Null while an upload job waits for its file.',
+      'The results as a file (`GET` with your API key, for an hour): every original column as given, then the enriched ones (website, domain, the three best-ranked contacts, each as numbered columns “Contact 1 Name” … “Contact 3 LinkedIn” with name, title, email, phone and LinkedIn, subject line, ice-breaker, hot-button topic, qualification score, tier and reasoning, status, failure reason, cost). A column the file already had for one of them, left empty in a row, is filled there instead. Cells that a spreadsheet would run as a formula are escaped. Null while an upload job waits for its file.',
   })
   downloadUrl(
     @Root() job: EnrichmentJob,
