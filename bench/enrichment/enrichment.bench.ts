@@ -88,7 +88,7 @@ const enrichment = await createApp(
 );
 
 const caller = createTestCaller();
-const delegation = await createCallerTokenSigner({ privateKeyPem: setup.callerKeys.keys.privateKeyPem, ttlSeconds: 3_600 });
+const delegation = await createCallerTokenSigner({ privateKeyPem: setup.callerKeys.keys.privateKeyPem, ttlSeconds: 3_600, delegated: true });
 const records = selected.map((row) => ({
   companyName: row['DEALER NAME'],
   address: row['LOCATION ADDRESS'],
@@ -101,6 +101,9 @@ const records = selected.map((row) => ({
 }));
 
 const sql = enrichment.database.orm.em.getConnection();
+// Transactions committed in the benchmark's database (both services' schemas): what each record costs PostgreSQL.
+const committedTransactions = async () => Number((await sql.execute<Array<{ commits: string }>>(`select xact_commit as commits from pg_stat_database where datname = current_database()`))[0]!.commits);
+const transactionsAtStart = await committedTransactions();
 const cpuAtStart = process.cpuUsage();
 // How busy each thread's event loop was: where the CPU of this process went.
 const { performance } = await import('node:perf_hooks');
@@ -142,6 +145,9 @@ const utilization = {
 };
 process.stderr.write('\n');
 
+// PostgreSQL publishes a backend's counts when it goes idle, at most once a second.
+await new Promise((resolve) => setTimeout(resolve, 1_500));
+const transactions = (await committedTransactions()) - transactionsAtStart;
 const statuses = await sql.execute<Array<{ status: string; count: string }>>(`select status, count(*) from enrichment.enrichment_record group by status order by status`);
 const costs = (await sql.execute<Array<{ cost_usd: number }>>(`select cost_usd from enrichment.enrichment_record order by cost_usd`)).map((row) => Number(row.cost_usd));
 const steps = await sql.execute<Array<{ step: string; status: string; count: string; median: number; p95: number }>>(
@@ -179,6 +185,7 @@ print(`| per-record latency, first search to commit: median / p95 | ${quantile(l
 print(`| cost per record: mean / median / max | $${meanCost.toFixed(5)} / $${quantile(costs, 0.5).toFixed(5)} / $${costs.at(-1)!.toFixed(5)} |`);
 print(`| searches / model calls / page requests | ${report.searches.toLocaleString('en-US')} / ${report.modelCalls.toLocaleString('en-US')} / ${report.pageRequests.toLocaleString('en-US')} |`);
 print(`| CPU (all threads of this process) | ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, ${(((cpu.user + cpu.system) / 1e6 / wallSeconds) * 100).toFixed(0)} % of one core |`);
+print(`| PostgreSQL transactions committed (both services) | ${transactions.toLocaleString('en-US')}, ${(transactions / records.length).toFixed(1)} a record |`);
 print(`| event loop busy: enrichment / content / fake providers thread | ${Object.values(utilization).map((value) => `${(value * 100).toFixed(0)} %`).join(' / ')} |`);
 print(`| records by status | ${statuses.map((row) => `${row.status} ${Number(row.count).toLocaleString('en-US')}`).join(', ')} |`);
 print(`\n| step | outcome | records | median ms | p95 ms |\n|---|---|---|---|---|`);

@@ -57,12 +57,12 @@ afterAll(async () => {
 const authorization = () => ({ authorization: `Bearer ${stack.apiKey}` });
 
 async function createJob(input: Record<string, unknown>) {
-  const created = await stack.gql(`mutation ($input: CreateEnrichmentJobInput!) { createEnrichmentJob(input: $input) { id status source total uploadUrl downloadUrl } }`, { input });
+  const created = await stack.gql(`mutation ($input: CreateEnrichmentJobInput!) { createEnrichmentJob(input: $input) { id status source total recordsRead uploadUrl downloadUrl } }`, { input });
   return created;
 }
 
 async function readJob(id: string) {
-  const read = await stack.gql(`query ($id: ID!) { enrichmentJob(id: $id) { id status total completed failed uploadUrl downloadUrl columnMapping { column field } records(first: 20) { edges { node { position status input website domain failureReason contacts { name } lead { id } steps { step status note } } } } } }`, { id });
+  const read = await stack.gql(`query ($id: ID!) { enrichmentJob(id: $id) { id status total recordsRead completed failed uploadUrl downloadUrl columnMapping { column field } records(first: 20) { edges { node { position status input website domain failureReason contacts { name title } lead { id } steps { step status note } } } } } }`, { id });
   expect(read.errors).toBeUndefined();
   return read.data!['enrichmentJob'];
 }
@@ -128,8 +128,9 @@ describe('an uploaded dealer register, enriched and downloaded', () => {
     expect(fileHeader).toEqual([
       ...headers,
       'Enriched Domain',
-      'Contact Title',
-      'Contact LinkedIn',
+      'Contact 1 Title',
+      'Contact 1 LinkedIn',
+      ...[2, 3].flatMap((number) => ['Name', 'Title', 'Email', 'Phone', 'LinkedIn'].map((part) => `Contact ${number} ${part}`)),
       'Qualification Score',
       'Qualification Tier',
       'Qualification Reasoning',
@@ -153,8 +154,13 @@ describe('an uploaded dealer register, enriched and downloaded', () => {
       expect(column(row, 'MULTI LINE PERSONALIZED EMAIL START ICE BREAKER')).not.toBe('');
       expect(column(row, 'Dealer Hot Button Topic')).not.toBe('');
       expect(column(row, 'Enriched Domain')).toBe(fixture.host);
-      expect(column(row, 'Contact Title')).toBe('Owner');
-      expect(column(row, 'Contact LinkedIn')).toBe(fixture.owner!.linkedinUrl);
+      expect(column(row, 'Contact 1 Title')).toBe('Owner');
+      expect(column(row, 'Contact 1 LinkedIn')).toBe(fixture.owner!.linkedinUrl);
+      // The next two of the site's team, as the record ranks them (general manager, then finance).
+      const contacts = records.edges[index].node.contacts;
+      expect(contacts.length).toBeGreaterThanOrEqual(3);
+      for (const number of [2, 3]) expect([column(row, `Contact ${number} Name`), column(row, `Contact ${number} Title`)]).toEqual([contacts[number - 1].name, contacts[number - 1].title]);
+      expect([column(row, 'Contact 2 Title'), column(row, 'Contact 3 Title')]).toEqual(['General Manager', 'Finance Manager']);
       expect(Number(column(row, 'Qualification Score'))).toBeGreaterThanOrEqual(0);
       expect(['A', 'B', 'C', 'D']).toContain(column(row, 'Qualification Tier'));
       expect(column(row, 'Enrichment Status')).toBe('ENRICHED');
@@ -271,7 +277,7 @@ const createList = async (name: string, leadIds: string[], requestHeaders?: Reco
   return listId;
 };
 const waitForLead = async (id: string, ready: (lead: any) => boolean) => {
-  const leadQuery = `query ($id: ID!) { lead(id: $id) { title company { name domain websiteUrl } enrichment { status domain } qualification { tier } } }`;
+  const leadQuery = `query ($id: ID!) { lead(id: $id) { title company { name domain websiteUrl } enrichment { status domain contacts { name title } } qualification { tier } } }`;
   let lead: any;
   for (let waited = 0; waited < 30_000; waited += 100) {
     lead = (await stack.gql(leadQuery, { id })).data?.['lead'];
@@ -301,13 +307,15 @@ describe('a lead list of crm-service, enriched, and what it found reaching the l
     const filled = await waitForLead(owner, (lead) => Boolean(lead.title));
     expect(filled).toMatchObject({ title: 'Owner', company: { name: first!.row['DEALER NAME'], domain: first!.fixture.host }, enrichment: { status: 'ENRICHED', domain: first!.fixture.host } });
     expect(filled.company.websiteUrl).toBe(records[0].website);
+    // The lead's enrichment carries every contact found, best-ranked first, not only the owner.
+    expect(filled.enrichment.contacts.map((contact: { title: string }) => contact.title)).toEqual(['Owner', 'General Manager', 'Finance Manager']);
     expect(['A', 'B', 'C', 'D']).toContain(filled.qualification.tier);
     // Someone else's lead keeps its own title; its company gets the domain found.
     const other = await waitForLead(stranger, (lead) => Boolean(lead.company?.domain));
     expect(other).toMatchObject({ title: 'Buyer', company: { name: second!.row['DEALER NAME'], domain: second!.fixture.host } });
   }, 120_000);
 
-  it('reads an imported list of 230 leads page by page, every lead once, in the list’s order', async () => {
+  it('reads an imported list of 230 leads page by page in the job, every lead once, in the list’s order', async () => {
     const lines = Array.from({ length: 230 }, (_, index) => `Person ${index},person${index}@company${index}.example,Company ${index},company${index}.example`);
     const started = await stack.gql(`mutation { importLeads(input: { fileName: "long.csv", listName: "Long list" }) { id uploadUrl } }`);
     expect(started.errors).toBeUndefined();
@@ -322,9 +330,10 @@ describe('a lead list of crm-service, enriched, and what it found reaching the l
 
     const created = await createJob({ name: 'long list', leadListId: imported.list.id, steps: ['QUALIFICATION'] });
     expect(created.errors).toBeUndefined();
-    expect(created.data!['createEnrichmentJob'].total).toBe(230);
+    // The mutation only counted the list: its leads are read by the job.
+    expect(created.data!['createEnrichmentJob']).toMatchObject({ status: 'QUEUED', total: 230, recordsRead: 0 });
     const done = await finished(created.data!['createEnrichmentJob'].id);
-    expect(done).toMatchObject({ status: 'SUCCEEDED', total: 230, completed: 230 });
+    expect(done).toMatchObject({ status: 'SUCCEEDED', total: 230, recordsRead: 230, completed: 230 });
     expect(done.records.edges.map((edge: { node: any }) => edge.node.lead.id)).toEqual(imported.list.leads.edges.map((edge: { node: any }) => edge.node.id));
   }, 120_000);
 

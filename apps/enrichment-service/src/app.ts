@@ -93,11 +93,11 @@ export async function createApp(config: EnrichmentConfig, overrides: EnrichmentA
         estimateLlmCostUsd: llmCostEstimator(llm, config),
         logger,
       };
-      jobKind = createEnrichmentJobKind({ services, secrets, concurrency: config.ENRICHMENT_RECORD_CONCURRENCY, maxAttempts: config.ENRICHMENT_JOB_MAX_ATTEMPTS });
+      const leadLists = new LeadListSource(new GraphQLUpstream({ service: 'crm-service', url: config.CRM_SERVICE_URL, timeoutMs: config.CRM_SERVICE_TIMEOUT_MS }));
+      jobKind = createEnrichmentJobKind({ services, secrets, leadLists, concurrency: config.ENRICHMENT_RECORD_CONCURRENCY, maxAttempts: config.ENRICHMENT_JOB_MAX_ATTEMPTS });
       jobs = createJobQueue({ databaseUrl: config.DATABASE_URL, redis, logger, kinds: [jobKind] });
       await jobs.migrate();
       const campaigns = new CampaignClient({ url: config.CAMPAIGN_SERVICE_URL });
-      const leadLists = new LeadListSource(new GraphQLUpstream({ service: 'crm-service', url: config.CRM_SERVICE_URL, timeoutMs: config.CRM_SERVICE_TIMEOUT_MS }));
       resolvers.set(EnrichmentJobResolver, new EnrichmentJobResolver(new EnrichmentJobService({ jobs, campaigns, secrets, verifier, tickets, leadLists })));
       return buildEnrichmentSchema({ get: (resolverClass) => resolvers.get(resolverClass) });
     },

@@ -157,10 +157,11 @@ export async function createCallerTokenVerifier(options: { publicKeyPem: string;
   const key = await importSPKI(options.publicKeyPem, algorithm);
   // A reusable identity token arrives with request after request: its signature is checked once,
   // and the exact same string is trusted until it expires (every check that depends on the time is
-  // folded into `validUntil`). Tokens signed for one request are checked every time.
+  // folded into `validUntil`); so is a delegated token, which a background job sends with each of
+  // its calls. Tokens signed for one request are checked every time.
   const maximumRemembered = options.maximumRememberedTokens ?? 10_000;
-  const remembered = new Map<string, { identity: CallerIdentity; validUntil: number }>();
-  const remember = (token: string, identity: CallerIdentity, validUntil: number) => {
+  const remembered = new Map<string, { identity: CallerIdentity; requestId?: string; validUntil: number }>();
+  const remember = (token: string, identity: CallerIdentity, validUntil: number, requestId?: string) => {
     if (remembered.size >= maximumRemembered) {
       const now = Date.now() / 1000;
       for (const [known, entry] of remembered) if (entry.validUntil <= now) remembered.delete(known);
@@ -169,14 +170,14 @@ export async function createCallerTokenVerifier(options: { publicKeyPem: string;
         remembered.delete(known);
       }
     }
-    remembered.set(token, { identity, validUntil });
+    remembered.set(token, { identity, validUntil, ...(requestId === undefined ? {} : { requestId }) });
   };
   return {
     async verify(token, requestId) {
       if (!token) throw new CallerTokenError('missing caller token');
       const known = remembered.get(token);
       if (known) {
-        if (Date.now() / 1000 < known.validUntil) return { ...known.identity, requestId: requestIdOr(requestId) };
+        if (Date.now() / 1000 < known.validUntil) return { ...known.identity, requestId: known.requestId ?? requestIdOr(requestId) };
         remembered.delete(token);
       }
       try {
@@ -197,8 +198,14 @@ export async function createCallerTokenVerifier(options: { publicKeyPem: string;
         const parsed = signedCallerSchema.safeParse(payload['caller']);
         if (!parsed.success) throw new CallerTokenError('caller token carries an invalid caller');
         const { requestId: signedRequestId, ...identity } = parsed.data;
-        if (signedRequestId !== undefined) return { ...identity, requestId: signedRequestId };
-        remember(token, identity, Math.min(payload.exp! + clockToleranceSeconds, payload.iat! + maximum + clockToleranceSeconds));
+        const validUntil = Math.min(payload.exp! + clockToleranceSeconds, payload.iat! + maximum + clockToleranceSeconds);
+        if (signedRequestId !== undefined) {
+          // A delegated token is one job's, sent with every call the job makes (an enrichment job:
+          // one per record, thousands): remembered like an identity token, with its request id.
+          if (payload['delegated'] === true) remember(token, identity, validUntil, signedRequestId);
+          return { ...identity, requestId: signedRequestId };
+        }
+        remember(token, identity, validUntil);
         return { ...identity, requestId: requestIdOr(requestId) };
       } catch (error) {
         if (error instanceof CallerTokenError) throw error;

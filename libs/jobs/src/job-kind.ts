@@ -31,7 +31,11 @@ export interface JobRunContext<JobEntity extends Job, State = undefined> extends
 
 /** One attempt at running a job: the job, where to read and write, and whether to stop. */
 export interface JobAttempt<JobEntity extends Job> {
-  /** The job as it was when this run started. */
+  /**
+   * The job as it was when this run started, kept current by the run (its counters) and published
+   * from: a kind that learns its `total` as it goes (items read from another service a page at a
+   * time) sets it here, and the next progress snapshot carries it.
+   */
   job: JobEntity;
   /** Scoped to the job's tenant; not in a transaction. */
   em: EntityManager;

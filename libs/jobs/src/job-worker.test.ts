@@ -279,6 +279,31 @@ describe('items processed side by side within one job', () => {
     expect(processed).toEqual(processed.toSorted((left, right) => left - right));
   });
 
+  it('commits the items processed while a commit runs together, in one transaction, each once', async () => {
+    const allStarted = gate();
+    let started = 0;
+    const kind = createCountingKind({
+      concurrency: 10,
+      failedItems: new Set([2]),
+      beforeItem: async () => {
+        started += 1;
+        if (started === 10) allStarted.open();
+        // All ten finish together, so at most the first commits alone and the rest wait for the next group.
+        await allStarted.opened;
+      },
+    });
+    const job = await submit(kind, 10);
+    const progress = await follow(job.id);
+    await startWorker(kind);
+    await progress.finished;
+
+    expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 9, failed: 1 });
+    expect(await itemRows(job.id)).toEqual({ rows: 10, distinct: 10, items: Array.from({ length: 10 }, (_, index) => index) });
+    // A group's items are recorded by one transaction, at one moment.
+    const moments = await harness.database.orm.em.getConnection().execute<Array<{ moments: number }>>(`select count(distinct processed_at)::int as moments from ${countingSchema}.job_item where job_id = ?`, [job.id]);
+    expect(moments[0]!.moments).toBeLessThanOrEqual(2);
+  });
+
   it('lets the other items commit when one throws, then retries only what is left', async () => {
     let thrown = 0;
     const kind = createCountingKind({

@@ -79,7 +79,9 @@ export function createProviderPolicy(label: { provider: string; model: string },
     breaker: new ConsecutiveBreaker(options.breakerFailures),
   });
   const bulkheadPolicy = bulkhead(options.maxConcurrency, options.maxQueue);
-  const timeoutPolicy = timeout(options.timeoutMs, TimeoutStrategy.Aggressive);
+  // Not aborted once the call has returned (there is nothing left to stop): aborting builds an
+  // AbortError for every call, which showed in profiles of a busy enrichment job.
+  const timeoutPolicy = timeout(options.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
 
   retryPolicy.onRetry((reason) => events.onRetry('error' in reason ? reason.error : undefined, reason.delay, reason.attempt));
   breaker.onBreak(() => events.onBreak());

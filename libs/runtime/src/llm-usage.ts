@@ -74,8 +74,32 @@ export interface CreateLlmUsageReporterOptions {
  * stream into its usage records.
  */
 export function createLlmUsageReporter(options: CreateLlmUsageReporterOptions): LlmUsageReporter {
+  // Calls reported while a write is on its way go out together, in one pipeline, once it is back:
+  // a busy service (an enrichment job's thousands of calls) pays one round trip per batch instead
+  // of one per call, and a quiet one still writes each call at once.
+  let waiting: Array<{ event: LlmUsageEvent; done: () => void }> = [];
+  let writing = false;
+  const write = async () => {
+    writing = true;
+    while (waiting.length > 0) {
+      const batch = waiting;
+      waiting = [];
+      const pipeline = options.redis.pipeline();
+      for (const { event } of batch) pipeline.xadd(llmUsageStreamKey, 'MAXLEN', '~', String(streamMaximumLength), '*', 'event', JSON.stringify(event));
+      try {
+        const results = (await pipeline.exec()) ?? [];
+        results.forEach(([error], index) => {
+          if (error) options.logger.error({ err: error, llmCallId: batch[index]!.event.id, task: batch[index]!.event.task }, 'could not report an LLM call for metering');
+        });
+      } catch (error) {
+        for (const { event } of batch) options.logger.error({ err: error, llmCallId: event.id, task: event.task }, 'could not report an LLM call for metering');
+      }
+      for (const { done } of batch) done();
+    }
+    writing = false;
+  };
   return {
-    async report(attribution, call) {
+    report(attribution, call) {
       const event: LlmUsageEvent = {
         id: call.id ?? randomUUID(),
         tenantId: attribution.tenantId,
@@ -93,11 +117,10 @@ export function createLlmUsageReporter(options: CreateLlmUsageReporterOptions): 
         outcome: call.outcome,
         at: (call.at ?? new Date()).toISOString(),
       };
-      try {
-        await options.redis.xadd(llmUsageStreamKey, 'MAXLEN', '~', String(streamMaximumLength), '*', 'event', JSON.stringify(event));
-      } catch (error) {
-        options.logger.error({ err: error, llmCallId: event.id, task: event.task }, 'could not report an LLM call for metering');
-      }
+      return new Promise<void>((resolve) => {
+        waiting.push({ event, done: resolve });
+        if (!writing) void write();
+      });
     },
   };
 }

@@ -121,6 +121,17 @@ describe('a lead filled from its enrichment', () => {
     expect(await leadUpdatedCount(caller.tenantId)).toBe(outboxBefore + 3);
   });
 
+  it('fills the title and phone of a lead who is one of the other ranked contacts, not the first', async () => {
+    const caller = createTestCaller();
+    const created = await subgraph.call(caller, `mutation { createLead(input: { firstName: "Ken", lastName: "Obi" }) { id } }`);
+    const leadId = created.data!['createLead'].id;
+    const owner = { name: 'Rosa Delgado', title: 'Owner', email: 'rosa@sunshine-motors.example', phone: '(352) 555-0101', linkedinUrl: null, source: 'https://sunshine-motors.example/team' };
+    const manager = { name: 'Ken  Obi', title: 'General Manager', email: null, phone: '(352) 555-0102', linkedinUrl: null, source: 'https://sunshine-motors.example/team' };
+    await handle(eventFor(caller.tenantId, leadId, { contact: owner, contacts: [owner, manager] }));
+    const read = (await subgraph.call(caller, `query ($id: ID!) { lead(id: $id) { title phone } }`, { id: leadId })).data!['lead'];
+    expect(read).toEqual({ title: 'General Manager', phone: '(352) 555-0102' });
+  });
+
   it('cannot reach another tenant’s lead', async () => {
     const owner = createTestCaller();
     const created = await subgraph.call(owner, `mutation { createLead(input: { firstName: "Rosa", lastName: "Delgado" }) { id } }`);

@@ -9,7 +9,7 @@ type EnrichmentEvent = DomainEvent<Enrichment>;
 const same = (left: string | null | undefined, right: string | null | undefined) => Boolean(left && right && left.trim().toLowerCase() === right.trim().toLowerCase());
 
 /** Whether the contact enrichment found is the lead's own person: the same email, or the same full name. */
-export function contactIsLead(lead: Pick<Lead, 'email' | 'firstName' | 'lastName'>, contact: Enrichment['contact']): boolean {
+export function contactIsLead(lead: Pick<Lead, 'email' | 'firstName' | 'lastName'>, contact: Enrichment['contact'] | undefined): boolean {
   if (!contact) return false;
   if (same(lead.email, contact.email)) return true;
   const fullName = [lead.firstName, lead.lastName].filter(Boolean).join(' ');
@@ -20,7 +20,7 @@ export function contactIsLead(lead: Pick<Lead, 'email' | 'firstName' | 'lastName
  * What enrichment found about a lead (enrichment-service publishes `enrichment.record_completed`
  * for the records of a lead list job) fills what the lead leaves empty: its company's domain and
  * website (a company is found by domain, or created, when the lead has none), and its title and
- * phone when the contact found is the lead's own person. Nothing the lead already says is
+ * phone when one of the contacts found (the best-ranked three) is the lead's own person. Nothing the lead already says is
  * overwritten, so the same event handled twice (or a later, different job) changes nothing more;
  * a change is published as `lead.updated`, so connected CRMs hear of it. Lead.qualification is
  * enrichment-service's own field and is not copied.
@@ -62,9 +62,11 @@ export const leadEnrichmentSubscription = subscribeBatch(enrichmentRecordComplet
         }
       }
     }
-    if (contactIsLead(lead, contact)) {
-      if (!lead.title && contact!.title) lead.title = contact!.title;
-      if (!lead.phone && contact!.phone) lead.phone = contact!.phone;
+    // The lead's own person may be any of the ranked contacts (the general manager, not the owner).
+    const own = (event.data.contacts ?? [contact]).find((candidate) => contactIsLead(lead, candidate));
+    if (own) {
+      if (!lead.title && own.title) lead.title = own.title;
+      if (!lead.phone && own.phone) lead.phone = own.phone;
     }
     filled.push({ event, lead, before, companyChanged });
   }

@@ -22,7 +22,12 @@ interface EnrichedColumn {
   fills?: (column: FileColumn, columns: readonly FileColumn[]) => boolean;
 }
 
-const firstContact = (record: EnrichmentRecord) => record.contacts[0];
+/**
+ * How many of a record's ranked contacts (owner, chiefs, GM, VPs… first) the file carries, each as
+ * numbered columns: a seller writes to the top one and keeps the next two as fall-backs.
+ */
+export const exportedContacts = 3;
+
 const headerHas = (pattern: RegExp) => (column: FileColumn) => pattern.test(headerWords(column.key).join(' '));
 const holds = (field: LeadField, person = false) => (column: FileColumn, columns: readonly FileColumn[]) => column.field === field && (!person || namesPerson(column, columns));
 const nameParts = (name: string | undefined) => {
@@ -30,16 +35,37 @@ const nameParts = (name: string | undefined) => {
   return { first: words.length > 1 ? words.slice(0, -1).join(' ') : (words[0] ?? null), last: words.length > 1 ? words.at(-1)! : null };
 };
 
+const firstNameHeader = 'Contact 1 First Name';
+const lastNameHeader = 'Contact 1 Last Name';
+const nameHeader = 'Contact 1 Name';
+
+/**
+ * The columns of the contact ranked `number` (from 1). Only the first one fills the file's own
+ * person columns (an empty "Owner Email" is the top contact's); the others are always appended,
+ * so a file's one person column never takes a second person's details.
+ */
+function contactColumns(number: number): EnrichedColumn[] {
+  const contact = (record: EnrichmentRecord) => record.contacts[number - 1];
+  const fills = (fill: EnrichedColumn['fills']) => (number === 1 ? fill : undefined);
+  return [
+    { header: `Contact ${number} Name`, value: (record) => contact(record)?.name, fills: fills(holds('fullName')) },
+    ...(number === 1
+      ? [
+          { header: firstNameHeader, value: (record: EnrichmentRecord) => nameParts(contact(record)?.name).first, fills: holds('firstName') },
+          { header: lastNameHeader, value: (record: EnrichmentRecord) => nameParts(contact(record)?.name).last, fills: holds('lastName') },
+        ]
+      : []),
+    { header: `Contact ${number} Title`, value: (record) => contact(record)?.title, fills: fills(holds('title')) },
+    { header: `Contact ${number} Email`, value: (record) => contact(record)?.email, fills: fills(holds('email', true)) },
+    { header: `Contact ${number} Phone`, value: (record) => contact(record)?.phone, fills: fills(holds('phone', true)) },
+    { header: `Contact ${number} LinkedIn`, value: (record) => contact(record)?.linkedinUrl, fills: fills(holds('linkedinUrl', true)) },
+  ];
+}
+
 const enrichedColumns: EnrichedColumn[] = [
   { header: 'Enriched Website', value: (record) => record.normalizedWebsite, fills: holds('website') },
   { header: 'Enriched Domain', value: (record) => record.domain, fills: holds('domain') },
-  { header: 'Contact Name', value: (record) => firstContact(record)?.name, fills: holds('fullName') },
-  { header: 'Contact First Name', value: (record) => nameParts(firstContact(record)?.name).first, fills: holds('firstName') },
-  { header: 'Contact Last Name', value: (record) => nameParts(firstContact(record)?.name).last, fills: holds('lastName') },
-  { header: 'Contact Title', value: (record) => firstContact(record)?.title, fills: holds('title') },
-  { header: 'Contact Email', value: (record) => firstContact(record)?.email, fills: holds('email', true) },
-  { header: 'Contact Phone', value: (record) => firstContact(record)?.phone, fills: holds('phone', true) },
-  { header: 'Contact LinkedIn', value: (record) => firstContact(record)?.linkedinUrl, fills: holds('linkedinUrl', true) },
+  ...Array.from({ length: exportedContacts }, (_, index) => contactColumns(index + 1)).flat(),
   { header: 'Subject Line', value: (record) => record.personalization?.subject, fills: headerHas(/\bsubject\b/) },
   { header: 'Ice Breaker', value: (record) => record.personalization?.iceBreaker, fills: headerHas(/\bice ?breaker\b|\bopener\b/) },
   { header: 'Hot Button Topic', value: (record) => record.personalization?.hotButtonTopic, fills: headerHas(/\bhot button\b/) },
@@ -80,15 +106,15 @@ export function exportLayout(job: Pick<EnrichmentJob, 'columns' | 'columnMapping
     }
   }
   // A first name alone would leave the surname to whoever is in the column beside it.
-  const first = enrichedColumns.find((enriched) => enriched.header === 'Contact First Name')!;
-  const last = enrichedColumns.find((enriched) => enriched.header === 'Contact Last Name')!;
+  const first = enrichedColumns.find((enriched) => enriched.header === firstNameHeader)!;
+  const last = enrichedColumns.find((enriched) => enriched.header === lastNameHeader)!;
   if (!targets.has(first) || !targets.has(last)) {
     targets.delete(first);
     targets.delete(last);
   }
   // The name goes out once: in the file's own name column(s) when it has them, else appended whole.
-  const nameFilled = targets.has(first) || targets.has(enrichedColumns.find((enriched) => enriched.header === 'Contact Name')!);
-  const appended = enrichedColumns.filter((enriched) => !targets.has(enriched) && enriched !== first && enriched !== last && !(enriched.header === 'Contact Name' && nameFilled));
+  const nameFilled = targets.has(first) || targets.has(enrichedColumns.find((enriched) => enriched.header === nameHeader)!);
+  const appended = enrichedColumns.filter((enriched) => !targets.has(enriched) && enriched !== first && enriched !== last && !(enriched.header === nameHeader && nameFilled));
   const existing = new Set(keys.map((key) => key.toLowerCase()));
   const header = [...keys, ...appended.map((enriched) => (existing.has(enriched.header.toLowerCase()) ? `${enriched.header} (enriched)` : enriched.header))];
   const filling = [...targets].map(([enriched, column]) => ({ enriched, index: column.index }));

@@ -1,8 +1,9 @@
 // How an uploaded file's columns are read into records and how the results go back out, on the real
 // headers of the dealer register and the contractor list: which columns are filled, which appended.
 import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { normaliseHeader, suggestColumnMapping } from '@gtm/csv';
+import { exportCsv, normaliseHeader, suggestColumnMapping } from '@gtm/csv';
 import { parse } from 'csv-parse/sync';
 import type { GraphQLError } from 'graphql';
 import { EnrichmentRecord, EnrichmentRecordStatus } from '../enrichment-record/enrichment-record.entity.js';
@@ -70,8 +71,9 @@ describe('the results file', () => {
     const layout = exportLayout({ columns: columns.map((column) => column.key), columnMapping: columns.map((column) => ({ column: column.key, field: column.field })) });
     expect(layout.header.slice(header.length)).toEqual([
       'Enriched Domain',
-      'Contact Title',
-      'Contact LinkedIn',
+      'Contact 1 Title',
+      'Contact 1 LinkedIn',
+      ...[2, 3].flatMap((number) => ['Name', 'Title', 'Email', 'Phone', 'LinkedIn'].map((part) => `Contact ${number} ${part}`)),
       'Qualification Score',
       'Qualification Tier',
       'Qualification Reasoning',
@@ -100,7 +102,7 @@ describe('the results file', () => {
     const columns = columnsOf(header, rows);
     const layout = exportLayout({ columns: columns.map((column) => column.key), columnMapping: columns.map((column) => ({ column: column.key, field: column.field })) });
     const appended = layout.header.slice(header.length);
-    expect(appended).toEqual(expect.arrayContaining(['Contact Name', 'Contact Title', 'Contact Email', 'Contact Phone', 'Contact LinkedIn', 'Subject Line', 'Ice Breaker', 'Hot Button Topic']));
+    expect(appended).toEqual(expect.arrayContaining(['Contact 1 Name', 'Contact 1 Title', 'Contact 1 Email', 'Contact 1 Phone', 'Contact 1 LinkedIn', 'Subject Line', 'Ice Breaker', 'Hot Button Topic']));
     const emptyRow = header.map(() => '');
     const cells = layout.cells(enriched(recordOfRow(0, emptyRow, columns).input));
     expect(cells[header.indexOf('phone')]).toBe('');
@@ -109,6 +111,38 @@ describe('the results file', () => {
     expect(cells[header.indexOf('domain')]).toBe('sunshine-motors.example');
     // "tier" is the list's own column: the appended one does not take its name.
     expect(appended).toContain('Qualification Tier');
+  });
+
+  it('carries the three best-ranked contacts as numbered columns, which read back from the CSV as they were', async () => {
+    const { header, rows } = fileRows('florida-dealers-10k.csv', 5);
+    const columns = columnsOf(header, rows);
+    const layout = exportLayout({ columns: columns.map((column) => column.key), columnMapping: columns.map((column) => ({ column: column.key, field: column.field })) });
+    const team = [
+      { name: 'Rosa Delgado', title: 'Owner', email: 'rosa@sunshine-motors.example', phone: '(352) 555-0101', linkedinUrl: 'https://www.linkedin.com/in/rosa', source: 'https://sunshine-motors.example/team', seniority: 'OWNER' },
+      { name: 'Ken Obi', title: 'General Manager', email: 'ken@sunshine-motors.example', phone: null, linkedinUrl: 'https://www.linkedin.com/in/ken-obi', source: 'https://sunshine-motors.example/team', seniority: 'VP' },
+      { name: 'Ann Lee', title: 'Finance Director', email: null, phone: '=1+2', linkedinUrl: null, source: 'https://sunshine-motors.example/about', seniority: 'DIRECTOR' },
+      { name: 'Sam Fourth', title: 'Sales Manager', email: 'sam@sunshine-motors.example', phone: null, linkedinUrl: null, source: 'https://sunshine-motors.example/team', seniority: 'MANAGER' },
+    ];
+    const record = Object.assign(enriched(recordOfRow(0, rows[0]!, columns).input), { contacts: team });
+    const text = await new Response(Readable.toWeb(exportCsv([layout.cells(record), layout.cells(enriched({ 'DEALER NAME': 'NOBODY FOUND' }))], { header: layout.header })) as ReadableStream).text();
+    const [written, withOne] = parse(text, { columns: true, bom: true }) as Array<Record<string, string>>;
+    // The first fills the register's own owner columns; the second and third follow in their own.
+    expect([written!['Owner First Name'], written!['Owner Last Name'], written!['Owner Phone Number'], written!['Owner Email'], written!['Contact 1 Title'], written!['Contact 1 LinkedIn']]).toEqual([
+      'Rosa',
+      'Delgado',
+      '(352) 555-0101',
+      'rosa@sunshine-motors.example',
+      'Owner',
+      'https://www.linkedin.com/in/rosa',
+    ]);
+    const numbered = (number: number) => ['Name', 'Title', 'Email', 'Phone', 'LinkedIn'].map((part) => written![`Contact ${number} ${part}`]);
+    expect(numbered(2)).toEqual(['Ken Obi', 'General Manager', 'ken@sunshine-motors.example', '', 'https://www.linkedin.com/in/ken-obi']);
+    // A formula in a contact's cell goes out escaped, as any other cell.
+    expect(numbered(3)).toEqual(['Ann Lee', 'Finance Director', '', "'=1+2", '']);
+    expect(Object.values(written!)).not.toContain('Sam Fourth');
+    // A record with one contact (or none) leaves the others' columns empty.
+    expect(['Name', 'Title', 'Email', 'Phone', 'LinkedIn'].map((part) => withOne![`Contact 2 ${part}`])).toEqual(['', '', '', '', '']);
+    expect(withOne!['Owner First Name']).toBe('Rosa');
   });
 
   it('lays out records given inline by their own columns', () => {

@@ -60,6 +60,18 @@ export class EnrichmentJob extends Job {
   /** The lead list (crm-service) whose leads are the records. */
   @Property({ type: 'uuid', nullable: true })
   leadListId: string | null = null;
+
+  /** Leads of the list read into records so far: the job reads its list a page at a time. */
+  @Property({ type: 'integer' })
+  leadsRead: Opt<number> = 0;
+
+  /** crm-service's cursor after the last page read, where a resumed job goes on. Null: from the start. */
+  @Property({ type: 'text', nullable: true })
+  leadListCursor: string | null = null;
+
+  /** When the list was read to its end; null while the job is still reading it. */
+  @Property({ type: 'datetime', nullable: true })
+  leadListReadAt: Date | null = null;
 }
 
 export enum EnrichmentJobSource {

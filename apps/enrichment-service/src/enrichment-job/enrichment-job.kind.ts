@@ -1,16 +1,21 @@
 import { enrichmentRecordCompleted, publishEvents, type PublishInput } from '@gtm/events';
-import { defineJobKind, type JobKind } from '@gtm/jobs';
+import { defineJobKind, JobStatus, type JobKind } from '@gtm/jobs';
 import type { SecretBox } from '@gtm/secrets';
 import { decodeJwt } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { enrichRecord, RetryLaterError, type EnrichmentServices, type JobRun } from '../enrichment-pipeline/record-enrichment.js';
 import { EnrichmentRecord, EnrichmentRecordStatus } from '../enrichment-record/enrichment-record.entity.js';
 import { EnrichmentStep, StepStatus } from '../enrichment-record/enrichment-results.js';
+import { leadListProgressOf, readLeadList, type LeadListProgress } from '../lead-list/lead-list.reading.js';
+import type { LeadListSource } from '../lead-list/lead-list.source.js';
 import type { WebsiteAnalysis } from '../website-analysis/website-analysis.client.js';
-import { EnrichmentJob, enrichmentJobKind } from './enrichment-job.entity.js';
+import { EnrichmentJob, EnrichmentJobSource, enrichmentJobKind } from './enrichment-job.entity.js';
 
 /** Records read per query while a job walks its list. */
 const pageSize = 500;
+
+/** Contacts a lead's event carries, best-ranked first: the lead may be any of them, not only the owner. */
+const contactsPublished = 3;
 
 /** Sites whose analysis one attempt keeps in memory. */
 const analysesKept = 2_000;
@@ -21,6 +26,8 @@ export const delegatedTokenPurpose = (jobId: string) => `caller-delegation:${job
 export interface EnrichmentJobKindOptions {
   services: EnrichmentServices;
   secrets: SecretBox;
+  /** Reads a lead list job's leads from crm-service. */
+  leadLists: LeadListSource;
   /** Records processed at once within one job (`ENRICHMENT_RECORD_CONCURRENCY`). */
   concurrency: number;
   /** Runs of a job before retryable failures fail their records (`ENRICHMENT_JOB_MAX_ATTEMPTS`). Default: 5. */
@@ -30,7 +37,7 @@ export interface EnrichmentJobKindOptions {
 /** The event telling the lead's service what its record found; none for a record of no lead, or one that failed. */
 function leadEnrichmentOf(record: EnrichmentRecord, changes: Partial<EnrichmentRecord>): PublishInput<typeof enrichmentRecordCompleted> | null {
   if (!record.leadId || (changes.status !== EnrichmentRecordStatus.ENRICHED && changes.status !== EnrichmentRecordStatus.PARTIAL)) return null;
-  const contact = changes.contacts?.[0];
+  const ranked = (changes.contacts ?? []).slice(0, contactsPublished).map((contact) => ({ name: contact.name, title: contact.title, email: contact.email, phone: contact.phone, linkedinUrl: contact.linkedinUrl, source: contact.source }));
   const qualification = changes.qualification;
   return {
     entityId: record.leadId,
@@ -42,7 +49,8 @@ function leadEnrichmentOf(record: EnrichmentRecord, changes: Partial<EnrichmentR
       companyName: record.companyName,
       website: changes.normalizedWebsite ?? null,
       domain: changes.domain ?? null,
-      contact: contact ? { name: contact.name, title: contact.title, email: contact.email, phone: contact.phone, linkedinUrl: contact.linkedinUrl, source: contact.source } : null,
+      contact: ranked[0] ?? null,
+      contacts: ranked,
       qualification: qualification ? { score: qualification.score, tier: qualification.tier, reasoning: qualification.reasoning } : null,
     },
   };
@@ -68,9 +76,29 @@ function openDelegatedToken(job: EnrichmentJob, sealed: string | null, secrets: 
  * the record's (FAILED or PARTIAL, with the reason); a provider failure worth retrying makes the
  * attempt retry the record later, and on the last attempt fails the record instead.
  */
-export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobKind<EnrichmentRecord, EnrichmentJob, JobRun> {
+/** What one attempt keeps: the records' run, and how far the lead list is read (a lead list job's). */
+export interface EnrichmentAttempt extends JobRun {
+  leadList: LeadListProgress | null;
+  /** Whether the job's message still says the list is being read (cleared once, after it is read). */
+  readingShown: boolean;
+}
+
+/** The job's message while its lead list is read, or null once it is (said once); undefined: unchanged. */
+function readingMessage(state: EnrichmentAttempt): string | null | undefined {
+  const list = state.leadList;
+  if (!list) return undefined;
+  if (!list.done) {
+    state.readingShown = true;
+    return `Reading the lead list: ${list.read.toLocaleString('en-US')} of ${list.expected.toLocaleString('en-US')} leads read; each is enriched as it arrives.`;
+  }
+  if (!state.readingShown) return undefined;
+  state.readingShown = false;
+  return null;
+}
+
+export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobKind<EnrichmentRecord, EnrichmentJob, EnrichmentAttempt> {
   const { services, secrets } = options;
-  return defineJobKind<EnrichmentRecord, EnrichmentJob, JobRun>({
+  return defineJobKind<EnrichmentRecord, EnrichmentJob, EnrichmentAttempt>({
     kind: enrichmentJobKind,
     entity: EnrichmentJob,
     // One enrichment at a time per tenant: a tenant's big list does not hold up everyone else's.
@@ -79,7 +107,10 @@ export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobK
     concurrency: options.concurrency,
     async startAttempt({ job, em, signal, attempt, maxAttempts }) {
       const sealed = await em.fork().findOneOrFail(EnrichmentJob, { id: job.id }, { fields: ['delegatedCallerToken'] });
+      const listed = job.source === EnrichmentJobSource.LEAD_LIST;
       return {
+        leadList: listed ? leadListProgressOf(job) : null,
+        readingShown: listed && job.leadListReadAt === null,
         tenantId: job.tenantId,
         steps: new Set(job.steps),
         budgetUsdPerRecord: job.budgetUsdPerRecord,
@@ -90,14 +121,16 @@ export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobK
         lastAttempt: attempt >= maxAttempts,
       };
     },
-    async *items({ job, em }) {
+    async *items({ job, em, state, signal }) {
       for (let after = -1; ; ) {
         // A fresh fork per page keeps a 100,000-record job from filling one identity map.
         const page = await em.fork().find(EnrichmentRecord, { jobId: job.id, position: { $gt: after } }, { orderBy: { position: 'asc' }, limit: pageSize });
         yield* page;
-        if (page.length < pageSize) return;
+        if (page.length < pageSize) break;
         after = page.at(-1)!.position;
       }
+      // A lead list job then reads the rest of its list (all of it, the first time), enriching each page as it arrives.
+      if (state.leadList) yield* readLeadList({ source: options.leadLists, em, job, delegatedToken: state.delegatedToken, signal, progress: state.leadList });
     },
     itemKey: (record) => String(record.position),
     async processItem(record, { state, logger, signal }) {
@@ -116,6 +149,7 @@ export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobK
       }
       return {
         outcome: changes.status === EnrichmentRecordStatus.FAILED ? 'failed' : 'completed',
+        message: readingMessage(state),
         save: async (transaction) => {
           await transaction.nativeUpdate(EnrichmentRecord, { id: record.id }, { ...changes, updatedAt: new Date() });
           // What was found reaches the lead through crm-service, committed with the record or not at all.
@@ -124,7 +158,7 @@ export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobK
         },
       };
     },
-    async conclude({ job, em }) {
+    async conclude({ job, em, state }) {
       const rows = await em
         .getConnection()
         .execute<Array<{ status: string; count: string; cost: string | null }>>(
@@ -133,7 +167,10 @@ export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobK
         );
       const count = (status: string) => Number(rows.find((row) => row.status === status)?.count ?? 0);
       const cost = rows.reduce((sum, row) => sum + Number(row.cost ?? 0), 0);
-      return { message: `Enriched ${count('ENRICHED')}, partly ${count('PARTIAL')}, failed ${count('FAILED')}; cost $${cost.toFixed(4)}.` };
+      const summary = `Enriched ${count('ENRICHED')}, partly ${count('PARTIAL')}, failed ${count('FAILED')}; cost $${cost.toFixed(4)}.`;
+      // The list could not be read to its end: what was read is enriched, and the job says why it stopped there.
+      if (state.leadList?.problem) return { status: JobStatus.FAILED, message: `${state.leadList.problem} ${summary}` };
+      return { message: summary };
     },
   });
 }

@@ -1,11 +1,11 @@
 import { progressPercent } from '@gtm/jobs';
 import { ConnectionArgs, type SubgraphContext } from '@gtm/runtime';
-import { Arg, Args, Ctx, FieldResolver, Float, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { CampaignTargetingReference } from '../campaign/campaign.type.js';
 import { EnrichmentRecordStatus } from '../enrichment-record/enrichment-record.entity.js';
 import { EnrichmentRecordConnection } from '../enrichment-record/enrichment-record.type.js';
 import type { EnrichmentLoaders } from '../loaders.js';
-import type { EnrichmentJob } from './enrichment-job.entity.js';
+import { EnrichmentJobSource, type EnrichmentJob } from './enrichment-job.entity.js';
 import { CreateEnrichmentJobInput, EnrichmentJobFilter } from './enrichment-job.input.js';
 import type { EnrichmentJobService } from './enrichment-job.service.js';
 import { EnrichmentJobConnection, EnrichmentJobType, ExportFormat } from './enrichment-job.type.js';
@@ -30,7 +30,7 @@ export class EnrichmentJobResolver {
     return this.enrichmentJobService.list(context, filter, args);
   }
 
-  @Mutation(() => EnrichmentJobType, { description: 'Creates a QUEUED job; with records, it starts at once.' })
+  @Mutation(() => EnrichmentJobType, { description: 'Creates a QUEUED job; with records or a lead list (read by the job as it runs), it starts at once.' })
   createEnrichmentJob(@Arg('input', () => CreateEnrichmentJobInput) input: CreateEnrichmentJobInput, @Ctx() context: EnrichmentContext) {
     return this.enrichmentJobService.create(context, input);
   }
@@ -43,6 +43,14 @@ export class EnrichmentJobResolver {
   @FieldResolver(() => Float, { description: 'Records processed, successfully or not, as a share of total: 0 to 100.' })
   percent(@Root() job: EnrichmentJob) {
     return progressPercent(job);
+  }
+
+  @FieldResolver(() => Int, {
+    description:
+      'Records read into the job so far. A lead list is read by the job itself, a page at a time, while it enriches what it has read (`total` is the list’s size until it is read to the end); records given inline or in a file are all read once the job has them.',
+  })
+  recordsRead(@Root() job: EnrichmentJob) {
+    return job.source === EnrichmentJobSource.LEAD_LIST ? job.leadsRead : job.total;
   }
 
   @FieldResolver(() => Float, { description: 'What the job has spent so far on searches and model tokens, in USD: the sum of its records’ costs.' })
@@ -67,7 +75,7 @@ export class EnrichmentJobResolver {
   @FieldResolver(() => String, {
     nullable: true,
     description:
-      'The results as a file (`GET` with your API key, for an hour): every original column as given, then the enriched ones (website, domain, first contact, subject line, ice-breaker, hot-button topic, qualification score, tier and reasoning, status, failure reason, cost). A column the file already had for one of them, left empty in a row, is filled there instead. Cells that a spreadsheet would run as a formula are escaped. Null while an upload job waits for its file.',
+      'The results as a file (`GET` with your API key, for an hour): every original column as given, then the enriched ones (website, domain, the three best-ranked contacts, each as numbered columns “Contact 1 Name” … “Contact 3 LinkedIn” with name, title, email, phone and LinkedIn, subject line, ice-breaker, hot-button topic, qualification score, tier and reasoning, status, failure reason, cost). A column the file already had for one of them, left empty in a row, is filled there instead. Cells that a spreadsheet would run as a formula are escaped. Null while an upload job waits for its file.',
   })
   downloadUrl(
     @Root() job: EnrichmentJob,

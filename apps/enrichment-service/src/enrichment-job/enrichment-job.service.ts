@@ -14,7 +14,7 @@ import { enrichmentExportPurpose } from '../enrichment-file/enrichment-export.js
 import { enrichmentUploadPurpose } from '../enrichment-file/enrichment-upload.js';
 import { isLeadField } from '../enrichment-file/file-columns.js';
 import { insertRecords, recordInsertBatch, type NewRecord } from '../enrichment-record/record-insert.js';
-import { leadListNotFound, type LeadListSource } from '../lead-list/lead-list.source.js';
+import { leadColumns, leadListNotFound, type LeadListSource } from '../lead-list/lead-list.source.js';
 import type { EnrichmentLoaders } from '../loaders.js';
 import { EnrichmentJob, EnrichmentJobSource } from './enrichment-job.entity.js';
 import type { CreateEnrichmentJobInput, EnrichmentJobFilter } from './enrichment-job.input.js';
@@ -152,7 +152,8 @@ export class EnrichmentJobService {
 
   /**
    * A job with records is submitted: the job, its records and its worker task are committed
-   * together. Without records the job only records what is coming (`total`) and waits for them.
+   * together; a lead list's job is submitted at once too, and reads the list as it runs. Without
+   * records the job only records what is coming (`total`) and waits for them.
    * A campaign is read from campaign-service now, with the caller's token, and kept with the job.
    */
   async create(context: EnrichmentContext, input: CreateEnrichmentJobInput): Promise<EnrichmentJob> {
@@ -160,13 +161,16 @@ export class EnrichmentJobService {
     const tenantId = context.caller.tenantId;
     if (leadListId && !isUuid(leadListId)) throw leadListNotFound(leadListId);
     const campaign = campaignId ? await this.campaignOf(context, campaignId) : null;
+    // Only the list's existence (the caller's own) and size are checked now: the job reads its leads (decision 0077).
+    const listSize = leadListId ? await this.dependencies.leadLists.leadCount(context, leadListId) : null;
+    if (listSize === 0) throw badUserInput(`Lead list ${leadListId} has no leads to enrich.`, 'leadListId', { reason: 'EMPTY_LEAD_LIST' });
     const delegatedToken = await this.delegatedTokenOf(context);
     const source = upload ? EnrichmentJobSource.UPLOAD : leadListId ? EnrichmentJobSource.LEAD_LIST : EnrichmentJobSource.RECORDS;
     const build = async (em: typeof context.em) => {
       const job = em.create(EnrichmentJob, {
         name,
         tenantId,
-        total: records?.length ?? (upload || leadListId ? 0 : (total ?? 0)),
+        total: records?.length ?? listSize ?? (upload ? 0 : (total ?? 0)),
         status: JobStatus.QUEUED,
         campaignId: campaign?.id ?? null,
         campaign,
@@ -175,7 +179,7 @@ export class EnrichmentJobService {
         source,
         leadListId: leadListId ?? null,
         columnMapping: columnMapping?.map((entry) => ({ column: entry.column, field: entry.field ?? null })) ?? null,
-        columns: records ? inlineColumnsOf(records) : null,
+        columns: records ? inlineColumnsOf(records) : leadListId ? leadColumns : null,
       });
       job.subjectType = 'EnrichmentJob';
       job.subjectId = job.id;
@@ -187,10 +191,6 @@ export class EnrichmentJobService {
           const batch = records.slice(start, start + recordInsertBatch).map((record, offset) => newRecordOf(start + offset, record));
           await insertRecords(em, tenantId, job.id, batch);
         }
-      }
-      if (leadListId) {
-        job.total = await this.dependencies.leadLists.copyLeads(context, em, job, leadListId);
-        if (job.total === 0) throw badUserInput(`Lead list ${leadListId} has no leads to enrich.`, 'leadListId', { reason: 'EMPTY_LEAD_LIST' });
       }
       return job;
     };

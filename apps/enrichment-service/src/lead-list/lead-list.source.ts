@@ -1,7 +1,6 @@
-import { notFound, upstreamUnavailable, UpstreamError, type EntityManager, type GraphQLUpstream, type SubgraphContext } from '@gtm/runtime';
+import { notFound, upstreamUnavailable, UpstreamError, type GraphQLUpstream, type SubgraphContext } from '@gtm/runtime';
 import { z } from 'zod';
-import type { EnrichmentJob } from '../enrichment-job/enrichment-job.entity.js';
-import { insertRecords, type NewRecord } from '../enrichment-record/record-insert.js';
+import type { NewRecord } from '../enrichment-record/record-insert.js';
 
 /** Leads asked of crm-service per call: the most its connections give (`maximumPageSize`). */
 const leadPageSize = 100;
@@ -14,8 +13,11 @@ export function leadListNotFound(id: string) {
   return notFound('LeadList', id.slice(0, 64));
 }
 
-// The contract with crm-service: a LeadList entity by reference, its leads a page at a time (its
-// Company names the home page `websiteUrl`).
+// The contract with crm-service: a LeadList entity by reference, how many leads it has, and its
+// leads a page at a time (its Company names the home page `websiteUrl`).
+const listQuery = `query LeadListSize($representations: [_Any!]!) {
+  _entities(representations: $representations) { ... on LeadList { id leadCount } }
+}`;
 const leadsQuery = `query LeadListLeads($representations: [_Any!]!, $first: Int!, $after: String) {
   _entities(representations: $representations) {
     ... on LeadList { leads(first: $first, after: $after) { edges { node { id email firstName lastName title phone company { name domain websiteUrl } } } pageInfo { hasNextPage endCursor } } }
@@ -32,6 +34,7 @@ const leadSchema = z.object({
   phone: text,
   company: z.object({ name: text, domain: text, websiteUrl: text }).nullish(),
 });
+const listSchema = z.object({ _entities: z.array(z.object({ id: z.string(), leadCount: z.number().int().min(0) }).nullable()) });
 const pageSchema = z.object({
   _entities: z.array(
     z
@@ -74,50 +77,72 @@ function recordOfLead(position: number, lead: Lead): NewRecord {
   };
 }
 
+/** One page of a list's leads as records, and where the next page starts. */
+export interface LeadPage {
+  records: NewRecord[];
+  /** crm-service's cursor after this page; null when the list was empty. */
+  endCursor: string | null;
+  hasNextPage: boolean;
+}
+
+/** crm-service could not be asked, or answered nonsense: worth asking again later. */
+export class LeadListUnavailableError extends Error {
+  override readonly name = 'LeadListUnavailableError';
+}
+
 /**
- * A lead list's leads, read from crm-service by entity reference with the caller's own token (so
- * crm-service applies the caller's tenant: another tenant's list answers null, as a missing one
- * does), a page at a time, each page written as records at once.
+ * A lead list of crm-service, by entity reference, always with a caller's token (so crm-service
+ * applies the caller's tenant: another tenant's list answers null, as a missing one does). The
+ * mutation only checks that the list is the caller's and how many leads it has (one call); the job
+ * reads the leads a page at a time with the delegated token (decision 0077).
  */
 export class LeadListSource {
   constructor(private readonly crm: GraphQLUpstream) {}
 
-  /** Copies the list's leads into the job's records, on the job's transaction; returns how many. */
-  async copyLeads(context: Pick<SubgraphContext, 'callerToken' | 'caller' | 'logger'>, em: EntityManager, job: EnrichmentJob, leadListId: string): Promise<number> {
-    let after: string | null = null;
-    let position = 0;
-    for (;;) {
-      const page = await this.page(context, leadListId, after);
-      const list = page['_entities'][0];
-      if (!list) throw leadListNotFound(leadListId);
-      await insertRecords(
-        em,
-        context.caller.tenantId,
-        job.id,
-        list.leads.edges.map((edge) => recordOfLead(position++, edge.node)),
-      );
-      if (!list.leads.pageInfo.hasNextPage || !list.leads.pageInfo.endCursor) break;
-      after = list.leads.pageInfo.endCursor;
-    }
-    job.columns = leadColumns;
-    return position;
-  }
-
-  private async page(context: Pick<SubgraphContext, 'callerToken' | 'logger'>, leadListId: string, after: string | null): Promise<z.infer<typeof pageSchema>> {
+  /** How many leads the caller's list has; NOT_FOUND when it is not the caller's, UPSTREAM_UNAVAILABLE when crm-service cannot say. */
+  async leadCount(context: Pick<SubgraphContext, 'callerToken' | 'logger'>, leadListId: string): Promise<number> {
     const unavailable = (reason: string) => {
       context.logger.warn({ reason, leadListId }, 'crm-service could not be asked for a lead list');
       return upstreamUnavailable('The CRM service is unavailable right now, so the lead list could not be read; nothing was created. Try again shortly.', { service: 'crm' });
     };
+    let answer: Awaited<ReturnType<GraphQLUpstream['post']>>;
     try {
-      const answer = await this.crm.post(context.callerToken, leadsQuery, { representations: [{ __typename: 'LeadList', id: leadListId }], first: leadPageSize, after });
-      const parsed = pageSchema.safeParse(answer.data);
-      if (!parsed.success) throw unavailable(answer.errors?.[0]?.message ?? 'an answer without the lead list');
-      // A null beside errors is crm-service failing, not the list missing.
-      if (!parsed.data['_entities'][0] && answer.errors?.length) throw unavailable(answer.errors[0]!.message);
-      return parsed.data;
+      answer = await this.crm.post(context.callerToken, listQuery, { representations: [{ __typename: 'LeadList', id: leadListId }] });
     } catch (error) {
       if (error instanceof UpstreamError) throw unavailable(error.message);
       throw error;
     }
+    const parsed = listSchema.safeParse(answer.data);
+    if (!parsed.success) throw unavailable(answer.errors?.[0]?.message ?? 'an answer without the lead list');
+    const list = parsed.data['_entities'][0];
+    // A null beside errors is crm-service failing, not the list missing.
+    if (!list && answer.errors?.length) throw unavailable(answer.errors[0]!.message);
+    if (!list) throw leadListNotFound(leadListId);
+    return list.leadCount;
+  }
+
+  /**
+   * The page of the list's leads after `after`, numbered from `position`; null when the list is
+   * no longer the caller's (deleted since). Throws `LeadListUnavailableError` when crm-service
+   * cannot answer.
+   */
+  async page(callerToken: string, leadListId: string, after: string | null, position: number): Promise<LeadPage | null> {
+    let answer: Awaited<ReturnType<GraphQLUpstream['post']>>;
+    try {
+      answer = await this.crm.post(callerToken, leadsQuery, { representations: [{ __typename: 'LeadList', id: leadListId }], first: leadPageSize, after });
+    } catch (error) {
+      if (error instanceof UpstreamError) throw new LeadListUnavailableError(error.message, { cause: error });
+      throw error;
+    }
+    const parsed = pageSchema.safeParse(answer.data);
+    if (!parsed.success) throw new LeadListUnavailableError(`crm-service answered without the lead list: ${answer.errors?.[0]?.message ?? 'no data'}`);
+    const list = parsed.data['_entities'][0];
+    if (!list && answer.errors?.length) throw new LeadListUnavailableError(`crm-service failed: ${answer.errors[0]!.message}`);
+    if (!list) return null;
+    return {
+      records: list.leads.edges.map((edge, index) => recordOfLead(position + index, edge.node)),
+      endCursor: list.leads.pageInfo.endCursor ?? null,
+      hasNextPage: list.leads.pageInfo.hasNextPage && Boolean(list.leads.pageInfo.endCursor),
+    };
   }
 }

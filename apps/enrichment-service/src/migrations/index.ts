@@ -7,6 +7,7 @@ import { EnrichmentJobsAreJobs } from './20261123000000-enrichment-jobs-are-jobs
 import { CreateEnrichmentRecords } from './20261123000100-create-enrichment-records.js';
 import { EnrichmentPipeline } from './20261204000000-enrichment-pipeline.js';
 import { EnrichmentFiles } from './20261204100000-enrichment-files.js';
+import { LeadListReading } from './20261204200000-lead-list-reading.js';
 
 /** Every migration of the enrichment schema, oldest first. Append; never edit one that has shipped. */
 export const migrations: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrations: MigrationObject[] = [
   { name: '20261204000000-enrichment-pipeline', class: EnrichmentPipeline },
   { name: '20261204100000-enrichment-files', class: EnrichmentFiles },
   { name: '20261204100100-create-event-outbox', class: CreateEventOutbox },
+  { name: '20261204200000-lead-list-reading', class: LeadListReading },
 ];

@@ -79,7 +79,9 @@ export function createSearchPolicy(provider: string, settings: SearchPolicySetti
   });
   const breaker = circuitBreaker(handleWhen(providerFault), { halfOpenAfter: breakerHalfOpenAfterMs, breaker: new ConsecutiveBreaker(breakerFailures) });
   const bulkheadPolicy = bulkhead(maxConcurrency, maxQueue);
-  const timeoutPolicy = timeout(timeoutMs, TimeoutStrategy.Aggressive);
+  // Not aborted once the call has returned (there is nothing left to stop): aborting builds an
+  // AbortError for every call, which showed in profiles of a busy enrichment job.
+  const timeoutPolicy = timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
 
   const timed = async <Result>(call: (signal: AbortSignal) => Promise<Result>, signal: AbortSignal): Promise<Result> => {
     try {

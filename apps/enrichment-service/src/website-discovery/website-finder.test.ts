@@ -153,6 +153,17 @@ describe('finding a dealer’s website', () => {
     expect(serper.requests.length).toBe(searchesBefore + 1);
   });
 
+  it('reads a company’s site once for the rows that name it again, and once per tenant', async () => {
+    const homeRequests = () => sites.requests.filter((request) => request.host === fixtures[0]!.host && request.path === '/').length;
+    const before = homeRequests();
+    // Another branch of the same dealer, on another row: its search is cached and its page read already.
+    const again = await finder.find(questionOf(dealers[0]!), unlimited);
+    expect(again).toMatchObject({ found: true, domain: fixtures[0]!.host });
+    expect(homeRequests()).toBe(before);
+    await finder.find(questionOf(dealers[0]!), { ...unlimited, tenantId: randomUUID() });
+    expect(homeRequests()).toBe(before + 1);
+  });
+
   it('refuses a row’s website on a private or metadata address by its spelling, and searches instead', async () => {
     for (const website of ['http://169.254.169.254/latest/meta-data', 'http://localhost:8080', 'http://10.1.2.3']) {
       const finding = await finder.find(questionOf(dealers[0]!, { website }), unlimited);

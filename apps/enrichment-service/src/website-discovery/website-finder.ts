@@ -1,8 +1,9 @@
 import { FetchAllowlist, FetchFailure, normalizeWebsiteUrl, websiteAddressRefusal, type SafeFetcher } from '@gtm/runtime';
+import { LRUCache } from 'lru-cache';
 import { emailDomainOf, isPersonalMailDomain } from '../enrichment-record/record-identity.js';
 import { WebsiteSource, type WebsiteCandidate, type WebsiteEvidence } from '../enrichment-record/enrichment-results.js';
 import type { WebSearch, WebSearchAnswer } from '../web-search/index.js';
-import { readCompanyPage } from './company-page.js';
+import { readCompanyPage, type CompanyPage } from './company-page.js';
 import { matchCompanyPage, type CompanyIdentity, type PageMatch } from './company-match.js';
 import { isDirectoryHost } from './directory-sites.js';
 import { SearchCache } from './search-cache.js';
@@ -47,6 +48,8 @@ const pageTypes = ['text/html', 'application/xhtml+xml'];
 export class WebsiteFinder {
   private readonly maximumCandidates: number;
   private readonly allowlist: FetchAllowlist;
+  /** Candidate pages read lately, by tenant and URL (`readPage`). */
+  private readonly pages = new LRUCache<string, CompanyPage>({ max: 2_000, ttl: 10 * 60_000 });
   /** Searches on the wire, by tenant and query: records asking the same at once share one. */
   private readonly searches = new Map<string, Promise<WebSearchAnswer>>();
 
@@ -62,7 +65,7 @@ export class WebsiteFinder {
 
     const emailDomain = emailDomainOf(question.email);
     if (emailDomain && !isPersonalMailDomain(emailDomain) && !isDirectoryHost(emailDomain) && question.name) {
-      const candidate = await this.check(`https://${emailDomain}`, question, options.signal, { nameSuffices: true });
+      const candidate = await this.check(`https://${emailDomain}`, question, options, { nameSuffices: true });
       if (candidate.match?.confirmed) {
         const evidence: WebsiteEvidence = { query: null, provider: null, candidates: [candidate.verdict], skipped: [] };
         return { found: true, website: normalizeWebsiteUrl(candidate.url), domain: emailDomain, source: WebsiteSource.EMAIL, confidence: candidate.match.confidence, evidence, costUsd: 0, note: notes.join(' ') || null };
@@ -97,7 +100,7 @@ export class WebsiteFinder {
         }
       }
     }
-    return this.pickCandidate(question, answer, notes, options.signal);
+    return this.pickCandidate(question, answer, notes, options);
   }
 
   private givenWebsite(website: string | null): { usable: true; website: string } | { usable: false; note: string | null } {
@@ -121,7 +124,7 @@ export class WebsiteFinder {
     return this.options.search.search({ query, count: 10, signal });
   }
 
-  private async pickCandidate(question: WebsiteQuestion, answer: WebSearchAnswer, notes: string[], signal: AbortSignal | undefined): Promise<WebsiteFinding> {
+  private async pickCandidate(question: WebsiteQuestion, answer: WebSearchAnswer, notes: string[], options: Pick<FindWebsiteOptions, 'tenantId' | 'signal'>): Promise<WebsiteFinding> {
     const skipped: string[] = [];
     const candidates: string[] = [];
     const seenHosts = new Set<string>();
@@ -145,7 +148,7 @@ export class WebsiteFinder {
     const verdicts: WebsiteCandidate[] = [];
     let best: { url: string; match: PageMatch } | null = null;
     for (const candidate of candidates) {
-      const checked = await this.check(candidate, question, signal, { nameSuffices: false });
+      const checked = await this.check(candidate, question, options, { nameSuffices: false });
       verdicts.push(checked.verdict);
       if (checked.match?.confirmed && (!best || checked.match.confidence > best.match.confidence)) best = { url: checked.url, match: checked.match };
       // Name, phone and place together: no other candidate can beat it.
@@ -168,26 +171,28 @@ export class WebsiteFinder {
   }
 
   /** Fetches a candidate (and its home page, when the result was another page) and matches it. */
-  private async check(url: string, question: WebsiteQuestion, signal: AbortSignal | undefined, options: { nameSuffices: boolean }): Promise<{ url: string; match: PageMatch | null; verdict: WebsiteCandidate }> {
+  private async check(
+    url: string,
+    question: WebsiteQuestion,
+    scope: Pick<FindWebsiteOptions, 'tenantId' | 'signal'>,
+    options: { nameSuffices: boolean },
+  ): Promise<{ url: string; match: PageMatch | null; verdict: WebsiteCandidate }> {
+    const { signal } = scope;
     const pages = [url];
     const home = new URL(url).origin + '/';
     if (home !== url) pages.push(home);
     let last: PageMatch | null = null;
     let failure: string | null = null;
     for (const pageUrl of pages) {
-      let html: string;
-      let finalUrl: string;
+      let page: CompanyPage;
       try {
-        const fetched = await this.options.fetcher.fetch(pageUrl, { accept: pageTypes, signal });
-        html = fetched.body;
-        finalUrl = fetched.url;
+        page = await this.readPage(pageUrl, scope);
       } catch (error) {
         if (signal?.aborted) throw error;
         if (!(error instanceof FetchFailure)) throw error;
         failure = error.kind === 'refused' ? `is refused (${error.message})` : `could not be read (${error.message})`;
         continue;
       }
-      const page = readCompanyPage(html, finalUrl);
       let match = matchCompanyPage(question, page);
       // An email's own domain that names the company is the company's: the email ties them.
       if (options.nameSuffices && !match.confirmed && match.matched.includes('name')) match = { ...match, confirmed: true, confidence: 0.75, reason: "names the company, and the row's work email is at this domain" };
@@ -196,6 +201,21 @@ export class WebsiteFinder {
     }
     const reason = last?.reason ?? failure ?? 'could not be read';
     return { url, match: last, verdict: { url, accepted: false, matched: last?.matched ?? [], reason } };
+  }
+
+  /**
+   * A page fetched and read, or the same page read for another record of the tenant a moment ago:
+   * the branches of one company, or a list that names a company on several rows, fetch and parse its
+   * site once. Only pages read are kept (a failure is tried again), and only briefly.
+   */
+  private async readPage(url: string, scope: Pick<FindWebsiteOptions, 'tenantId' | 'signal'>): Promise<CompanyPage> {
+    const key = `${scope.tenantId}\u0000${url}`;
+    const known = this.pages.get(key);
+    if (known) return known;
+    const fetched = await this.options.fetcher.fetch(url, { accept: pageTypes, signal: scope.signal });
+    const page = readCompanyPage(fetched.body, fetched.url);
+    this.pages.set(key, page);
+    return page;
   }
 }
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { defineEvent } from '../event-definition.js';
 
 const text = z.string().max(2_000).nullable();
+const contact = z.object({ name: z.string().max(300), title: text, email: text, phone: text, linkedinUrl: text, source: z.string().max(2_000) });
 
 /**
  * A record of an enrichment job that came from a lead (a job over a lead list) was enriched, fully
@@ -24,9 +25,12 @@ export const enrichmentRecordCompleted = defineEvent({
     website: text,
     domain: text,
     /** The first contact found (owner or executive first), with the page it came from. */
-    contact: z
-      .object({ name: z.string().max(300), title: text, email: text, phone: text, linkedinUrl: text, source: z.string().max(2_000) })
-      .nullable(),
+    contact: contact.nullable(),
+    /**
+     * The best-ranked contacts found, `contact` first (at most three). Optional, so events published
+     * before it was added still read: a consumer falls back on `contact`.
+     */
+    contacts: z.array(contact).max(3).optional(),
     qualification: z.object({ score: z.number().int().min(0).max(100), tier: z.enum(['A', 'B', 'C', 'D']), reasoning: z.string().max(5_000) }).nullable(),
   }),
 });
