@@ -169,7 +169,7 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
   }
 
   // Bookkeeping on the consumer's own connections; the service's pool serves requests and handlers.
-  const onPool: SqlRunner = (text, values) => pool.query(text, values);
+  const onPool: SqlRunner = async (text, values) => (await pool.query(text, values)).rows;
   const schedule = (shard: number, at?: Date) => scheduleShards(onPool, workerSchema, [{ subscriber, shard }], at);
 
   /** Prunes old processed-event records; makes sure every shard with events waiting has a job (after jobs lost or given up by graphile-worker). */

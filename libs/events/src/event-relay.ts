@@ -78,7 +78,7 @@ export async function startEventRelay(options: StartEventRelayOptions): Promise<
            coalesce((select json_agg(distinct jsonb_build_object('subscriber', subscriber, 'shard', shard)) from delivered), '[]') as shards`,
         [batchSize, publisher],
       );
-      await scheduleShards((text, values) => client.query(text, values), workerSchema, rows[0]!.shards);
+      await scheduleShards(async (text, values) => (await client.query(text, values)).rows, workerSchema, rows[0]!.shards);
       await client.query('commit');
       return Number(rows[0]!.relayed);
     } catch (error) {
