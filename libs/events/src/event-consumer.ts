@@ -49,6 +49,15 @@ export interface StartEventConsumerOptions {
   batchSize?: number;
   /** Batches one job handles before it hands its shard to a new job, so one busy shard cannot hold a worker. Default: 20. */
   batchesPerRun?: number;
+  /**
+   * How long an entity's next event may wait, due, before the consumer looks at why: a shard with
+   * no job that will take it (lost, or held in graphile-worker's backoff) is logged at warn and
+   * given one; jobs due but not taken by a worker for that long are logged at warn (the consumer
+   * is behind, or its worker pool stopped). Default: 30 000 ms.
+   */
+  stallAfterMs?: number;
+  /** How often to look for such shards. Default: 5 000 ms. */
+  stallCheckIntervalMs?: number;
 }
 
 export interface EventConsumer {
@@ -188,6 +197,63 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
       [subscriber],
     );
     for (const row of retries.rows) await schedule(Number(row.shard), new Date(row.at));
+  }
+
+  const stallAfterMs = options.stallAfterMs ?? 30_000;
+  let behindReportedAt = 0;
+
+  /**
+   * Finds shards whose next events have waited, due, for longer than `stallAfterMs`, and why. A
+   * shard with no job that will take them — none at all (a wake-up lost, a job given up), or only
+   * one that graphile-worker holds back after failures or a retry's job set later — is logged at
+   * warn and scheduled to run now: nothing else would look at it before the minute's sweep, or the
+   * backoff, ends. A shard whose job is due but not taken by a worker for that long is only
+   * reported, at most once a minute: the consumer is behind (busy or starved of CPU) or its
+   * graphile-worker pool stopped; its job runs when a worker is free.
+   */
+  async function healStalledShards(): Promise<number> {
+    const { rows } = await pool.query<{ shard: number; waiting: number; waited_ms: number; job: 'none' | 'held' | 'queued' | 'running'; queued_ms: number | null }>(
+      `with stalled as (
+         select delivery.shard, count(*)::integer as waiting,
+           (extract(epoch from clock_timestamp() - min(coalesce(delivery.next_attempt_at, delivery.relayed_at))) * 1000)::float8 as waited_ms
+         from ${eventSchema}.delivery
+         where subscriber = $1 and parked_at is null
+           and coalesce(next_attempt_at, relayed_at) < clock_timestamp() - make_interval(secs => $3)
+           and not exists (select 1 from ${eventSchema}.delivery as earlier where earlier.subscriber = delivery.subscriber and earlier.stream = delivery.stream and earlier.id < delivery.id)
+         group by delivery.shard
+       )
+       select stalled.*,
+         case when bool_or(job.locked_at is not null) then 'running'
+              when bool_or(job.attempts < job.max_attempts and job.run_at <= clock_timestamp()) then 'queued'
+              when count(job.id) > 0 then 'held' else 'none' end as job,
+         (extract(epoch from clock_timestamp() - min(job.run_at) filter (where job.locked_at is null and job.attempts < job.max_attempts and job.run_at <= clock_timestamp())) * 1000)::float8 as queued_ms
+       from stalled
+       left join ${workerSchema}._private_jobs as job
+         on job.task_id = (select id from ${workerSchema}._private_tasks where identifier = $2) and (job.payload->>'shard')::integer = stalled.shard
+       group by stalled.shard, stalled.waiting, stalled.waited_ms`,
+      [subscriber, deliveryTaskOf(subscriber), stallAfterMs / 1000],
+    );
+    const orphaned = rows.filter((row) => row.job === 'none' || row.job === 'held');
+    if (orphaned.length > 0) {
+      logger.warn(
+        { subscriber, shards: orphaned.map((row) => ({ shard: Number(row.shard), events: row.waiting, waitedMs: Math.round(row.waited_ms), job: row.job })) },
+        'events waited with no job to take them (a wake-up lost, or a job held back by graphile-worker); scheduling their shards now',
+      );
+      await scheduleShards(
+        onPool,
+        workerSchema,
+        orphaned.map((row) => ({ subscriber, shard: Number(row.shard) })),
+      );
+    }
+    const behind = rows.filter((row) => row.job === 'queued' && row.queued_ms !== null && row.queued_ms > stallAfterMs);
+    if (behind.length > 0 && Date.now() - behindReportedAt > 60_000) {
+      behindReportedAt = Date.now();
+      logger.warn(
+        { subscriber, shards: behind.map((row) => ({ shard: Number(row.shard), events: row.waiting, waitedMs: Math.round(row.waited_ms), queuedMs: Math.round(row.queued_ms!) })) },
+        'event shards have jobs due that no worker has taken: the consumer is behind (busy, or starved of CPU) or its worker pool stopped',
+      );
+    }
+    return orphaned.length;
   }
 
   /**
@@ -434,6 +500,10 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
   }
 
   const recover = async () => (await presence.releaseJobsOfDeadWorkers()).length;
+  const stallCheckTimer = setInterval(() => {
+    healStalledShards().catch((error: unknown) => logger.warn({ err: error }, 'could not look for event shards that stalled'));
+  }, options.stallCheckIntervalMs ?? 5_000);
+  stallCheckTimer.unref();
   await recover();
   await sweep();
   const recoveryTimer = setInterval(() => {
@@ -455,6 +525,7 @@ export async function startEventConsumer(options: StartEventConsumerOptions): Pr
       stopping = true;
       clearInterval(recoveryTimer);
       clearInterval(sweepTimer);
+      clearInterval(stallCheckTimer);
       await runner.stop();
       // graphile-worker completes a finished job without waiting for it: what is still locked by
       // this process's pools is unlocked now rather than by another consumer's recovery.
