@@ -307,15 +307,15 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
 print(`\nFederated throughput: ${rounds} interleaved rounds, ${connections} connections, ${burstMs} ms bursts; medians over rounds. Ratios are to ${baseline}. Load average (1 min) after each round: ${loads.map((load) => load.toFixed(1)).join(', ')}.\n`);
 for (const operation of operations) {
   print(`### ${operation.name}\n`);
-  print('| gateway | RPS | × bare Apollo RPS | p50 ms | p99 ms | × bare Apollo p99 | one at a time, median ms | failures |');
-  print('|---|---|---|---|---|---|---|---|');
+  print('| gateway | RPS | × bare Apollo RPS | p50 ms | p99 ms | × bare Apollo p99 | p99 ÷ bare Apollo\'s in the same round, median | one at a time, median ms | failures |');
+  print('|---|---|---|---|---|---|---|---|---|');
   const base = resultOf(baseline, operation.name);
   for (const gateway of gateways) {
     const result = resultOf(gateway.name, operation.name);
     const serial = result.serial.length ? `${format(median(result.serial), 2)} (${median(result.serial) - median(base.serial) >= 0 ? '+' : ''}${format(median(result.serial) - median(base.serial), 2)})` : '—';
     if (!result.rps.length && !result.serial.length) continue;
     print(
-      `| ${gateway.name} | ${format(median(result.rps), 0)} | ${format(median(result.rps) / median(base.rps), 2)} | ${format(median(result.p50))} | ${format(median(result.p99))} | ${format(median(result.p99) / median(base.p99), 2)} | ${serial} | ${result.failures} |`,
+      `| ${gateway.name} | ${format(median(result.rps), 0)} | ${format(median(result.rps) / median(base.rps), 2)} | ${format(median(result.p50))} | ${format(median(result.p99))} | ${format(median(result.p99) / median(base.p99), 2)} | ${result.p99.length ? format(median(result.p99.map((p99, round) => p99 / base.p99[round]!)), 2) : '—'} | ${serial} | ${result.failures} |`,
     );
   }
   print('');
