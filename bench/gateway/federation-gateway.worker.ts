@@ -4,12 +4,15 @@
 // caller token the benchmark signs, renewed as the project's gateway renews its own.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { constants as performanceConstants, PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { callerTokenHeader, createCallerIdentityTokens, createCallerTokenSigner, type CallerIdentity } from '@gtm/caller';
-import { createApp } from '@gtm/gateway/app';
-import { callerTokenReuseMsOf, loadConfig } from '@gtm/gateway/config';
+import { createApp as createCurrentApp } from '@gtm/gateway/app';
+import { callerTokenReuseMsOf, loadConfig as loadCurrentConfig } from '@gtm/gateway/config';
 import { createLogger } from '@gtm/runtime';
 import express from 'express';
 
@@ -22,9 +25,40 @@ interface WorkerSettings {
   supergraphSdl: string;
   /** For Hive: whether it merges identical in-flight subgraph requests (its default: yes). */
   deduplicate: boolean;
+  /** For ours: without API-key authentication and rate limits (a diagnostic of what they cost). */
+  withoutEdgeSecurity: boolean;
+  /** For ours: another build of the gateway (its dist folder), to measure before and after side by side. */
+  gatewayDist?: string;
 }
 
 const settings = JSON.parse(process.env['BENCH_GATEWAY_SETTINGS']!) as WorkerSettings;
+
+// Every collection's pause, to compare the gateways' tails with what the collector cost them.
+const gc = { count: 0, totalMs: 0, maximumMs: 0, major: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.count += 1;
+    gc.totalMs += entry.duration;
+    gc.maximumMs = Math.max(gc.maximumMs, entry.duration);
+    if (((entry as { detail?: { kind?: number } }).detail)?.kind === performanceConstants.NODE_PERFORMANCE_GC_MAJOR) gc.major += 1;
+  }
+}).observe({ entryTypes: ['gc'] });
+
+/** Memory now, then after a full collection: what the heap still references is what is retained. */
+const memoryNow = () => {
+  const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+  return { rss, heapUsed, heapTotal, external };
+};
+
+async function memoryReport() {
+  const before = memoryNow();
+  setFlagsFromString('--expose-gc');
+  const collect = runInNewContext('gc') as () => void;
+  collect();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  collect();
+  return { now: before, afterGc: memoryNow(), gc: { ...gc } };
+}
 
 async function bareCallerHeaders() {
   const signer = await createCallerTokenSigner({ privateKeyPem: settings.environment['CALLER_TOKEN_PRIVATE_KEY']! });
@@ -72,15 +106,24 @@ async function startHive() {
   return { url: server.url, close: async () => (await server.close(), await runtime.dispose()) };
 }
 
+type GatewayModules = { createApp: typeof createCurrentApp; loadConfig: typeof loadCurrentConfig };
+const { createApp, loadConfig }: GatewayModules = settings.gatewayDist
+  ? { ...((await import(`${settings.gatewayDist}/app.js`)) as Pick<GatewayModules, 'createApp'>), ...((await import(`${settings.gatewayDist}/config.js`)) as Pick<GatewayModules, 'loadConfig'>) }
+  : { createApp: createCurrentApp, loadConfig: loadCurrentConfig };
+
 const gateway =
   settings.kind === 'gtm'
-    ? await createApp(loadConfig(settings.environment), { logger: createLogger({ service: 'bench-gateway', level: 'silent' }) })
+    ? await createApp(loadConfig(settings.environment), {
+        logger: createLogger({ service: 'bench-gateway', level: 'silent' }),
+        benchmarkWithoutEdgeSecurity: settings.withoutEdgeSecurity ? { ...settings.caller, requestId: 'bench' } : undefined,
+      })
     : settings.kind === 'apollo'
       ? await startBareApollo()
       : await startHive();
 
 process.on('message', async (message) => {
-  if (message === 'rss') return process.send!({ rss: process.memoryUsage().rss });
+  if (message === 'memory') return process.send!(await memoryReport());
+  if (message === 'memory-now') return process.send!({ now: memoryNow() });
   if (message !== 'close') return;
   await gateway.close();
   process.exit(0);

@@ -12,8 +12,18 @@
 //   npm run bench:federation        (builds first; needs PostgreSQL and Redis like the tests)
 //   BENCH_ROUNDS=5 BENCH_BURST_MS=5000 BENCH_CONNECTIONS=20 npm run bench:federation
 //   BENCH_CPU_PROFILE_DIR=/tmp/profiles   writes a V8 CPU profile of each gateway process
+//   BENCH_VARIANTS=gtm,gtm-off,apollo     only these gateways (gtm, gtm-off, apollo, hive, hive-off;
+//                                         diagnostics: gtm-off-no-auth, without authentication and
+//                                         rate limits; gtm-arenas, merging on with MALLOC_ARENA_MAX=2;
+//                                         gtm-before and gtm-off-before, the build in BENCH_BEFORE_DIST)
+//   BENCH_BEFORE_DIST=/path/to/dist       an earlier build of apps/gateway (a copy of its dist
+//                                         folder inside node_modules, so its imports resolve)
+//   BENCH_GATEWAY_NODE_FLAGS="--max-old-space-size=256"   Node flags of the project's gateway (default:
+//                                         those of the Dockerfile and docker-compose.yml)
+//   BENCH_PHASES=serial                   only the one-at-a-time phase (or only `burst`)
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { openApiKeyRegistry } from '@gtm/gateway/api-key-registry';
 import { createLogger } from '@gtm/runtime';
@@ -31,7 +41,7 @@ const campaignCount = 25;
 // ---- the subgraphs and the data -------------------------------------------------------------
 
 const setup = await createSubgraphTestSetup();
-const subgraphEnvironment = { ...setup.environment, NODE_ENV: 'production', REDIS_KEY_PREFIX: uniqueRedisPrefix(), LOG_LEVEL: 'silent', DATABASE_POOL_MAX: '8' };
+const subgraphEnvironment = { ...setup.environment, NODE_ENV: 'production', REDIS_KEY_PREFIX: uniqueRedisPrefix(), LOG_LEVEL: 'silent', DATABASE_POOL_MAX: process.env['BENCH_SUBGRAPH_POOL_MAX'] ?? '8' };
 
 interface Child {
   process: ChildProcess;
@@ -40,11 +50,14 @@ interface Child {
 
 const profileDirectory = process.env['BENCH_CPU_PROFILE_DIR'];
 
-async function startChild(file: string, variable: string, value: unknown, profiled = false): Promise<Child & { urls?: Record<string, string> }> {
+// The project's gateway runs with the Node flags it is deployed with.
+const gatewayNodeFlags = (process.env['BENCH_GATEWAY_NODE_FLAGS'] ?? '--max-old-space-size=256').split(' ').filter(Boolean);
+
+async function startChild(file: string, variable: string, value: unknown, profiled = false, extraEnvironment: Record<string, string> = {}, nodeFlags: string[] = []): Promise<Child & { urls?: Record<string, string> }> {
   const child = fork(fileURLToPath(new URL(file, import.meta.url)), {
-    env: { ...process.env, [variable]: JSON.stringify(value) },
+    env: { ...process.env, ...extraEnvironment, [variable]: JSON.stringify(value) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: [...process.execArgv, ...(profiled && profileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`] : [])],
+    execArgv: [...process.execArgv, ...nodeFlags, ...(profiled && profileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`] : [])],
   });
   const message = await new Promise<{ url?: string; urls?: Record<string, string> }>((resolve, reject) => {
     child.once('message', (first) => resolve(first as { url?: string; urls?: Record<string, string> }));
@@ -63,6 +76,14 @@ function ask<Answer>(child: ChildProcess, message: string): Promise<Answer> {
 
 const subgraphs = await startChild('./federation-subgraphs.worker.ts', 'BENCH_SUBGRAPH_ENVIRONMENT', subgraphEnvironment);
 const subgraphUrls = subgraphs.urls!;
+let stopping = false;
+// Numbers measured against subgraphs that have gone are not numbers: stop instead (on a shared
+// machine another suite can take PostgreSQL's last connections, and the subgraphs exit).
+subgraphs.process.once('exit', (code) => {
+  if (stopping) return;
+  process.stderr.write(`the subgraphs exited (${code}) in the middle of the run; no results\n`);
+  process.exit(1);
+});
 
 const silent = createLogger({ service: 'bench', level: 'silent' });
 const registry = await openApiKeyRegistry({ databaseUrl: setup.environment['DATABASE_URL']!, logger: silent, poolMax: 1 });
@@ -82,6 +103,9 @@ const gatewayEnvironment = (merging: boolean) => ({
   GATEWAY_PORT: '0',
   GATEWAY_HOST: '127.0.0.1',
   DATABASE_URL: setup.environment['DATABASE_URL']!,
+  // API keys are read once per cache period and usage written once a second: two connections are
+  // plenty, and five gateways with the default five would crowd a shared PostgreSQL.
+  DATABASE_POOL_MAX: '2',
   REDIS_URL: setup.environment['REDIS_URL']!,
   REDIS_KEY_PREFIX: uniqueRedisPrefix(),
   LOG_LEVEL: 'silent',
@@ -98,17 +122,31 @@ const gatewayEnvironment = (merging: boolean) => ({
   SUBGRAPH_FETCH_MERGING: String(merging),
 });
 
-const variants = [
-  { name: 'GTM Graph gateway', kind: 'gtm', environment: gatewayEnvironment(true), deduplicate: true },
-  { name: 'GTM Graph, merging off', kind: 'gtm', environment: gatewayEnvironment(false), deduplicate: false },
-  { name: 'bare @apollo/gateway', kind: 'apollo', environment: gatewayEnvironment(false), deduplicate: false },
-  { name: 'Hive Gateway (default)', kind: 'hive', environment: gatewayEnvironment(false), deduplicate: true },
-  { name: 'Hive, dedupe off', kind: 'hive', environment: gatewayEnvironment(false), deduplicate: false },
+const allVariants = [
+  { id: 'gtm', name: 'GTM Graph gateway', kind: 'gtm', environment: gatewayEnvironment(true), deduplicate: true },
+  { id: 'gtm-off', name: 'GTM Graph, merging off', kind: 'gtm', environment: gatewayEnvironment(false), deduplicate: false },
+  { id: 'apollo', name: 'bare @apollo/gateway', kind: 'apollo', environment: gatewayEnvironment(false), deduplicate: false },
+  { id: 'hive', name: 'Hive Gateway (default)', kind: 'hive', environment: gatewayEnvironment(false), deduplicate: true },
+  { id: 'hive-off', name: 'Hive, dedupe off', kind: 'hive', environment: gatewayEnvironment(false), deduplicate: false },
+  // Diagnostics, only when named: what authentication and rate limiting add, and what glibc's
+  // per-thread malloc arenas add to the resident size.
+  { id: 'gtm-off-no-auth', name: 'GTM Graph, merging off, no auth/rate limit', kind: 'gtm', environment: gatewayEnvironment(false), deduplicate: false, withoutEdgeSecurity: true },
+  { id: 'gtm-arenas', name: 'GTM Graph gateway, MALLOC_ARENA_MAX=2', kind: 'gtm', environment: gatewayEnvironment(true), deduplicate: true, processEnvironment: { MALLOC_ARENA_MAX: '2' } },
+  { id: 'gtm-before', name: 'GTM Graph gateway, before', kind: 'gtm', environment: gatewayEnvironment(true), deduplicate: true, before: true },
+  { id: 'gtm-off-before', name: 'GTM Graph, merging off, before', kind: 'gtm', environment: gatewayEnvironment(false), deduplicate: false, before: true },
 ] as const;
+const diagnostics = new Set(['gtm-off-no-auth', 'gtm-arenas', 'gtm-before', 'gtm-off-before']);
+const beforeDist = process.env['BENCH_BEFORE_DIST'];
+// Bare Apollo is the baseline of every ratio, so it always runs.
+const chosenVariants = process.env['BENCH_VARIANTS']?.split(',').map((id) => id.trim());
+const variants = allVariants.filter((variant) => (chosenVariants ? variant.id === 'apollo' || chosenVariants.includes(variant.id) : !diagnostics.has(variant.id)));
+const phases = new Set((process.env['BENCH_PHASES'] ?? 'serial,burst').split(',').map((phase) => phase.trim()));
 
 const gateways: (Child & { name: string })[] = [];
 for (const variant of variants) {
-  const child = await startChild('./federation-gateway.worker.ts', 'BENCH_GATEWAY_SETTINGS', { kind: variant.kind, environment: variant.environment, caller, supergraphSdl, deduplicate: variant.deduplicate }, true);
+  const settings = { kind: variant.kind, environment: variant.environment, caller, supergraphSdl, deduplicate: variant.deduplicate, withoutEdgeSecurity: 'withoutEdgeSecurity' in variant, gatewayDist: 'before' in variant ? beforeDist : undefined };
+  if ('before' in variant && !beforeDist) throw new Error(`${variant.id} needs BENCH_BEFORE_DIST`);
+  const child = await startChild('./federation-gateway.worker.ts', 'BENCH_GATEWAY_SETTINGS', settings, true, 'processEnvironment' in variant ? variant.processEnvironment : {}, variant.kind === 'gtm' ? gatewayNodeFlags : []);
   gateways.push({ ...child, name: variant.name });
 }
 
@@ -217,15 +255,16 @@ const resultOf = (gateway: string, operation: string) => {
 // Warm-up: JIT, connection pools, the API-key cache, query plans.
 for (const gateway of gateways) for (const operation of operations) await run(gateway.url, operation.body, connections, { ms: 1_000 });
 
+const loads: number[] = [];
 for (let round = 0; round < rounds; round += 1) {
   const order = gateways.map((_, index) => gateways[(index + round) % gateways.length]!);
-  for (const operation of operations.slice(0, 2)) {
+  for (const operation of phases.has('serial') ? operations.slice(0, 2) : []) {
     for (const gateway of order) {
       const serial = await run(gateway.url, operation.body, 1, { requests: serialRequests });
       resultOf(gateway.name, operation.name).serial.push(median(serial.latencies));
     }
   }
-  for (const operation of operations) {
+  for (const operation of phases.has('burst') ? operations : []) {
     for (const gateway of order) {
       const sample = await run(gateway.url, operation.body, connections, { ms: burstMs });
       const result = resultOf(gateway.name, operation.name);
@@ -235,40 +274,70 @@ for (let round = 0; round < rounds; round += 1) {
       result.failures += sample.failures;
     }
   }
-  process.stderr.write(`round ${round + 1}/${rounds} done\n`);
+  loads.push(loadavg()[0]!);
+  process.stderr.write(`round ${round + 1}/${rounds} done, load average ${loads.at(-1)!.toFixed(1)}\n`);
 }
 
-const rss = new Map<string, number>();
-for (const gateway of gateways) rss.set(gateway.name, (await ask<{ rss: number }>(gateway.process, 'rss')).rss);
+interface MemoryUsage {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+interface MemoryReport {
+  /** Right after the run. */
+  now: MemoryUsage;
+  /** After a full collection: what is still referenced. */
+  afterGc: MemoryUsage;
+  gc: { count: number; totalMs: number; maximumMs: number; major: number };
+}
+const memory = new Map<string, MemoryReport>();
+for (const gateway of gateways) memory.set(gateway.name, await ask<MemoryReport>(gateway.process, 'memory'));
+// Idle for a while after the run, the way a gateway is between bursts: what V8 and malloc give back.
+const idleMs = Number(process.env['BENCH_IDLE_MS'] ?? 30_000);
+await new Promise((resolve) => setTimeout(resolve, idleMs));
+const idleMemory = new Map<string, MemoryUsage>();
+for (const gateway of gateways) idleMemory.set(gateway.name, (await ask<{ now: MemoryUsage }>(gateway.process, 'memory-now')).now);
 
 // ---- report -----------------------------------------------------------------------------------
 
 const baseline = 'bare @apollo/gateway';
 const format = (value: number, digits = 1) => value.toFixed(digits);
 const print = (line: string) => process.stdout.write(`${line}\n`);
-print(`\nFederated throughput: ${rounds} interleaved rounds, ${connections} connections, ${burstMs} ms bursts; medians over rounds. Ratios are to ${baseline}.\n`);
+print(`\nFederated throughput: ${rounds} interleaved rounds, ${connections} connections, ${burstMs} ms bursts; medians over rounds. Ratios are to ${baseline}. Load average (1 min) after each round: ${loads.map((load) => load.toFixed(1)).join(', ')}.\n`);
 for (const operation of operations) {
   print(`### ${operation.name}\n`);
-  print('| gateway | RPS | × bare Apollo RPS | p50 ms | p99 ms | × bare Apollo p99 | one at a time, median ms | failures |');
-  print('|---|---|---|---|---|---|---|---|');
+  print('| gateway | RPS | × bare Apollo RPS | p50 ms | p99 ms | × bare Apollo p99 | p99 ÷ bare Apollo\'s in the same round, median | one at a time, median ms | failures |');
+  print('|---|---|---|---|---|---|---|---|---|');
   const base = resultOf(baseline, operation.name);
   for (const gateway of gateways) {
     const result = resultOf(gateway.name, operation.name);
     const serial = result.serial.length ? `${format(median(result.serial), 2)} (${median(result.serial) - median(base.serial) >= 0 ? '+' : ''}${format(median(result.serial) - median(base.serial), 2)})` : '—';
+    if (!result.rps.length && !result.serial.length) continue;
     print(
-      `| ${gateway.name} | ${format(median(result.rps), 0)} | ${format(median(result.rps) / median(base.rps), 2)} | ${format(median(result.p50))} | ${format(median(result.p99))} | ${format(median(result.p99) / median(base.p99), 2)} | ${serial} | ${result.failures} |`,
+      `| ${gateway.name} | ${format(median(result.rps), 0)} | ${format(median(result.rps) / median(base.rps), 2)} | ${format(median(result.p50))} | ${format(median(result.p99))} | ${format(median(result.p99) / median(base.p99), 2)} | ${result.p99.length ? format(median(result.p99.map((p99, round) => p99 / base.p99[round]!)), 2) : '—'} | ${serial} | ${result.failures} |`,
     );
   }
   print('');
 }
-print('| gateway | RSS after the run (MiB) |\n|---|---|');
-for (const gateway of gateways) print(`| ${gateway.name} | ${format(rss.get(gateway.name)! / 1024 / 1024, 0)} |`);
+const mebibytes = (bytes: number) => format(bytes / 1024 / 1024, 0);
+const usage = (taken: MemoryUsage) => `${mebibytes(taken.rss)} / ${mebibytes(taken.heapTotal)} / ${mebibytes(taken.heapUsed)} / ${mebibytes(taken.external)}`;
+print(`Memory in MiB as RSS / V8 heap committed / heap used / external (buffers): right after the run, after a full GC, and ${idleMs / 1000} s idle later. GC pauses over the whole run (warm-up included).\n`);
+print('| gateway | after the run | after a full GC | idle | GC pauses (count, major) | GC pause total ms | longest GC pause ms |');
+print('|---|---|---|---|---|---|---|');
+for (const gateway of gateways) {
+  const report = memory.get(gateway.name)!;
+  print(
+    `| ${gateway.name} | ${usage(report.now)} | ${usage(report.afterGc)} | ${usage(idleMemory.get(gateway.name)!)} | ${report.gc.count}, ${report.gc.major} | ${format(report.gc.totalMs, 0)} | ${format(report.gc.maximumMs)} |`,
+  );
+}
 
 const stop = (child: ChildProcess) =>
   new Promise<void>((resolve) => {
     child.once('exit', () => resolve());
     child.send('close');
   });
+stopping = true;
 await Promise.all(gateways.map((gateway) => stop(gateway.process)));
 await stop(subgraphs.process);
 await setup.dispose();

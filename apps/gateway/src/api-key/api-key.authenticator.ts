@@ -28,21 +28,38 @@ export interface ApiKeyAuthenticatorOptions {
   now?: () => number;
 }
 
-/** A lookup, found or not (the cache holds objects, never null). */
+/** A lookup, found or not (the cache holds objects, never null), and when it was read. */
 interface CachedLookup {
   result: AuthenticatedKey | null;
+  readAt: number;
 }
 
 /**
  * Turns a presented key into its caller. Lookups are cached by the key's hash (never the key), so
  * the cached path costs a hash and a map read; a malformed key is refused without a query.
+ *
+ * A key in steady use never makes a request wait for PostgreSQL: once half of an entry's cache
+ * time has passed, the next request that uses it is answered from it and starts one read in the
+ * background that replaces it. Without that, every entry expiring sent all the requests in flight
+ * with that key to PostgreSQL at once, a stall every few seconds in the gateway's slowest
+ * answers. An entry is still never served older than the cache time, so a revoked key stops
+ * within it as before (sooner when the background read sees the revocation). Requests that find
+ * no entry at the same moment wait for one read together.
  */
 export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions) {
   const { database, logger } = options;
   const lastUsedIntervalMs = options.lastUsedIntervalMs ?? 60_000;
   const now = options.now ?? Date.now;
-  const cache = new LRUCache<string, CachedLookup>({ max: options.cacheSize ?? 10_000, ttl: options.cacheTtlMs ?? 4_000, perf: { now } });
-  const lastUsedWritten = new Map<string, number>();
+  const cacheSize = options.cacheSize ?? 10_000;
+  const cacheTtlMs = options.cacheTtlMs ?? 4_000;
+  const refreshAfterMs = cacheTtlMs / 2;
+  // lru-cache reads a ttl of 0 as "never expires": a cache time of 0 keeps nothing instead.
+  const caching = cacheTtlMs > 0;
+  const cache = new LRUCache<string, CachedLookup>({ max: cacheSize, ttl: caching ? cacheTtlMs : 1, perf: { now } });
+  // Only while a read is under way: one per key hash, whoever asked first.
+  const reading = new Map<string, Promise<AuthenticatedKey | null>>();
+  // When each key's last use was written; bounded like the cache, an entry lives one interval.
+  const lastUsedWritten = new LRUCache<string, true>({ max: cacheSize, ttl: Math.max(1, lastUsedIntervalMs), perf: { now } });
 
   async function lookUp(key: string): Promise<AuthenticatedKey | null> {
     const prefix = prefixOf(key);
@@ -52,10 +69,23 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions) {
     return { keyId: apiKey.id, tenantId: apiKey.tenant.id, tenantSlug: apiKey.tenant.slug, tier: apiKey.tier, scopes: apiKey.scopes };
   }
 
+  function read(cacheKey: string, key: string): Promise<AuthenticatedKey | null> {
+    const pending = reading.get(cacheKey);
+    if (pending) return pending;
+    const readAt = now();
+    const started = lookUp(key)
+      .then((result) => {
+        if (caching) cache.set(cacheKey, { result, readAt });
+        return result;
+      })
+      .finally(() => reading.delete(cacheKey));
+    reading.set(cacheKey, started);
+    return started;
+  }
+
   function recordUse(keyId: string): void {
-    const last = lastUsedWritten.get(keyId) ?? 0;
-    if (now() - last < lastUsedIntervalMs) return;
-    lastUsedWritten.set(keyId, now());
+    if (lastUsedWritten.has(keyId)) return;
+    lastUsedWritten.set(keyId, true);
     database.orm.em
       .fork()
       .nativeUpdate(ApiKey, { id: keyId }, { lastUsedAt: new Date(now()) })
@@ -66,10 +96,16 @@ export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions) {
     async authenticate(key: string | undefined): Promise<AuthenticatedKey | null> {
       if (!key || key.length > 200) return null;
       const cacheKey = hashApiKey(key);
-      let result = cache.get(cacheKey)?.result;
-      if (result === undefined) {
-        result = await lookUp(key);
-        cache.set(cacheKey, { result });
+      const cached = cache.get(cacheKey);
+      let result: AuthenticatedKey | null;
+      if (cached) {
+        result = cached.result;
+        if (now() - cached.readAt >= refreshAfterMs && !reading.has(cacheKey)) {
+          // The entry answers until it expires; a failed read leaves it to do so.
+          read(cacheKey, key).catch((error: unknown) => logger.warn({ err: error }, 'could not read an API key again; its cached lookup stays until it expires'));
+        }
+      } else {
+        result = await read(cacheKey, key);
       }
       if (result) recordUse(result.keyId);
       return result;

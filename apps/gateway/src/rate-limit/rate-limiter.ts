@@ -104,13 +104,25 @@ export interface WindowPosition {
   keyLifetimeSeconds: number;
 }
 
+// The label of the window each length is in, kept until that window ends: every request asks for
+// two, and formatting two dates per request showed in the gateway's profile. One entry per length.
+const currentLabels = new Map<number, { start: number; label: string }>();
+
+function labelOf(start: number, lengthMilliseconds: number): string {
+  const current = currentLabels.get(lengthMilliseconds);
+  if (current?.start === start) return current.label;
+  const isoStart = new Date(start).toISOString();
+  const label = lengthMilliseconds === dayMilliseconds ? isoStart.slice(0, 10) : isoStart.slice(0, 16);
+  currentLabels.set(lengthMilliseconds, { start, label });
+  return label;
+}
+
 export function windowPosition(nowMilliseconds: number, lengthMilliseconds: number): WindowPosition {
   // Unix time has no leap seconds, so multiples of the window length are UTC minute and day starts.
   const start = Math.floor(nowMilliseconds / lengthMilliseconds) * lengthMilliseconds;
   const resetSeconds = Math.max(1, Math.ceil((start + lengthMilliseconds - nowMilliseconds) / 1000));
-  const isoStart = new Date(start).toISOString();
   return {
-    label: lengthMilliseconds === dayMilliseconds ? isoStart.slice(0, 10) : isoStart.slice(0, 16),
+    label: labelOf(start, lengthMilliseconds),
     resetSeconds,
     keyLifetimeSeconds: resetSeconds + clockSkewAllowanceSeconds,
   };

@@ -59,8 +59,12 @@ export function createSubgraphFetcher(options: SubgraphFetcherOptions): Fetcher 
     const pending = inFlight.get(key);
     // The answer is read whole, so each caller parses its own copy of the same bytes.
     if (pending) return pending;
-    const fetched = send(url, init, scope).finally(() => inFlight.delete(key));
+    const fetched = send(url, init, scope);
     inFlight.set(key, fetched);
+    // The first reaction to the answer, so the entry is gone before any caller sees it; the
+    // caller gets the fetch's own promise, without a `finally` link (and its ticks) in between.
+    const forget = () => inFlight.delete(key);
+    fetched.then(forget, forget);
     return fetched;
   };
 }
