@@ -266,6 +266,16 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
     [tenantId, leadImport.listName, leadImport.id, JSON.stringify(leadImport.columns ?? [])],
   );
   const listId = String(list!['id']);
+  // Members have no foreign keys (decision 0084): the existing leads they name are locked here as a
+  // foreign key's check would lock them, so none is deleted before this commits; one deleted since
+  // it was matched fails the merge (it retries) rather than leave a member without its lead.
+  const [locking] = await run(
+    `with wanted as (select distinct lead_id from import_lead where lead_id is not null),
+     locked as (select x.id from ${table.lead} x where x.tenant_id = ? and x.id in (select lead_id from wanted) for key share of x)
+     select (select count(*) from wanted)::int as wanted, (select count(*) from locked)::int as locked`,
+    [tenantId],
+  );
+  if (locking!['wanted'] !== locking!['locked']) throw new Error('a lead this import merges into was deleted while it ran');
   await run(
     `insert into ${table.member} (list_id, position, lead_id, tenant_id, cells)
      select ?, grouped.first_row, grouped.lead_id, ?, staged.cells

@@ -363,6 +363,24 @@ describe('lists made by hand', () => {
     expect(exported.rows.map((row) => row[3])).toEqual(['x3@example.com', 'x1@example.com', 'x2@example.com']);
   });
 
+  it('drops a deleted lead from every list it was in, imported or made by hand', async () => {
+    const who = createTestCaller();
+    const result = await importFile(subgraph, who, 'Email,First Name\nkeep@example.com,Kim\ngone@example.com,Gus\n');
+    const imported = result['list'].id as string;
+    const leads = (await gql(who, `query ($id: ID!) { leadList(id: $id) { leads(first: 10) { edges { node { id email } } } } }`, { id: imported })).data!['leadList'].leads.edges.map((edge: any) => edge.node);
+    const gone = leads.find((lead: any) => lead.email === 'gone@example.com').id;
+    const byHand = (await gql(who, `mutation { createLeadList(name: "Both") { id } }`)).data!['createLeadList'].id;
+    await gql(who, `mutation ($list: ID!, $leads: [ID!]!) { addLeadsToList(listId: $list, leadIds: $leads) { id } }`, { list: byHand, leads: leads.map((lead: any) => lead.id) });
+    expect((await gql(who, `mutation ($id: ID!) { deleteLead(id: $id) }`, { id: gone })).errors).toBeUndefined();
+    for (const listId of [imported, byHand]) {
+      const page = await gql(who, `query ($id: ID!) { leadList(id: $id) { leadCount leads(first: 10) { edges { node { email } } } } }`, { id: listId });
+      expect(page.data!['leadList']).toEqual({ leadCount: 1, leads: { edges: [{ node: { email: 'keep@example.com' } }] } });
+      expect((await download(who, listId)).rows.map((row) => row.at(-6))).toEqual(['keep@example.com']);
+    }
+    const [members] = await subgraph.app.database.orm.em.fork().execute<Array<{ count: number }>>(`select count(*)::int as count from crm.lead_list_member where lead_id = ?`, [gone]);
+    expect(members!.count).toBe(0);
+  });
+
   it('escapes formulas in the export', async () => {
     const who = createTestCaller();
     const result = await importFile(subgraph, who, 'Email,Notes,Score\nevil@example.com,"=HYPERLINK(""http://x"")",+1\n');

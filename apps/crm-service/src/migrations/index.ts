@@ -6,6 +6,7 @@ import { CreateCrmSync } from './20261203000000-create-crm-sync.js';
 import { CreateLeadLists } from './20261204000000-create-lead-lists.js';
 import { CreateCrmPendingPush } from './20261204100000-create-crm-pending-push.js';
 import { DropUnusedLeadIndexes } from './20261204200000-drop-unused-lead-indexes.js';
+import { ListMembersWithoutForeignKeys } from './20261204300000-list-members-without-foreign-keys.js';
 
 /** Every migration of the CRM schema, oldest first. Append; never edit one that has shipped. */
 export const migrations: MigrationObject[] = [
@@ -17,4 +18,5 @@ export const migrations: MigrationObject[] = [
   { name: '20261204000000-create-lead-lists', class: CreateLeadLists },
   { name: '20261204100000-create-crm-pending-push', class: CreateCrmPendingPush },
   { name: '20261204200000-drop-unused-lead-indexes', class: DropUnusedLeadIndexes },
+  { name: '20261204300000-list-members-without-foreign-keys', class: ListMembersWithoutForeignKeys },
 ];
