@@ -1,4 +1,4 @@
-import { leadCreated, leadDeleted, leadUpdated, subscribe, type AnySubscription, type DomainEvent, type EventHandlerContext, type LeadSnapshot } from '@gtm/events';
+import { leadCreated, leadDeleted, leadImported, leadUpdated, subscribe, type AnySubscription, type EventHandlerContext } from '@gtm/events';
 import { JobStatus, type JobQueue } from '@gtm/jobs';
 import type { EntityManager } from '@gtm/runtime';
 import { CrmConnection, CrmConnectionStatus } from '../crm-connection/crm-connection.entity.js';
@@ -15,17 +15,16 @@ export interface LeadPushSettings {
 const unsyncedFields = new Set(['status', 'source', 'notes']);
 
 /**
- * A lead created, changed or deleted here is pushed to every connected CRM of its tenant: the event
+ * A lead created (by hand, or by an import: `lead.imported`), changed or deleted here is pushed to every connected CRM of its tenant: the event
  * queues the lead for each connection (one row per lead, however often it changed) and makes sure
  * one push run is waiting, `delayMs` out, to send what gathered through the sync's own export (so
  * echo recognition and the three-way merge hold). A change the connection's own sync wrote (its
  * link was written at or after the lead's change) is not queued: nothing goes back where it came from.
  */
 export function leadPushSubscriptions(settings: LeadPushSettings): AnySubscription[] {
-  const queueChange = async (event: DomainEvent<{ lead: LeadSnapshot }>, { em }: EventHandlerContext) => {
+  const queueChange = async (lead: { id: string; updatedAt: string }, { em }: EventHandlerContext) => {
     const connections = await pushableConnections(em);
     if (connections.length === 0) return;
-    const lead = event.data.lead;
     const { pending, link } = pendingPushTables(em);
     for (const connection of connections) {
       await withPushLock(em, connection.id, async (transaction) => {
@@ -42,10 +41,16 @@ export function leadPushSubscriptions(settings: LeadPushSettings): AnySubscripti
     }
   };
   return [
-    subscribe(leadCreated, queueChange),
+    subscribe(leadCreated, (event, context) => queueChange(event.data.lead, context)),
+    // An import's new lead carries no snapshot: the lead as it stands now is what the push sends
+    // anyway; one deleted since has nothing to push (its lead.deleted follows).
+    subscribe(leadImported, async (event, context) => {
+      const [lead] = await context.em.execute<Array<{ id: string; updated_at: Date }>>(`select id, updated_at from ${pendingPushTables(context.em).lead} where id = ?`, [event.entity.id]);
+      if (lead) await queueChange({ id: lead.id, updatedAt: new Date(lead.updated_at).toISOString() }, context);
+    }),
     subscribe(leadUpdated, async (event, context) => {
       if (event.data.changed.every((field) => unsyncedFields.has(field))) return;
-      await queueChange(event, context);
+      await queueChange(event.data.lead, context);
     }),
     // The delete's own transaction queued the records to delete (a trigger, before its links went):
     // a run is made sure of for each connection that has one.

@@ -1,4 +1,4 @@
-import { leadCreated, leadUpdated, publishEventsFromQuery } from '@gtm/events';
+import { leadImported, leadUpdated, publishEventForEntities, publishEventsFromQuery } from '@gtm/events';
 import type { EntityManager } from '@gtm/runtime';
 import { leadSnapshotSql } from '../lead/lead.events.js';
 import type { LeadImport } from './lead-import.entity.js';
@@ -225,9 +225,12 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
      select count(*)::int as count from created`,
     [tenantId],
   );
-  await publishEventsFromQuery(transaction, leadCreated, {
-    select: `select x.id::text as entity_id, jsonb_build_object('lead', ${leadSnapshotSql('x')}) as data from ${table.lead} x join import_lead l on l.new_lead_id = x.id and l.lead_id is null where x.tenant_id = ?`,
-    values: [tenantId],
+  // Each new lead's event (lead.imported) is one outbox row per thousand leads carrying their ids,
+  // not a snapshot per lead (decision 0085).
+  await publishEventForEntities(transaction, leadImported, {
+    select: `select new_lead_id::text as entity_id from import_lead where lead_id is null`,
+    values: [],
+    data: { importId: leadImport.id },
     requestId,
   });
 

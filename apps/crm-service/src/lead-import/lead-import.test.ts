@@ -18,7 +18,7 @@ beforeAll(async () => {
   subgraph = await startSubgraphUnderTest((environment, onQuery) => createApp(loadConfig({ ...environment, PUBLIC_URL: 'https://gtm.example.com' }), { onQuery }));
   await subgraph.app.database.orm.em
     .fork()
-    .execute(`insert into gtm_events.subscription (subscriber, event_name, event_version) values (?, 'lead.created', 1), (?, 'lead.updated', 1)`, [probe, probe]);
+    .execute(`insert into gtm_events.subscription (subscriber, event_name, event_version) values (?, 'lead.created', 1), (?, 'lead.imported', 1), (?, 'lead.updated', 1)`, [probe, probe, probe]);
 });
 
 afterAll(() => subgraph?.close());
@@ -94,8 +94,18 @@ describe('the Florida dealer register (10,246 rows)', () => {
     expect(first['list']).toMatchObject({ name: 'florida-dealers-10k.csv', leadCount: 9_663 });
   });
 
-  it('publishes lead.created for every new lead', async () => {
-    expect(await deliveredEvents(who.tenantId, 9_663)).toEqual({ 'lead.created': 9_663 });
+  it('publishes lead.imported for every new lead', async () => {
+    expect(await deliveredEvents(who.tenantId, 9_663)).toEqual({ 'lead.imported': 9_663 });
+    // One event per lead, in the lead's own stream, naming the import.
+    const [covered] = await subgraph.app.database.orm.em.fork().execute<Array<{ events: number; leads: number; unknown: number; other_streams: number; imports: number }>>(
+      `with delivered as (select * from gtm_events.delivery where subscriber = ? and tenant_id = ? and event_name = 'lead.imported'),
+         tenant_lead as (select id::text as id from crm.lead where tenant_id = ?)
+       select (select count(distinct entity_id) from delivered)::int as events, (select count(*) from tenant_lead)::int as leads,
+         (select count(*) from (select entity_id from delivered except select id from tenant_lead) unknown)::int as unknown,
+         (select count(*) from delivered where stream <> 'Lead:' || entity_id)::int as other_streams, (select count(distinct data->>'importId') from delivered)::int as imports`,
+      [probe, who.tenantId, who.tenantId],
+    );
+    expect(covered).toEqual({ events: 9_663, leads: 9_663, unknown: 0, other_streams: 0, imports: 1 });
   });
 
   it('normalises what it keeps: lower-case emails, E.164 phones, domains, clean case, custom fields', async () => {
@@ -119,7 +129,7 @@ describe('the Florida dealer register (10,246 rows)', () => {
     expect(second['list'].leadCount).toBe(9_663);
     // No lead.updated: nothing changed.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(await deliveredEvents(who.tenantId, 9_663)).toEqual({ 'lead.created': 9_663 });
+    expect(await deliveredEvents(who.tenantId, 9_663)).toEqual({ 'lead.imported': 9_663 });
   });
 
   it('exports the list: the original columns, then the normalised fields, one row per lead, formula-escaped', async () => {

@@ -1,4 +1,4 @@
-import { CreateEventOutbox, CreateProcessedEvents } from '@gtm/events';
+import { CreateEventOutbox, EventOutboxForManyEntities, CreateProcessedEvents } from '@gtm/events';
 import type { MigrationObject } from '@mikro-orm/core';
 import { CreateJobTables } from '@gtm/jobs';
 import { CreateLeadsAndCompanies } from './20261121000000-create-leads-and-companies.js';
@@ -19,4 +19,5 @@ export const migrations: MigrationObject[] = [
   { name: '20261204100000-create-crm-pending-push', class: CreateCrmPendingPush },
   { name: '20261204200000-drop-unused-lead-indexes', class: DropUnusedLeadIndexes },
   { name: '20261204300000-list-members-without-foreign-keys', class: ListMembersWithoutForeignKeys },
+  { name: '20261204300100-event-outbox-for-many-entities', class: EventOutboxForManyEntities },
 ];
