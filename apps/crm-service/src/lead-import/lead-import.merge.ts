@@ -164,20 +164,19 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
       ${firstOf('title')} as title, ${firstOf('notes')} as notes, ${firstOf('company_id')} as company_id,
       (array_agg(custom order by row_number))[1] as custom, ${table.schema}.lead_name_key(${firstOf('first_name')}, ${firstOf('last_name')}) as name_key,
       null::uuid as lead_id, gen_random_uuid() as new_lead_id, null::text as folded_into,
-      case when count(*) > 1 then array_agg(row_number) end as row_numbers
+      case when count(*) > 1 then array_agg(custom order by row_number) end as customs
     from ${keyedRows} keyed
     group by match_key`);
   await run(`create index on import_lead (match_key)`);
   await run(`analyze import_lead (match_key, lead_id, folded_into, company_id, name_key, email, phone)`);
-  // Custom fields of a repeated lead: each key from the first row that has it. Only the rows of
-  // repeated leads are read again, by the row numbers their group kept — not every row of the file.
+  // Custom fields of a repeated lead: each key from the first row that has it. The rows' fields
+  // were gathered by the grouping (repeated leads only): no row of the file is read again.
   await run(`update import_lead l set custom = merged.custom from (
-      select grouped.match_key, jsonb_object_agg(field.key, field.value order by member.row_number desc) as custom
+      select grouped.match_key, jsonb_object_agg(field.key, field.value order by member.ordinal desc) as custom
       from import_lead grouped
-      cross join unnest(grouped.row_numbers) as member(row_number)
-      join import_row r on r.row_number = member.row_number,
-      jsonb_each(r.custom) as field
-      where grouped.row_numbers is not null
+      cross join unnest(grouped.customs) with ordinality as member(custom, ordinal),
+      jsonb_each(member.custom) as field
+      where grouped.customs is not null
       group by grouped.match_key) merged
     where l.match_key = merged.match_key`);
   // A row without an email joins the row of the file with one for the same person at the same company.

@@ -242,6 +242,17 @@ describe('merging into existing leads', () => {
     expect(again).toMatchObject({ imported: 0, merged: 5, leadsUpdated: 0 });
   });
 
+  it('gives a lead named by several rows each custom field from the first row that has it', async () => {
+    const who = createTestCaller();
+    const result = await importFile(subgraph, who, 'Email,Booth,Badge,Interest\nrep@fair.example,,B-1,pumps\nREP@fair.example,A-7,B-2,\nother@fair.example,C-3,,\n');
+    expect(result).toMatchObject({ imported: 2, merged: 1 });
+    const rows = await subgraph.app.database.orm.em.fork().execute<Array<{ email: string; custom_fields: any }>>(`select email, custom_fields from crm.lead where tenant_id = ? order by email`, [who.tenantId]);
+    expect(rows.map((row) => [row.email, typeof row.custom_fields === 'string' ? JSON.parse(row.custom_fields) : row.custom_fields])).toEqual([
+      ['other@fair.example', { Booth: 'C-3' }],
+      ['rep@fair.example', { Booth: 'A-7', Badge: 'B-1', Interest: 'pumps' }],
+    ]);
+  });
+
   it('takes the mapping the import states over the detected one', async () => {
     const who = createTestCaller();
     const result = await importFile(subgraph, who, 'Org,Contact,Reach\nBlue Corp,Jane Doe,jane@blue.example\n', {
