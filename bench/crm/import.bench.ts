@@ -1,7 +1,7 @@
 // Lead import throughput: a generated file in the shape of the Florida dealer register (18
 // columns; about 5% of its rows repeat an earlier dealer), from the first byte of the upload to
 // the import's SUCCEEDED (staged with COPY, then merged into new companies and leads with their
-// lead.created events and the list), side by side with `psql \copy` of the same file into an
+// lead.imported events and the list), side by side with `psql \copy` of the same file into an
 // unindexed table of 18 text columns — the database's own floor for reading those bytes.
 //
 // The CRM subgraph runs in this process with its worker; the file is PUT straight to its

@@ -15,7 +15,7 @@ export interface StartEventRelayOptions {
   workerSchema?: string;
   /** The shared event schema. Default: `sharedEventSchema`. */
   eventSchema?: string;
-  /** Outbox rows moved per transaction. Default: 500. */
+  /** Events moved per transaction (a row of many entities counts each). Default: 500. */
   batchSize?: number;
   /**
    * How often the outbox is looked at without a notification (one lost while the listening
@@ -54,33 +54,48 @@ export async function startEventRelay(options: StartEventRelayOptions): Promise<
   // shows among a request's queries.
   const pool = createWorkerPool({ databaseUrl: options.databaseUrl, max: 1, logger, name: `gtm-event-relay:${publisher}` });
 
-  const relayBatch = async (): Promise<number> => {
+  /** One transaction's move: `events` delivered from `rows` outbox rows; `more` when the outbox had more waiting. */
+  const relayBatch = async (): Promise<{ events: number; more: boolean }> => {
     const client = await pool.connect();
     try {
       await client.query('begin');
-      const { rows } = await client.query<{ relayed: number; shards: ShardOfSubscriber[] }>(
-        `with batch as (
-           delete from ${outbox}
-           where position in (select position from ${outbox} order by position limit $1 for update)
-           returning *
+      // A row of many entities (publishEventForEntities) weighs its number of entities, so one
+      // transaction moves about `batchSize` events whatever the rows; it takes at least one row.
+      const { rows } = await client.query<{ relayed: number; candidates: number; taken: number; shards: ShardOfSubscriber[] }>(
+        `with candidate as (
+           select position, coalesce(cardinality(entity_ids), 1) as weight from ${outbox} order by position limit $1 for update
+         ), taken as (
+           select position from (select position, sum(weight) over (order by position) - weight as before from candidate) weighed where before < $1
+         ), batch as (
+           delete from ${outbox} where position in (select position from taken) returning *
+         ), event as (
+           select batch.position, 0::bigint as ordinal, batch.event_id, batch.entity_id, batch.name, batch.version, batch.tenant_id, batch.entity_type,
+             batch.occurred_at, batch.request_id, batch.data
+           from batch where batch.entity_ids is null
+           union all
+           -- One event per entity of a many-entity row, its id derived from the row's, so it is the same on every delivery.
+           select batch.position, entity.ordinal, md5(batch.event_id::text || ':' || entity.id)::uuid, entity.id, batch.name, batch.version, batch.tenant_id,
+             batch.entity_type, batch.occurred_at, batch.request_id, batch.data
+           from batch cross join unnest(batch.entity_ids) with ordinality as entity(id, ordinal) where batch.entity_ids is not null
          ), delivered as (
            insert into ${eventSchema}.delivery
              (subscriber, stream, shard, event_id, event_name, event_version, tenant_id, entity_type, entity_id, occurred_at, request_id, publisher, data)
-           select subscription.subscriber, batch.entity_type || ':' || batch.entity_id, ${shardOfStreamSql(`batch.entity_type || ':' || batch.entity_id`)},
-             batch.event_id, batch.name, batch.version, batch.tenant_id, batch.entity_type, batch.entity_id, batch.occurred_at, batch.request_id, $2, batch.data
-           from batch
-           join ${eventSchema}.subscription on subscription.event_name = batch.name and subscription.event_version = batch.version
-           order by batch.position, subscription.subscriber
+           select subscription.subscriber, event.entity_type || ':' || event.entity_id, ${shardOfStreamSql(`event.entity_type || ':' || event.entity_id`)},
+             event.event_id, event.name, event.version, event.tenant_id, event.entity_type, event.entity_id, event.occurred_at, event.request_id, $2, event.data
+           from event
+           join ${eventSchema}.subscription on subscription.event_name = event.name and subscription.event_version = event.version
+           order by event.position, event.ordinal, subscription.subscriber
            on conflict (subscriber, event_id) do nothing
            returning subscriber, shard
          )
-         select (select count(*) from batch)::integer as relayed,
+         select (select count(*) from event)::integer as relayed, (select count(*) from candidate)::integer as candidates, (select count(*) from taken)::integer as taken,
            coalesce((select json_agg(distinct jsonb_build_object('subscriber', subscriber, 'shard', shard)) from delivered), '[]') as shards`,
         [batchSize, publisher],
       );
       await scheduleShards(async (text, values) => (await client.query(text, values)).rows, workerSchema, rows[0]!.shards);
       await client.query('commit');
-      return Number(rows[0]!.relayed);
+      const { relayed, candidates, taken } = rows[0]!;
+      return { events: Number(relayed), more: Number(candidates) === batchSize || Number(taken) < Number(candidates) };
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
       throw error;
@@ -103,11 +118,11 @@ export async function startEventRelay(options: StartEventRelayOptions): Promise<
       try {
         do {
           again = false;
-          let moved: number;
+          let moved: { events: number; more: boolean };
           do {
             moved = await relayBatch();
-            total += moved;
-          } while (moved === batchSize && !state.closed);
+            total += moved.events;
+          } while (moved.more && !state.closed);
         } while (again && !state.closed);
         return total;
       } finally {

@@ -10,7 +10,7 @@ import { shardOfStreamSql } from './delivery-jobs.js';
 import type { DomainEvent } from './event-definition.js';
 import { startEventConsumer, UnhandleableEventError, type EventConsumer } from './event-consumer.js';
 import { startEventRelay, type EventRelay } from './event-relay.js';
-import { publishEvent, publishEvents } from './publish.js';
+import { entitiesPerOutboxRow, publishEvent, publishEventForEntities, publishEvents } from './publish.js';
 import { subscribe, type EventBatchHandlerContext, type EventHandlerContext } from './subscription.js';
 import {
   consumerSchema,
@@ -166,6 +166,38 @@ describe('publishing', () => {
     for (const note of notes) {
       expect(rows.filter((row) => row.entity_id === note).map((row) => row.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     }
+  });
+});
+
+describe('one event for many entities', () => {
+  it('is written as one outbox row per thousand entities and delivered as one event per entity, in order with their later events', async () => {
+    const tenantId = randomUUID();
+    const notes = Array.from({ length: entitiesPerOutboxRow + 500 }, () => randomUUID());
+    statements.length = 0;
+    const published = await publisher.forkForTenant(tenantId).transactional(async (transaction) => {
+      const publishedCount = await publishEventForEntities(transaction, noteChanged, {
+        select: `select value as entity_id from jsonb_array_elements_text(?::jsonb)`,
+        values: [JSON.stringify(notes)],
+        data: { sequence: 1, text: 'imported' },
+        requestId: 'request-many',
+      });
+      // The same transaction sees its two rows (the relay sees them once it commits).
+      const [rows] = await transaction.execute<Array<{ count: string }>>(`select count(*) from ${publisherSchema}.event_outbox where entity_ids is not null and tenant_id = ?`, [tenantId]);
+      expect(Number(rows!.count)).toBe(2);
+      return publishedCount;
+    });
+    expect(published).toBe(notes.length);
+    expect(statements.filter((sql) => /insert into "events_publisher"\.event_outbox/.test(sql))).toHaveLength(1);
+    await expect(publisher.forkForTenant(tenantId).transactional((transaction) => publishEventForEntities(transaction, noteChanged, { select: `select 'x' as entity_id`, values: [], data: { sequence: 0, text: 'x' }, requestId: null }))).rejects.toThrow(/sequence/);
+    // Later events of some of the same entities come after theirs.
+    const later = notes.slice(0, 3);
+    for (const note of later) await publishNote(tenantId, note, 2);
+
+    await eventually(async () => (await seen(notes)).length === notes.length + later.length, 'every event is handled', 120_000);
+    const rows = await seen(notes);
+    for (const note of notes) expect(rows.filter((row) => row.entity_id === note).map((row) => row.sequence)).toEqual(later.includes(note) ? [1, 2] : [1]);
+    expect(new Set(rows.map((row) => row.event_id)).size).toBe(rows.length);
+    expect(rows.filter((row) => row.sequence === 1).every((row) => row.tenant_id === tenantId && row.request_id === 'request-many')).toBe(true);
   });
 });
 

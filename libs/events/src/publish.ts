@@ -124,3 +124,53 @@ export async function publishEventsFromQuery<Definition extends EventDefinition>
   );
   return row?.count ?? 0;
 }
+
+/** Entities per outbox row of `publishEventForEntities`: bounds a row's size and a relay batch's work. */
+export const entitiesPerOutboxRow = 1_000;
+
+/**
+ * Publishes one event of the same data for each entity a query yields, for set-based changes of
+ * many entities that all had the same thing happen to them (an import's new leads: `lead.imported`).
+ * Each subscriber receives one event per entity, in the entity's stream, ordered with that entity's
+ * other events, with an event id of its own that is the same on every delivery — exactly as if
+ * each had been published alone. In the outbox they are one row per `entitiesPerOutboxRow`
+ * entities carrying only their ids, so the publishing transaction writes (and the data is
+ * validated) once per row, not once per entity. `select` must yield `entity_id` (text); `?`
+ * placeholders take `values`. Answers how many events were published.
+ */
+export async function publishEventForEntities<Definition extends EventDefinition>(
+  em: EntityManager,
+  definition: Definition,
+  input: { select: string; values: readonly unknown[]; data: EventDataInput<Definition>; requestId: string | null },
+): Promise<number> {
+  const tenantId = publishingTenant(em, definition);
+  const publisher = schemaOf(em);
+  // A publisher's own bug (data its own schema refuses) fails its transaction, never a consumer.
+  const data = definition.schema.parse(input.data);
+  const [row] = await em.execute<Array<{ count: number }>>(
+    `with source as (${input.select}),
+     numbered as (select entity_id, row_number() over (order by entity_id collate "C") - 1 as ordinal from source),
+     chunked as (select ordinal / ? as chunk, array_agg(entity_id order by ordinal) as entity_ids from numbered group by ordinal / ?),
+     inserted as (
+       insert into ${quoteSchema(publisher)}.event_outbox (event_id, tenant_id, name, version, entity_type, entity_id, occurred_at, request_id, data, entity_ids)
+       select gen_random_uuid(), ?::uuid, ?, ?, ?, '', now(), ?, ?::jsonb, chunked.entity_ids from chunked order by chunked.chunk
+       returning cardinality(entity_ids) as entities
+     ),
+     counted as (select coalesce(sum(entities), 0)::int as count from inserted)
+     select counted.count, case when counted.count > 0 then pg_notify(?, ?) end from counted`,
+    [
+      ...input.values,
+      entitiesPerOutboxRow,
+      entitiesPerOutboxRow,
+      tenantId,
+      definition.name,
+      definition.version,
+      definition.entityType,
+      input.requestId,
+      JSON.stringify(data),
+      outboxChannel,
+      publisher,
+    ],
+  );
+  return row?.count ?? 0;
+}

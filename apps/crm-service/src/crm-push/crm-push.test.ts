@@ -3,6 +3,7 @@ import { createRelayTokenSigner, relayTokenHeader, sha256Hex } from '@gtm/caller
 import type { SubgraphApp } from '@gtm/runtime';
 import { createTestCaller, startFakeHubSpot, startFakePipedrive, startSubgraphUnderTest, type FakeHubSpot, type FakePipedrive, type SubgraphUnderTest } from '@gtm/testing';
 import { createCrmAppForSyncTests, leadByEmail, runSync } from '../crm-sync/crm-sync.testing.js';
+import { importFile } from '../lead-import/lead-import.testing.js';
 
 let subgraph: SubgraphUnderTest<SubgraphApp>;
 let hubspot: FakeHubSpot;
@@ -115,6 +116,15 @@ describe('leads changed here are pushed to every connected CRM', () => {
     const link = seen.crmRecords.find((record: any) => record.provider === 'PIPEDRIVE');
     expect(link.externalId).toBe(String(personOf('contact3@seed.example.com')!.id));
     expect(link.url).toContain(`/person/${link.externalId}`);
+  });
+
+  it('pushes the new leads of a CSV import to both CRMs', async () => {
+    const result = await importFile(subgraph, caller, 'Email,First Name,Last Name\nada@csv.example.com,Ada,Lovelace\ngrace@csv.example.com,Grace,Hopper\n');
+    expect(result).toMatchObject({ status: 'SUCCEEDED', imported: 2 });
+    await eventually('both imported leads in Pipedrive and HubSpot', () => ['ada@csv.example.com', 'grace@csv.example.com'].every((email) => personOf(email) && contactOf(email)));
+    await pushesSettled(pipedriveId);
+    await pushesSettled(hubspotId);
+    expect(personOf('grace@csv.example.com')!.name).toBe('Grace Hopper');
   });
 
   it('pushes an edit made here to both CRMs, and recognises its echo by webhook and by the next import', async () => {

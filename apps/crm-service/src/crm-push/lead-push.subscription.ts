@@ -1,4 +1,4 @@
-import { leadCreated, leadDeleted, leadUpdated, subscribeBatch, type AnySubscription, type DomainEvent, type EventBatchHandlerContext, type LeadSnapshot } from '@gtm/events';
+import { leadCreated, leadDeleted, leadImported, leadUpdated, subscribeBatch, type AnySubscription, type EventBatchHandlerContext } from '@gtm/events';
 import { JobStatus, type JobQueue } from '@gtm/jobs';
 import type { EntityManager } from '@gtm/runtime';
 import { CrmConnection, CrmConnectionStatus } from '../crm-connection/crm-connection.entity.js';
@@ -26,12 +26,12 @@ const unsyncedFields = new Set(['status', 'source', 'notes']);
  * the batch's leads in one statement under its push lock, with one look for a waiting run.
  */
 export function leadPushSubscriptions(settings: LeadPushSettings): AnySubscription[] {
-  const queueChanges = async (events: Array<DomainEvent<{ lead: LeadSnapshot }>>, { em }: EventBatchHandlerContext) => {
-    if (events.length === 0) return;
+  const queueChanges = async (leads: Array<{ id: string; updatedAt: string }>, { em }: EventBatchHandlerContext) => {
+    if (leads.length === 0) return;
     const connections = await pushableConnections(em);
     if (connections.length === 0) return;
     const { pending, link } = pendingPushTables(em);
-    const changes = JSON.stringify(events.map((event) => ({ lead_id: event.data.lead.id, updated_at: event.data.lead.updatedAt })));
+    const changes = JSON.stringify(leads.map((lead) => ({ lead_id: lead.id, updated_at: lead.updatedAt })));
     for (const connection of connections) {
       await withPushLock(em, connection.id, async (transaction) => {
         const rows = await transaction.execute<unknown[]>(
@@ -48,10 +48,19 @@ export function leadPushSubscriptions(settings: LeadPushSettings): AnySubscripti
     }
   };
   return [
-    subscribeBatch(leadCreated, queueChanges),
+    subscribeBatch(leadCreated, (events, context) => queueChanges(events.map((event) => event.data.lead), context)),
+    // An import's new leads carry no snapshot: the leads as they stand now are what the push sends
+    // anyway; one deleted since has nothing to push (its lead.deleted follows).
+    subscribeBatch(leadImported, async (events, context) => {
+      const leads = await context.em.execute<Array<{ id: string; updated_at: Date }>>(
+        `select id, updated_at from ${pendingPushTables(context.em).lead} where id in (select jsonb_array_elements_text(?::jsonb)::uuid)`,
+        [JSON.stringify(events.map((event) => event.entity.id))],
+      );
+      await queueChanges(leads.map((lead) => ({ id: lead.id, updatedAt: new Date(lead.updated_at).toISOString() })), context);
+    }),
     subscribeBatch(leadUpdated, (events, context) =>
       queueChanges(
-        events.filter((event) => !event.data.changed.every((field) => unsyncedFields.has(field))),
+        events.filter((event) => !event.data.changed.every((field) => unsyncedFields.has(field))).map((event) => event.data.lead),
         context,
       ),
     ),

@@ -3,7 +3,7 @@ import type { EntityManager } from '@gtm/runtime';
 /** Schema-qualified tables of the push queue (raw SQL: rows keyed by connection and lead, no entity). */
 export function pendingPushTables(em: EntityManager) {
   const schema = em.config.get('schema');
-  return { pending: `"${schema}"."crm_pending_push"`, link: `"${schema}"."crm_record_link"` };
+  return { pending: `"${schema}"."crm_pending_push"`, link: `"${schema}"."crm_record_link"`, lead: `"${schema}"."lead"` };
 }
 
 /** A lead waiting to be pushed to one connection. */

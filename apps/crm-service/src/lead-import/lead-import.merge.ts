@@ -1,4 +1,4 @@
-import { leadCreated, leadUpdated, publishEventsFromQuery } from '@gtm/events';
+import { leadImported, leadUpdated, publishEventForEntities, publishEventsFromQuery } from '@gtm/events';
 import type { EntityManager } from '@gtm/runtime';
 import { leadSnapshotSql } from '../lead/lead.events.js';
 import type { LeadImport } from './lead-import.entity.js';
@@ -163,18 +163,21 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
       ${firstOf('email')} as email, ${firstOf('first_name')} as first_name, ${firstOf('last_name')} as last_name, ${firstOf('phone')} as phone,
       ${firstOf('title')} as title, ${firstOf('notes')} as notes, ${firstOf('company_id')} as company_id,
       (array_agg(custom order by row_number))[1] as custom, ${table.schema}.lead_name_key(${firstOf('first_name')}, ${firstOf('last_name')}) as name_key,
-      null::uuid as lead_id, gen_random_uuid() as new_lead_id, null::text as folded_into
+      null::uuid as lead_id, gen_random_uuid() as new_lead_id, null::text as folded_into,
+      case when count(*) > 1 then array_agg(custom order by row_number) end as customs
     from ${keyedRows} keyed
     group by match_key`);
   await run(`create index on import_lead (match_key)`);
   await run(`analyze import_lead (match_key, lead_id, folded_into, company_id, name_key, email, phone)`);
-  // Custom fields of a repeated lead: each key from the first row that has it.
+  // Custom fields of a repeated lead: each key from the first row that has it. The rows' fields
+  // were gathered by the grouping (repeated leads only): no row of the file is read again.
   await run(`update import_lead l set custom = merged.custom from (
-      select keyed.match_key, jsonb_object_agg(field.key, field.value order by keyed.row_number desc) as custom
-      from ${keyedRows} keyed
-      join import_lead grouped on grouped.match_key = keyed.match_key and grouped.row_count > 1,
-      jsonb_each(keyed.custom) as field
-      group by keyed.match_key) merged
+      select grouped.match_key, jsonb_object_agg(field.key, field.value order by member.ordinal desc) as custom
+      from import_lead grouped
+      cross join unnest(grouped.customs) with ordinality as member(custom, ordinal),
+      jsonb_each(member.custom) as field
+      where grouped.customs is not null
+      group by grouped.match_key) merged
     where l.match_key = merged.match_key`);
   // A row without an email joins the row of the file with one for the same person at the same company.
   await run(`update import_lead n set folded_into = target.match_key from (
@@ -225,9 +228,12 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
      select count(*)::int as count from created`,
     [tenantId],
   );
-  await publishEventsFromQuery(transaction, leadCreated, {
-    select: `select x.id::text as entity_id, jsonb_build_object('lead', ${leadSnapshotSql('x')}) as data from ${table.lead} x join import_lead l on l.new_lead_id = x.id and l.lead_id is null where x.tenant_id = ?`,
-    values: [tenantId],
+  // Each new lead's event (lead.imported) is one outbox row per thousand leads carrying their ids,
+  // not a snapshot per lead (decision 0085).
+  await publishEventForEntities(transaction, leadImported, {
+    select: `select new_lead_id::text as entity_id from import_lead where lead_id is null`,
+    values: [],
+    data: { importId: leadImport.id },
     requestId,
   });
 
@@ -266,6 +272,16 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
     [tenantId, leadImport.listName, leadImport.id, JSON.stringify(leadImport.columns ?? [])],
   );
   const listId = String(list!['id']);
+  // Members have no foreign keys (decision 0084): the existing leads they name are locked here as a
+  // foreign key's check would lock them, so none is deleted before this commits; one deleted since
+  // it was matched fails the merge (it retries) rather than leave a member without its lead.
+  const [locking] = await run(
+    `with wanted as (select distinct lead_id from import_lead where lead_id is not null),
+     locked as (select x.id from ${table.lead} x where x.tenant_id = ? and x.id in (select lead_id from wanted) for key share of x)
+     select (select count(*) from wanted)::int as wanted, (select count(*) from locked)::int as locked`,
+    [tenantId],
+  );
+  if (locking!['wanted'] !== locking!['locked']) throw new Error('a lead this import merges into was deleted while it ran');
   await run(
     `insert into ${table.member} (list_id, position, lead_id, tenant_id, cells)
      select ?, grouped.first_row, grouped.lead_id, ?, staged.cells

@@ -19,7 +19,7 @@ beforeAll(async () => {
   subgraph = await startSubgraphUnderTest((environment, onQuery) => createApp(loadConfig({ ...environment, PUBLIC_URL: 'https://gtm.example.com' }), { onQuery }));
   await subgraph.app.database.orm.em
     .fork()
-    .execute(`insert into gtm_events.subscription (subscriber, event_name, event_version) values (?, 'lead.created', 1), (?, 'lead.updated', 1)`, [probe, probe]);
+    .execute(`insert into gtm_events.subscription (subscriber, event_name, event_version) values (?, 'lead.created', 1), (?, 'lead.imported', 1), (?, 'lead.updated', 1)`, [probe, probe, probe]);
 });
 
 afterAll(() => subgraph?.close());
@@ -95,8 +95,18 @@ describe('the Florida dealer register (10,246 rows)', () => {
     expect(first['list']).toMatchObject({ name: 'florida-dealers-10k.csv', leadCount: 9_663 });
   });
 
-  it('publishes lead.created for every new lead', async () => {
-    expect(await deliveredEvents(who.tenantId, 9_663)).toEqual({ 'lead.created': 9_663 });
+  it('publishes lead.imported for every new lead', async () => {
+    expect(await deliveredEvents(who.tenantId, 9_663)).toEqual({ 'lead.imported': 9_663 });
+    // One event per lead, in the lead's own stream, naming the import.
+    const [covered] = await subgraph.app.database.orm.em.fork().execute<Array<{ events: number; leads: number; unknown: number; other_streams: number; imports: number }>>(
+      `with delivered as (select * from gtm_events.delivery where subscriber = ? and tenant_id = ? and event_name = 'lead.imported'),
+         tenant_lead as (select id::text as id from crm.lead where tenant_id = ?)
+       select (select count(distinct entity_id) from delivered)::int as events, (select count(*) from tenant_lead)::int as leads,
+         (select count(*) from (select entity_id from delivered except select id from tenant_lead) unknown)::int as unknown,
+         (select count(*) from delivered where stream <> 'Lead:' || entity_id)::int as other_streams, (select count(distinct data->>'importId') from delivered)::int as imports`,
+      [probe, who.tenantId, who.tenantId],
+    );
+    expect(covered).toEqual({ events: 9_663, leads: 9_663, unknown: 0, other_streams: 0, imports: 1 });
   });
 
   it('normalises what it keeps: lower-case emails, E.164 phones, domains, clean case, custom fields', async () => {
@@ -120,7 +130,7 @@ describe('the Florida dealer register (10,246 rows)', () => {
     expect(second['list'].leadCount).toBe(9_663);
     // No lead.updated: nothing changed.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(await deliveredEvents(who.tenantId, 9_663)).toEqual({ 'lead.created': 9_663 });
+    expect(await deliveredEvents(who.tenantId, 9_663)).toEqual({ 'lead.imported': 9_663 });
   });
 
   it('exports the list: the original columns, then the normalised fields, one row per lead, formula-escaped', async () => {
@@ -231,6 +241,17 @@ describe('merging into existing leads', () => {
     expect(result).toMatchObject({ total: 5, imported: 3, merged: 2, rejected: 0 });
     const again = await importFile(subgraph, who, rows);
     expect(again).toMatchObject({ imported: 0, merged: 5, leadsUpdated: 0 });
+  });
+
+  it('gives a lead named by several rows each custom field from the first row that has it', async () => {
+    const who = createTestCaller();
+    const result = await importFile(subgraph, who, 'Email,Booth,Badge,Interest\nrep@fair.example,,B-1,pumps\nREP@fair.example,A-7,B-2,\nother@fair.example,C-3,,\n');
+    expect(result).toMatchObject({ imported: 2, merged: 1 });
+    const rows = await subgraph.app.database.orm.em.fork().execute<Array<{ email: string; custom_fields: any }>>(`select email, custom_fields from crm.lead where tenant_id = ? order by email`, [who.tenantId]);
+    expect(rows.map((row) => [row.email, typeof row.custom_fields === 'string' ? JSON.parse(row.custom_fields) : row.custom_fields])).toEqual([
+      ['other@fair.example', { Booth: 'C-3' }],
+      ['rep@fair.example', { Booth: 'A-7', Badge: 'B-1', Interest: 'pumps' }],
+    ]);
   });
 
   it('takes the mapping the import states over the detected one', async () => {
@@ -426,6 +447,24 @@ describe('lists made by hand', () => {
     expect(stolen.errors?.[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
     const exported = await download(who, list.id);
     expect(exported.rows.map((row) => row[3])).toEqual(['x3@example.com', 'x1@example.com', 'x2@example.com']);
+  });
+
+  it('drops a deleted lead from every list it was in, imported or made by hand', async () => {
+    const who = createTestCaller();
+    const result = await importFile(subgraph, who, 'Email,First Name\nkeep@example.com,Kim\ngone@example.com,Gus\n');
+    const imported = result['list'].id as string;
+    const leads = (await gql(who, `query ($id: ID!) { leadList(id: $id) { leads(first: 10) { edges { node { id email } } } } }`, { id: imported })).data!['leadList'].leads.edges.map((edge: any) => edge.node);
+    const gone = leads.find((lead: any) => lead.email === 'gone@example.com').id;
+    const byHand = (await gql(who, `mutation { createLeadList(name: "Both") { id } }`)).data!['createLeadList'].id;
+    await gql(who, `mutation ($list: ID!, $leads: [ID!]!) { addLeadsToList(listId: $list, leadIds: $leads) { id } }`, { list: byHand, leads: leads.map((lead: any) => lead.id) });
+    expect((await gql(who, `mutation ($id: ID!) { deleteLead(id: $id) }`, { id: gone })).errors).toBeUndefined();
+    for (const listId of [imported, byHand]) {
+      const page = await gql(who, `query ($id: ID!) { leadList(id: $id) { leadCount leads(first: 10) { edges { node { email } } } } }`, { id: listId });
+      expect(page.data!['leadList']).toEqual({ leadCount: 1, leads: { edges: [{ node: { email: 'keep@example.com' } }] } });
+      expect((await download(who, listId)).rows.map((row) => row.at(-6))).toEqual(['keep@example.com']);
+    }
+    const [members] = await subgraph.app.database.orm.em.fork().execute<Array<{ count: number }>>(`select count(*)::int as count from crm.lead_list_member where lead_id = ?`, [gone]);
+    expect(members!.count).toBe(0);
   });
 
   it('escapes formulas in the export', async () => {

@@ -89,12 +89,21 @@ export class LeadListService {
     await context.em.transactional(async (transaction) => {
       // The list's row is locked so two additions number their members one after the other.
       await transaction.execute(`select id from ${table.list} where id = ? for update`, [list.id]);
+      // Members have no foreign keys (decision 0084): the leads are locked as a foreign key's check
+      // would lock them, so none is deleted before this commits; one deleted meanwhile is not found.
+      const wanted = [...new Set(leadIds)];
+      const locked = await transaction.execute<Array<{ id: string }>>(
+        `select id from ${table.lead} where tenant_id = ? and id in (select value::uuid from jsonb_array_elements_text(?::jsonb)) for key share`,
+        [list.tenantId, JSON.stringify(wanted)],
+      );
+      const gone = wanted.find((id) => !locked.some((lead) => lead.id === id));
+      if (gone) throw notFound('Lead', gone);
       await transaction.execute(
         `insert into ${table.member} (list_id, position, lead_id, tenant_id)
          select ?, coalesce((select max(position) from ${table.member} where list_id = ?), 0) + ordinal, lead_id::uuid, ?
          from jsonb_array_elements_text(?::jsonb) with ordinality as added(lead_id, ordinal)
          on conflict (list_id, lead_id) do nothing`,
-        [list.id, list.id, list.tenantId, JSON.stringify([...new Set(leadIds)])],
+        [list.id, list.id, list.tenantId, JSON.stringify(wanted)],
       );
     });
     return list;

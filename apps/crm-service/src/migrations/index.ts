@@ -1,4 +1,4 @@
-import { CreateEventOutbox, CreateProcessedEvents } from '@gtm/events';
+import { CreateEventOutbox, EventOutboxForManyEntities, CreateProcessedEvents } from '@gtm/events';
 import type { MigrationObject } from '@mikro-orm/core';
 import { CreateJobTables } from '@gtm/jobs';
 import { CreateLeadsAndCompanies } from './20261121000000-create-leads-and-companies.js';
@@ -6,6 +6,7 @@ import { CreateCrmSync } from './20261203000000-create-crm-sync.js';
 import { CreateLeadLists } from './20261204000000-create-lead-lists.js';
 import { CreateCrmPendingPush } from './20261204100000-create-crm-pending-push.js';
 import { DropUnusedLeadIndexes } from './20261204200000-drop-unused-lead-indexes.js';
+import { ListMembersWithoutForeignKeys } from './20261204300000-list-members-without-foreign-keys.js';
 
 /** Every migration of the CRM schema, oldest first. Append; never edit one that has shipped. */
 export const migrations: MigrationObject[] = [
@@ -17,4 +18,6 @@ export const migrations: MigrationObject[] = [
   { name: '20261204000000-create-lead-lists', class: CreateLeadLists },
   { name: '20261204100000-create-crm-pending-push', class: CreateCrmPendingPush },
   { name: '20261204200000-drop-unused-lead-indexes', class: DropUnusedLeadIndexes },
+  { name: '20261204300000-list-members-without-foreign-keys', class: ListMembersWithoutForeignKeys },
+  { name: '20261204300100-event-outbox-for-many-entities', class: EventOutboxForManyEntities },
 ];

@@ -1,5 +1,5 @@
 import type { MigrationObject } from '@mikro-orm/core';
-import { CreateEventOutbox } from '@gtm/events';
+import { CreateEventOutbox, EventOutboxForManyEntities } from '@gtm/events';
 import { CreateJobTables } from '@gtm/jobs';
 import { CreateEnrichmentJobs } from './20261122000000-create-enrichment-jobs.js';
 import { CreateDataSourceCatalog } from './20261123000000-create-data-source-catalog.js';
@@ -20,4 +20,5 @@ export const migrations: MigrationObject[] = [
   { name: '20261204100000-enrichment-files', class: EnrichmentFiles },
   { name: '20261204100100-create-event-outbox', class: CreateEventOutbox },
   { name: '20261204200000-lead-list-reading', class: LeadListReading },
+  { name: '20261204300100-event-outbox-for-many-entities', class: EventOutboxForManyEntities },
 ];

@@ -40,6 +40,20 @@ export const leadUpdated = defineEvent({
   schema: z.object({ lead: leadSnapshotSchema, changed: z.array(z.enum(leadFieldNames)).min(1) }),
 });
 
+/**
+ * A lead an import created (in place of `lead.created`, which carries the whole lead): an import
+ * creates its leads by the hundred thousand in one statement, and writing each one's snapshot into
+ * the outbox was a fifth of the import's time. Published for all of an import's new leads at once
+ * (`publishEventForEntities`), delivered as one event per lead, in the lead's stream, before any
+ * later event of that lead. A subscriber reads the lead as it stands when it needs its fields.
+ */
+export const leadImported = defineEvent({
+  name: 'lead.imported',
+  version: 1,
+  entityType: 'Lead',
+  schema: z.object({ importId: z.uuid() }),
+});
+
 export const leadDeleted = defineEvent({
   name: 'lead.deleted',
   version: 1,

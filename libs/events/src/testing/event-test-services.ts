@@ -8,7 +8,7 @@ import { Migration } from '@mikro-orm/migrations';
 import { createDatabase, TenantScopedEntity, type Database, type Logger } from '@gtm/runtime';
 import { z } from 'zod';
 import { defineEvent } from '../event-definition.js';
-import { CreateEventOutbox } from '../event-outbox.migration.js';
+import { CreateEventOutbox, EventOutboxForManyEntities } from '../event-outbox.migration.js';
 import { CreateProcessedEvents } from '../processed-event.migration.js';
 import { subscribe, subscribeBatch, type EventBatchHandlerContext, type EventHandlerContext } from '../subscription.js';
 import type { DomainEvent } from '../event-definition.js';
@@ -60,6 +60,7 @@ class CreateSeenEvents extends Migration {
 const publisherMigrations: MigrationObject[] = [
   { name: '1-create-event-outbox', class: CreateEventOutbox },
   { name: '2-create-notes', class: CreateNotes },
+  { name: '3-event-outbox-for-many-entities', class: EventOutboxForManyEntities },
 ];
 const consumerMigrations: MigrationObject[] = [
   { name: '1-create-processed-events', class: CreateProcessedEvents },
