@@ -387,12 +387,19 @@ describe('staged rows of an import that ended', () => {
     expect((await uploadToService(subgraph, who, started.uploadUrl, 'email,name\nheld@example.com,Held One\n')).status).toBe(200);
     const stagingTable = `lead_import_rows_${started.id.replaceAll('-', '')}`;
     for (let waited = 0; ; waited += 50) {
-      const [waiting] = await em().execute<Array<{ count: string }>>(`select count(*) from pg_locks where not granted and relation in ('crm.lead'::regclass, 'crm.company'::regclass)`);
+      // This import's merge (the backend holding its staged rows), not another import's, is the one waiting.
+      const [waiting] = await em().execute<Array<{ count: string }>>(
+        `select count(*) from pg_locks staged join pg_locks held_up on held_up.pid = staged.pid
+          where staged.relation = to_regclass(?) and staged.granted and not held_up.granted and held_up.relation in ('crm.lead'::regclass, 'crm.company'::regclass)`,
+        [`crm.${stagingTable}`],
+      );
       if (Number(waiting!.count) > 0) break;
       if (waited > 30_000) throw new Error('the merge never reached the held tables');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
 
+    // A failed expectation below must not leave the tables held for the tests after this one.
+    const failsafe = setTimeout(() => release(), 50_000);
     const cancelled = await gql(who, `mutation ($id: ID!) { cancelLeadImport(id: $id) { status } }`, { id: started.id });
     expect(cancelled.data!['cancelLeadImport']).toEqual({ status: 'CANCELLED' });
     // The merge still held its staged rows, so the cancellation could not drop them; while it does, the sweep cannot either.
@@ -400,6 +407,7 @@ describe('staged rows of an import that ended', () => {
     expect(await sweepEndedImportStaging(subgraph.app.database, subgraph.app.logger)).toEqual({ dropped: 0, busy: 1 });
 
     release();
+    clearTimeout(failsafe);
     await holder;
     for (let waited = 0; (await em().execute(`select 1 from pg_locks where relation = to_regclass(?)`, [`crm.${stagingTable}`])).length > 0; waited += 50) {
       if (waited > 30_000) throw new Error('the merge never let go of its staged rows');
