@@ -53,8 +53,8 @@ export function leadPushSubscriptions(settings: LeadPushSettings): AnySubscripti
     // anyway; one deleted since has nothing to push (its lead.deleted follows).
     subscribeBatch(leadImported, async (events, context) => {
       const leads = await context.em.execute<Array<{ id: string; updated_at: Date }>>(
-        `select id, updated_at from ${pendingPushTables(context.em).lead} where id in (select jsonb_array_elements_text(?::jsonb)::uuid)`,
-        [JSON.stringify(events.map((event) => event.entity.id))],
+        `select id, updated_at from ${pendingPushTables(context.em).lead} where tenant_id = ? and id in (select jsonb_array_elements_text(?::jsonb)::uuid)`,
+        [context.tenantId, JSON.stringify(events.map((event) => event.entity.id))],
       );
       await queueChanges(leads.map((lead) => ({ id: lead.id, updatedAt: new Date(lead.updated_at).toISOString() })), context);
     }),
