@@ -1,4 +1,4 @@
-import { leadImported, leadUpdated, publishEventForEntities, publishEventsFromQuery } from '@gtm/events';
+import { leadCustomFieldsChanged, leadImported, leadUpdated, publishEventForEntities, publishEventsFromQuery } from '@gtm/events';
 import type { EntityManager } from '@gtm/runtime';
 import { leadSnapshotSql } from '../lead/lead.events.js';
 import type { LeadImport } from './lead-import.entity.js';
@@ -241,28 +241,34 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   // import of the same file changes nothing).
   const newValue = (field: string) => take(`x.${field}`, `l.${field}`, overwrite);
   const newCustom = overwrite ? `x.custom_fields || coalesce(l.custom, '{}'::jsonb)` : `coalesce(l.custom, '{}'::jsonb) || x.custom_fields`;
-  await run(`create temp table import_updated (id uuid primary key, changed text[] not null) on commit drop`);
+  await run(`create temp table import_updated (id uuid primary key, changed text[] not null, custom_changed text[] not null) on commit drop`);
   await run(
     `with planned as (
        select x.id, ${leadFields.map((field) => `${newValue(field)} as ${field}`).join(', ')}, ${newCustom} as custom_fields,
          array_remove(array[${leadFields.map((field) => `case when x.${field} is distinct from ${newValue(field)} then '${contractNames[field]}' end`).join(', ')}], null) as changed,
-         x.custom_fields is distinct from ${newCustom} as custom_changed
+         array(select field.key from jsonb_each(${newCustom}) field where x.custom_fields -> field.key is distinct from field.value order by field.key) as custom_changed
        from ${table.lead} x join import_lead l on l.lead_id = x.id and l.folded_into is null
        where x.tenant_id = ?
      ),
      updated as (
        update ${table.lead} x set ${leadFields.map((field) => `${field} = planned.${field}`).join(', ')}, custom_fields = planned.custom_fields, updated_at = now()
-       from planned where x.id = planned.id and (cardinality(planned.changed) > 0 or planned.custom_changed)
-       returning x.id, planned.changed
+       from planned where x.id = planned.id and (cardinality(planned.changed) > 0 or cardinality(planned.custom_changed) > 0)
+       returning x.id, planned.changed, planned.custom_changed
      )
-     insert into import_updated (id, changed) select id, changed from updated`,
+     insert into import_updated (id, changed, custom_changed) select id, changed, custom_changed from updated`,
     [tenantId],
   );
   const [updated] = await run(`select count(*)::int as count from import_updated`);
-  // lead.updated names the contract's fields; a change of custom fields alone has none to name.
+  // lead.updated names the contract's fields; custom fields that changed have an event of their own.
   await publishEventsFromQuery(transaction, leadUpdated, {
     select: `select x.id::text as entity_id, jsonb_build_object('lead', ${leadSnapshotSql('x')}, 'changed', to_jsonb(u.changed)) as data
              from ${table.lead} x join import_updated u on u.id = x.id where x.tenant_id = ? and cardinality(u.changed) > 0`,
+    values: [tenantId],
+    requestId,
+  });
+  await publishEventsFromQuery(transaction, leadCustomFieldsChanged, {
+    select: `select x.id::text as entity_id, jsonb_build_object('customFields', x.custom_fields, 'changed', to_jsonb(u.custom_changed)) as data
+             from ${table.lead} x join import_updated u on u.id = x.id where x.tenant_id = ? and cardinality(u.custom_changed) > 0`,
     values: [tenantId],
     requestId,
   });

@@ -19,7 +19,12 @@ beforeAll(async () => {
   subgraph = await startSubgraphUnderTest((environment, onQuery) => createApp(loadConfig({ ...environment, PUBLIC_URL: 'https://gtm.example.com' }), { onQuery }));
   await subgraph.app.database.orm.em
     .fork()
-    .execute(`insert into gtm_events.subscription (subscriber, event_name, event_version) values (?, 'lead.created', 1), (?, 'lead.imported', 1), (?, 'lead.updated', 1)`, [probe, probe, probe]);
+    .execute(`insert into gtm_events.subscription (subscriber, event_name, event_version) values (?, 'lead.created', 1), (?, 'lead.imported', 1), (?, 'lead.updated', 1), (?, 'lead.custom_fields_changed', 1)`, [
+      probe,
+      probe,
+      probe,
+      probe,
+    ]);
 });
 
 afterAll(() => subgraph?.close());
@@ -224,7 +229,35 @@ describe('merging into existing leads', () => {
     expect((await lead()).firstName).toBe('Ada');
     const unchanged = await importFile(subgraph, who, file, { dedupe: 'OVERWRITE' });
     expect(unchanged).toMatchObject({ merged: 1, leadsUpdated: 0 });
-    expect(await deliveredEvents(who.tenantId, 3)).toEqual({ 'lead.created': 1, 'lead.updated': 2 });
+    // The first import also gave the lead its "Source note" column, the only custom-field change.
+    expect(await deliveredEvents(who.tenantId, 4)).toEqual({ 'lead.created': 1, 'lead.updated': 2, 'lead.custom_fields_changed': 1 });
+  });
+
+  it('publishes lead.custom_fields_changed, and no lead.updated, when an import changes only custom fields', async () => {
+    const who = createTestCaller();
+    const first = await importFile(subgraph, who, 'Email,Booth\nbea@fair.example,A-1\n');
+    expect(first).toMatchObject({ imported: 1 });
+    const booth = await importFile(subgraph, who, 'Email,Booth,Interest\nbea@fair.example,B-2,pumps\n', { dedupe: 'OVERWRITE' });
+    expect(booth).toMatchObject({ imported: 0, merged: 1, leadsUpdated: 1 });
+    const leads = await gql(who, `{ leads(first: 5) { edges { node { email customFields { name value } } } } }`);
+    expect(leads.errors).toBeUndefined();
+    const node = leads.data!['leads'].edges[0].node;
+    expect(node.email).toBe('bea@fair.example');
+    expect(node.customFields.toSorted((a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'Booth', value: 'B-2' },
+      { name: 'Interest', value: 'pumps' },
+    ]);
+    expect(await deliveredEvents(who.tenantId, 2)).toEqual({ 'lead.imported': 1, 'lead.custom_fields_changed': 1 });
+    const [event] = await subgraph.app.database.orm.em
+      .fork()
+      .execute<Array<{ data: any }>>(`select data from gtm_events.delivery where subscriber = ? and tenant_id = ? and event_name = 'lead.custom_fields_changed'`, [probe, who.tenantId]);
+    const data = typeof event!.data === 'string' ? JSON.parse(event!.data) : event!.data;
+    expect(data).toEqual({ customFields: { Booth: 'B-2', Interest: 'pumps' }, changed: ['Booth', 'Interest'] });
+    // The same file again changes nothing and publishes nothing.
+    const again = await importFile(subgraph, who, 'Email,Booth,Interest\nbea@fair.example,B-2,pumps\n', { dedupe: 'OVERWRITE' });
+    expect(again).toMatchObject({ merged: 1, leadsUpdated: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await deliveredEvents(who.tenantId, 2)).toEqual({ 'lead.imported': 1, 'lead.custom_fields_changed': 1 });
   });
 
   it('finds the same person by company and name when a row has no email, and by phone when it has neither', async () => {

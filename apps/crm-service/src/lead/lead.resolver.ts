@@ -5,7 +5,7 @@ import type { CrmLoaders } from '../loaders.js';
 import type { Lead } from './lead.entity.js';
 import { CreateLeadInput, LeadFilter, UpdateLeadInput } from './lead.input.js';
 import type { LeadService } from './lead.service.js';
-import { LeadConnection, LeadType } from './lead.type.js';
+import { CustomFieldType, LeadConnection, LeadType } from './lead.type.js';
 
 type CrmContext = SubgraphContext<CrmLoaders>;
 
@@ -36,6 +36,11 @@ export class LeadResolver {
   @Mutation(() => ID, { description: 'Deletes a lead of your tenant and returns its id; NOT_FOUND when there is none.' })
   deleteLead(@Arg('id', () => ID) id: string, @Ctx() context: CrmContext) {
     return this.leadService.delete(context, id);
+  }
+
+  @FieldResolver(() => [CustomFieldType], { description: "Values of the lead's imported columns that map to none of its fields, by column header." })
+  customFields(@Root() lead: Lead): CustomFieldType[] {
+    return Object.entries(lead.customFields).map(([name, value]) => ({ name, value }));
   }
 
   @FieldResolver(() => CompanyType, { nullable: true, description: 'The company the lead works for.' })

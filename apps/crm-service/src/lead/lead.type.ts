@@ -4,6 +4,15 @@ import { LeadStatus } from './lead.entity.js';
 
 registerEnumType(LeadStatus, { name: 'LeadStatus', description: 'Where a lead stands in the funnel.' });
 
+@ObjectType('CustomField', { description: 'A value a lead carries that maps to none of its fields: a column of an imported file, by its header.' })
+export class CustomFieldType {
+  @Field({ description: "The column's header." })
+  name!: string;
+
+  @Field()
+  value!: string;
+}
+
 @ObjectType('Lead', { description: 'A person the team sells to.' })
 @Directive('@key(fields: "id")')
 export class LeadType {

@@ -54,6 +54,25 @@ export const leadImported = defineEvent({
   schema: z.object({ importId: z.uuid() }),
 });
 
+/**
+ * A lead's custom fields (the columns of an imported file that map to no field of a lead) changed.
+ * Its own event rather than a name in `lead.updated`'s `changed`: that list is a closed set in
+ * version 1, so a consumer of it would refuse an event naming custom fields; this one adds to the
+ * contract without changing what any consumer already reads. Published alongside `lead.updated`
+ * when a change touches both.
+ */
+export const leadCustomFieldsChanged = defineEvent({
+  name: 'lead.custom_fields_changed',
+  version: 1,
+  entityType: 'Lead',
+  schema: z.object({
+    /** Every custom field of the lead once the change is committed. */
+    customFields: z.record(z.string(), z.string()),
+    /** The fields that were added or given another value. */
+    changed: z.array(z.string()).min(1),
+  }),
+});
+
 export const leadDeleted = defineEvent({
   name: 'lead.deleted',
   version: 1,
