@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { spawnTypeScript } from '@gtm/testing';
+import { startTypeScriptService } from '@gtm/testing';
 import pg from 'pg';
 import { request } from 'undici';
 import { startStack, type Stack } from './stack.js';
@@ -85,29 +85,19 @@ afterAll(async () => {
 
 /** An enrichment worker in a process of its own, on the stack's database and Redis, reaching crm-service through the gate. */
 async function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawnTypeScript(new URL('../../apps/enrichment-service/src/enrichment-job/testing/enrichment-process.ts', import.meta.url), [], {
-    env: {
-      ...process.env,
-      ...stack.setup.environment,
-      REDIS_KEY_PREFIX: stack.redisKeyPrefix,
-      CRM_SERVICE_URL: gate.url,
-      CONTENT_SERVICE_URL: stack.subgraphUrls.content,
-      CAMPAIGN_SERVICE_URL: stack.subgraphUrls.campaign,
-      LLM_PROVIDERS: 'offline',
-      ENRICHMENT_RECORD_CONCURRENCY: '4',
-      JOB_WORKER_CONCURRENCY: '1',
-      LOG_LEVEL: 'warn',
-    },
+  const { child } = await startTypeScriptService(new URL('../../apps/enrichment-service/src/enrichment-job/testing/enrichment-process.ts', import.meta.url), {
+    ...process.env,
+    ...stack.setup.environment,
+    REDIS_KEY_PREFIX: stack.redisKeyPrefix,
+    CRM_SERVICE_URL: gate.url,
+    CONTENT_SERVICE_URL: stack.subgraphUrls.content,
+    CAMPAIGN_SERVICE_URL: stack.subgraphUrls.campaign,
+    LLM_PROVIDERS: 'offline',
+    ENRICHMENT_RECORD_CONCURRENCY: '4',
+    JOB_WORKER_CONCURRENCY: '1',
+    LOG_LEVEL: 'warn',
   });
   children.push(child);
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (/ready /.test(chunk.toString())) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`the enrichment process exited (${code}) before it was ready:\n${output}`)));
-  });
   return child;
 }
 

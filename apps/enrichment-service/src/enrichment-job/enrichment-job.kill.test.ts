@@ -9,11 +9,12 @@ import {
   createTestCaller,
   leadSiteFixture,
   postGraphQL,
-  spawnTypeScript,
+  startTypeScriptService,
   startCompanySites,
   startFakeSerperServer,
   type CompanySitesServer,
   type FakeSearchServer,
+  type ServiceProcess,
   type SubgraphTestSetup,
 } from '@gtm/testing';
 import { callerTokenHeader } from '@gtm/caller';
@@ -55,31 +56,20 @@ afterAll(async () => {
 });
 
 /** Starts the service in a process of its own; resolves with its GraphQL URL once it listens. */
-async function startServiceProcess(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawnTypeScript(new URL('./testing/enrichment-process.ts', import.meta.url), [], {
-    env: {
-      ...process.env,
-      ...setup.environment,
-      SERPER_API_KEY: 'serper-key',
-      SERPER_BASE_URL: serper.url,
-      LLM_PROVIDERS: 'offline',
-      CONTENT_FETCH_ALLOWLIST: sites.allowlist().join(','),
-      ENRICHMENT_RECORD_CONCURRENCY: '4',
-      JOB_WORKER_CONCURRENCY: '1',
-      LOG_LEVEL: 'warn',
-    },
+async function startServiceProcess(): Promise<ServiceProcess> {
+  const service = await startTypeScriptService(new URL('./testing/enrichment-process.ts', import.meta.url), {
+    ...process.env,
+    ...setup.environment,
+    SERPER_API_KEY: 'serper-key',
+    SERPER_BASE_URL: serper.url,
+    LLM_PROVIDERS: 'offline',
+    CONTENT_FETCH_ALLOWLIST: sites.allowlist().join(','),
+    ENRICHMENT_RECORD_CONCURRENCY: '4',
+    JOB_WORKER_CONCURRENCY: '1',
+    LOG_LEVEL: 'warn',
   });
-  children.push(child);
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const ready = /ready (\S+)/.exec(chunk.toString());
-      if (ready) resolve(ready[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`the enrichment process exited (${code}) before it was ready:\n${output}`)));
-  });
-  return { child, url };
+  children.push(service.child);
+  return service;
 }
 
 async function jobRow(jobId: string): Promise<{ status: string; completed: number; failed: number }> {
