@@ -21,6 +21,9 @@ beforeAll(async () => {
 afterAll(() => subgraph?.close());
 
 const em = () => subgraph.app.database.orm.em.fork();
+/** A row of the staging table's normalised columns, in their order. */
+const row = (values: Partial<Record<(typeof stagedColumns)[number], string>>) => stagedColumns.map((column) => values[column] ?? null);
+const customOf = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
 
 describe('the match keys of staged rows', () => {
   it('find the companies and people the tenant has under other spellings: case, accents, punctuation, legal suffixes', async () => {
@@ -65,7 +68,6 @@ describe('a staging table without match-key columns', () => {
     const importId = started.data!['importLeads'].id as string;
     const stagingTable = `lead_import_rows_${importId.replaceAll('-', '')}`;
     await em().execute(`create unlogged table crm."${stagingTable}" (row_number integer not null, line integer not null, cells jsonb not null, ${stagedColumns.map((column) => `${column} text`).join(', ')})`);
-    const row = (values: Partial<Record<(typeof stagedColumns)[number], string>>) => stagedColumns.map((column) => values[column] ?? null);
     const rows = [
       row({ email: 'ada@old.example', first_name: 'Ada', last_name: 'King', company_name: 'Old Works Inc.', custom: '{}' }),
       row({ email: 'ada@old.example', company_name: 'OLD WORKS', custom: '{"Badge":"7"}' }),
@@ -85,7 +87,6 @@ describe('a staging table without match-key columns', () => {
       `select lead.email, lead.first_name, company.name as company, lead.custom_fields from crm.lead join crm.company on company.id = lead.company_id where lead.tenant_id = ? order by lead.first_name`,
       [who.tenantId],
     );
-    const customOf = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
     expect(leads.map((lead) => [lead.email, lead.first_name, lead.company, customOf(lead.custom_fields)])).toEqual([
       ['ada@old.example', 'Ada', 'Old Works Inc.', { Badge: '7' }],
       [null, 'Bob', 'Old Works Inc.', {}],
