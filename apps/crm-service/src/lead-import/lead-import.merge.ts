@@ -31,6 +31,18 @@ export function importTables(em: EntityManager, stagingTable?: string | null) {
   };
 }
 
+/**
+ * The match keys of a staged row, as generated columns of the staging table: COPY computes them
+ * while the file streams in, with the same SQL functions as the generated keys of `company` and
+ * `lead` (decision 0081), so the merge reads them instead of computing them in a pass of its own.
+ */
+export function stagedKeyColumns(schema: string): string[] {
+  return [
+    `company_key text generated always as (${schema}.company_name_key(company_name)) stored`,
+    `name_key text generated always as (${schema}.lead_name_key(first_name, last_name)) stored`,
+  ];
+}
+
 /** How a field of an existing row takes the import's value: fill it when empty, or (overwrite) replace it when the import has one. */
 const take = (existing: string, incoming: string, overwrite: boolean) => (overwrite ? `coalesce(${incoming}, ${existing})` : `coalesce(${existing}, ${incoming})`);
 
@@ -72,8 +84,12 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   } catch {
     await run(`rollback to savepoint temp_buffers`);
   }
+  // A table staged before its rows carried their match keys gets them here (a rewrite of the table).
+  await run(`alter table ${table.staging} ${stagedKeyColumns(table.schema).map((column) => `add column if not exists ${column}`).join(', ')}`);
   // Fresh tables have no statistics: without them the planner joins 100,000 rows by nested loops.
-  await run(`analyze ${table.staging} (row_number)`);
+  // A small sample is enough to choose hash joins over nested loops, and reads far fewer pages.
+  await run(`set local default_statistics_target = 10`);
+  await run(`analyze ${table.staging} (row_number, domain, company_key)`);
   const [refused] = await run(
     `with refused as (
        insert into ${table.error} (import_id, row_number, column_name, message)
@@ -81,25 +97,20 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
      select count(*)::int as count from refused`,
     [leadImport.id],
   );
-
-  await run(`create temp table import_row on commit drop as
-    select row_number, email, first_name, last_name, phone, title, notes, company_name, ${table.schema}.company_name_key(company_name) as company_key, domain, website,
-      industry, employee_count::integer as employee_count, company_phone, city, region, country, custom::jsonb as custom,
-      ${table.schema}.lead_name_key(first_name, last_name) as name_key
-    from ${table.staging} where error_message is null`);
-  await run(`analyze import_row (domain, company_key)`);
-  const [usable] = await run(`select count(*)::int as count from import_row`);
+  const [usable] = await run(`select count(*)::int as count from ${table.staging} where error_message is null`);
   const usableRows = Number(usable!['count']);
   if (usableRows === 0) {
     return { refused: Number(refused!['count']), imported: 0, merged: 0, leadsUpdated: 0, companiesCreated: 0, listId: null };
   }
 
   // Companies: one per domain, else per normalised name; matched by domain, else by name.
+  // Candidate ids are time-ordered (decision 0087), made once per company, not per row.
   await run(`create temp table import_company on commit drop as
-    select distinct on (coalesce(domain, company_key)) coalesce(domain, company_key) as company_ref, domain, company_key, company_name, website, industry,
-      employee_count, company_phone, city, region, country, null::uuid as id, gen_random_uuid() as new_id
-    from import_row where domain is not null or company_key is not null
-    order by coalesce(domain, company_key), row_number`);
+    select distinct_company.*, null::uuid as id, ${table.schema}.time_ordered_uuid() as new_id from (
+      select distinct on (coalesce(domain, company_key)) coalesce(domain, company_key) as company_ref, domain, company_key, company_name, website, industry,
+        employee_count::integer as employee_count, company_phone, city, region, country
+      from ${table.staging} where error_message is null and (domain is not null or company_key is not null)
+      order by coalesce(domain, company_key), row_number) distinct_company`);
   await run(`create index on import_company (company_ref)`);
   await run(`analyze import_company (company_ref, domain, company_key)`);
   await run(`update import_company ic set id = c.id from ${table.company} c where ic.domain is not null and c.tenant_id = ? and c.domain = ic.domain`, [tenantId]);
@@ -127,11 +138,12 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
      where ic.id is null and ic.domain is null and ic.company_key = found.name_key`,
     [tenantId],
   );
+  // New rows go in in id order: each key extends the right edge of the primary key's b-tree.
   const [companies] = await run(
     `with created as (
        insert into ${table.company} (id, tenant_id, name, domain, website_url, industry, employee_count, phone, city, region, country, created_at, updated_at)
        select new_id, ?, coalesce(company_name, domain), domain, website, industry, employee_count, company_phone, city, region, country, now(), now()
-       from import_company where id is null returning 1)
+       from import_company where id is null order by new_id returning 1)
      select count(*)::int as count from created`,
     [tenantId],
   );
@@ -153,32 +165,34 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
     [tenantId],
   );
 
-  // The file's rows with their company and the key of the lead they name.
-  const keyedRows = `(select r.*, ic.company_id,
-      case when r.email is not null then 'e:' || r.email when ic.company_id is not null then 'n:' || ic.company_id || '|' || r.name_key else 'p:' || r.phone end as match_key
-    from import_row r left join (select company_ref, coalesce(id, new_id) as company_id from import_company) ic on ic.company_ref = coalesce(r.domain, r.company_key))`;
-  // One group per lead the file names: same email; else same company and full name; else same phone.
+  // The file's usable rows with their company, the key of the lead they name and how many rows name it.
+  const keyedRows = `(select keyed.*, count(*) over (partition by match_key) as row_count from (
+      select staged.row_number, staged.email, staged.first_name, staged.last_name, staged.phone, staged.title, staged.notes, staged.name_key,
+        staged.custom::jsonb as custom, ic.company_id,
+        case when staged.email is not null then 'e:' || staged.email when ic.company_id is not null then 'n:' || ic.company_id || '|' || staged.name_key else 'p:' || staged.phone end as match_key
+      from ${table.staging} staged left join (select company_ref, coalesce(id, new_id) as company_id from import_company) ic on ic.company_ref = coalesce(staged.domain, staged.company_key)
+      where staged.error_message is null) keyed)`;
+  // One group per lead the file names: same email; else same company and full name; else same
+  // phone. Most leads are named by one row, which is taken as it is; only a repeated lead is
+  // aggregated field by field (ordered aggregates sort each group of each field on their own).
+  // Its custom fields take each key from the first row that has it.
   await run(`create temp table import_lead on commit drop as
-    select match_key, min(row_number) as first_row, count(*)::integer as row_count,
-      ${firstOf('email')} as email, ${firstOf('first_name')} as first_name, ${firstOf('last_name')} as last_name, ${firstOf('phone')} as phone,
-      ${firstOf('title')} as title, ${firstOf('notes')} as notes, ${firstOf('company_id')} as company_id,
-      (array_agg(custom order by row_number))[1] as custom, ${table.schema}.lead_name_key(${firstOf('first_name')}, ${firstOf('last_name')}) as name_key,
-      null::uuid as lead_id, gen_random_uuid() as new_lead_id, null::text as folded_into,
-      case when count(*) > 1 then array_agg(custom order by row_number) end as customs
-    from ${keyedRows} keyed
-    group by match_key`);
+    with keyed as materialized ${keyedRows},
+    lead as (
+      select match_key, row_number as first_row, 1 as row_count, email, first_name, last_name, phone, title, notes, company_id, custom, name_key
+      from keyed where row_count = 1
+      union all
+      select match_key, min(row_number), count(*)::integer, ${firstOf('email')}, ${firstOf('first_name')}, ${firstOf('last_name')}, ${firstOf('phone')},
+        ${firstOf('title')}, ${firstOf('notes')}, ${firstOf('company_id')},
+        coalesce((select jsonb_object_agg(field.key, field.value order by member.ordinal desc)
+                  from unnest(array_agg(custom order by row_number)) with ordinality as member(custom, ordinal), jsonb_each(member.custom) as field),
+                 (array_agg(custom order by row_number))[1]),
+        ${table.schema}.lead_name_key(${firstOf('first_name')}, ${firstOf('last_name')})
+      from keyed where row_count > 1
+      group by match_key)
+    select lead.*, null::uuid as lead_id, ${table.schema}.time_ordered_uuid() as new_lead_id, null::text as folded_into from lead`);
   await run(`create index on import_lead (match_key)`);
   await run(`analyze import_lead (match_key, lead_id, folded_into, company_id, name_key, email, phone)`);
-  // Custom fields of a repeated lead: each key from the first row that has it. The rows' fields
-  // were gathered by the grouping (repeated leads only): no row of the file is read again.
-  await run(`update import_lead l set custom = merged.custom from (
-      select grouped.match_key, jsonb_object_agg(field.key, field.value order by member.ordinal desc) as custom
-      from import_lead grouped
-      cross join unnest(grouped.customs) with ordinality as member(custom, ordinal),
-      jsonb_each(member.custom) as field
-      where grouped.customs is not null
-      group by grouped.match_key) merged
-    where l.match_key = merged.match_key`);
   // A row without an email joins the row of the file with one for the same person at the same company.
   await run(`update import_lead n set folded_into = target.match_key from (
       select distinct on (company_id, name_key) match_key, company_id, name_key from import_lead
@@ -193,11 +207,15 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
 
   // Existing leads.
   await run(`update import_lead l set lead_id = x.id from ${table.lead} x where l.email is not null and x.tenant_id = ? and x.email = l.email`, [tenantId]);
+  // By company and name: one join against the tenant's leads of those companies, not one probe per group.
   await run(
-    `update import_lead l set lead_id = (
-       select x.id from ${table.lead} x where x.tenant_id = ? and x.company_id = l.company_id and x.name_key = l.name_key
-         and (l.email is null or (x.email is null and l.name_key <> '')) order by (x.email is null) desc, x.created_at, x.id limit 1)
-     where l.lead_id is null and l.folded_into is null and l.company_id is not null and (l.email is null or l.name_key <> '')`,
+    `update import_lead l set lead_id = found.id from (
+       select distinct on (wanted.match_key) wanted.match_key, x.id
+       from import_lead wanted join ${table.lead} x on x.tenant_id = ? and x.company_id = wanted.company_id and x.name_key = wanted.name_key
+       where wanted.lead_id is null and wanted.folded_into is null and wanted.company_id is not null and (wanted.email is null or wanted.name_key <> '')
+         and (wanted.email is null or (x.email is null and wanted.name_key <> ''))
+       order by wanted.match_key, (x.email is null) desc, x.created_at, x.id) found
+     where l.match_key = found.match_key`,
     [tenantId],
   );
   await run(
@@ -224,7 +242,7 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
     `with created as (
        insert into ${table.lead} (id, tenant_id, first_name, last_name, email, phone, title, company_id, status, source, notes, custom_fields, created_at, updated_at)
        select new_lead_id, ?, first_name, last_name, email, phone, title, company_id, 'NEW', 'csv-import', notes, coalesce(custom, '{}'::jsonb), now(), now()
-       from import_lead where lead_id is null order by first_row returning 1)
+       from import_lead where lead_id is null order by new_lead_id returning 1)
      select count(*)::int as count from created`,
     [tenantId],
   );

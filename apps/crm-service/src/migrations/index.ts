@@ -7,6 +7,7 @@ import { CreateLeadLists } from './20261204000000-create-lead-lists.js';
 import { CreateCrmPendingPush } from './20261204100000-create-crm-pending-push.js';
 import { DropUnusedLeadIndexes } from './20261204200000-drop-unused-lead-indexes.js';
 import { ListMembersWithoutForeignKeys } from './20261204300000-list-members-without-foreign-keys.js';
+import { TimeOrderedUuid } from './20261204400000-time-ordered-uuid.js';
 
 /** Every migration of the CRM schema, oldest first. Append; never edit one that has shipped. */
 export const migrations: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const migrations: MigrationObject[] = [
   { name: '20261204200000-drop-unused-lead-indexes', class: DropUnusedLeadIndexes },
   { name: '20261204300000-list-members-without-foreign-keys', class: ListMembersWithoutForeignKeys },
   { name: '20261204300100-event-outbox-for-many-entities', class: EventOutboxForManyEntities },
+  { name: '20261204400000-time-ordered-uuid', class: TimeOrderedUuid },
 ];
