@@ -12,6 +12,7 @@ const northwindIndex = readFileSync(`${northwind}/index.html`, 'utf8');
 let site: FixtureSite;
 let subgraph: SubgraphUnderTest<ContentApp>;
 let homeFails = false;
+let careersFails = false;
 const sleeps: number[] = [];
 const clock = { offsetMs: 0 };
 
@@ -34,6 +35,10 @@ beforeAll(async () => {
     '/': (_request, response) => {
       if (homeFails) return void response.writeHead(503).end();
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(northwindIndex.replaceAll('{{origin}}', site.origin));
+    },
+    '/careers': (_request, response) => {
+      if (careersFails) return void response.writeHead(503).end();
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(readFileSync(`${northwind}/careers.html`, 'utf8').replaceAll('{{origin}}', site.origin));
     },
     '/data.json': (_request, response) => void response.writeHead(200, { 'content-type': 'application/json' }).end('{"not":"a page"}'),
     '/huge': (_request, response) => void response.writeHead(200, { 'content-type': 'text/html' }).end(`<html><body>${'<p>word </p>'.repeat(40_000)}</body></html>`),
@@ -64,6 +69,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   homeFails = false;
+  careersFails = false;
   clock.offsetMs = 0;
 });
 
@@ -196,6 +202,33 @@ describe('caching and sharing', () => {
     for (const result of results) expect(result.errors).toBeUndefined();
     expect(requestsFor('/')).toBe(homeRequests + 1);
     expect(new Set(results.map((result) => result.data!['analyzeWebsite'].analyzedAt)).size).toBe(1);
+  });
+
+  it('replaces the pages and passages of the previous analysis, a page no longer read included', async () => {
+    const caller = createTestCaller();
+    const first = await subgraph.call(caller, analyze, { url: site.origin });
+    careersFails = true;
+    const second = await subgraph.call(caller, analyze, { url: site.origin, refresh: true });
+    expect(second.errors).toBeUndefined();
+    const paths = (pages: Array<{ url: string }>) => pages.map((page) => new URL(page.url).pathname);
+    expect(paths(second.data!['analyzeWebsite'].pages)).toEqual(paths(first.data!['analyzeWebsite'].pages).filter((path) => path !== '/careers'));
+    expect(second.data!['analyzeWebsite'].skippedPages).toContainEqual(expect.objectContaining({ url: `${site.origin}/careers` }));
+
+    // What the analysis answered is what another request reads back: the pages, and each passage once.
+    const stored = await subgraph.call(caller, `query ($url: String!) { website(url: $url) { pages { url title kind wordCount } hiring: search(query: "hiring engineer", limit: 50) { pageUrl } all: search(query: "Northwind ledger close finance team", limit: 50) { text } } }`, {
+      url: site.origin,
+    });
+    expect(stored.data!['website'].pages).toEqual(second.data!['analyzeWebsite'].pages);
+    expect(stored.data!['website'].hiring.map((hit: { pageUrl: string }) => hit.pageUrl)).not.toContain(`${site.origin}/careers`);
+    const texts = stored.data!['website'].all.map((hit: { text: string }) => hit.text);
+    expect(texts.length).toBeGreaterThan(3);
+    expect(new Set(texts).size).toBe(texts.length);
+
+    careersFails = false;
+    const third = await subgraph.call(caller, analyze, { url: site.origin, refresh: true });
+    expect(paths(third.data!['analyzeWebsite'].pages)).toEqual(paths(first.data!['analyzeWebsite'].pages));
+    const again = await subgraph.call(caller, `query ($url: String!) { website(url: $url) { hiring: search(query: "hiring engineer", limit: 50) { pageUrl } } }`, { url: site.origin });
+    expect(again.data!['website'].hiring.map((hit: { pageUrl: string }) => hit.pageUrl)).toContain(`${site.origin}/careers`);
   });
 
   it('never replaces a good analysis with a failed one', async () => {
