@@ -36,10 +36,10 @@ export interface AnalysedChunk {
   wordCount: number;
 }
 
-/** The stored rows, as PostgreSQL returned the website and as they were written for the pages. */
+/** The website's row as PostgreSQL returned it, and the pages as they were written. */
 export interface StoredAnalysis {
   websiteRow: Record<string, unknown>;
-  pageRows: Array<Record<string, unknown>>;
+  pages: Array<AnalysedPage & { id: string; tenantId: string; websiteId: string; position: number; createdAt: Date; updatedAt: Date }>;
 }
 
 // One statement, so one round trip and atomic on its own: readers see the old analysis or the new
@@ -136,8 +136,18 @@ export async function storeAnalysis(
     ]),
   );
   const websiteRow = result.rows[0]!;
+  const websiteId = websiteRow['id'] as string;
   return {
     websiteRow,
-    pageRows: pageRows.map((page) => ({ ...page, tenant_id: tenantId, website_id: websiteRow['id'], created_at: now, updated_at: now })),
+    pages: pageRows.map((page) => ({ id: page.id, tenantId, websiteId, url: page.url, title: page.title, kind: page.kind, wordCount: page.word_count, position: page.position, createdAt: now, updatedAt: now })),
   };
+}
+
+/** The tenant's website for a normalised URL if it was analysed since `since`, as its row. */
+export async function findAnalysedWebsiteRow(em: EntityManager, tenantId: string, url: string, since: Date): Promise<Record<string, unknown> | null> {
+  const schema = em.config.get('schema') as string;
+  const result = await em
+    .getKysely()
+    .executeQuery<Record<string, unknown>>(CompiledQuery.raw(`select * from "${schema}".website where tenant_id = $1::uuid and url = $2 and analyzed_at >= $3::timestamptz`, [tenantId, url, since.toISOString()]));
+  return result.rows[0] ?? null;
 }

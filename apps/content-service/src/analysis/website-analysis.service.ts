@@ -10,7 +10,7 @@ import type { ContentLoaders } from '../loaders.js';
 import { WebPage } from '../page/web-page.entity.js';
 import { Website, type WebsiteFacts } from '../website/website.entity.js';
 import type { AnalysisSingleFlight } from './analysis-single-flight.js';
-import { storeAnalysis } from './analysis-store.js';
+import { findAnalysedWebsiteRow, storeAnalysis } from './analysis-store.js';
 import { assessContextQuality, type ContextQuality } from './context-quality.js';
 import { websiteSummaryPrompt, websiteSummaryTask } from './website-summary.task.js';
 
@@ -53,7 +53,7 @@ export class WebsiteAnalysisService {
   async analyze(context: ContentContext, url: string, request: { refresh: boolean }): Promise<Website> {
     const normalizedUrl = normalizeWebsiteUrl(url, 'url');
     if (!request.refresh) {
-      const fresh = await this.findAnalyzedSince(context.em, normalizedUrl, new Date(this.now().getTime() - this.options.ttlMs));
+      const fresh = await this.findAnalyzedSince(context.em, context.caller.tenantId, normalizedUrl, new Date(this.now().getTime() - this.options.ttlMs));
       if (fresh) return fresh;
     }
     const startedAt = this.now();
@@ -61,14 +61,14 @@ export class WebsiteAnalysisService {
       `${context.caller.tenantId}:${normalizedUrl}`,
       () => this.analyzeNow(context, normalizedUrl),
       // Another process's result: read afresh, outside this request's identity map.
-      () => this.findAnalyzedSince(this.options.database.forkForTenant(context.caller.tenantId), normalizedUrl, startedAt),
+      () => this.findAnalyzedSince(this.options.database.forkForTenant(context.caller.tenantId), context.caller.tenantId, normalizedUrl, startedAt),
     );
   }
 
   /** The pure part: what the crawled pages say. Exposed for the benchmark and tests. */
   static analyzePages(crawled: CrawledSite): SiteAnalysis {
     const extracted = crawled.pages.map((page) => {
-      const extractedPage = extractPage(page.html, page.url);
+      const extractedPage = page.extracted ?? extractPage(page.html, page.url);
       // A reader's metadata (Firecrawl's) comes from the page's real <head>, which its HTML may have lost.
       return { ...extractedPage, kind: page.kind, title: page.metadata?.title ?? extractedPage.title, description: page.metadata?.description ?? extractedPage.description };
     });
@@ -162,15 +162,18 @@ export class WebsiteAnalysisService {
       this.now(),
     );
     const website = context.em.map(Website, stored.websiteRow);
+    // Plain instances, not managed ones: the answer only reads them, and merging each into the
+    // identity map cost more than the rest of the write.
     context.loaders.pagesByWebsite.clear(website.id).prime(
       website.id,
-      stored.pageRows.map((row) => context.em.map(WebPage, row)),
+      stored.pages.map((page) => Object.assign(new WebPage(), page)),
     );
     return website;
   }
 
-  private async findAnalyzedSince(em: EntityManager, url: string, since: Date): Promise<Website | null> {
-    return em.findOne(Website, { url, analyzedAt: { $gte: since } });
+  private async findAnalyzedSince(em: EntityManager, tenantId: string, url: string, since: Date): Promise<Website | null> {
+    const row = await findAnalysedWebsiteRow(em, tenantId, url, since);
+    return row ? em.map(Website, row) : null;
   }
 }
 

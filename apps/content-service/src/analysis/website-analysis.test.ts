@@ -73,6 +73,7 @@ beforeEach(() => {
   clock.offsetMs = 0;
 });
 
+const pathsOf = (pages: Array<{ url: string }>) => pages.map((page) => new URL(page.url).pathname);
 const requestsFor = (path: string) => site.requests.filter((request) => request.path === path).length;
 
 describe('analyzeWebsite on a multi-page site', () => {
@@ -210,8 +211,7 @@ describe('caching and sharing', () => {
     careersFails = true;
     const second = await subgraph.call(caller, analyze, { url: site.origin, refresh: true });
     expect(second.errors).toBeUndefined();
-    const paths = (pages: Array<{ url: string }>) => pages.map((page) => new URL(page.url).pathname);
-    expect(paths(second.data!['analyzeWebsite'].pages)).toEqual(paths(first.data!['analyzeWebsite'].pages).filter((path) => path !== '/careers'));
+    expect(pathsOf(second.data!['analyzeWebsite'].pages)).toEqual(pathsOf(first.data!['analyzeWebsite'].pages).filter((path) => path !== '/careers'));
     expect(second.data!['analyzeWebsite'].skippedPages).toContainEqual(expect.objectContaining({ url: `${site.origin}/careers` }));
 
     // What the analysis answered is what another request reads back: the pages, and each passage once.
@@ -226,7 +226,7 @@ describe('caching and sharing', () => {
 
     careersFails = false;
     const third = await subgraph.call(caller, analyze, { url: site.origin, refresh: true });
-    expect(paths(third.data!['analyzeWebsite'].pages)).toEqual(paths(first.data!['analyzeWebsite'].pages));
+    expect(pathsOf(third.data!['analyzeWebsite'].pages)).toEqual(pathsOf(first.data!['analyzeWebsite'].pages));
     const again = await subgraph.call(caller, `query ($url: String!) { website(url: $url) { hiring: search(query: "hiring engineer", limit: 50) { pageUrl } } }`, { url: site.origin });
     expect(again.data!['website'].hiring.map((hit: { pageUrl: string }) => hit.pageUrl)).toContain(`${site.origin}/careers`);
   });

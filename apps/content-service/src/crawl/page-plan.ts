@@ -1,7 +1,5 @@
 import { normalizeWebsiteUrl, type SafeFetcher } from '@gtm/runtime';
-// htmlparser2 (cheerio's slim build): finding the links of a page needs no browser-exact tree, and
-// parse5 building one for every home page was a sizeable share of a crawl's CPU.
-import * as cheerio from 'cheerio/slim';
+import * as cheerio from 'cheerio';
 import { kindPriority, pageKindOf, type PageKind } from './page-kind.js';
 import type { RobotsPolicy } from './robots-policy.js';
 
@@ -27,15 +25,6 @@ function sameSitePages(urls: Iterable<string>, home: URL): string[] {
     pages.add(normalizeWebsiteUrl(url.href));
   }
   return [...pages];
-}
-
-/** The `<a href>` targets of a page. */
-export function linksOf(html: string): string[] {
-  const document = cheerio.load(html);
-  return document('a[href]')
-    .map((_index, element) => document(element).attr('href') ?? '')
-    .get()
-    .filter((href) => href && !href.startsWith('mailto:') && !href.startsWith('tel:') && !href.startsWith('javascript:'));
 }
 
 /** The `<loc>` entries of a sitemap (a sitemap index's entries are sitemaps, read one level deep). */
