@@ -61,5 +61,7 @@ describe('reading a candidate page', () => {
     });
     const trailing = readCompanyPage(`<html><head><title>JD Sanders RV</title></head><body><p>Welcome.</p></body><footer>12380 NW Hwy 441, Alachua, FL <a href="TEL:+1%20386%20462%203039">Call</a></footer></html>`, 'http://jdsanders.test/');
     expect(trailing).toMatchObject({ title: 'JD Sanders RV', text: 'Welcome.12380 NW Hwy 441, Alachua, FL Call', telephones: ['+1 386 462 3039'] });
+    // A phone link with a broken escape is read as written rather than failing the page.
+    expect(readCompanyPage(`<a href="tel:386%E0%A4-462-3039">Call</a>`, 'http://jdsanders.test/').telephones).toEqual(['386%E0%A4-462-3039']);
   });
 });
