@@ -47,10 +47,18 @@ export interface StoredAnalysis {
 // its chunks are replaced. Pages are upserted by their unique (website_id, url) and the others
 // deleted, because a delete and an insert of the same key in one statement collide on that index;
 // an upserted page takes the new row's id and times, so it is a new row in all but its slot.
-// Every sub-statement sees the snapshot from before the statement, so the deletes never touch
-// the rows inserted beside them, and the foreign keys are checked once all of them ran.
+//
+// Every part of the statement sees the snapshot taken when it started, so its deletes cannot see
+// the chunks of another analysis of the site that committed after that (two processes without the
+// Redis lock): they would survive beside the new ones. Every analysis rewrites the website's row,
+// so such an analysis shows as a row version (xmin) other than the one the snapshot saw, or as a
+// row the snapshot did not see at all; the upsert then changes nothing, nothing else is written
+// (every write joins `site`), and the statement is run again on a fresh snapshot.
 const storeSql = (schema: string) => `
-  with site as (
+  with seen as (
+    select xmin as version from "${schema}".website where tenant_id = $2::uuid and url = $3
+  ),
+  site as (
     insert into "${schema}".website as existing
       (id, tenant_id, url, domain, title, description, summary, summary_provider, extractive_summary,
        quality_score, quality_level, quality_gaps, source, facts, analyzed_at, created_at, updated_at)
@@ -60,6 +68,7 @@ const storeSql = (schema: string) => `
       summary_provider = excluded.summary_provider, extractive_summary = excluded.extractive_summary,
       quality_score = excluded.quality_score, quality_level = excluded.quality_level, quality_gaps = excluded.quality_gaps,
       source = excluded.source, facts = excluded.facts, analyzed_at = excluded.analyzed_at, updated_at = excluded.updated_at
+    where existing.xmin = (select version from seen)
     returning existing.*
   ),
   new_page as (
@@ -87,6 +96,9 @@ const storeSql = (schema: string) => `
   )
   select * from site`;
 
+/** Runs of the statement while other analyses of the site keep committing under it; one is the rule. */
+const maximumStoreAttempts = 5;
+
 /**
  * Writes one analysis of a tenant's website (the website's row, its pages and its passages) in a
  * single statement. Raw SQL, so the tenant is a parameter of every part of it (the ORM's tenant
@@ -113,29 +125,31 @@ export async function storeAnalysis(
     position,
     word_count: chunk.wordCount,
   }));
-  const result = await em.getKysely().executeQuery<Record<string, unknown>>(
-    CompiledQuery.raw(storeSql(schema), [
-      randomUUID(),
-      tenantId,
-      website.url,
-      website.domain,
-      website.title,
-      website.description,
-      website.summary,
-      website.summaryProvider,
-      website.extractiveSummary,
-      website.qualityScore,
-      website.qualityLevel,
-      website.qualityGaps,
-      website.source,
-      JSON.stringify(website.facts),
-      website.analyzedAt.toISOString(),
-      now.toISOString(),
-      JSON.stringify(pageRows),
-      JSON.stringify(chunkRows),
-    ]),
-  );
-  const websiteRow = result.rows[0]!;
+  const statement = CompiledQuery.raw(storeSql(schema), [
+    randomUUID(),
+    tenantId,
+    website.url,
+    website.domain,
+    website.title,
+    website.description,
+    website.summary,
+    website.summaryProvider,
+    website.extractiveSummary,
+    website.qualityScore,
+    website.qualityLevel,
+    website.qualityGaps,
+    website.source,
+    JSON.stringify(website.facts),
+    website.analyzedAt.toISOString(),
+    now.toISOString(),
+    JSON.stringify(pageRows),
+    JSON.stringify(chunkRows),
+  ]);
+  let websiteRow: Record<string, unknown> | undefined;
+  for (let attempt = 1; !websiteRow; attempt += 1) {
+    if (attempt > maximumStoreAttempts) throw new Error(`the website ${website.url} kept changing while its analysis was stored`);
+    websiteRow = (await em.getKysely().executeQuery<Record<string, unknown>>(statement)).rows[0];
+  }
   const websiteId = websiteRow['id'] as string;
   return {
     websiteRow,

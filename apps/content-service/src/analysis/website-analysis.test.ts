@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { lookup } from 'node:dns/promises';
-import { createTestCaller, startFixtureSite, startSubgraphUnderTest, type FixtureSite, type SubgraphUnderTest } from '@gtm/testing';
+import { createTestCaller, startFixtureSite, startSubgraphUnderTest, waitFor, type FixtureSite, type SubgraphUnderTest } from '@gtm/testing';
 import { createApp, type ContentApp } from '../app.js';
 import { loadConfig } from '../config.js';
 
@@ -229,6 +229,47 @@ describe('caching and sharing', () => {
     expect(pathsOf(third.data!['analyzeWebsite'].pages)).toEqual(pathsOf(first.data!['analyzeWebsite'].pages));
     const again = await subgraph.call(caller, `query ($url: String!) { website(url: $url) { hiring: search(query: "hiring engineer", limit: 50) { pageUrl } } }`, { url: site.origin });
     expect(again.data!['website'].hiring.map((hit: { pageUrl: string }) => hit.pageUrl)).toContain(`${site.origin}/careers`);
+  });
+
+  it('leaves no passage of an analysis that committed while its own statement ran', async () => {
+    const caller = createTestCaller();
+    await subgraph.call(caller, analyze, { url: site.origin });
+    // Another process's analysis of the site, without the Redis lock: it has rewritten the
+    // website's row and added its passages, and commits only once this one's write waits on it.
+    const { orm } = subgraph.app.database;
+    const schema = orm.config.get('schema');
+    let commitOther!: () => void;
+    const otherMayCommit = new Promise<void>((resolve) => (commitOther = resolve));
+    let otherWrote!: () => void;
+    const otherHasWritten = new Promise<void>((resolve) => (otherWrote = resolve));
+    const other = orm.em.fork().transactional(async (em) => {
+      const connection = em.getConnection();
+      const [website] = await connection.execute<Array<{ id: string }>>(`update "${schema}".website set updated_at = now() where tenant_id = ? and url = ? returning id`, [caller.tenantId, site.origin], 'all', em.getTransactionContext());
+      await connection.execute(
+        `insert into "${schema}".content_chunk (id, tenant_id, website_id, page_url, heading, heading_path, heading_trail, text, position, word_count, created_at, updated_at)
+         values (gen_random_uuid(), ?, ?, ?, 'Other', '{}', '', 'A passage only the other analysis wrote about zeppelins', 0, 8, now(), now())`,
+        [caller.tenantId, website!.id, site.origin],
+        'run',
+        em.getTransactionContext(),
+      );
+      otherWrote();
+      await otherMayCommit;
+    });
+    await otherHasWritten;
+    const refreshed = subgraph.call(caller, analyze, { url: site.origin, refresh: true });
+    // The refreshed analysis's statement waits for the other transaction's row lock.
+    const reader = orm.em.fork();
+    await waitFor(async () => ((await reader.getConnection().execute<Array<{ waiting: number }>>(`select count(*)::int as waiting from pg_locks where not granted`))[0]!.waiting > 0 ? true : undefined));
+    commitOther();
+    await other;
+    expect((await refreshed).errors).toBeUndefined();
+
+    const stored = await subgraph.call(caller, `query ($url: String!) { website(url: $url) { zeppelins: search(query: "zeppelins", limit: 50) { text } all: search(query: "Northwind ledger close finance team", limit: 50) { text } } }`, {
+      url: site.origin,
+    });
+    expect(stored.data!['website'].zeppelins).toEqual([]);
+    const texts = stored.data!['website'].all.map((hit: { text: string }) => hit.text);
+    expect(new Set(texts).size).toBe(texts.length);
   });
 
   it('never replaces a good analysis with a failed one', async () => {
