@@ -1,8 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Llm } from '@gtm/llm';
 import { type Database, domainOf, type EntityManager, FetchFailure, type Logger, normalizeWebsiteUrl, type SubgraphContext } from '@gtm/runtime';
-import { ContentChunk } from '../chunk/content-chunk.entity.js';
 import type { CrawledSite, SiteCrawler } from '../crawl/site-crawler.js';
 import { chunkPages, type ContentChunkDraft } from '../extraction/chunking.js';
 import { extractiveSummary } from '../extraction/extractive-summary.js';
@@ -13,6 +10,7 @@ import type { ContentLoaders } from '../loaders.js';
 import { WebPage } from '../page/web-page.entity.js';
 import { Website, type WebsiteFacts } from '../website/website.entity.js';
 import type { AnalysisSingleFlight } from './analysis-single-flight.js';
+import { findAnalysedWebsiteRow, storeAnalysis } from './analysis-store.js';
 import { assessContextQuality, type ContextQuality } from './context-quality.js';
 import { websiteSummaryPrompt, websiteSummaryTask } from './website-summary.task.js';
 
@@ -55,7 +53,7 @@ export class WebsiteAnalysisService {
   async analyze(context: ContentContext, url: string, request: { refresh: boolean }): Promise<Website> {
     const normalizedUrl = normalizeWebsiteUrl(url, 'url');
     if (!request.refresh) {
-      const fresh = await this.findAnalyzedSince(context.em, normalizedUrl, new Date(this.now().getTime() - this.options.ttlMs));
+      const fresh = await this.findAnalyzedSince(context.em, context.caller.tenantId, normalizedUrl, new Date(this.now().getTime() - this.options.ttlMs));
       if (fresh) return fresh;
     }
     const startedAt = this.now();
@@ -63,14 +61,14 @@ export class WebsiteAnalysisService {
       `${context.caller.tenantId}:${normalizedUrl}`,
       () => this.analyzeNow(context, normalizedUrl),
       // Another process's result: read afresh, outside this request's identity map.
-      () => this.findAnalyzedSince(this.options.database.forkForTenant(context.caller.tenantId), normalizedUrl, startedAt),
+      () => this.findAnalyzedSince(this.options.database.forkForTenant(context.caller.tenantId), context.caller.tenantId, normalizedUrl, startedAt),
     );
   }
 
   /** The pure part: what the crawled pages say. Exposed for the benchmark and tests. */
   static analyzePages(crawled: CrawledSite): SiteAnalysis {
     const extracted = crawled.pages.map((page) => {
-      const extractedPage = extractPage(page.html, page.url);
+      const extractedPage = page.extracted ?? extractPage(page.html, page.url);
       // A reader's metadata (Firecrawl's) comes from the page's real <head>, which its HTML may have lost.
       return { ...extractedPage, kind: page.kind, title: page.metadata?.title ?? extractedPage.title, description: page.metadata?.description ?? extractedPage.description };
     });
@@ -134,72 +132,48 @@ export class WebsiteAnalysisService {
     }
   }
 
-  /** Replaces the website's analysis in one transaction: readers see the old one or the new one, never half. */
+  /**
+   * Replaces the website's analysis in one statement: readers see the old one or the new one, never
+   * half. The pages just written are handed to this request's loader, so the answer does not read
+   * them back.
+   */
   private async store(context: ContentContext, url: string, analysis: SiteAnalysis, summary: { text: string | null; provider: string | null }): Promise<Website> {
-    const tenantId = context.caller.tenantId;
     const home = analysis.pages[0]!;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await context.em.transactional(async (em) => {
-          const website = (await em.findOne(Website, { url })) ?? em.create(Website, { tenantId, url, domain: domainOf(url) });
-          em.assign(website, {
-            title: home.title ?? home.openGraph['title'] ?? null,
-            description: home.description ?? home.openGraph['description'] ?? null,
-            summary: summary.text,
-            summaryProvider: summary.provider,
-            extractiveSummary: analysis.extractiveSummary || null,
-            qualityScore: analysis.quality.score,
-            qualityLevel: analysis.quality.level,
-            qualityGaps: analysis.quality.gaps,
-            source: analysis.crawled.pages.some((page) => page.source === 'CHROMIUM') ? 'CHROMIUM' : analysis.crawled.source,
-            facts: analysis.facts,
-            analyzedAt: this.now(),
-          });
-          await em.persist(website).flush();
-          await em.nativeDelete(ContentChunk, { tenantId, websiteId: website.id });
-          await em.nativeDelete(WebPage, { tenantId, websiteId: website.id });
-          const createdAt = this.now();
-          // Rows written as one insert each, not as entities: nothing reads them back in this unit
-          // of work, and tracking some thirty entities per site was the analysis's largest CPU cost.
-          const pages = analysis.pages.map((page, position) => ({
-            id: randomUUID(),
-            tenantId,
-            websiteId: website.id,
-            url: page.url,
-            title: page.title,
-            kind: page.kind,
-            wordCount: page.wordCount,
-            position,
-            createdAt,
-            updatedAt: createdAt,
-          }));
-          const chunks = analysis.chunks.map((chunk, position) => ({
-            id: randomUUID(),
-            tenantId,
-            websiteId: website.id,
-            pageUrl: chunk.pageUrl,
-            heading: chunk.heading,
-            headingPath: chunk.headingPath,
-            headingTrail: chunk.headingPath.join(' › '),
-            text: chunk.text,
-            position,
-            wordCount: chunk.text.split(/\s+/).filter(Boolean).length,
-            createdAt,
-            updatedAt: createdAt,
-          }));
-          if (pages.length > 0) await em.insertMany(WebPage, pages);
-          if (chunks.length > 0) await em.insertMany(ContentChunk, chunks);
-          return website;
-        });
-      } catch (error) {
-        // Only without Redis can two processes store one new site at once; the second then updates the first's row.
-        if (!(error instanceof UniqueConstraintViolationException) || attempt >= 2) throw error;
-      }
-    }
+    const stored = await storeAnalysis(
+      context.em,
+      context.caller.tenantId,
+      {
+        url,
+        domain: domainOf(url),
+        title: home.title ?? home.openGraph['title'] ?? null,
+        description: home.description ?? home.openGraph['description'] ?? null,
+        summary: summary.text,
+        summaryProvider: summary.provider,
+        extractiveSummary: analysis.extractiveSummary || null,
+        qualityScore: analysis.quality.score,
+        qualityLevel: analysis.quality.level,
+        qualityGaps: analysis.quality.gaps,
+        source: analysis.crawled.pages.some((page) => page.source === 'CHROMIUM') ? 'CHROMIUM' : analysis.crawled.source,
+        facts: analysis.facts,
+        analyzedAt: this.now(),
+      },
+      analysis.pages,
+      analysis.chunks.map((chunk) => ({ ...chunk, wordCount: chunk.text.split(/\s+/).filter(Boolean).length })),
+      this.now(),
+    );
+    const website = context.em.map(Website, stored.websiteRow);
+    // Plain instances, not managed ones: the answer only reads them, and merging each into the
+    // identity map cost more than the rest of the write.
+    context.loaders.pagesByWebsite.clear(website.id).prime(
+      website.id,
+      stored.pages.map((page) => Object.assign(new WebPage(), page)),
+    );
+    return website;
   }
 
-  private async findAnalyzedSince(em: EntityManager, url: string, since: Date): Promise<Website | null> {
-    return em.findOne(Website, { url, analyzedAt: { $gte: since } });
+  private async findAnalyzedSince(em: EntityManager, tenantId: string, url: string, since: Date): Promise<Website | null> {
+    const row = await findAnalysedWebsiteRow(em, tenantId, url, since);
+    return row ? em.map(Website, row) : null;
   }
 }
 

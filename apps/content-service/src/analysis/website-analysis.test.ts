@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { lookup } from 'node:dns/promises';
-import { createTestCaller, startFixtureSite, startSubgraphUnderTest, type FixtureSite, type SubgraphUnderTest } from '@gtm/testing';
+import { createTestCaller, startFixtureSite, startSubgraphUnderTest, waitFor, type FixtureSite, type SubgraphUnderTest } from '@gtm/testing';
 import { createApp, type ContentApp } from '../app.js';
 import { loadConfig } from '../config.js';
 
@@ -12,6 +12,7 @@ const northwindIndex = readFileSync(`${northwind}/index.html`, 'utf8');
 let site: FixtureSite;
 let subgraph: SubgraphUnderTest<ContentApp>;
 let homeFails = false;
+let careersFails = false;
 const sleeps: number[] = [];
 const clock = { offsetMs: 0 };
 
@@ -34,6 +35,10 @@ beforeAll(async () => {
     '/': (_request, response) => {
       if (homeFails) return void response.writeHead(503).end();
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(northwindIndex.replaceAll('{{origin}}', site.origin));
+    },
+    '/careers': (_request, response) => {
+      if (careersFails) return void response.writeHead(503).end();
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(readFileSync(`${northwind}/careers.html`, 'utf8').replaceAll('{{origin}}', site.origin));
     },
     '/data.json': (_request, response) => void response.writeHead(200, { 'content-type': 'application/json' }).end('{"not":"a page"}'),
     '/huge': (_request, response) => void response.writeHead(200, { 'content-type': 'text/html' }).end(`<html><body>${'<p>word </p>'.repeat(40_000)}</body></html>`),
@@ -64,9 +69,11 @@ afterAll(async () => {
 
 beforeEach(() => {
   homeFails = false;
+  careersFails = false;
   clock.offsetMs = 0;
 });
 
+const pathsOf = (pages: Array<{ url: string }>) => pages.map((page) => new URL(page.url).pathname);
 const requestsFor = (path: string) => site.requests.filter((request) => request.path === path).length;
 
 describe('analyzeWebsite on a multi-page site', () => {
@@ -196,6 +203,73 @@ describe('caching and sharing', () => {
     for (const result of results) expect(result.errors).toBeUndefined();
     expect(requestsFor('/')).toBe(homeRequests + 1);
     expect(new Set(results.map((result) => result.data!['analyzeWebsite'].analyzedAt)).size).toBe(1);
+  });
+
+  it('replaces the pages and passages of the previous analysis, a page no longer read included', async () => {
+    const caller = createTestCaller();
+    const first = await subgraph.call(caller, analyze, { url: site.origin });
+    careersFails = true;
+    const second = await subgraph.call(caller, analyze, { url: site.origin, refresh: true });
+    expect(second.errors).toBeUndefined();
+    expect(pathsOf(second.data!['analyzeWebsite'].pages)).toEqual(pathsOf(first.data!['analyzeWebsite'].pages).filter((path) => path !== '/careers'));
+    expect(second.data!['analyzeWebsite'].skippedPages).toContainEqual(expect.objectContaining({ url: `${site.origin}/careers` }));
+
+    // What the analysis answered is what another request reads back: the pages, and each passage once.
+    const stored = await subgraph.call(caller, `query ($url: String!) { website(url: $url) { pages { url title kind wordCount } hiring: search(query: "hiring engineer", limit: 50) { pageUrl } all: search(query: "Northwind ledger close finance team", limit: 50) { text } } }`, {
+      url: site.origin,
+    });
+    expect(stored.data!['website'].pages).toEqual(second.data!['analyzeWebsite'].pages);
+    expect(stored.data!['website'].hiring.map((hit: { pageUrl: string }) => hit.pageUrl)).not.toContain(`${site.origin}/careers`);
+    const texts = stored.data!['website'].all.map((hit: { text: string }) => hit.text);
+    expect(texts.length).toBeGreaterThan(3);
+    expect(new Set(texts).size).toBe(texts.length);
+
+    careersFails = false;
+    const third = await subgraph.call(caller, analyze, { url: site.origin, refresh: true });
+    expect(pathsOf(third.data!['analyzeWebsite'].pages)).toEqual(pathsOf(first.data!['analyzeWebsite'].pages));
+    const again = await subgraph.call(caller, `query ($url: String!) { website(url: $url) { hiring: search(query: "hiring engineer", limit: 50) { pageUrl } } }`, { url: site.origin });
+    expect(again.data!['website'].hiring.map((hit: { pageUrl: string }) => hit.pageUrl)).toContain(`${site.origin}/careers`);
+  });
+
+  it('leaves no passage of an analysis that committed while its own statement ran', async () => {
+    const caller = createTestCaller();
+    await subgraph.call(caller, analyze, { url: site.origin });
+    // Another process's analysis of the site, without the Redis lock: it has rewritten the
+    // website's row and added its passages, and commits only once this one's write waits on it.
+    const { orm } = subgraph.app.database;
+    const schema = orm.config.get('schema');
+    let commitOther!: () => void;
+    const otherMayCommit = new Promise<void>((resolve) => (commitOther = resolve));
+    let otherWrote!: () => void;
+    const otherHasWritten = new Promise<void>((resolve) => (otherWrote = resolve));
+    const other = orm.em.fork().transactional(async (em) => {
+      const connection = em.getConnection();
+      const [website] = await connection.execute<Array<{ id: string }>>(`update "${schema}".website set updated_at = now() where tenant_id = ? and url = ? returning id`, [caller.tenantId, site.origin], 'all', em.getTransactionContext());
+      await connection.execute(
+        `insert into "${schema}".content_chunk (id, tenant_id, website_id, page_url, heading, heading_path, heading_trail, text, position, word_count, created_at, updated_at)
+         values (gen_random_uuid(), ?, ?, ?, 'Other', '{}', '', 'A passage only the other analysis wrote about zeppelins', 0, 8, now(), now())`,
+        [caller.tenantId, website!.id, site.origin],
+        'run',
+        em.getTransactionContext(),
+      );
+      otherWrote();
+      await otherMayCommit;
+    });
+    await otherHasWritten;
+    const refreshed = subgraph.call(caller, analyze, { url: site.origin, refresh: true });
+    // The refreshed analysis's statement waits for the other transaction's row lock.
+    const reader = orm.em.fork();
+    await waitFor(async () => ((await reader.getConnection().execute<Array<{ waiting: number }>>(`select count(*)::int as waiting from pg_locks where not granted`))[0]!.waiting > 0 ? true : undefined));
+    commitOther();
+    await other;
+    expect((await refreshed).errors).toBeUndefined();
+
+    const stored = await subgraph.call(caller, `query ($url: String!) { website(url: $url) { zeppelins: search(query: "zeppelins", limit: 50) { text } all: search(query: "Northwind ledger close finance team", limit: 50) { text } } }`, {
+      url: site.origin,
+    });
+    expect(stored.data!['website'].zeppelins).toEqual([]);
+    const texts = stored.data!['website'].all.map((hit: { text: string }) => hit.text);
+    expect(new Set(texts).size).toBe(texts.length);
   });
 
   it('never replaces a good analysis with a failed one', async () => {

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { startFixtureSite, type FixtureSite } from '@gtm/testing';
 import { createSafeFetcher, type SafeFetcher } from '@gtm/runtime';
 import { pageKindOf } from './page-kind.js';
-import { linksOf, planPages, sitemapPages } from './page-plan.js';
+import { extractPage } from '../extraction/page-extraction.js';
+import { planPages, sitemapPages } from './page-plan.js';
 import { loadRobotsPolicy } from './robots-policy.js';
 
 const northwind = fileURLToPath(new URL('../../fixtures/northwind-site', import.meta.url));
@@ -55,7 +56,7 @@ describe('choosing pages', () => {
   it('takes the most informative pages from links and the sitemap, and never one robots.txt forbids', async () => {
     const robots = await loadRobotsPolicy(fetcher, site.origin);
     const home = await fetcher.fetch(`${site.origin}/`);
-    const candidates = [...linksOf(home.body), ...(await sitemapPages(fetcher, robots.sitemaps))];
+    const candidates = [...extractPage(home.body, home.url).links, ...(await sitemapPages(fetcher, robots.sitemaps))];
     expect(candidates).toContain(`${site.origin}/private`);
 
     const plan = planPages({ homeUrl: home.url, candidates, robots, maximumPages: 5 });

@@ -27,15 +27,6 @@ function sameSitePages(urls: Iterable<string>, home: URL): string[] {
   return [...pages];
 }
 
-/** The `<a href>` targets of a page. */
-export function linksOf(html: string): string[] {
-  const document = cheerio.load(html);
-  return document('a[href]')
-    .map((_index, element) => document(element).attr('href') ?? '')
-    .get()
-    .filter((href) => href && !href.startsWith('mailto:') && !href.startsWith('tel:') && !href.startsWith('javascript:'));
-}
-
 /** The `<loc>` entries of a sitemap (a sitemap index's entries are sitemaps, read one level deep). */
 export async function sitemapPages(fetcher: SafeFetcher, sitemapUrls: string[], maximumSitemaps = 3): Promise<string[]> {
   const pages: string[] = [];

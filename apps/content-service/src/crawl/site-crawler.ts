@@ -1,8 +1,9 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { FetchFailure, normalizeWebsiteUrl, type SafeFetcher } from '@gtm/runtime';
+import { extractPage, type ExtractedPage } from '../extraction/page-extraction.js';
 import type { PageSource } from '../website/website.entity.js';
 import { pageKindOf, type PageKind } from './page-kind.js';
-import { linksOf, planPages, sitemapPages } from './page-plan.js';
+import { planPages, sitemapPages } from './page-plan.js';
 import type { PageReader, ReadPage } from './page-reader.js';
 import { loadRobotsPolicy, longestCrawlDelayMs, type RobotsPolicy } from './robots-policy.js';
 
@@ -12,6 +13,11 @@ export interface CrawledPage {
   metadata?: ReadPage['metadata'];
   kind: PageKind;
   html: string;
+  /**
+   * The page as extraction reads it, when the crawl already had to (the home page, for its links):
+   * the analysis takes it rather than parsing the page a second time.
+   */
+  extracted?: ExtractedPage;
 }
 
 export interface CrawledSite {
@@ -82,7 +88,10 @@ export function createSiteCrawler(options: SiteCrawlerOptions): SiteCrawler {
         return { homeUrl, source: reader.source, pages, skippedPages };
       }
 
-      const candidates = linksOf(home.html);
+      // The home page's links come from its extraction, which the analysis then reuses: one parse of it, not two.
+      const extractedHome = extractPage(home.html, homeUrl);
+      pages[0]!.extracted = extractedHome;
+      const candidates = [...extractedHome.links];
       if (!reader.appliesRobotsItself) {
         const sitemaps = robots.sitemaps.length > 0 ? robots.sitemaps : [new URL('/sitemap.xml', homeUrl).href];
         candidates.push(...(await politely(() => sitemapPages(fetcher, sitemaps, 1))));

@@ -6,6 +6,7 @@ import { LRUCache } from 'lru-cache';
 import { enrichRecord, RetryLaterError, type EnrichmentServices, type JobRun } from '../enrichment-pipeline/record-enrichment.js';
 import { EnrichmentRecord, EnrichmentRecordStatus } from '../enrichment-record/enrichment-record.entity.js';
 import { EnrichmentStep, StepStatus } from '../enrichment-record/enrichment-results.js';
+import { type RecordChanges, updateRecord } from '../enrichment-record/record-update.js';
 import { leadListProgressOf, readLeadList, type LeadListProgress } from '../lead-list/lead-list.reading.js';
 import type { LeadListSource } from '../lead-list/lead-list.source.js';
 import type { WebsiteAnalysis } from '../website-analysis/website-analysis.client.js';
@@ -134,7 +135,7 @@ export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobK
     },
     itemKey: (record) => String(record.position),
     async processItem(record, { state, logger, signal }) {
-      let changes: Partial<EnrichmentRecord>;
+      let changes: RecordChanges;
       try {
         changes = (await enrichRecord(record, state, services)).changes;
       } catch (error) {
@@ -151,7 +152,7 @@ export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobK
         outcome: changes.status === EnrichmentRecordStatus.FAILED ? 'failed' : 'completed',
         message: readingMessage(state),
         save: async (transaction) => {
-          await transaction.nativeUpdate(EnrichmentRecord, { id: record.id }, { ...changes, updatedAt: new Date() });
+          await updateRecord(transaction, record, changes, new Date());
           // What was found reaches the lead through crm-service, committed with the record or not at all.
           const completed = leadEnrichmentOf(record, changes);
           if (completed) await publishEvents(transaction, enrichmentRecordCompleted, [completed]);

@@ -3,6 +3,7 @@ import type { Logger } from '@gtm/runtime';
 import type { CampaignTargeting } from '../campaign-context/campaign-targeting.js';
 import { rankContacts } from '../contacts/contacts.js';
 import { EnrichmentRecordStatus, type EnrichmentRecord } from '../enrichment-record/enrichment-record.entity.js';
+import type { RecordChanges } from '../enrichment-record/record-update.js';
 import {
   EnrichmentStep,
   StepStatus,
@@ -65,13 +66,7 @@ export interface JobRun {
 
 export interface RecordEnrichment {
   status: EnrichmentRecordStatus;
-  changes: Partial<
-    Pick<
-      EnrichmentRecord,
-      | 'status' | 'domain' | 'normalizedWebsite' | 'websiteSource' | 'websiteConfidence' | 'websiteEvidence' | 'websiteSummary' | 'emails' | 'phones'
-      | 'contacts' | 'personalization' | 'qualification' | 'sources' | 'stepOutcomes' | 'costUsd' | 'failureReason'
-    >
-  >;
+  changes: RecordChanges;
 }
 
 const analysisSteps = new Set([EnrichmentStep.WEBSITE_ANALYSIS, EnrichmentStep.CONTACTS, EnrichmentStep.PERSONALIZATION]);

@@ -41,3 +41,27 @@ describe('directory and aggregator sites', () => {
     for (const host of ['broadwayautobrokers.com', 'notyelp.com', 'yelp.com.evil.test', 'www.aagenpro.com']) expect([host, isDirectoryHost(host)]).toEqual([host, false]);
   });
 });
+
+describe('reading a candidate page', () => {
+  it('reads the text, phone links and structured data of pages a browser would repair', () => {
+    // No <html>, <head> or <body>, and a footer written after </body>: a browser shows all of it.
+    const bare = readCompanyPage(
+      `<title>JD Sanders RV</title><meta property="og:site_name" content="J D Sanders Inc"><p>Welcome to JD Sanders.</p>` +
+        `<script type="application/ld+json">{"@graph":[{"name":"J D Sanders Inc","telephone":"386-462-3039","address":{"streetAddress":"12380 NW Hwy 441","addressLocality":"Alachua"}}]}</script>` +
+        `<noscript>Enable JavaScript</noscript><style>p { color: red }</style>`,
+      'http://jdsanders.test/',
+    );
+    expect(bare).toEqual({
+      url: 'http://jdsanders.test/',
+      title: 'JD Sanders RV',
+      text: 'Welcome to JD Sanders.',
+      telephones: ['386-462-3039'],
+      structuredNames: ['J D Sanders Inc', 'J D Sanders Inc'],
+      structuredAddresses: ['12380 NW Hwy 441 Alachua'],
+    });
+    const trailing = readCompanyPage(`<html><head><title>JD Sanders RV</title></head><body><p>Welcome.</p></body><footer>12380 NW Hwy 441, Alachua, FL <a href="TEL:+1%20386%20462%203039">Call</a></footer></html>`, 'http://jdsanders.test/');
+    expect(trailing).toMatchObject({ title: 'JD Sanders RV', text: 'Welcome.12380 NW Hwy 441, Alachua, FL Call', telephones: ['+1 386 462 3039'] });
+    // A phone link with a broken escape is read as written rather than failing the page.
+    expect(readCompanyPage(`<a href="tel:386%E0%A4-462-3039">Call</a>`, 'http://jdsanders.test/').telephones).toEqual(['386%E0%A4-462-3039']);
+  });
+});
