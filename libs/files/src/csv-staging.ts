@@ -63,8 +63,13 @@ function copyField(value: string): string {
   return `"${value.replaceAll('"', '""')}"`;
 }
 
+/** Half of a surrogate pair: `storable` checks the ones it finds are paired. */
+const surrogateHalf = /[\uD800-\uDFFF]/;
+
 /** What PostgreSQL text and jsonb can hold: no NUL, no lone surrogate. */
 function storable(value: string): string {
+  // Almost every value has neither; one test of a character class is far cheaper than the rewrite.
+  if (!value.includes('\u0000') && !surrogateHalf.test(value)) return value;
   return value.replaceAll('\u0000', '').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
