@@ -12,12 +12,11 @@
 //   npm run bench:import                              (needs PostgreSQL, psql and Redis like the tests)
 //   BENCH_ROWS=1000000 BENCH_RUNS=1 npm run bench:import
 import { execFile } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { callerTokenHeader } from '@gtm/caller';
@@ -25,54 +24,14 @@ import { createApp } from '@gtm/crm-service/app';
 import { loadConfig } from '@gtm/crm-service/config';
 import { createLogger } from '@gtm/runtime';
 import { createSubgraphClient, createSubgraphTestSetup, createTestCaller } from '@gtm/testing';
+import { dealerHeader, writeDealerFile } from './dealer-file.ts';
 
 const rows = Number(process.env['BENCH_ROWS'] ?? 100_000);
 const runs = Number(process.env['BENCH_RUNS'] ?? 3);
 
-const header = [
-  'COUNTY', 'DEALER NAME', 'LOCATION ADDRESS', 'LOCATION CITY', 'STATE', 'LOC ZIP', 'PHONE', 'LIC TYPE', 'LIC NUMBER', 'EMAIL', 'Dealer Website URL',
-  'Owner First Name', 'Owner Last Name', 'Owner Phone Number', 'Owner Email', 'PERSONALIZED EMAIL SUBJECT LINE', 'MULTI LINE PERSONALIZED EMAIL START ICE BREAKER', 'Dealer Hot Button Topic',
-];
-const counties = ['ALACHUA', 'BAKER', 'BAY', 'BREVARD', 'BROWARD', 'DADE', 'DUVAL', 'ESCAMBIA', 'HILLSBOROUGH', 'ORANGE', 'PALM BEACH', 'PINELLAS'];
-const words = ['AUTO', 'MOTORS', 'CARS', 'SALES', 'BROKERS', 'IMPORTS', 'TRUCKS', 'RV', 'EXPRESS', 'PREMIER'];
-
-/** Row `index` of the file; a repeated dealer is an earlier row again (same licence, same email). */
-function dealerRow(index: number): string[] {
-  const dealer = index % 20 === 19 ? index - 7 : index;
-  const name = `${words[dealer % words.length]} ${words[(dealer >> 3) % words.length]} ${dealer} INC`;
-  const phone = `(${305 + (dealer % 600)})${String(200 + (dealer % 800)).padStart(3, '0')}-${String(dealer % 10_000).padStart(4, '0')}`;
-  const owner = dealer % 4 === 0;
-  return [
-    counties[dealer % counties.length]!, name, `${100 + (dealer % 9_000)} NW US HIGHWAY ${dealer % 500}`, 'GAINESVILLE', 'FL', String(32_000 + (dealer % 999)), phone,
-    'VI', `${1_000_000 + dealer}-1`, `dealer${dealer}@mail${dealer % 50}.example.com`, dealer % 3 === 0 ? `https://www.dealer-${dealer}.example.com/` : '',
-    owner ? 'JOHN' : '', owner ? `SMITH ${dealer}` : '', owner ? phone : '', owner ? `owner${dealer}@dealer-${dealer}.example.com` : '',
-    dealer % 5 === 0 ? `Quick question about ${name}` : '', dealer % 5 === 0 ? `Saw your listing in ${counties[dealer % counties.length]} county, "great" selection` : '', '',
-  ];
-}
-
-const csvLine = (cells: string[]) => `${cells.map((cell) => (/[",\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell)).join(',')}\n`;
-
-function* fileLines(): Generator<string> {
-  yield csvLine(header);
-  let batch = '';
-  for (let index = 0; index < rows; index += 1) {
-    batch += csvLine(dealerRow(index));
-    if (batch.length > 65_536) {
-      yield batch;
-      batch = '';
-    }
-  }
-  if (batch) yield batch;
-}
-
-async function writeFile(path: string): Promise<number> {
-  await pipeline(Readable.from(fileLines()), createWriteStream(path));
-  return (await stat(path)).size;
-}
-
 const directory = await mkdtemp(join(tmpdir(), 'gtm-import-bench-'));
 const file = join(directory, 'dealers.csv');
-const bytes = await writeFile(file);
+const bytes = await writeDealerFile(file, rows);
 
 const setup = await createSubgraphTestSetup();
 const app = await createApp(loadConfig({ ...setup.environment, JOB_WORKER_CONCURRENCY: '1', DATABASE_POOL_MAX: '6' }), { logger: createLogger({ service: 'bench', level: 'silent' }) });
@@ -118,7 +77,7 @@ async function importOnce(): Promise<{ ms: number; uploadMs: number; result: Rec
 const psql = promisify(execFile);
 const databaseUrl = setup.environment['DATABASE_URL']!;
 async function rawCopy(): Promise<number> {
-  await psql('psql', [databaseUrl, '-qc', `drop table if exists public.raw_copy; create unlogged table public.raw_copy (${header.map((_column, index) => `c${index} text`).join(', ')})`]);
+  await psql('psql', [databaseUrl, '-qc', `drop table if exists public.raw_copy; create unlogged table public.raw_copy (${dealerHeader.map((_column, index) => `c${index} text`).join(', ')})`]);
   const startedAt = performance.now();
   await psql('psql', [databaseUrl, '-qc', `\\copy public.raw_copy from '${file}' with (format csv, header true)`]);
   return performance.now() - startedAt;
