@@ -131,7 +131,7 @@ describe('failover', () => {
 describe('circuit breaker', () => {
   test('opens after N consecutive failures: no request reaches the provider, failover is immediate; half-opens and recovers', async () => {
     openai.respondWith({ status: 503 });
-    const llm = createLlm({ providers: [openAiProvider(), anthropicProvider()], ...fast, maxRetries: 0, breakerFailures: 3, breakerHalfOpenAfterMs: 200 });
+    const llm = createLlm({ providers: [openAiProvider(), anthropicProvider()], ...fast, maxRetries: 0, breakerFailures: 3, breakerHalfOpenAfterMs: 3_000 });
 
     for (let index = 0; index < 3; index += 1) expect((await llm.generateObject(call())).provider).toBe('anthropic');
     expect(openai.requests).toHaveLength(3);
@@ -140,7 +140,8 @@ describe('circuit breaker', () => {
       { provider: 'anthropic', model: 'claude-haiku-4-5', circuit: 'closed' },
     ]);
 
-    // Open: the provider is skipped without a network call.
+    // Open: the provider is skipped without a network call (the five calls take far less than the
+    // half-open delay, even on a loaded machine).
     for (let index = 0; index < 5; index += 1) {
       const result = await llm.generateObject(call());
       expect(result).toMatchObject({ provider: 'anthropic', attempts: 1 });
@@ -149,7 +150,7 @@ describe('circuit breaker', () => {
 
     // After the half-open delay one trial call goes through; it succeeds, so the circuit closes.
     openai.respondWith(answer);
-    await sleep(250);
+    await sleep(3_050);
     expect((await llm.generateObject(call())).provider).toBe('openai');
     expect(openai.requests).toHaveLength(4);
     expect(llm.providerStates()[0]?.circuit).toBe('closed');
