@@ -1,15 +1,11 @@
-// The lead import's merge against the real PostgreSQL and Redis: the match keys it reads from the
-// staging table agree with the keys of the tenant's companies and leads, a staging table written
-// before its rows carried those keys still merges, and the rows it creates get time-ordered ids.
+// The lead import's merge against the real PostgreSQL and Redis: the match keys it computes for
+// staged rows agree with the keys of the tenant's companies and leads, and the rows it creates get
+// time-ordered ids.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SubgraphApp } from '@gtm/runtime';
-import { tenantFilterName } from '@gtm/runtime';
 import { type SubgraphUnderTest, createTestCaller, startSubgraphUnderTest } from '@gtm/testing';
 import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
-import { LeadImport } from './lead-import.entity.js';
-import { mergeStagedImport } from './lead-import.merge.js';
-import { stagedColumns } from './lead-import.normalise.js';
 import { importFile } from './lead-import.testing.js';
 
 let subgraph: SubgraphUnderTest<SubgraphApp>;
@@ -21,9 +17,6 @@ beforeAll(async () => {
 afterAll(() => subgraph?.close());
 
 const em = () => subgraph.app.database.orm.em.fork();
-/** A row of the staging table's normalised columns, in their order. */
-const row = (values: Partial<Record<(typeof stagedColumns)[number], string>>) => stagedColumns.map((column) => values[column] ?? null);
-const customOf = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
 
 describe('the match keys of staged rows', () => {
   it('find the companies and people the tenant has under other spellings: case, accents, punctuation, legal suffixes', async () => {
@@ -58,39 +51,6 @@ describe('the match keys of staged rows', () => {
     expect(Number(counts!.renee)).toBe(1);
     expect(result).toMatchObject({ imported: 5, merged: 1 });
     expect(Number(counts!.leads)).toBe(6);
-  });
-});
-
-describe('a staging table without match-key columns', () => {
-  it('is merged all the same: the merge adds the keys the upload of an older version did not stage', async () => {
-    const who = createTestCaller();
-    const started = await subgraph.call(who, `mutation { importLeads(input: { fileName: "old.csv" }) { id } }`);
-    const importId = started.data!['importLeads'].id as string;
-    const stagingTable = `lead_import_rows_${importId.replaceAll('-', '')}`;
-    await em().execute(`create unlogged table crm."${stagingTable}" (row_number integer not null, line integer not null, cells jsonb not null, ${stagedColumns.map((column) => `${column} text`).join(', ')})`);
-    const rows = [
-      row({ email: 'ada@old.example', first_name: 'Ada', last_name: 'King', company_name: 'Old Works Inc.', custom: '{}' }),
-      row({ email: 'ada@old.example', company_name: 'OLD WORKS', custom: '{"Badge":"7"}' }),
-      row({ first_name: 'Bob', company_name: 'Old Works, LLC', custom: '{}' }),
-    ];
-    for (const [index, values] of rows.entries()) {
-      await em().execute(`insert into crm."${stagingTable}" values (?, ?, '{}'::jsonb, ${stagedColumns.map(() => '?').join(', ')})`, [index + 1, index + 2, ...values]);
-    }
-    await em().execute(`update crm.lead_import set staging_table = ?, file_received_at = now(), rows_read = 3 where id = ?`, [stagingTable, importId]);
-
-    const leadImport = await em().findOneOrFail(LeadImport, { id: importId }, { filters: false });
-    const scoped = em();
-    scoped.setFilterParams(tenantFilterName, { tenantId: who.tenantId });
-    const counts = await scoped.transactional((transaction) => mergeStagedImport(transaction, leadImport, null));
-    expect(counts).toMatchObject({ refused: 0, imported: 2, merged: 1, companiesCreated: 1 });
-    const leads = await em().execute<Array<{ email: string | null; first_name: string; company: string; custom_fields: unknown }>>(
-      `select lead.email, lead.first_name, company.name as company, lead.custom_fields from crm.lead join crm.company on company.id = lead.company_id where lead.tenant_id = ? order by lead.first_name`,
-      [who.tenantId],
-    );
-    expect(leads.map((lead) => [lead.email, lead.first_name, lead.company, customOf(lead.custom_fields)])).toEqual([
-      ['ada@old.example', 'Ada', 'Old Works Inc.', { Badge: '7' }],
-      [null, 'Bob', 'Old Works Inc.', {}],
-    ]);
   });
 });
 

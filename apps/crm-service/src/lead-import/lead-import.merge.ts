@@ -31,18 +31,6 @@ export function importTables(em: EntityManager, stagingTable?: string | null) {
   };
 }
 
-/**
- * The match keys of a staged row, as generated columns of the staging table: COPY computes them
- * while the file streams in, with the same SQL functions as the generated keys of `company` and
- * `lead` (decision 0081), so the merge reads them instead of computing them in a pass of its own.
- */
-export function stagedKeyColumns(schema: string): string[] {
-  return [
-    `company_key text generated always as (${schema}.company_name_key(company_name)) stored`,
-    `name_key text generated always as (${schema}.lead_name_key(first_name, last_name)) stored`,
-  ];
-}
-
 /** How a field of an existing row takes the import's value: fill it when empty, or (overwrite) replace it when the import has one. */
 const take = (existing: string, incoming: string, overwrite: boolean) => (overwrite ? `coalesce(${incoming}, ${existing})` : `coalesce(${existing}, ${incoming})`);
 
@@ -84,12 +72,10 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   } catch {
     await run(`rollback to savepoint temp_buffers`);
   }
-  // A table staged before its rows carried their match keys gets them here (a rewrite of the table).
-  await run(`alter table ${table.staging} ${stagedKeyColumns(table.schema).map((column) => `add column if not exists ${column}`).join(', ')}`);
   // Fresh tables have no statistics: without them the planner joins 100,000 rows by nested loops.
   // A small sample is enough to choose hash joins over nested loops, and reads far fewer pages.
   await run(`set local default_statistics_target = 10`);
-  await run(`analyze ${table.staging} (row_number, domain, company_key)`);
+  await run(`analyze ${table.staging} (row_number)`);
   const [refused] = await run(
     `with refused as (
        insert into ${table.error} (import_id, row_number, column_name, message)
@@ -97,7 +83,17 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
      select count(*)::int as count from refused`,
     [leadImport.id],
   );
-  const [usable] = await run(`select count(*)::int as count from ${table.staging} where error_message is null`);
+
+  // The usable rows with their match keys, computed here once per row: a key function is regular
+  // expressions costing microseconds a row, and PostgreSQL would evaluate it again at every place
+  // a query names it (decision 0087).
+  await run(`create temp table import_row on commit drop as
+    select row_number, email, first_name, last_name, phone, title, notes, company_name, ${table.schema}.company_name_key(company_name) as company_key, domain, website,
+      industry, employee_count::integer as employee_count, company_phone, city, region, country, custom::jsonb as custom,
+      ${table.schema}.lead_name_key(first_name, last_name) as name_key
+    from ${table.staging} where error_message is null`);
+  await run(`analyze import_row (domain, company_key)`);
+  const [usable] = await run(`select count(*)::int as count from import_row`);
   const usableRows = Number(usable!['count']);
   if (usableRows === 0) {
     return { refused: Number(refused!['count']), imported: 0, merged: 0, leadsUpdated: 0, companiesCreated: 0, listId: null };
@@ -108,8 +104,8 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   await run(`create temp table import_company on commit drop as
     select distinct_company.*, null::uuid as id, ${table.schema}.time_ordered_uuid() as new_id from (
       select distinct on (coalesce(domain, company_key)) coalesce(domain, company_key) as company_ref, domain, company_key, company_name, website, industry,
-        employee_count::integer as employee_count, company_phone, city, region, country
-      from ${table.staging} where error_message is null and (domain is not null or company_key is not null)
+        employee_count, company_phone, city, region, country
+      from import_row where domain is not null or company_key is not null
       order by coalesce(domain, company_key), row_number) distinct_company`);
   await run(`create index on import_company (company_ref)`);
   await run(`analyze import_company (company_ref, domain, company_key)`);
@@ -167,11 +163,9 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
 
   // The file's usable rows with their company, the key of the lead they name and how many rows name it.
   const keyedRows = `(select keyed.*, count(*) over (partition by match_key) as row_count from (
-      select staged.row_number, staged.email, staged.first_name, staged.last_name, staged.phone, staged.title, staged.notes, staged.name_key,
-        staged.custom::jsonb as custom, ic.company_id,
-        case when staged.email is not null then 'e:' || staged.email when ic.company_id is not null then 'n:' || ic.company_id || '|' || staged.name_key else 'p:' || staged.phone end as match_key
-      from ${table.staging} staged left join (select company_ref, coalesce(id, new_id) as company_id from import_company) ic on ic.company_ref = coalesce(staged.domain, staged.company_key)
-      where staged.error_message is null) keyed)`;
+      select r.row_number, r.email, r.first_name, r.last_name, r.phone, r.title, r.notes, r.name_key, r.custom, ic.company_id,
+        case when r.email is not null then 'e:' || r.email when ic.company_id is not null then 'n:' || ic.company_id || '|' || r.name_key else 'p:' || r.phone end as match_key
+      from import_row r left join (select company_ref, coalesce(id, new_id) as company_id from import_company) ic on ic.company_ref = coalesce(r.domain, r.company_key)) keyed)`;
   // One group per lead the file names: same email; else same company and full name; else same
   // phone. Most leads are named by one row, which is taken as it is; only a repeated lead is
   // aggregated field by field (ordered aggregates sort each group of each field on their own).

@@ -4,7 +4,6 @@ import { JobStatus, type Job, type JobQueue } from '@gtm/jobs';
 import { badUserInput, conflict, notFound } from '@gtm/runtime';
 import type pg from 'pg';
 import type { RequestedMapping } from './lead-import.entity.js';
-import { stagedKeyColumns } from './lead-import.merge.js';
 import { createRowNormaliser, stagedColumns, type MappedColumn } from './lead-import.normalise.js';
 
 export interface LeadImportUploadSettings {
@@ -65,7 +64,7 @@ export function createLeadImportUpload(settings: LeadImportUploadSettings): Uplo
       await client.query(
         `create unlogged table ${schema}."${stagingTable}" (row_number integer not null, line integer not null, cells jsonb not null, ${stagedColumns
           .map((column) => `${column} text`)
-          .join(', ')}, ${stagedKeyColumns(schema).join(', ')})`,
+          .join(', ')})`,
       );
       const readerErrors: CsvRowIssue[] = [];
       let mapping: MappedColumn[] = [];

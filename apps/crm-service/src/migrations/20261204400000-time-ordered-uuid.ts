@@ -3,10 +3,10 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * `time_ordered_uuid()`: a UUID version 7 (RFC 9562) — the first 48 bits the time in milliseconds,
  * the rest random — for the companies and leads a lead import creates (decision 0087). Rows made
- * one after the other get neighbouring keys, so 100,000 new leads extend the right edge of the
- * primary key's b-tree (and of the list members' lead index) instead of landing on random pages
- * of it: fewer pages touched, split and written to the WAL. PostgreSQL 18 has `uuidv7()`; this is
- * the same layout for the versions before it.
+ * one after the other get neighbouring keys, so 100,000 new leads inserted in id order extend the
+ * right edge of the primary key's b-tree instead of landing on random pages of it: fewer pages
+ * touched, split and written to the WAL. PostgreSQL 18 has `uuidv7()`; this is the same layout for
+ * the versions before it.
  */
 export class TimeOrderedUuid extends Migration {
   override async up(): Promise<void> {
