@@ -148,4 +148,5 @@ it('delivers every lead event exactly once, in order per lead, across a consumer
               (select count(*) from lead_event_probe.processed_event) as processed`,
     );
   expect(left).toEqual({ deliveries: '0', parked: '0', processed: String(total) });
-});
+  // Two consumer processes started, one killed, and every event waited for: minutes on a loaded machine.
+}, 240_000);
