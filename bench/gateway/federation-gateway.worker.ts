@@ -35,12 +35,16 @@ const settings = JSON.parse(process.env['BENCH_GATEWAY_SETTINGS']!) as WorkerSet
 
 // Every collection's pause, to compare the gateways' tails with what the collector cost them.
 const gc = { count: 0, totalMs: 0, maximumMs: 0, major: 0 };
+// Each pause with its wall-clock start, so the benchmark can tell which burst it fell in.
+const pauses: { at: number; ms: number; major: boolean }[] = [];
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
+    const major = ((entry as { detail?: { kind?: number } }).detail)?.kind === performanceConstants.NODE_PERFORMANCE_GC_MAJOR;
     gc.count += 1;
     gc.totalMs += entry.duration;
     gc.maximumMs = Math.max(gc.maximumMs, entry.duration);
-    if (((entry as { detail?: { kind?: number } }).detail)?.kind === performanceConstants.NODE_PERFORMANCE_GC_MAJOR) gc.major += 1;
+    if (major) gc.major += 1;
+    pauses.push({ at: performance.timeOrigin + entry.startTime, ms: entry.duration, major });
   }
 }).observe({ entryTypes: ['gc'] });
 
@@ -124,6 +128,7 @@ const gateway =
 process.on('message', async (message) => {
   if (message === 'memory') return process.send!(await memoryReport());
   if (message === 'memory-now') return process.send!({ now: memoryNow() });
+  if (message === 'gc-pauses') return process.send!(pauses);
   if (message !== 'close') return;
   await gateway.close();
   process.exit(0);

@@ -20,6 +20,8 @@
 //                                         folder inside node_modules, so its imports resolve)
 //   BENCH_GATEWAY_NODE_FLAGS="--max-old-space-size=256"   Node flags of the project's gateway (default:
 //                                         those of the Dockerfile and docker-compose.yml)
+//   BENCH_BEFORE_NODE_FLAGS="..."         Node flags of the `-before` variants (default: BENCH_GATEWAY_NODE_FLAGS),
+//                                         to compare flags side by side (BENCH_BEFORE_DIST may be this build)
 //   BENCH_PHASES=serial                   only the one-at-a-time phase (or only `burst`)
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -52,6 +54,7 @@ const profileDirectory = process.env['BENCH_CPU_PROFILE_DIR'];
 
 // The project's gateway runs with the Node flags it is deployed with.
 const gatewayNodeFlags = (process.env['BENCH_GATEWAY_NODE_FLAGS'] ?? '--max-old-space-size=256').split(' ').filter(Boolean);
+const beforeNodeFlags = process.env['BENCH_BEFORE_NODE_FLAGS'] === undefined ? gatewayNodeFlags : process.env['BENCH_BEFORE_NODE_FLAGS'].split(' ').filter(Boolean);
 
 async function startChild(file: string, variable: string, value: unknown, profiled = false, extraEnvironment: Record<string, string> = {}, nodeFlags: string[] = []): Promise<Child & { urls?: Record<string, string> }> {
   const child = fork(fileURLToPath(new URL(file, import.meta.url)), {
@@ -146,7 +149,7 @@ const gateways: (Child & { name: string })[] = [];
 for (const variant of variants) {
   const settings = { kind: variant.kind, environment: variant.environment, caller, supergraphSdl, deduplicate: variant.deduplicate, withoutEdgeSecurity: 'withoutEdgeSecurity' in variant, gatewayDist: 'before' in variant ? beforeDist : undefined };
   if ('before' in variant && !beforeDist) throw new Error(`${variant.id} needs BENCH_BEFORE_DIST`);
-  const child = await startChild('./federation-gateway.worker.ts', 'BENCH_GATEWAY_SETTINGS', settings, true, 'processEnvironment' in variant ? variant.processEnvironment : {}, variant.kind === 'gtm' ? gatewayNodeFlags : []);
+  const child = await startChild('./federation-gateway.worker.ts', 'BENCH_GATEWAY_SETTINGS', settings, true, 'processEnvironment' in variant ? variant.processEnvironment : {}, variant.kind !== 'gtm' ? [] : 'before' in variant ? beforeNodeFlags : gatewayNodeFlags);
   gateways.push({ ...child, name: variant.name });
 }
 
@@ -245,6 +248,8 @@ const percentile = (values: number[], fraction: number) => {
 const median = (values: number[]) => percentile(values, 0.5);
 
 type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; serial: number[]; failures: number }>;
+// When each burst ran (wall clock), to attribute the gateways' GC pauses to the burst they fell in.
+const burstWindows: { gateway: string; operation: string; start: number; end: number }[] = [];
 const results: Results = new Map();
 const resultOf = (gateway: string, operation: string) => {
   const id = `${gateway}\n${operation}`;
@@ -266,7 +271,9 @@ for (let round = 0; round < rounds; round += 1) {
   }
   for (const operation of phases.has('burst') ? operations : []) {
     for (const gateway of order) {
+      const start = performance.timeOrigin + performance.now();
       const sample = await run(gateway.url, operation.body, connections, { ms: burstMs });
+      burstWindows.push({ gateway: gateway.name, operation: operation.name, start, end: performance.timeOrigin + performance.now() });
       const result = resultOf(gateway.name, operation.name);
       result.rps.push((sample.requests / sample.elapsedMs) * 1_000);
       result.p50.push(percentile(sample.latencies, 0.5));
@@ -292,6 +299,8 @@ interface MemoryReport {
   gc: { count: number; totalMs: number; maximumMs: number; major: number };
 }
 const memory = new Map<string, MemoryReport>();
+const gcPauses = new Map<string, { at: number; ms: number; major: boolean }[]>();
+for (const gateway of gateways) gcPauses.set(gateway.name, await ask(gateway.process, 'gc-pauses'));
 for (const gateway of gateways) memory.set(gateway.name, await ask<MemoryReport>(gateway.process, 'memory'));
 // Idle for a while after the run, the way a gateway is between bursts: what V8 and malloc give back.
 const idleMs = Number(process.env['BENCH_IDLE_MS'] ?? 30_000);
@@ -330,6 +339,19 @@ for (const gateway of gateways) {
   print(
     `| ${gateway.name} | ${usage(report.now)} | ${usage(report.afterGc)} | ${usage(idleMemory.get(gateway.name)!)} | ${report.gc.count}, ${report.gc.major} | ${format(report.gc.totalMs, 0)} | ${format(report.gc.maximumMs)} |`,
   );
+}
+
+print(`\nGC pauses that started inside the gateway's own bursts, all rounds together: count (major), total ms, longest minor and longest major pause ms.\n`);
+print(`| gateway | ${operations.map((operation) => operation.name).join(' | ')} |`);
+print(`|---|${operations.map(() => '---').join('|')}|`);
+for (const gateway of gateways) {
+  const cells = operations.map((operation) => {
+    const windows = burstWindows.filter((window) => window.gateway === gateway.name && window.operation === operation.name);
+    const inside = gcPauses.get(gateway.name)!.filter((pause) => windows.some((window) => pause.at >= window.start && pause.at < window.end));
+    const longest = (major: boolean) => Math.max(0, ...inside.filter((pause) => pause.major === major).map((pause) => pause.ms));
+    return `${inside.length} (${inside.filter((pause) => pause.major).length}), ${format(inside.reduce((sum, pause) => sum + pause.ms, 0), 0)}, ${format(longest(false))} / ${format(longest(true))}`;
+  });
+  print(`| ${gateway.name} | ${cells.join(' | ')} |`);
 }
 
 const stop = (child: ChildProcess) =>
