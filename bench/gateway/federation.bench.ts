@@ -5,9 +5,10 @@
 // process of its own; the load comes from this one.
 //
 // Rounds interleave the gateways (in a rotating order) so each sees the same machine noise. Per
-// round and gateway: a serial phase (one request at a time, the latency a gateway adds), then a
-// burst of 20 concurrent connections per operation. Reports medians over rounds of RPS, p50 and
-// p99, ratios to bare Apollo, and each gateway's RSS after the run.
+// round: a serial phase (one request at a time, the gateways taking turns request by request; the
+// latency a gateway adds), then per gateway a burst of 20 concurrent connections per operation.
+// Reports medians over rounds of RPS, p50 and p99, ratios to bare Apollo, each gateway's memory
+// after the run, and its GC pauses (over the run and inside its own bursts).
 //
 //   npm run bench:federation        (builds first; needs PostgreSQL and Redis like the tests)
 //   BENCH_ROUNDS=5 BENCH_BURST_MS=5000 BENCH_CONNECTIONS=20 npm run bench:federation
@@ -247,15 +248,37 @@ const percentile = (values: number[], fraction: number) => {
 };
 const median = (values: number[]) => percentile(values, 0.5);
 
-type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; serial: number[]; failures: number }>;
+type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; serial: number[]; serialDifference: number[]; failures: number }>;
 // When each burst ran (wall clock), to attribute the gateways' GC pauses to the burst they fell in.
 const burstWindows: { gateway: string; operation: string; start: number; end: number }[] = [];
 const results: Results = new Map();
 const resultOf = (gateway: string, operation: string) => {
   const id = `${gateway}\n${operation}`;
-  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], serial: [], failures: 0 });
+  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], serial: [], serialDifference: [], failures: 0 });
   return results.get(id)!;
 };
+
+const baseline = 'bare @apollo/gateway';
+
+/**
+ * One request at a time, the gateways taking turns request by request (A, B, C, A, B, C, …), so the
+ * n-th request of each meets the same moment of a shared machine: the difference of each pair is
+ * what the gateway adds, with the machine's noise mostly cancelled.
+ */
+async function serialInTurn(order: { name: string; url: string }[], body: () => string): Promise<Map<string, number[]>> {
+  const pools = order.map((gateway) => ({ gateway, origin: new URL(gateway.url), pool: new Pool(new URL(gateway.url).origin, { connections: 1, pipelining: 1, keepAliveTimeout: 30_000 }) }));
+  const latencies = new Map(order.map((gateway) => [gateway.name, [] as number[]]));
+  for (let index = 0; index < serialRequests; index += 1) {
+    for (const { gateway, origin, pool } of pools) {
+      const startedAt = performance.now();
+      const answer = await pool.request({ path: origin.pathname, method: 'POST', headers, body: body() });
+      await answer.body.text();
+      latencies.get(gateway.name)!.push(performance.now() - startedAt);
+    }
+  }
+  await Promise.all(pools.map(({ pool }) => pool.close()));
+  return latencies;
+}
 
 // Warm-up: JIT, connection pools, the API-key cache, query plans.
 for (const gateway of gateways) for (const operation of operations) await run(gateway.url, operation.body, connections, { ms: 1_000 });
@@ -264,9 +287,13 @@ const loads: number[] = [];
 for (let round = 0; round < rounds; round += 1) {
   const order = gateways.map((_, index) => gateways[(index + round) % gateways.length]!);
   for (const operation of phases.has('serial') ? operations.slice(0, 2) : []) {
+    const latencies = await serialInTurn(order, operation.body);
+    const base = latencies.get(baseline)!;
     for (const gateway of order) {
-      const serial = await run(gateway.url, operation.body, 1, { requests: serialRequests });
-      resultOf(gateway.name, operation.name).serial.push(median(serial.latencies));
+      const result = resultOf(gateway.name, operation.name);
+      const own = latencies.get(gateway.name)!;
+      result.serial.push(median(own));
+      result.serialDifference.push(median(own.map((latency, index) => latency - base[index]!)));
     }
   }
   for (const operation of phases.has('burst') ? operations : []) {
@@ -310,22 +337,23 @@ for (const gateway of gateways) idleMemory.set(gateway.name, (await ask<{ now: M
 
 // ---- report -----------------------------------------------------------------------------------
 
-const baseline = 'bare @apollo/gateway';
 const format = (value: number, digits = 1) => value.toFixed(digits);
 const print = (line: string) => process.stdout.write(`${line}\n`);
 print(`\nFederated throughput: ${rounds} interleaved rounds, ${connections} connections, ${burstMs} ms bursts; medians over rounds. Ratios are to ${baseline}. Load average (1 min) after each round: ${loads.map((load) => load.toFixed(1)).join(', ')}.\n`);
 for (const operation of operations) {
   print(`### ${operation.name}\n`);
-  print('| gateway | RPS | × bare Apollo RPS | p50 ms | p99 ms | × bare Apollo p99 | p99 ÷ bare Apollo\'s in the same round, median | one at a time, median ms | failures |');
+  print('| gateway | RPS | × bare Apollo RPS | p50 ms | p99 ms | × bare Apollo p99 | p99 ÷ bare Apollo\'s in the same round, median | one at a time, median ms (+ median of the differences to bare Apollo\'s request of the same turn) | failures |');
   print('|---|---|---|---|---|---|---|---|---|');
   const base = resultOf(baseline, operation.name);
   for (const gateway of gateways) {
     const result = resultOf(gateway.name, operation.name);
-    const serial = result.serial.length ? `${format(median(result.serial), 2)} (${median(result.serial) - median(base.serial) >= 0 ? '+' : ''}${format(median(result.serial) - median(base.serial), 2)})` : '—';
+    const difference = median(result.serialDifference);
+    const serial = result.serial.length ? `${format(median(result.serial), 2)} (${difference >= 0 ? '+' : ''}${format(difference, 2)})` : '—';
     if (!result.rps.length && !result.serial.length) continue;
-    print(
-      `| ${gateway.name} | ${format(median(result.rps), 0)} | ${format(median(result.rps) / median(base.rps), 2)} | ${format(median(result.p50))} | ${format(median(result.p99))} | ${format(median(result.p99) / median(base.p99), 2)} | ${result.p99.length ? format(median(result.p99.map((p99, round) => p99 / base.p99[round]!)), 2) : '—'} | ${serial} | ${result.failures} |`,
-    );
+    const burst = result.rps.length
+      ? `${format(median(result.rps), 0)} | ${format(median(result.rps) / median(base.rps), 2)} | ${format(median(result.p50))} | ${format(median(result.p99))} | ${format(median(result.p99) / median(base.p99), 2)} | ${format(median(result.p99.map((p99, round) => p99 / base.p99[round]!)), 2)}`
+      : '— | — | — | — | — | —';
+    print(`| ${gateway.name} | ${burst} | ${serial} | ${result.failures} |`);
   }
   print('');
 }
