@@ -13,6 +13,8 @@
 //   npm run bench:federation        (builds first; needs PostgreSQL and Redis like the tests)
 //   BENCH_ROUNDS=5 BENCH_BURST_MS=5000 BENCH_CONNECTIONS=20 npm run bench:federation
 //   BENCH_CPU_PROFILE_DIR=/tmp/profiles   writes a V8 CPU profile of each gateway process
+//   BENCH_HEAP_PROFILE_DIR=/tmp/profiles  writes a sampling heap profile of each gateway process that
+//                                         counts freed objects too (what each function allocates)
 //   BENCH_VARIANTS=gtm,gtm-off,apollo     only these gateways (gtm, gtm-off, apollo, hive, hive-off;
 //                                         diagnostics: gtm-off-no-auth, without authentication and
 //                                         rate limits; gtm-arenas, merging on with MALLOC_ARENA_MAX=2;
@@ -23,6 +25,8 @@
 //                                         those of the Dockerfile and docker-compose.yml)
 //   BENCH_BEFORE_NODE_FLAGS="..."         Node flags of the `-before` variants (default: BENCH_GATEWAY_NODE_FLAGS),
 //                                         to compare flags side by side (BENCH_BEFORE_DIST may be this build)
+//   BENCH_VARIANTS=...,gtm-flags BENCH_ALTERNATIVE_NODE_FLAGS="--max-semi-space-size=16"
+//                                         merging on with other Node flags (default: none)
 //   BENCH_PHASES=serial                   only the one-at-a-time phase (or only `burst`)
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -138,8 +142,12 @@ const allVariants = [
   { id: 'gtm-arenas', name: 'GTM Graph gateway, MALLOC_ARENA_MAX=2', kind: 'gtm', environment: gatewayEnvironment(true), deduplicate: true, processEnvironment: { MALLOC_ARENA_MAX: '2' } },
   { id: 'gtm-before', name: 'GTM Graph gateway, before', kind: 'gtm', environment: gatewayEnvironment(true), deduplicate: true, before: true },
   { id: 'gtm-off-before', name: 'GTM Graph, merging off, before', kind: 'gtm', environment: gatewayEnvironment(false), deduplicate: false, before: true },
+  // Merging on with other Node flags (BENCH_ALTERNATIVE_NODE_FLAGS, default none: Node's own heap
+  // sizing, as bare Apollo and Hive run): what the deployed flags do to the tail and to memory.
+  { id: 'gtm-flags', name: process.env['BENCH_ALTERNATIVE_NODE_FLAGS'] ? `GTM Graph gateway, ${process.env['BENCH_ALTERNATIVE_NODE_FLAGS']}` : "GTM Graph gateway, Node's default heap sizing", kind: 'gtm', environment: gatewayEnvironment(true), deduplicate: true, alternativeFlags: true },
 ] as const;
-const diagnostics = new Set(['gtm-off-no-auth', 'gtm-arenas', 'gtm-before', 'gtm-off-before']);
+const diagnostics = new Set(['gtm-off-no-auth', 'gtm-arenas', 'gtm-before', 'gtm-off-before', 'gtm-flags']);
+const alternativeNodeFlags = (process.env['BENCH_ALTERNATIVE_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
 const beforeDist = process.env['BENCH_BEFORE_DIST'];
 // Bare Apollo is the baseline of every ratio, so it always runs.
 const chosenVariants = process.env['BENCH_VARIANTS']?.split(',').map((id) => id.trim());
@@ -150,7 +158,7 @@ const gateways: (Child & { name: string })[] = [];
 for (const variant of variants) {
   const settings = { kind: variant.kind, environment: variant.environment, caller, supergraphSdl, deduplicate: variant.deduplicate, withoutEdgeSecurity: 'withoutEdgeSecurity' in variant, gatewayDist: 'before' in variant ? beforeDist : undefined };
   if ('before' in variant && !beforeDist) throw new Error(`${variant.id} needs BENCH_BEFORE_DIST`);
-  const child = await startChild('./federation-gateway.worker.ts', 'BENCH_GATEWAY_SETTINGS', settings, true, 'processEnvironment' in variant ? variant.processEnvironment : {}, variant.kind !== 'gtm' ? [] : 'before' in variant ? beforeNodeFlags : gatewayNodeFlags);
+  const child = await startChild('./federation-gateway.worker.ts', 'BENCH_GATEWAY_SETTINGS', settings, true, 'processEnvironment' in variant ? variant.processEnvironment : {}, variant.kind !== 'gtm' ? [] : 'before' in variant ? beforeNodeFlags : 'alternativeFlags' in variant ? alternativeNodeFlags : gatewayNodeFlags);
   gateways.push({ ...child, name: variant.name });
 }
 
@@ -248,13 +256,13 @@ const percentile = (values: number[], fraction: number) => {
 };
 const median = (values: number[]) => percentile(values, 0.5);
 
-type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; serial: number[]; serialDifference: number[]; failures: number }>;
+type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; allLatencies: number[]; serial: number[]; serialDifference: number[]; failures: number }>;
 // When each burst ran (wall clock), to attribute the gateways' GC pauses to the burst they fell in.
 const burstWindows: { gateway: string; operation: string; start: number; end: number }[] = [];
 const results: Results = new Map();
 const resultOf = (gateway: string, operation: string) => {
   const id = `${gateway}\n${operation}`;
-  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], serial: [], serialDifference: [], failures: 0 });
+  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], allLatencies: [], serial: [], serialDifference: [], failures: 0 });
   return results.get(id)!;
 };
 
@@ -305,6 +313,9 @@ for (let round = 0; round < rounds; round += 1) {
       result.rps.push((sample.requests / sample.elapsedMs) * 1_000);
       result.p50.push(percentile(sample.latencies, 0.5));
       result.p99.push(percentile(sample.latencies, 0.99));
+      // A burst of a slow operation has a few hundred requests, so its p99 is its second or third
+      // slowest: the p99 of every round's requests together is the steadier figure.
+      result.allLatencies.push(...sample.latencies);
       result.failures += sample.failures;
     }
   }
@@ -324,6 +335,8 @@ interface MemoryReport {
   /** After a full collection: what is still referenced. */
   afterGc: MemoryUsage;
   gc: { count: number; totalMs: number; maximumMs: number; major: number };
+  /** The first forced full collection, which the GC figures above do not include. */
+  forcedGcMs: number;
 }
 const memory = new Map<string, MemoryReport>();
 const gcPauses = new Map<string, { at: number; ms: number; major: boolean }[]>();
@@ -342,8 +355,8 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
 print(`\nFederated throughput: ${rounds} interleaved rounds, ${connections} connections, ${burstMs} ms bursts; medians over rounds. Ratios are to ${baseline}. Load average (1 min) after each round: ${loads.map((load) => load.toFixed(1)).join(', ')}.\n`);
 for (const operation of operations) {
   print(`### ${operation.name}\n`);
-  print('| gateway | RPS | × bare Apollo RPS | p50 ms | p99 ms | × bare Apollo p99 | p99 ÷ bare Apollo\'s in the same round, median | one at a time, median ms (+ median of the differences to bare Apollo\'s request of the same turn) | failures |');
-  print('|---|---|---|---|---|---|---|---|---|');
+  print('| gateway | RPS | × bare Apollo RPS | p50 ms | p99 ms | × bare Apollo p99 | p99 ÷ bare Apollo\'s in the same round, median | p99 of all rounds\' requests ms (× bare Apollo\'s) | one at a time, median ms (+ median of the differences to bare Apollo\'s request of the same turn) | failures |');
+  print('|---|---|---|---|---|---|---|---|---|---|');
   const base = resultOf(baseline, operation.name);
   for (const gateway of gateways) {
     const result = resultOf(gateway.name, operation.name);
@@ -351,21 +364,21 @@ for (const operation of operations) {
     const serial = result.serial.length ? `${format(median(result.serial), 2)} (${difference >= 0 ? '+' : ''}${format(difference, 2)})` : '—';
     if (!result.rps.length && !result.serial.length) continue;
     const burst = result.rps.length
-      ? `${format(median(result.rps), 0)} | ${format(median(result.rps) / median(base.rps), 2)} | ${format(median(result.p50))} | ${format(median(result.p99))} | ${format(median(result.p99) / median(base.p99), 2)} | ${format(median(result.p99.map((p99, round) => p99 / base.p99[round]!)), 2)}`
-      : '— | — | — | — | — | —';
+      ? `${format(median(result.rps), 0)} | ${format(median(result.rps) / median(base.rps), 2)} | ${format(median(result.p50))} | ${format(median(result.p99))} | ${format(median(result.p99) / median(base.p99), 2)} | ${format(median(result.p99.map((p99, round) => p99 / base.p99[round]!)), 2)} | ${format(percentile(result.allLatencies, 0.99))} (${format(percentile(result.allLatencies, 0.99) / percentile(base.allLatencies, 0.99), 2)})`
+      : '— | — | — | — | — | — | —';
     print(`| ${gateway.name} | ${burst} | ${serial} | ${result.failures} |`);
   }
   print('');
 }
 const mebibytes = (bytes: number) => format(bytes / 1024 / 1024, 0);
 const usage = (taken: MemoryUsage) => `${mebibytes(taken.rss)} / ${mebibytes(taken.heapTotal)} / ${mebibytes(taken.heapUsed)} / ${mebibytes(taken.external)}`;
-print(`Memory in MiB as RSS / V8 heap committed / heap used / external (buffers): right after the run, after a full GC, and ${idleMs / 1000} s idle later. GC pauses over the whole run (warm-up included).\n`);
-print('| gateway | after the run | after a full GC | idle | GC pauses (count, major) | GC pause total ms | longest GC pause ms |');
-print('|---|---|---|---|---|---|---|');
+print(`Memory in MiB as RSS / V8 heap committed / heap used / external (buffers): right after the run, after a full GC, and ${idleMs / 1000} s idle later. GC pauses over the whole run (seeding and warm-up included, the forced full GC after the run not; its duration is the last column).\n`);
+print('| gateway | after the run | after a full GC | idle | GC pauses (count, major) | GC pause total ms | longest GC pause ms | forced full GC ms |');
+print('|---|---|---|---|---|---|---|---|');
 for (const gateway of gateways) {
   const report = memory.get(gateway.name)!;
   print(
-    `| ${gateway.name} | ${usage(report.now)} | ${usage(report.afterGc)} | ${usage(idleMemory.get(gateway.name)!)} | ${report.gc.count}, ${report.gc.major} | ${format(report.gc.totalMs, 0)} | ${format(report.gc.maximumMs)} |`,
+    `| ${gateway.name} | ${usage(report.now)} | ${usage(report.afterGc)} | ${usage(idleMemory.get(gateway.name)!)} | ${report.gc.count}, ${report.gc.major} | ${format(report.gc.totalMs, 0)} | ${format(report.gc.maximumMs)} | ${format(report.forcedGcMs)} |`,
   );
 }
 
