@@ -2,7 +2,9 @@
 // `gtm` (the project's, every edge feature on), `apollo` (bare @apollo/gateway) or `hive` (Hive
 // Gateway, installed for the benchmark only). The bare ones get no authentication: they forward a
 // caller token the benchmark signs, renewed as the project's gateway renews its own.
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { constants as performanceConstants, PerformanceObserver } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -35,14 +37,34 @@ const settings = JSON.parse(process.env['BENCH_GATEWAY_SETTINGS']!) as WorkerSet
 
 // Every collection's pause, to compare the gateways' tails with what the collector cost them.
 const gc = { count: 0, totalMs: 0, maximumMs: 0, major: 0 };
+// Each pause with its wall-clock start, so the benchmark can tell which burst it fell in.
+const pauses: { at: number; ms: number; major: boolean }[] = [];
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
+    const major = ((entry as { detail?: { kind?: number } }).detail)?.kind === performanceConstants.NODE_PERFORMANCE_GC_MAJOR;
     gc.count += 1;
     gc.totalMs += entry.duration;
     gc.maximumMs = Math.max(gc.maximumMs, entry.duration);
-    if (((entry as { detail?: { kind?: number } }).detail)?.kind === performanceConstants.NODE_PERFORMANCE_GC_MAJOR) gc.major += 1;
+    if (major) gc.major += 1;
+    pauses.push({ at: performance.timeOrigin + entry.startTime, ms: entry.duration, major });
   }
 }).observe({ entryTypes: ['gc'] });
+
+// BENCH_HEAP_PROFILE_DIR: V8's sampling heap profiler over the whole run, keeping the samples of
+// objects the collector has freed, so the profile shows what each function allocates, not only
+// what is still alive; written when the benchmark asks for memory (right after the run).
+const heapProfileDirectory = process.env['BENCH_HEAP_PROFILE_DIR'];
+const heapProfiler = heapProfileDirectory ? new Session() : undefined;
+if (heapProfiler) {
+  heapProfiler.connect();
+  await heapProfiler.post('HeapProfiler.startSampling', { samplingInterval: 64 * 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
+
+async function writeHeapProfile() {
+  if (!heapProfiler) return;
+  const { profile } = await heapProfiler.post('HeapProfiler.stopSampling');
+  await writeFile(`${heapProfileDirectory}/${settings.kind}-${process.pid}.heapprofile`, JSON.stringify(profile));
+}
 
 /** Memory now, then after a full collection: what the heap still references is what is retained. */
 const memoryNow = () => {
@@ -52,12 +74,18 @@ const memoryNow = () => {
 
 async function memoryReport() {
   const before = memoryNow();
+  // The run's own pauses, before the forced collections below, which are the benchmark's doing
+  // (a forced full collection of a heap full of garbage is the longest pause a gateway ever sees).
+  const runPauses = { ...gc };
+  await writeHeapProfile();
   setFlagsFromString('--expose-gc');
   const collect = runInNewContext('gc') as () => void;
+  const forcedStartedAt = performance.now();
   collect();
+  const forcedMs = performance.now() - forcedStartedAt;
   await new Promise((resolve) => setTimeout(resolve, 100));
   collect();
-  return { now: before, afterGc: memoryNow(), gc: { ...gc } };
+  return { now: before, afterGc: memoryNow(), gc: runPauses, forcedGcMs: forcedMs };
 }
 
 async function bareCallerHeaders() {
@@ -124,6 +152,7 @@ const gateway =
 process.on('message', async (message) => {
   if (message === 'memory') return process.send!(await memoryReport());
   if (message === 'memory-now') return process.send!({ now: memoryNow() });
+  if (message === 'gc-pauses') return process.send!(pauses);
   if (message !== 'close') return;
   await gateway.close();
   process.exit(0);

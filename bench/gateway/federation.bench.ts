@@ -5,13 +5,16 @@
 // process of its own; the load comes from this one.
 //
 // Rounds interleave the gateways (in a rotating order) so each sees the same machine noise. Per
-// round and gateway: a serial phase (one request at a time, the latency a gateway adds), then a
-// burst of 20 concurrent connections per operation. Reports medians over rounds of RPS, p50 and
-// p99, ratios to bare Apollo, and each gateway's RSS after the run.
+// round: a serial phase (one request at a time, the gateways taking turns request by request; the
+// latency a gateway adds), then per gateway a burst of 20 concurrent connections per operation.
+// Reports medians over rounds of RPS, p50 and p99, ratios to bare Apollo, each gateway's memory
+// after the run, and its GC pauses (over the run and inside its own bursts).
 //
 //   npm run bench:federation        (builds first; needs PostgreSQL and Redis like the tests)
 //   BENCH_ROUNDS=5 BENCH_BURST_MS=5000 BENCH_CONNECTIONS=20 npm run bench:federation
 //   BENCH_CPU_PROFILE_DIR=/tmp/profiles   writes a V8 CPU profile of each gateway process
+//   BENCH_HEAP_PROFILE_DIR=/tmp/profiles  writes a sampling heap profile of each gateway process that
+//                                         counts freed objects too (what each function allocates)
 //   BENCH_VARIANTS=gtm,gtm-off,apollo     only these gateways (gtm, gtm-off, apollo, hive, hive-off;
 //                                         diagnostics: gtm-off-no-auth, without authentication and
 //                                         rate limits; gtm-arenas, merging on with MALLOC_ARENA_MAX=2;
@@ -20,6 +23,10 @@
 //                                         folder inside node_modules, so its imports resolve)
 //   BENCH_GATEWAY_NODE_FLAGS="--max-old-space-size=256"   Node flags of the project's gateway (default:
 //                                         those of the Dockerfile and docker-compose.yml)
+//   BENCH_BEFORE_NODE_FLAGS="..."         Node flags of the `-before` variants (default: BENCH_GATEWAY_NODE_FLAGS),
+//                                         to compare flags side by side (BENCH_BEFORE_DIST may be this build)
+//   BENCH_VARIANTS=...,gtm-flags BENCH_ALTERNATIVE_NODE_FLAGS="--max-semi-space-size=16"
+//                                         merging on with other Node flags (default: none)
 //   BENCH_PHASES=serial                   only the one-at-a-time phase (or only `burst`)
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -52,6 +59,7 @@ const profileDirectory = process.env['BENCH_CPU_PROFILE_DIR'];
 
 // The project's gateway runs with the Node flags it is deployed with.
 const gatewayNodeFlags = (process.env['BENCH_GATEWAY_NODE_FLAGS'] ?? '--max-old-space-size=256').split(' ').filter(Boolean);
+const beforeNodeFlags = process.env['BENCH_BEFORE_NODE_FLAGS'] === undefined ? gatewayNodeFlags : process.env['BENCH_BEFORE_NODE_FLAGS'].split(' ').filter(Boolean);
 
 async function startChild(file: string, variable: string, value: unknown, profiled = false, extraEnvironment: Record<string, string> = {}, nodeFlags: string[] = []): Promise<Child & { urls?: Record<string, string> }> {
   const child = fork(fileURLToPath(new URL(file, import.meta.url)), {
@@ -134,8 +142,12 @@ const allVariants = [
   { id: 'gtm-arenas', name: 'GTM Graph gateway, MALLOC_ARENA_MAX=2', kind: 'gtm', environment: gatewayEnvironment(true), deduplicate: true, processEnvironment: { MALLOC_ARENA_MAX: '2' } },
   { id: 'gtm-before', name: 'GTM Graph gateway, before', kind: 'gtm', environment: gatewayEnvironment(true), deduplicate: true, before: true },
   { id: 'gtm-off-before', name: 'GTM Graph, merging off, before', kind: 'gtm', environment: gatewayEnvironment(false), deduplicate: false, before: true },
+  // Merging on with other Node flags (BENCH_ALTERNATIVE_NODE_FLAGS, default none: Node's own heap
+  // sizing, as bare Apollo and Hive run): what the deployed flags do to the tail and to memory.
+  { id: 'gtm-flags', name: process.env['BENCH_ALTERNATIVE_NODE_FLAGS'] ? `GTM Graph gateway, ${process.env['BENCH_ALTERNATIVE_NODE_FLAGS']}` : "GTM Graph gateway, Node's default heap sizing", kind: 'gtm', environment: gatewayEnvironment(true), deduplicate: true, alternativeFlags: true },
 ] as const;
-const diagnostics = new Set(['gtm-off-no-auth', 'gtm-arenas', 'gtm-before', 'gtm-off-before']);
+const diagnostics = new Set(['gtm-off-no-auth', 'gtm-arenas', 'gtm-before', 'gtm-off-before', 'gtm-flags']);
+const alternativeNodeFlags = (process.env['BENCH_ALTERNATIVE_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
 const beforeDist = process.env['BENCH_BEFORE_DIST'];
 // Bare Apollo is the baseline of every ratio, so it always runs.
 const chosenVariants = process.env['BENCH_VARIANTS']?.split(',').map((id) => id.trim());
@@ -146,7 +158,7 @@ const gateways: (Child & { name: string })[] = [];
 for (const variant of variants) {
   const settings = { kind: variant.kind, environment: variant.environment, caller, supergraphSdl, deduplicate: variant.deduplicate, withoutEdgeSecurity: 'withoutEdgeSecurity' in variant, gatewayDist: 'before' in variant ? beforeDist : undefined };
   if ('before' in variant && !beforeDist) throw new Error(`${variant.id} needs BENCH_BEFORE_DIST`);
-  const child = await startChild('./federation-gateway.worker.ts', 'BENCH_GATEWAY_SETTINGS', settings, true, 'processEnvironment' in variant ? variant.processEnvironment : {}, variant.kind === 'gtm' ? gatewayNodeFlags : []);
+  const child = await startChild('./federation-gateway.worker.ts', 'BENCH_GATEWAY_SETTINGS', settings, true, 'processEnvironment' in variant ? variant.processEnvironment : {}, variant.kind !== 'gtm' ? [] : 'before' in variant ? beforeNodeFlags : 'alternativeFlags' in variant ? alternativeNodeFlags : gatewayNodeFlags);
   gateways.push({ ...child, name: variant.name });
 }
 
@@ -244,13 +256,37 @@ const percentile = (values: number[], fraction: number) => {
 };
 const median = (values: number[]) => percentile(values, 0.5);
 
-type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; serial: number[]; failures: number }>;
+type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; allLatencies: number[]; serial: number[]; serialDifference: number[]; failures: number }>;
+// When each burst ran (wall clock), to attribute the gateways' GC pauses to the burst they fell in.
+const burstWindows: { gateway: string; operation: string; start: number; end: number }[] = [];
 const results: Results = new Map();
 const resultOf = (gateway: string, operation: string) => {
   const id = `${gateway}\n${operation}`;
-  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], serial: [], failures: 0 });
+  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], allLatencies: [], serial: [], serialDifference: [], failures: 0 });
   return results.get(id)!;
 };
+
+const baseline = 'bare @apollo/gateway';
+
+/**
+ * One request at a time, the gateways taking turns request by request (A, B, C, A, B, C, …), so the
+ * n-th request of each meets the same moment of a shared machine: the difference of each pair is
+ * what the gateway adds, with the machine's noise mostly cancelled.
+ */
+async function serialInTurn(order: { name: string; url: string }[], body: () => string): Promise<Map<string, number[]>> {
+  const pools = order.map((gateway) => ({ gateway, origin: new URL(gateway.url), pool: new Pool(new URL(gateway.url).origin, { connections: 1, pipelining: 1, keepAliveTimeout: 30_000 }) }));
+  const latencies = new Map(order.map((gateway) => [gateway.name, [] as number[]]));
+  for (let index = 0; index < serialRequests; index += 1) {
+    for (const { gateway, origin, pool } of pools) {
+      const startedAt = performance.now();
+      const answer = await pool.request({ path: origin.pathname, method: 'POST', headers, body: body() });
+      await answer.body.text();
+      latencies.get(gateway.name)!.push(performance.now() - startedAt);
+    }
+  }
+  await Promise.all(pools.map(({ pool }) => pool.close()));
+  return latencies;
+}
 
 // Warm-up: JIT, connection pools, the API-key cache, query plans.
 for (const gateway of gateways) for (const operation of operations) await run(gateway.url, operation.body, connections, { ms: 1_000 });
@@ -259,18 +295,27 @@ const loads: number[] = [];
 for (let round = 0; round < rounds; round += 1) {
   const order = gateways.map((_, index) => gateways[(index + round) % gateways.length]!);
   for (const operation of phases.has('serial') ? operations.slice(0, 2) : []) {
+    const latencies = await serialInTurn(order, operation.body);
+    const base = latencies.get(baseline)!;
     for (const gateway of order) {
-      const serial = await run(gateway.url, operation.body, 1, { requests: serialRequests });
-      resultOf(gateway.name, operation.name).serial.push(median(serial.latencies));
+      const result = resultOf(gateway.name, operation.name);
+      const own = latencies.get(gateway.name)!;
+      result.serial.push(median(own));
+      result.serialDifference.push(median(own.map((latency, index) => latency - base[index]!)));
     }
   }
   for (const operation of phases.has('burst') ? operations : []) {
     for (const gateway of order) {
+      const start = performance.timeOrigin + performance.now();
       const sample = await run(gateway.url, operation.body, connections, { ms: burstMs });
+      burstWindows.push({ gateway: gateway.name, operation: operation.name, start, end: performance.timeOrigin + performance.now() });
       const result = resultOf(gateway.name, operation.name);
       result.rps.push((sample.requests / sample.elapsedMs) * 1_000);
       result.p50.push(percentile(sample.latencies, 0.5));
       result.p99.push(percentile(sample.latencies, 0.99));
+      // A burst of a slow operation has a few hundred requests, so its p99 is its second or third
+      // slowest: the p99 of every round's requests together is the steadier figure.
+      result.allLatencies.push(...sample.latencies);
       result.failures += sample.failures;
     }
   }
@@ -290,8 +335,12 @@ interface MemoryReport {
   /** After a full collection: what is still referenced. */
   afterGc: MemoryUsage;
   gc: { count: number; totalMs: number; maximumMs: number; major: number };
+  /** The first forced full collection, which the GC figures above do not include. */
+  forcedGcMs: number;
 }
 const memory = new Map<string, MemoryReport>();
+const gcPauses = new Map<string, { at: number; ms: number; major: boolean }[]>();
+for (const gateway of gateways) gcPauses.set(gateway.name, await ask(gateway.process, 'gc-pauses'));
 for (const gateway of gateways) memory.set(gateway.name, await ask<MemoryReport>(gateway.process, 'memory'));
 // Idle for a while after the run, the way a gateway is between bursts: what V8 and malloc give back.
 const idleMs = Number(process.env['BENCH_IDLE_MS'] ?? 30_000);
@@ -301,35 +350,49 @@ for (const gateway of gateways) idleMemory.set(gateway.name, (await ask<{ now: M
 
 // ---- report -----------------------------------------------------------------------------------
 
-const baseline = 'bare @apollo/gateway';
 const format = (value: number, digits = 1) => value.toFixed(digits);
 const print = (line: string) => process.stdout.write(`${line}\n`);
 print(`\nFederated throughput: ${rounds} interleaved rounds, ${connections} connections, ${burstMs} ms bursts; medians over rounds. Ratios are to ${baseline}. Load average (1 min) after each round: ${loads.map((load) => load.toFixed(1)).join(', ')}.\n`);
 for (const operation of operations) {
   print(`### ${operation.name}\n`);
-  print('| gateway | RPS | × bare Apollo RPS | p50 ms | p99 ms | × bare Apollo p99 | p99 ÷ bare Apollo\'s in the same round, median | one at a time, median ms | failures |');
-  print('|---|---|---|---|---|---|---|---|---|');
+  print('| gateway | RPS | × bare Apollo RPS | p50 ms | p99 ms | × bare Apollo p99 | p99 ÷ bare Apollo\'s in the same round, median | p99 of all rounds\' requests ms (× bare Apollo\'s) | one at a time, median ms (+ median of the differences to bare Apollo\'s request of the same turn) | failures |');
+  print('|---|---|---|---|---|---|---|---|---|---|');
   const base = resultOf(baseline, operation.name);
   for (const gateway of gateways) {
     const result = resultOf(gateway.name, operation.name);
-    const serial = result.serial.length ? `${format(median(result.serial), 2)} (${median(result.serial) - median(base.serial) >= 0 ? '+' : ''}${format(median(result.serial) - median(base.serial), 2)})` : '—';
+    const difference = median(result.serialDifference);
+    const serial = result.serial.length ? `${format(median(result.serial), 2)} (${difference >= 0 ? '+' : ''}${format(difference, 2)})` : '—';
     if (!result.rps.length && !result.serial.length) continue;
-    print(
-      `| ${gateway.name} | ${format(median(result.rps), 0)} | ${format(median(result.rps) / median(base.rps), 2)} | ${format(median(result.p50))} | ${format(median(result.p99))} | ${format(median(result.p99) / median(base.p99), 2)} | ${result.p99.length ? format(median(result.p99.map((p99, round) => p99 / base.p99[round]!)), 2) : '—'} | ${serial} | ${result.failures} |`,
-    );
+    const burst = result.rps.length
+      ? `${format(median(result.rps), 0)} | ${format(median(result.rps) / median(base.rps), 2)} | ${format(median(result.p50))} | ${format(median(result.p99))} | ${format(median(result.p99) / median(base.p99), 2)} | ${format(median(result.p99.map((p99, round) => p99 / base.p99[round]!)), 2)} | ${format(percentile(result.allLatencies, 0.99))} (${format(percentile(result.allLatencies, 0.99) / percentile(base.allLatencies, 0.99), 2)})`
+      : '— | — | — | — | — | — | —';
+    print(`| ${gateway.name} | ${burst} | ${serial} | ${result.failures} |`);
   }
   print('');
 }
 const mebibytes = (bytes: number) => format(bytes / 1024 / 1024, 0);
 const usage = (taken: MemoryUsage) => `${mebibytes(taken.rss)} / ${mebibytes(taken.heapTotal)} / ${mebibytes(taken.heapUsed)} / ${mebibytes(taken.external)}`;
-print(`Memory in MiB as RSS / V8 heap committed / heap used / external (buffers): right after the run, after a full GC, and ${idleMs / 1000} s idle later. GC pauses over the whole run (warm-up included).\n`);
-print('| gateway | after the run | after a full GC | idle | GC pauses (count, major) | GC pause total ms | longest GC pause ms |');
-print('|---|---|---|---|---|---|---|');
+print(`Memory in MiB as RSS / V8 heap committed / heap used / external (buffers): right after the run, after a full GC, and ${idleMs / 1000} s idle later. GC pauses over the whole run (seeding and warm-up included, the forced full GC after the run not; its duration is the last column).\n`);
+print('| gateway | after the run | after a full GC | idle | GC pauses (count, major) | GC pause total ms | longest GC pause ms | forced full GC ms |');
+print('|---|---|---|---|---|---|---|---|');
 for (const gateway of gateways) {
   const report = memory.get(gateway.name)!;
   print(
-    `| ${gateway.name} | ${usage(report.now)} | ${usage(report.afterGc)} | ${usage(idleMemory.get(gateway.name)!)} | ${report.gc.count}, ${report.gc.major} | ${format(report.gc.totalMs, 0)} | ${format(report.gc.maximumMs)} |`,
+    `| ${gateway.name} | ${usage(report.now)} | ${usage(report.afterGc)} | ${usage(idleMemory.get(gateway.name)!)} | ${report.gc.count}, ${report.gc.major} | ${format(report.gc.totalMs, 0)} | ${format(report.gc.maximumMs)} | ${format(report.forcedGcMs)} |`,
   );
+}
+
+print(`\nGC pauses that started inside the gateway's own bursts, all rounds together: count (major), total ms, longest minor and longest major pause ms.\n`);
+print(`| gateway | ${operations.map((operation) => operation.name).join(' | ')} |`);
+print(`|---|${operations.map(() => '---').join('|')}|`);
+for (const gateway of gateways) {
+  const cells = operations.map((operation) => {
+    const windows = burstWindows.filter((window) => window.gateway === gateway.name && window.operation === operation.name);
+    const inside = gcPauses.get(gateway.name)!.filter((pause) => windows.some((window) => pause.at >= window.start && pause.at < window.end));
+    const longest = (major: boolean) => Math.max(0, ...inside.filter((pause) => pause.major === major).map((pause) => pause.ms));
+    return `${inside.length} (${inside.filter((pause) => pause.major).length}), ${format(inside.reduce((sum, pause) => sum + pause.ms, 0), 0)}, ${format(longest(false))} / ${format(longest(true))}`;
+  });
+  print(`| ${gateway.name} | ${cells.join(' | ')} |`);
 }
 
 const stop = (child: ChildProcess) =>
