@@ -113,7 +113,9 @@ describe('API keys at the gateway', () => {
     } finally {
       await second.close();
     }
-  });
+    // A second gateway process is built and started (its supergraph, pools, GraphiQL): on a loaded
+    // machine that alone can take most of a minute.
+  }, 180_000);
 
   it('manages keys from the command line', () => {
     const created = runApiKeyCommand('create', '--tenant', 'cli-co', '--tier', 'pro');
