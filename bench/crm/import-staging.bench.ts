@@ -5,8 +5,9 @@
 // backend spent on the COPY — what decides whether more threads could help on this machine.
 // Medians of BENCH_RUNS runs; side by side with `psql \copy` of the same file into an unindexed table.
 //
-//   nx run-many -t build -p crm-service,testing && node bench/crm/import-staging.bench.ts
-//   BENCH_ROWS=100000 BENCH_RUNS=5 (defaults)
+//   npm run bench:import-staging
+//   BENCH_ROWS=100000 BENCH_RUNS=5 (defaults); BENCH_NORMALISER=thread (as uploads of 1 MiB or
+//   more run, the default) or loop (on the event loop, as small uploads run)
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -22,6 +23,11 @@ import { dealerHeader, writeDealerFile } from './dealer-file.ts';
 const built = '../../apps/crm-service/dist';
 const { createRowNormaliser, stagedColumns } = (await import(`${built}/lead-import/lead-import.normalise.js`)) as typeof import('../../apps/crm-service/src/lead-import/lead-import.normalise.js');
 const { resolveMapping } = (await import(`${built}/lead-import/lead-import.upload.js`)) as typeof import('../../apps/crm-service/src/lead-import/lead-import.upload.js');
+// A build from before the normaliser had a thread (to compare with) runs it on the event loop.
+const { startRowNormaliserThread } = (await import(`${built}/lead-import/lead-import.normaliser-thread.js`).catch(() => ({ startRowNormaliserThread: null }))) as {
+  startRowNormaliserThread: typeof import('../../apps/crm-service/src/lead-import/lead-import.normaliser-thread.js').startRowNormaliserThread | null;
+};
+const normaliser = startRowNormaliserThread ? (process.env['BENCH_NORMALISER'] ?? 'thread') : 'loop';
 
 const rows = Number(process.env['BENCH_ROWS'] ?? 100_000);
 const runs = Number(process.env['BENCH_RUNS'] ?? 5);
@@ -53,8 +59,10 @@ async function stageOnce(): Promise<{ ms: number; nodeCpuMs: number; postgresCpu
       table: 'public.staging',
       body: createReadStream(file),
       derive: (reader) => {
-        const normalise = createRowNormaliser(reader.columns, resolveMapping(reader, []), null);
-        return { columns: [...stagedColumns], values: normalise };
+        const mapping = resolveMapping(reader, []);
+        if (normaliser === 'loop') return { columns: [...stagedColumns], values: createRowNormaliser(reader.columns, mapping, null) };
+        const thread = startRowNormaliserThread!({ columns: reader.columns, mapping, defaultCountry: null });
+        return { columns: [...stagedColumns], valuesOfRows: (batch) => thread.normalise(batch), close: () => thread.close() };
       },
     });
     const ms = performance.now() - startedAt;
@@ -87,6 +95,7 @@ const stageMs = median(results.map((result) => result.ms));
 process.stdout.write(
   `${JSON.stringify(
     {
+      normaliser,
       rows,
       fileMegabytes: Math.round(bytes / 1_048_576),
       runs,

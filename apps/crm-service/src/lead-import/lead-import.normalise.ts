@@ -64,11 +64,12 @@ const usStates = new Set(
 );
 
 class RowRefusal extends Error {
-  constructor(
-    readonly column: string | null,
-    message: string,
-  ) {
+  // A plain field, not a parameter property: the normaliser's thread runs this file from the
+  // sources under the tests, where Node strips types but runs no other TypeScript.
+  readonly column: string | null;
+  constructor(column: string | null, message: string) {
     super(message);
+    this.column = column;
   }
 }
 

@@ -5,6 +5,7 @@ import { badUserInput, conflict, notFound } from '@gtm/runtime';
 import type pg from 'pg';
 import type { RequestedMapping } from './lead-import.entity.js';
 import { createRowNormaliser, stagedColumns, type MappedColumn } from './lead-import.normalise.js';
+import { startRowNormaliserThread } from './lead-import.normaliser-thread.js';
 
 export interface LeadImportUploadSettings {
   /** Connections for the COPY (a raw pg client: MikroORM has no COPY). */
@@ -18,6 +19,11 @@ export interface LeadImportUploadSettings {
 const maximumReaderErrors = 10_000;
 /** Rows between two progress notes while a file streams in. */
 const progressEvery = 50_000;
+/**
+ * Files smaller than this are normalised on the event loop: starting the normaliser's thread
+ * (loading the phone metadata) costs more than it saves on a few thousand rows.
+ */
+const normaliseInThreadFromBytes = 1 << 20;
 
 const normaliseHeader = (value: string) => value.trim().toLowerCase().replace(/\s+/g, ' ');
 
@@ -45,7 +51,7 @@ export function resolveMapping(reader: CsvReader, requested: RequestedMapping[])
  */
 export function createLeadImportUpload(settings: LeadImportUploadSettings): UploadHandler {
   const schema = `"${settings.schema}"`;
-  return async ({ caller, ticket, body, signal, logger }) => {
+  return async ({ caller, ticket, body, signal, logger, declaredBytes }) => {
     const client = await settings.pool.connect();
     try {
       await client.query('begin');
@@ -70,6 +76,13 @@ export function createLeadImportUpload(settings: LeadImportUploadSettings): Uplo
       let mapping: MappedColumn[] = [];
       let read = 0;
       const jobs = settings.jobs();
+      const counted = (rows: number) => {
+        const before = read;
+        read += rows;
+        if (Math.floor(read / progressEvery) > Math.floor(before / progressEvery)) {
+          void jobs.publish({ ...progressJob(ticket.resourceId, caller.tenantId), total: read, message: `Reading the file: ${read} rows so far.` } as Job);
+        }
+      };
       const staged = await stageCsv({
         client,
         table: `${settings.schema}.${stagingTable}`,
@@ -82,16 +95,24 @@ export function createLeadImportUpload(settings: LeadImportUploadSettings): Uplo
         },
         derive: (reader) => {
           mapping = resolveMapping(reader, leadImport.column_mapping ?? []);
-          const normalise = createRowNormaliser(reader.columns, mapping, leadImport.default_country);
+          if (declaredBytes !== null && declaredBytes < normaliseInThreadFromBytes) {
+            const normalise = createRowNormaliser(reader.columns, mapping, leadImport.default_country);
+            return {
+              columns: [...stagedColumns],
+              values: (row) => {
+                counted(1);
+                return normalise(row);
+              },
+            };
+          }
+          const thread = startRowNormaliserThread({ columns: reader.columns, mapping, defaultCountry: leadImport.default_country });
           return {
             columns: [...stagedColumns],
-            values: (row) => {
-              read += 1;
-              if (read % progressEvery === 0) {
-                void jobs.publish({ ...progressJob(ticket.resourceId, caller.tenantId), total: read, message: `Reading the file: ${read} rows so far.` } as Job);
-              }
-              return normalise(row);
+            valuesOfRows: (rows) => {
+              counted(rows.length);
+              return thread.normalise(rows);
             },
+            close: () => thread.close(),
           };
         },
       });
