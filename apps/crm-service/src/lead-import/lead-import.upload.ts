@@ -13,17 +13,18 @@ export interface LeadImportUploadSettings {
   /** The service's schema. */
   schema: string;
   jobs: () => JobQueue;
+  /**
+   * Uploads of at least this many bytes, or of unknown size, are normalised on a thread of their
+   * own; 0: none. Smaller files stay on the event loop in any case, where starting a thread
+   * (loading the phone metadata) costs more than it saves.
+   */
+  normaliserThreadFromBytes?: number;
 }
 
 /** Row errors of the reader kept per import (all are counted); enough for any screen that lists them. */
 const maximumReaderErrors = 10_000;
 /** Rows between two progress notes while a file streams in. */
 const progressEvery = 50_000;
-/**
- * Files smaller than this are normalised on the event loop: starting the normaliser's thread
- * (loading the phone metadata) costs more than it saves on a few thousand rows.
- */
-const normaliseInThreadFromBytes = 1 << 20;
 
 const normaliseHeader = (value: string) => value.trim().toLowerCase().replace(/\s+/g, ' ');
 
@@ -95,7 +96,8 @@ export function createLeadImportUpload(settings: LeadImportUploadSettings): Uplo
         },
         derive: (reader) => {
           mapping = resolveMapping(reader, leadImport.column_mapping ?? []);
-          if (declaredBytes !== null && declaredBytes < normaliseInThreadFromBytes) {
+          const threadFromBytes = settings.normaliserThreadFromBytes ?? 0;
+          if (threadFromBytes === 0 || (declaredBytes !== null && declaredBytes < threadFromBytes)) {
             const normalise = createRowNormaliser(reader.columns, mapping, leadImport.default_country);
             return {
               columns: [...stagedColumns],
