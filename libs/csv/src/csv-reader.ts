@@ -18,7 +18,7 @@ export interface OpenCsvOptions {
   /** Longest cell, in characters; a row with a longer one is rejected (and reported). Default: 65,536. */
   maximumCellCharacters?: number;
   /**
-   * Longest record the parser holds, in characters; longer stops the read with a
+   * Longest record the reader holds, in characters; longer stops the read with a
    * CsvRecordTooLargeError (a quote never closed swallows the rest of the file into one cell, and
    * this keeps that from filling memory). Default: 8 MiB.
    */
@@ -110,7 +110,7 @@ const isBlank = (values: string[]) => values.every((value) => value.trim() === '
  * backpressure. Nothing holds more than a record (and the sample) in memory.
  *
  * Throws CsvEmptyFileError, CsvBinaryFileError, CsvTooManyColumnsError, or a CsvError of the
- * parser (unclosed quote, oversized record) found in the sample. Problems of single rows (missing
+ * scanner (unclosed quote, oversized record) found in the sample. Problems of single rows (missing
  * or extra cells, an oversized cell, the header repeated) are reported, not thrown.
  */
 export async function openCsv(source: CsvSource, options: OpenCsvOptions = {}): Promise<CsvReader> {
