@@ -6,8 +6,7 @@
 // Medians of BENCH_RUNS runs; side by side with `psql \copy` of the same file into an unindexed table.
 //
 //   npm run bench:import-staging
-//   BENCH_ROWS=100000 BENCH_RUNS=5 (defaults); BENCH_NORMALISER=thread (as uploads of 1 MiB or
-//   more run, the default) or loop (on the event loop, as small uploads run)
+//   BENCH_ROWS=100000 BENCH_RUNS=5 (defaults)
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -23,12 +22,6 @@ import { dealerHeader, writeDealerFile } from './dealer-file.ts';
 const built = '../../apps/crm-service/dist';
 const { createRowNormaliser, stagedColumns } = (await import(`${built}/lead-import/lead-import.normalise.js`)) as typeof import('../../apps/crm-service/src/lead-import/lead-import.normalise.js');
 const { resolveMapping } = (await import(`${built}/lead-import/lead-import.upload.js`)) as typeof import('../../apps/crm-service/src/lead-import/lead-import.upload.js');
-// A build from before the normaliser had a thread (to compare with) runs it on the event loop.
-const { startRowNormaliserThread } = (await import(`${built}/lead-import/lead-import.normaliser-thread.js`).catch(() => ({ startRowNormaliserThread: null }))) as {
-  startRowNormaliserThread: typeof import('../../apps/crm-service/src/lead-import/lead-import.normaliser-thread.js').startRowNormaliserThread | null;
-};
-const normaliser = startRowNormaliserThread ? (process.env['BENCH_NORMALISER'] ?? 'thread') : 'loop';
-
 const rows = Number(process.env['BENCH_ROWS'] ?? 100_000);
 const runs = Number(process.env['BENCH_RUNS'] ?? 5);
 
@@ -60,9 +53,7 @@ async function stageOnce(): Promise<{ ms: number; nodeCpuMs: number; postgresCpu
       body: createReadStream(file),
       derive: (reader) => {
         const mapping = resolveMapping(reader, []);
-        if (normaliser === 'loop') return { columns: [...stagedColumns], values: createRowNormaliser(reader.columns, mapping, null) };
-        const thread = startRowNormaliserThread!({ columns: reader.columns, mapping, defaultCountry: null });
-        return { columns: [...stagedColumns], valuesOfRows: (batch) => thread.normalise(batch), close: () => thread.close() };
+        return { columns: [...stagedColumns], values: createRowNormaliser(reader.columns, mapping, null) };
       },
     });
     const ms = performance.now() - startedAt;
@@ -83,6 +74,10 @@ async function rawCopy(): Promise<number> {
   return performance.now() - startedAt;
 }
 
+// Peak RSS growth over the runs (BENCH_ROWS=1000000 for the memory goal of the upload alone).
+const rssBefore = process.memoryUsage().rss;
+let peakRss = rssBefore;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
 const median = (values: number[]) => values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const results: Array<Awaited<ReturnType<typeof stageOnce>>> = [];
 const copies: number[] = [];
@@ -91,11 +86,11 @@ for (let index = 0; index < runs; index += 1) {
   results.push(await stageOnce());
   copies.push(await rawCopy());
 }
+clearInterval(sampler);
 const stageMs = median(results.map((result) => result.ms));
 process.stdout.write(
   `${JSON.stringify(
     {
-      normaliser,
       rows,
       fileMegabytes: Math.round(bytes / 1_048_576),
       runs,
@@ -108,6 +103,7 @@ process.stdout.write(
       medianNodeCpuMs: Math.round(median(results.map((result) => result.nodeCpuMs))),
       medianPostgresCpuMs: Math.round(median(results.map((result) => result.postgresCpuMs))),
       stageToRawCopy: Number((median(copies) / stageMs).toFixed(2)),
+      peakRssGrowthMegabytes: Math.round((peakRss - rssBefore) / 1_048_576),
       load: loadavg().map((value) => Number(value.toFixed(2))),
     },
     null,

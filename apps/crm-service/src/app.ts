@@ -102,7 +102,7 @@ export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = 
           tickets,
           verifier,
           logger,
-          uploads: { [leadImportUpload.purpose]: createLeadImportUpload({ pool: copyPool, schema: database.orm.config.get('schema')!, jobs: () => jobs!, normaliserThreadFromBytes: config.LEAD_IMPORT_NORMALISER_THREAD_FROM_BYTES }) },
+          uploads: { [leadImportUpload.purpose]: createLeadImportUpload({ pool: copyPool, schema: database.orm.config.get('schema')!, jobs: () => jobs! }) },
           downloads: { [leadListDownload.purpose]: createLeadListExport(database) },
         }),
       ),

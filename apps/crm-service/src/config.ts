@@ -38,12 +38,6 @@ const crmEnvironmentSchema = subgraphEnvironmentSchema.extend({
   /** The largest CSV file a lead import takes, in bytes (the gateway's FILE_MAX_BYTES also applies). Default: 1 GiB. */
   LEAD_IMPORT_MAX_BYTES: z.coerce.number().int().min(1_024).default(1_073_741_824),
   /**
-   * Lead-import uploads of at least this many bytes (or of unknown size) are normalised on a
-   * thread of their own beside the event loop (decision 0086); 0 keeps every upload on the event
-   * loop. Default: 0 — on the shared 2-core machine the thread has not yet been measured to pay.
-   */
-  LEAD_IMPORT_NORMALISER_THREAD_FROM_BYTES: z.coerce.number().int().min(0).default(0),
-  /**
    * Whether a lead created, changed or deleted here is pushed to the tenant's connected CRMs on its
    * own (else only by `syncCrm`). Default: true.
    */

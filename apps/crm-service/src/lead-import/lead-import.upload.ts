@@ -5,7 +5,6 @@ import { badUserInput, conflict, notFound } from '@gtm/runtime';
 import type pg from 'pg';
 import type { RequestedMapping } from './lead-import.entity.js';
 import { createRowNormaliser, stagedColumns, type MappedColumn } from './lead-import.normalise.js';
-import { startRowNormaliserThread } from './lead-import.normaliser-thread.js';
 
 export interface LeadImportUploadSettings {
   /** Connections for the COPY (a raw pg client: MikroORM has no COPY). */
@@ -13,12 +12,6 @@ export interface LeadImportUploadSettings {
   /** The service's schema. */
   schema: string;
   jobs: () => JobQueue;
-  /**
-   * Uploads of at least this many bytes, or of unknown size, are normalised on a thread of their
-   * own; 0: none. Smaller files stay on the event loop in any case, where starting a thread
-   * (loading the phone metadata) costs more than it saves.
-   */
-  normaliserThreadFromBytes?: number;
 }
 
 /** Row errors of the reader kept per import (all are counted); enough for any screen that lists them. */
@@ -52,7 +45,7 @@ export function resolveMapping(reader: CsvReader, requested: RequestedMapping[])
  */
 export function createLeadImportUpload(settings: LeadImportUploadSettings): UploadHandler {
   const schema = `"${settings.schema}"`;
-  return async ({ caller, ticket, body, signal, logger, declaredBytes }) => {
+  return async ({ caller, ticket, body, signal, logger }) => {
     const client = await settings.pool.connect();
     try {
       await client.query('begin');
@@ -77,13 +70,6 @@ export function createLeadImportUpload(settings: LeadImportUploadSettings): Uplo
       let mapping: MappedColumn[] = [];
       let read = 0;
       const jobs = settings.jobs();
-      const counted = (rows: number) => {
-        const before = read;
-        read += rows;
-        if (Math.floor(read / progressEvery) > Math.floor(before / progressEvery)) {
-          void jobs.publish({ ...progressJob(ticket.resourceId, caller.tenantId), total: read, message: `Reading the file: ${read} rows so far.` } as Job);
-        }
-      };
       const staged = await stageCsv({
         client,
         table: `${settings.schema}.${stagingTable}`,
@@ -96,25 +82,16 @@ export function createLeadImportUpload(settings: LeadImportUploadSettings): Uplo
         },
         derive: (reader) => {
           mapping = resolveMapping(reader, leadImport.column_mapping ?? []);
-          const threadFromBytes = settings.normaliserThreadFromBytes ?? 0;
-          if (threadFromBytes === 0 || (declaredBytes !== null && declaredBytes < threadFromBytes)) {
-            const normalise = createRowNormaliser(reader.columns, mapping, leadImport.default_country);
-            return {
-              columns: [...stagedColumns],
-              values: (row) => {
-                counted(1);
-                return normalise(row);
-              },
-            };
-          }
-          const thread = startRowNormaliserThread({ columns: reader.columns, mapping, defaultCountry: leadImport.default_country });
+          const normalise = createRowNormaliser(reader.columns, mapping, leadImport.default_country);
           return {
             columns: [...stagedColumns],
-            valuesOfRows: (rows) => {
-              counted(rows.length);
-              return thread.normalise(rows);
+            values: (row) => {
+              read += 1;
+              if (read % progressEvery === 0) {
+                void jobs.publish({ ...progressJob(ticket.resourceId, caller.tenantId), total: read, message: `Reading the file: ${read} rows so far.` } as Job);
+              }
+              return normalise(row);
             },
-            close: () => thread.close(),
           };
         },
       });
