@@ -5,7 +5,7 @@
 // backend spent on the COPY — what decides whether more threads could help on this machine.
 // Medians of BENCH_RUNS runs; side by side with `psql \copy` of the same file into an unindexed table.
 //
-//   nx run-many -t build -p crm-service,testing && node bench/crm/import-staging.bench.ts
+//   npm run bench:import-staging
 //   BENCH_ROWS=100000 BENCH_RUNS=5 (defaults)
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -22,7 +22,6 @@ import { dealerHeader, writeDealerFile } from './dealer-file.ts';
 const built = '../../apps/crm-service/dist';
 const { createRowNormaliser, stagedColumns } = (await import(`${built}/lead-import/lead-import.normalise.js`)) as typeof import('../../apps/crm-service/src/lead-import/lead-import.normalise.js');
 const { resolveMapping } = (await import(`${built}/lead-import/lead-import.upload.js`)) as typeof import('../../apps/crm-service/src/lead-import/lead-import.upload.js');
-
 const rows = Number(process.env['BENCH_ROWS'] ?? 100_000);
 const runs = Number(process.env['BENCH_RUNS'] ?? 5);
 
@@ -53,8 +52,8 @@ async function stageOnce(): Promise<{ ms: number; nodeCpuMs: number; postgresCpu
       table: 'public.staging',
       body: createReadStream(file),
       derive: (reader) => {
-        const normalise = createRowNormaliser(reader.columns, resolveMapping(reader, []), null);
-        return { columns: [...stagedColumns], values: normalise };
+        const mapping = resolveMapping(reader, []);
+        return { columns: [...stagedColumns], values: createRowNormaliser(reader.columns, mapping, null) };
       },
     });
     const ms = performance.now() - startedAt;
@@ -75,6 +74,10 @@ async function rawCopy(): Promise<number> {
   return performance.now() - startedAt;
 }
 
+// Peak RSS growth over the runs (BENCH_ROWS=1000000 for the memory goal of the upload alone).
+const rssBefore = process.memoryUsage().rss;
+let peakRss = rssBefore;
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
 const median = (values: number[]) => values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const results: Array<Awaited<ReturnType<typeof stageOnce>>> = [];
 const copies: number[] = [];
@@ -83,6 +86,7 @@ for (let index = 0; index < runs; index += 1) {
   results.push(await stageOnce());
   copies.push(await rawCopy());
 }
+clearInterval(sampler);
 const stageMs = median(results.map((result) => result.ms));
 process.stdout.write(
   `${JSON.stringify(
@@ -99,6 +103,7 @@ process.stdout.write(
       medianNodeCpuMs: Math.round(median(results.map((result) => result.nodeCpuMs))),
       medianPostgresCpuMs: Math.round(median(results.map((result) => result.postgresCpuMs))),
       stageToRawCopy: Number((median(copies) / stageMs).toFixed(2)),
+      peakRssGrowthMegabytes: Math.round((peakRss - rssBefore) / 1_048_576),
       load: loadavg().map((value) => Number(value.toFixed(2))),
     },
     null,

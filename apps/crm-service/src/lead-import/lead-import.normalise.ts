@@ -72,26 +72,7 @@ class RowRefusal extends Error {
   }
 }
 
-/** Whitespace that `collapse` would change inside a value: a run of it, or any but a plain space. */
-const uncollapsedSpace = /\s\s|[^\S ]/;
-const collapse = (value: string) => (uncollapsedSpace.test(value) ? value.replace(/\s+/g, ' ') : value).trim();
-
-/**
- * Remembers what `compute` gave for a value, for values that repeat down a file (the same phone in
- * two columns, a dealer listed twice). Bounded: when full it starts over.
- */
-function remembered<Result>(compute: (value: string) => Result, capacity = 20_000): (value: string) => Result {
-  const results = new Map<string, Result>();
-  return (value) => {
-    let result = results.get(value);
-    if (result === undefined && !results.has(value)) {
-      result = compute(value);
-      if (results.size >= capacity) results.clear();
-      results.set(value, result);
-    }
-    return result as Result;
-  };
-}
+const collapse = (value: string) => value.replace(/\s+/g, ' ').trim();
 
 /** "BROADWAY AUTO BROKERS" and "broadway auto brokers" read as "Broadway Auto Brokers"; mixed case is the author's. */
 function cleanCase(value: string): string {
@@ -122,37 +103,17 @@ function countryOf(value: string | undefined, region: string | undefined): Count
   return undefined;
 }
 
-/** A phone cell read: E.164 (or the text as written), or why it is no phone number. */
-type PhoneReading = { phone: string | null } | { refusal: string };
-
 /** E.164 when the number parses (with the row's country, or its own `+` prefix); else the digits as written. */
-function readPhone(value: string, country: CountryCode | undefined): PhoneReading {
+function normalisePhone(value: string, country: CountryCode | undefined, column: string): string | null {
   // "707-446-5500 / 707-520-0223": the first number is the lead's.
   const text = collapse(value).split(/\s+\/\s+|\s*[;,]\s*/)[0]!;
-  if (!text) return { phone: null };
+  if (!text) return null;
   const digits = text.replace(/\D/g, '');
-  if (digits.length < 5 || /[a-wyz]/i.test(text.replace(/\b(ext|x)\.?\s*\d+$/i, ''))) return { refusal: `"${text.slice(0, 40)}" is not a phone number.` };
+  if (digits.length < 5 || /[a-wyz]/i.test(text.replace(/\b(ext|x)\.?\s*\d+$/i, ''))) throw new RowRefusal(column, `"${text.slice(0, 40)}" is not a phone number.`);
   const parsed = parsePhoneNumberFromString(text, country);
-  if (parsed?.isPossible()) return { phone: parsed.number };
-  if (country) return { refusal: `"${text.slice(0, 40)}" is not a phone number in ${country}.` };
-  return { phone: text };
-}
-
-/**
- * `readPhone`, remembered per country: parsing is most of the normaliser's time (libphonenumber
- * tries each country sharing a calling code), and the same number often fills two columns of a
- * row (the company's and its owner's) or comes back in a repeated row.
- */
-function createPhoneReader() {
-  const byCountry = new Map<string, (value: string) => PhoneReading>();
-  return (value: string, country: CountryCode | undefined, column: string): string | null => {
-    const key = country ?? '';
-    let read = byCountry.get(key);
-    if (!read) byCountry.set(key, (read = remembered((text) => readPhone(text, country))));
-    const reading = read(value);
-    if ('refusal' in reading) throw new RowRefusal(column, reading.refusal);
-    return reading.phone;
-  };
+  if (parsed?.isPossible()) return parsed.number;
+  if (country) throw new RowRefusal(column, `"${text.slice(0, 40)}" is not a phone number in ${country}.`);
+  return text;
 }
 
 function normaliseEmail(value: string, column: string): string | null {
@@ -205,7 +166,6 @@ export function createRowNormaliser(columns: CsvColumn[], mapping: MappedColumn[
   });
 
   const header = (field: LeadField) => columns[byField.get(field)!]!.header;
-  const normalisePhone = createPhoneReader();
 
   return (row: CsvRow): Array<string | null> => {
     const cell = (field: LeadField): string | undefined => {
