@@ -78,6 +78,7 @@ describe('the rows an import creates', () => {
 const firstBody = (name: string) =>
   `nullif(btrim(regexp_replace(regexp_replace(lower(coalesce(${name}, '')), '[^[:alnum:]]+', ' ', 'g'),
     '( (inc|incorporated|llc|l l c|ltd|limited|corp|corporation|co|company|pllc|plc|pa|lp|llp|gmbh))+ *$', '', 'g')), '')`;
+
 describe('the company name key', () => {
   it('is, without capturing groups, the same string the first body of the function gave for every name', async () => {
     const pieces = [
