@@ -45,7 +45,8 @@ const call = createSubgraphClient(app.url, setup.callerKeys.signer);
 const caller = createTestCaller();
 const importId = await uploadDealerFile({ call, origin: new URL(app.url).origin, signer: setup.callerKeys.signer, caller, file });
 const em = app.database.orm.em.fork();
-const [staged] = await em.execute(`select id, tenant_id, staging_table, overwrite, list_name, columns from crm.lead_import join crm.job using (id) where id = ?`, [importId]);
+const [staged] = await em.execute<Array<Record<string, any>>>(`select id, tenant_id, staging_table, overwrite, list_name, columns from crm.lead_import join crm.job using (id) where id = ?`, [importId]);
+if (!staged) throw new Error(`import ${importId} was not staged`);
 const leadImport = {
   id: staged.id,
   tenantId: staged.tenant_id,
@@ -155,7 +156,8 @@ for (let index = 0; index < runs; index += 1) {
   await app.database
     .forkForTenant(leadImport.tenantId)
     .transactional(async (transaction) => {
-      const [{ pid }] = await transaction.execute(`select pg_backend_pid() as pid`);
+      const [backend] = await transaction.execute<Array<{ pid: number }>>(`select pg_backend_pid() as pid`);
+      const pid = backend!.pid;
       // BENCH_EXPLAIN: the plans of statements over 300 ms, with their buffers and triggers, in the server's log.
       if (process.env['BENCH_EXPLAIN']) {
         await transaction.execute(`load 'auto_explain'`);

@@ -64,6 +64,8 @@ describe('the rows an import creates', () => {
     expect(result).toMatchObject({ status: 'SUCCEEDED', imported: 50 });
     const ids = await em().execute<Array<{ id: string }>>(`select id::text from crm.lead where tenant_id = ? union all select id::text from crm.company where tenant_id = ?`, [who.tenantId, who.tenantId]);
     expect(ids).toHaveLength(100);
+    // Made from one prefix per statement and a row number: still one id per row.
+    expect(new Set(ids.map(({ id }) => id)).size).toBe(100);
     for (const { id } of ids) {
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       const madeAt = Number.parseInt(id.replaceAll('-', '').slice(0, 12), 16);
