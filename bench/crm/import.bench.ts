@@ -12,19 +12,16 @@
 //   npm run bench:import                              (needs PostgreSQL, psql and Redis like the tests)
 //   BENCH_ROWS=1000000 BENCH_RUNS=1 npm run bench:import
 import { execFile } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { callerTokenHeader } from '@gtm/caller';
 import { createApp } from '@gtm/crm-service/app';
 import { loadConfig } from '@gtm/crm-service/config';
 import { createLogger } from '@gtm/runtime';
 import { createSubgraphClient, createSubgraphTestSetup, createTestCaller } from '@gtm/testing';
 import { dealerHeader, writeDealerFile } from './dealer-file.ts';
+import { uploadDealerFile } from './import-upload.ts';
 
 const rows = Number(process.env['BENCH_ROWS'] ?? 100_000);
 const runs = Number(process.env['BENCH_RUNS'] ?? 3);
@@ -45,24 +42,7 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 async function importOnce(): Promise<{ ms: number; uploadMs: number; result: Record<string, number | string> }> {
   const caller = createTestCaller();
   const startedAt = performance.now();
-  const started = await call(caller, `mutation { importLeads(input: { fileName: "dealers.csv" }) { id uploadUrl } }`);
-  if (started.errors) throw new Error(JSON.stringify(started.errors));
-  const { id, uploadUrl } = started.data!['importLeads'] as { id: string; uploadUrl: string };
-  // node:http with pipeline, not fetch over Readable.toWeb: the client then reads the file only as
-  // fast as the socket drains, so the process's RSS is the service's, not a client's buffer.
-  const target = new URL(`${origin}/files/${uploadUrl.split('/').at(-1)}`);
-  const upload = request(target, { method: 'PUT', headers: { [callerTokenHeader]: await setup.callerKeys.signer.sign(caller), 'content-type': 'text/csv' } });
-  const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
-    upload.once('response', (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.once('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    upload.once('error', reject);
-  });
-  await pipeline(createReadStream(file), upload);
-  const response = await answered;
-  if (response.status !== 200) throw new Error(`upload answered ${response.status}: ${response.body}`);
+  const id = await uploadDealerFile({ call, origin, signer: setup.callerKeys.signer, caller, file });
   const uploadMs = performance.now() - startedAt;
   for (;;) {
     const [row] = await sql.execute(`select status from crm.job where id = ?`, [id]);

@@ -64,11 +64,46 @@ describe('the rows an import creates', () => {
     expect(result).toMatchObject({ status: 'SUCCEEDED', imported: 50 });
     const ids = await em().execute<Array<{ id: string }>>(`select id::text from crm.lead where tenant_id = ? union all select id::text from crm.company where tenant_id = ?`, [who.tenantId, who.tenantId]);
     expect(ids).toHaveLength(100);
+    // Made from one prefix per statement and a row number: still one id per row.
+    expect(new Set(ids.map(({ id }) => id)).size).toBe(100);
     for (const { id } of ids) {
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       const madeAt = Number.parseInt(id.replaceAll('-', '').slice(0, 12), 16);
       expect(madeAt).toBeGreaterThanOrEqual(before - 1_000);
       expect(madeAt).toBeLessThanOrEqual(after + 1_000);
     }
+  });
+});
+
+// The company name key as the function was first written (capturing groups); company.name_key values stored
+// by it must still equal what the function gives now, or a company would no longer be found.
+const firstBody = (name: string) =>
+  `nullif(btrim(regexp_replace(regexp_replace(lower(coalesce(${name}, '')), '[^[:alnum:]]+', ' ', 'g'),
+    '( (inc|incorporated|llc|l l c|ltd|limited|corp|corporation|co|company|pllc|plc|pa|lp|llp|gmbh))+ *$', '', 'g')), '')`;
+
+describe('the company name key', () => {
+  it('is, without capturing groups, the same string the first body of the function gave for every name', async () => {
+    const pieces = [
+      'inc', 'Inc.', 'INCORPORATED', 'llc', 'L.L.C.', 'l l c', 'L L', 'ltd', 'Limited', 'corp', 'Corp.', 'corporation', 'co', 'Co.', 'company', 'pllc', 'plc', 'pa', 'P.A.', 'lp',
+      'llp', 'gmbh', 'GmbH', 'coinc', 'incorporate', 'Acme', 'A & A', 'Zoë’s', 'Straße', 'İstanbul', '9', ' ', '  ', ',', '.', '-', '&', '!!!', '',
+    ];
+    const [compared] = await em().execute<Array<{ names: number; differ: number; stripped: number; examples: string[] | null }>>(
+      `with piece as (select array(select jsonb_array_elements_text(?::jsonb)) as list),
+       name as (
+         select (select string_agg(list[1 + floor(random() * cardinality(list))::int + 0 * part], case when random() < 0.7 then ' ' else '' end)
+                 from generate_series(0, number % 7) as part) as name
+         from generate_series(1, 20000) as number, piece
+         union all select unnest(array[null, '', ' ', 'Inc', ' Inc', 'Acme, Inc.', 'ACME INC CO', 'acme l l c', 'acme coinc', 'co co', ' co co ', 'Acme Co Company Ltd.'])
+       )
+       select count(*)::int as names,
+              count(*) filter (where crm.company_name_key(name) is distinct from ${firstBody('name')})::int as differ,
+              count(*) filter (where crm.company_name_key(name) is distinct from nullif(btrim(regexp_replace(lower(coalesce(name, '')), '[^[:alnum:]]+', ' ', 'g')), ''))::int as stripped,
+              (array_agg(name) filter (where crm.company_name_key(name) is distinct from ${firstBody('name')}))[1:5] as examples
+       from name`,
+      [JSON.stringify(pieces)],
+    );
+    expect(compared).toMatchObject({ names: 20_012, differ: 0, examples: null });
+    // The corpus exercises the suffix rule, not only names that have none.
+    expect(compared!.stripped).toBeGreaterThan(5_000);
   });
 });

@@ -8,6 +8,7 @@ import { CreateCrmPendingPush } from './20261204100000-create-crm-pending-push.j
 import { DropUnusedLeadIndexes } from './20261204200000-drop-unused-lead-indexes.js';
 import { ListMembersWithoutForeignKeys } from './20261204300000-list-members-without-foreign-keys.js';
 import { TimeOrderedUuid } from './20261204400000-time-ordered-uuid.js';
+import { CompanyNameKeyWithoutCaptures } from './20261204500000-company-name-key-without-captures.js';
 
 /** Every migration of the CRM schema, oldest first. Append; never edit one that has shipped. */
 export const migrations: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const migrations: MigrationObject[] = [
   { name: '20261204300000-list-members-without-foreign-keys', class: ListMembersWithoutForeignKeys },
   { name: '20261204300100-event-outbox-for-many-entities', class: EventOutboxForManyEntities },
   { name: '20261204400000-time-ordered-uuid', class: TimeOrderedUuid },
+  { name: '20261204500000-company-name-key-without-captures', class: CompanyNameKeyWithoutCaptures },
 ];
