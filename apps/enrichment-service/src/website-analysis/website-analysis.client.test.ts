@@ -1,10 +1,10 @@
 // The client enrichment asks content-service's analyzeWebsite through, against a plain HTTP server
 // speaking GraphQL over JSON in its place: what is sent, what is read back, its failures, and that
 // one record after another does not open a connection each.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { callerTokenHeader } from '@gtm/caller';
+import { startRecordingHttpServer, type RecordingHttpServer } from '@gtm/testing';
 import { ContentServiceError, WebsiteAnalysisClient, passageQueries } from './website-analysis.client.js';
 
 const analysis = {
@@ -19,33 +19,20 @@ const analysis = {
   ...Object.fromEntries(passageQueries.map((_query, index) => [`s${index}`, [{ text: 'Family owned since 1970.', pageUrl: 'http://broadwayautobrokers.test/about', heading: 'Our story', score: 1 }]])),
 };
 
-let server: Server;
+let server: RecordingHttpServer;
 let url: string;
-let connections = 0;
-let received: Array<{ headers: IncomingMessage['headers']; body: { query: string; variables: Record<string, unknown> } }> = [];
-let answer: (response: ServerResponse) => void;
+const answerAnalysis = (_request: IncomingMessage, response: ServerResponse) =>
+  response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { analyzeWebsite: analysis } }));
+const bodyOf = (index: number) => JSON.parse(server.requests[index]!.body) as { variables: Record<string, unknown> };
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body: JSON.parse(body) });
-      answer(response);
-    });
-  });
-  server.on('connection', () => (connections += 1));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  server = await startRecordingHttpServer(answerAnalysis);
+  url = `${server.origin}/graphql`;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 beforeEach(() => {
-  received = [];
-  connections = 0;
-  answer = (response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { analyzeWebsite: analysis } }));
+  server.reset();
+  server.answerWith(answerAnalysis);
 });
 
 describe('asking content-service for a website’s analysis', () => {
@@ -53,8 +40,8 @@ describe('asking content-service for a website’s analysis', () => {
     const client = new WebsiteAnalysisClient({ url, timeoutMs: 5_000, maxConcurrency: 4 });
     const website = await client.analyze('caller-token', 'http://broadwayautobrokers.test/');
 
-    expect(received[0]!.headers[callerTokenHeader]).toBe('caller-token');
-    expect(received[0]!.body.variables).toMatchObject({ url: 'http://broadwayautobrokers.test/', limit: 4, q0: passageQueries[0] });
+    expect(server.requests[0]!.headers[callerTokenHeader]).toBe('caller-token');
+    expect(bodyOf(0).variables).toMatchObject({ url: 'http://broadwayautobrokers.test/', limit: 4, q0: passageQueries[0] });
     expect(website).toMatchObject({ domain: 'broadwayautobrokers.test', qualityLevel: 'SUFFICIENT', teamMembers: [expect.objectContaining({ name: 'Rosa Delgado' })] });
     expect(website.passages).toEqual([{ text: 'Family owned since 1970.', pageUrl: 'http://broadwayautobrokers.test/about', heading: 'Our story', score: 1 }]);
   });
@@ -63,17 +50,17 @@ describe('asking content-service for a website’s analysis', () => {
     const client = new WebsiteAnalysisClient({ url, timeoutMs: 5_000, maxConcurrency: 4 });
     for (let record = 0; record < 20; record += 1) await client.analyze('caller-token', 'http://broadwayautobrokers.test/');
 
-    expect(received).toHaveLength(20);
+    expect(server.requests).toHaveLength(20);
     // The second call may start before the first one's connection is back in the pool.
-    expect(connections).toBeLessThanOrEqual(2);
+    expect(server.connections).toBeLessThanOrEqual(2);
   });
 
   test('a refused token is not worth retrying; an answer that is not GraphQL, or no answer, is', async () => {
     const client = new WebsiteAnalysisClient({ url, timeoutMs: 5_000, maxConcurrency: 4 });
-    answer = (response) => response.writeHead(401).end('{"errors":[{"message":"expired"}]}');
+    server.answerWith((_request, response) => response.writeHead(401).end('{"errors":[{"message":"expired"}]}'));
     await expect(client.analyze('caller-token', 'http://broadwayautobrokers.test/')).rejects.toMatchObject({ name: 'ContentServiceError', isRetryable: false });
 
-    answer = (response) => response.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad gateway</h1>');
+    server.answerWith((_request, response) => response.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad gateway</h1>'));
     await expect(client.analyze('caller-token', 'http://broadwayautobrokers.test/')).rejects.toMatchObject({
       message: 'content-service answered 502 with something other than a GraphQL response',
       isRetryable: true,

@@ -1,41 +1,27 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
+import { startRecordingHttpServer, type RecordingHttpServer } from '@gtm/testing';
 import { Agent } from 'undici';
 import { createPooledFetch } from './pooled-fetch.js';
 
 // A plain HTTP server stands for a model API: what the SDKs send and read is HTTP, whoever answers.
-let server: Server;
+let server: RecordingHttpServer;
 let origin: string;
-let connections = 0;
-let received: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }> = [];
-let handle: (request: IncomingMessage, response: ServerResponse) => void;
+const answerJson = (_request: IncomingMessage, response: ServerResponse) => {
+  response.setHeader('content-type', 'application/json');
+  response.setHeader('x-request-id', 'req_1');
+  response.end(JSON.stringify({ id: 'chatcmpl-1', answer: 'Acme' }));
+};
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    request.on('end', () => {
-      received.push({ method: request.method!, url: request.url!, headers: request.headers, body });
-      handle(request, response);
-    });
-  });
-  server.on('connection', () => (connections += 1));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startRecordingHttpServer(answerJson);
+  origin = server.origin;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => server.close());
 beforeEach(() => {
-  received = [];
-  connections = 0;
-  handle = (_request, response) => {
-    response.setHeader('content-type', 'application/json');
-    response.setHeader('x-request-id', 'req_1');
-    response.end(JSON.stringify({ id: 'chatcmpl-1', answer: 'Acme' }));
-  };
+  server.reset();
+  server.answerWith(answerJson);
 });
 
 describe('the model clients’ fetch', () => {
@@ -51,25 +37,25 @@ describe('the model clients’ fetch', () => {
     expect(response.ok).toBe(true);
     expect(response.headers.get('x-request-id')).toBe('req_1');
     expect(await response.json()).toEqual({ id: 'chatcmpl-1', answer: 'Acme' });
-    expect(received).toEqual([expect.objectContaining({ method: 'POST', url: '/v1/chat/completions', body: '{"model":"gpt-5-mini"}' })]);
-    expect(received[0]!.headers).toMatchObject({ 'content-type': 'application/json', authorization: 'Bearer sk-test' });
+    expect(server.requests).toEqual([expect.objectContaining({ method: 'POST', url: '/v1/chat/completions', body: '{"model":"gpt-5-mini"}' })]);
+    expect(server.requests[0]!.headers).toMatchObject({ 'content-type': 'application/json', authorization: 'Bearer sk-test' });
   });
 
   test('keeps its connections open: twenty calls one after another do not make twenty connections', async () => {
     const pooledFetch = createPooledFetch(new Agent({ keepAliveTimeout: 30_000 }));
     for (let call = 0; call < 20; call += 1) await (await pooledFetch(`${origin}/v1/models`, { headers: { accept: 'application/json' } })).json();
 
-    expect(received).toHaveLength(20);
+    expect(server.requests).toHaveLength(20);
     // The second call may start before the first one's connection is back in the pool.
-    expect(connections).toBeLessThanOrEqual(2);
+    expect(server.connections).toBeLessThanOrEqual(2);
   });
 
   test('answers an error status with its body, and a body-less status without one', async () => {
     const pooledFetch = createPooledFetch();
-    handle = (request, response) => {
+    server.answerWith((request, response) => {
       if (request.url === '/empty') return void response.writeHead(204).end();
       response.writeHead(429, { 'retry-after': '2', 'content-type': 'application/json' }).end('{"error":{"message":"Rate limit reached"}}');
-    };
+    });
 
     const limited = await pooledFetch(`${origin}/v1/chat/completions`, { method: 'POST', body: '{}' });
     expect(limited.status).toBe(429);
@@ -82,10 +68,10 @@ describe('the model clients’ fetch', () => {
 
   test('follows a redirect, as fetch does', async () => {
     const pooledFetch = createPooledFetch();
-    handle = (request, response) => {
+    server.answerWith((request, response) => {
       if (request.url === '/old') return void response.writeHead(307, { location: '/v1/models' }).end();
       response.end('{"data":[]}');
-    };
+    });
 
     const response = await pooledFetch(`${origin}/old`);
     expect(response.status).toBe(200);
@@ -94,7 +80,7 @@ describe('the model clients’ fetch', () => {
 
   test('rejects with the abort’s reason when the caller aborts', async () => {
     const pooledFetch = createPooledFetch();
-    handle = () => undefined; // never answers
+    server.answerWith(() => undefined); // never answers
     const controller = new AbortController();
     const reason = new Error('the layer’s timeout');
     setTimeout(() => controller.abort(reason), 50);
