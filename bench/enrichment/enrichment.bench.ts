@@ -11,6 +11,7 @@
 //   npm run bench:enrichment                      (builds first; PostgreSQL and Redis as for the tests)
 //   BENCH_RECORDS=1000 BENCH_CONCURRENCY=50 npm run bench:enrichment
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { callerDelegationHeader, callerTokenHeader, createCallerTokenSigner } from '@gtm/caller';
 import { createApp } from '@gtm/enrichment-service/app';
@@ -18,6 +19,7 @@ import { loadConfig } from '@gtm/enrichment-service/config';
 import { createLogger } from '@gtm/runtime';
 import { createSubgraphTestSetup, createTestCaller, postGraphQL, type LeadCompany } from '@gtm/testing';
 import { parse } from 'csv-parse/sync';
+import { DatabaseBackendCpu, machineSeconds } from './machine-cpu.ts';
 
 const concurrency = Number(process.env['BENCH_CONCURRENCY'] ?? 50);
 const searchMs = 100;
@@ -104,10 +106,17 @@ const sql = enrichment.database.orm.em.getConnection();
 // Transactions committed in the benchmark's database (both services' schemas): what each record costs PostgreSQL.
 const committedTransactions = async () => Number((await sql.execute<Array<{ commits: string }>>(`select xact_commit as commits from pg_stat_database where datname = current_database()`))[0]!.commits);
 const transactionsAtStart = await committedTransactions();
+// The CPU of the backends serving the benchmark's database (both services' pools), and the machine's.
+const backendCpu = new DatabaseBackendCpu(async () =>
+  (await sql.execute<Array<{ pid: number }>>(`select pid from pg_stat_activity where datname = current_database()`)).map((row) => Number(row.pid)),
+);
+await backendCpu.sample();
+const machineAtStart = machineSeconds();
 const cpuAtStart = process.cpuUsage();
 // How busy each thread's event loop was: where the CPU of this process went.
 const { performance } = await import('node:perf_hooks');
 const utilizationAtStart = { enrichment: performance.eventLoopUtilization(), content: content.worker.performance.eventLoopUtilization(), providers: providers.worker.performance.eventLoopUtilization() };
+const loadAtStart = os.loadavg().map((value) => value.toFixed(1)).join(' ');
 const startedAt = Date.now();
 // The register goes in as consecutive jobs of 5,000 rows of one tenant,
 // which run one after the other (one enrichment at a time per tenant), as one file would.
@@ -131,6 +140,7 @@ for (;;) {
     jobIds,
   );
   samples.push({ seconds: (Date.now() - startedAt) / 1000, processed: Number(state!.processed) });
+  await backendCpu.sample();
   const heaps = await Promise.all([content.worker, providers.worker].map((worker) => worker.getHeapStatistics().then((heap) => Math.round(heap.used_heap_size / 1e6))));
   process.stderr.write(`\r${samples.at(-1)!.seconds.toFixed(0)} s: ${state!.processed} of ${records.length}, heap MB enrichment ${Math.round(process.memoryUsage().heapUsed / 1e6)} content ${heaps[0]} providers ${heaps[1]}, RSS ${Math.round(process.memoryUsage().rss / 1e6)} external ${Math.round(process.memoryUsage().external / 1e6)} buffers ${Math.round(process.memoryUsage().arrayBuffers / 1e6)}   `);
   if (Number(state!.running) === 0) break;
@@ -138,6 +148,9 @@ for (;;) {
 const [{ finished }] = (await sql.execute<Array<{ finished: Date }>>(`select max(finished_at) as finished from enrichment.job where id in (${jobIds.map(() => '?').join(', ')})`, jobIds)) as [{ finished: Date }];
 const wallSeconds = (new Date(finished).getTime() - startedAt) / 1000;
 const cpu = process.cpuUsage(cpuAtStart);
+const machine = machineSeconds(machineAtStart);
+await backendCpu.sample();
+const databaseCpu = backendCpu.spent();
 const utilization = {
   enrichment: performance.eventLoopUtilization(utilizationAtStart.enrichment).utilization,
   content: content.worker.performance.eventLoopUtilization(utilizationAtStart.content).utilization,
@@ -173,6 +186,7 @@ const quantile = (values: number[], share: number) => values[Math.min(values.len
 
 const throughput = records.length / wallSeconds;
 const goal = (0.9 * concurrency) / (criticalPathMs / 1000);
+const perRecord = (seconds: number) => ((seconds * 1000) / records.length).toFixed(1);
 const meanCost = costs.reduce((sum, cost) => sum + cost, 0) / costs.length;
 print(`Run of ${new Date().toISOString().slice(0, 10)}, Node ${process.versions.node}, ${records.length.toLocaleString('en-US')} records, C = ${concurrency}, L = ${criticalPathMs} ms (search ${searchMs} + model ${modelMs} + model ${modelMs}):\n`);
 print('| measure | value |');
@@ -184,7 +198,11 @@ print(`| ideal C / L | ${(concurrency / (criticalPathMs / 1000)).toFixed(1)} rec
 print(`| per-record latency, first search to commit: median / p95 | ${quantile(latencies, 0.5)} ms / ${quantile(latencies, 0.95)} ms (L = ${criticalPathMs} ms) |`);
 print(`| cost per record: mean / median / max | $${meanCost.toFixed(5)} / $${quantile(costs, 0.5).toFixed(5)} / $${costs.at(-1)!.toFixed(5)} |`);
 print(`| searches / model calls / page requests | ${report.searches.toLocaleString('en-US')} / ${report.modelCalls.toLocaleString('en-US')} / ${report.pageRequests.toLocaleString('en-US')} |`);
-print(`| CPU (all threads of this process) | ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, ${(((cpu.user + cpu.system) / 1e6 / wallSeconds) * 100).toFixed(0)} % of one core |`);
+print(`| CPU (all threads of this process) | ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, ${(((cpu.user + cpu.system) / 1e6 / wallSeconds) * 100).toFixed(0)} % of one core, ${perRecord((cpu.user + cpu.system) / 1e6)} ms a record |`);
+print(`| CPU of the process: user / system (kernel) | ${(cpu.user / 1e6).toFixed(1)} s / ${(cpu.system / 1e6).toFixed(1)} s (${perRecord(cpu.user / 1e6)} / ${perRecord(cpu.system / 1e6)} ms a record) |`);
+print(`| CPU of this database's PostgreSQL backends (${databaseCpu.backends}): user / system | ${databaseCpu.user.toFixed(1)} s / ${databaseCpu.system.toFixed(1)} s (${perRecord(databaseCpu.user + databaseCpu.system)} ms a record) |`);
+print(`| CPU per record, process + its PostgreSQL backends | **${perRecord((cpu.user + cpu.system) / 1e6 + databaseCpu.user + databaseCpu.system)} ms** |`);
+print(`| the machine (all processes, ${os.availableParallelism()} cores): user / system / idle | ${machine.user.toFixed(1)} s / ${machine.system.toFixed(1)} s / ${machine.idle.toFixed(1)} s (busy ${perRecord(machine.user + machine.system)} ms a record; load average at start ${loadAtStart}) |`);
 print(`| PostgreSQL transactions committed (both services) | ${transactions.toLocaleString('en-US')}, ${(transactions / records.length).toFixed(1)} a record |`);
 print(`| event loop busy: enrichment / content / fake providers thread | ${Object.values(utilization).map((value) => `${(value * 100).toFixed(0)} %`).join(' / ')} |`);
 print(`| records by status | ${statuses.map((row) => `${row.status} ${Number(row.count).toLocaleString('en-US')}`).join(', ')} |`);

@@ -20,7 +20,20 @@ const { companies, searchMs, modelMs } = workerData as { companies: LeadCompany[
 const byHost = new Map<string, LeadCompany>();
 for (const company of companies) byHost.set(`${hostLabel(company.name)}.test`, company);
 let origin: (host: string) => string = (host) => `http://${host}`;
-const fixtureOf = (company: LeadCompany) => leadSiteFixture(company, { origin });
+// A site is made from its row once and kept while its record is in flight (the search, the
+// candidate pages, the crawl): the fakes stand for the outside world, whose CPU is not on this
+// machine, so they should take as little of it as they can.
+const fixtures = new Map<LeadCompany, ReturnType<typeof leadSiteFixture>>();
+const fixtureOf = (company: LeadCompany) => {
+  let fixture = fixtures.get(company);
+  if (!fixture) {
+    fixture = leadSiteFixture(company, { origin });
+    fixtures.set(company, fixture);
+    // The oldest first: C records at once never need more than a few hundred sites.
+    if (fixtures.size > 2_000) fixtures.delete(fixtures.keys().next().value!);
+  }
+  return fixture;
+};
 const sites = await startCompanySites([], {
   lookup: (host) => {
     const company = byHost.get(host);

@@ -15,6 +15,7 @@ export * from './graphql-websocket-client.js';
 export * from './fake-crm/index.js';
 export * from './fake-search-server.js';
 export * from './company-sites.js';
+export * from './recording-http-server.js';
 export * from './lead-sites.js';
 export * from './redis-server.js';
 export * from './mail-sink.js';

@@ -249,6 +249,18 @@ describe('extractPage on difficult input', () => {
     expect(page.teamMembers).toEqual([{ name: 'Ada Lovelace', title: 'Chief Scientist' }]);
   });
 
+  it('reads the head whatever the case of its tags and values, and not from an inlined iframe’s document', () => {
+    const page = extractPage(
+      `<HTML lang="en-GB"><HEAD><META name="Description" content="Dependable used cars."><BASE href="/dealers/"><LINK rel="Alternate CANONICAL" href="broadway">
+       <SCRIPT type="Application/LD+JSON">{"@type":"AutoDealer","name":"Broadway Auto Brokers"}</SCRIPT></HEAD>
+       <BODY><div data-original-tag="iframe"><title>Loom player</title><h1>Watch the video</h1><script type="application/ld+json">{"@type":"VideoObject"}</script></div>
+       <H1>Broadway Auto Brokers</H1><p>Family owned since 1970.</p></BODY></HTML>`,
+      url,
+    );
+    expect(page).toMatchObject({ title: 'Broadway Auto Brokers', description: 'Dependable used cars.', language: 'en-GB', canonicalUrl: 'https://acme.test/dealers/broadway' });
+    expect(page.jsonLd).toEqual([{ '@type': 'AutoDealer', name: 'Broadway Auto Brokers' }]);
+  });
+
   it('takes readability’s article when it drops only clutter, with the page’s heading levels', () => {
     const html = `<html><body><div class="wrapper">
       <div class="post"><h1>Five habits of teams that close in three days</h1>${articleParagraph('Reconciliation')}<h2>Automate the boring parts</h2>${articleParagraph('Bank matching')}${articleParagraph('Accruals')}<h2>Review variances daily</h2>${articleParagraph('Variance review')}${articleParagraph('Flux analysis')}</div>

@@ -5,7 +5,7 @@ import { pageKindOf, type PageKind } from '../crawl/page-kind.js';
 import { findContactDetails, type ContactDetails } from './contact-details.js';
 import { parseDocument } from './html-document.js';
 import { readMainContent, type MainContent } from './main-content.js';
-import { absoluteHttpUrl, readMetadata, type PageMetadata } from './page-metadata.js';
+import { absoluteHttpUrl, findMetadataElements, readMetadata, type PageMetadata } from './page-metadata.js';
 import type { PageSection } from './page-section.js';
 import { surveyDocument, type PageSurvey } from './page-survey.js';
 import { attachMemberContactLinks, findTeamMembers, type TeamMember } from './team-members.js';
@@ -67,9 +67,10 @@ function sameSiteLinks(survey: PageSurvey, base: string, pageUrl: string): strin
  */
 export function extractPage(html: string, url: string): ExtractedPage {
   const document = parseDocument(html);
-  const metadata = readMetadata(document, url);
+  const metadataElements = findMetadataElements(document);
+  const metadata = readMetadata(document, url, metadataElements);
   const survey = surveyDocument(document);
-  const base = absoluteHttpUrl(document.querySelector('base[href]')?.getAttribute('href'), url) ?? url;
+  const base = absoluteHttpUrl(metadataElements.base?.getAttribute('href'), url) ?? url;
   const kind = pageKindOf(url);
   // Everything read from the whole document is read before the main content removes parts of it.
   const contacts = findContactDetails(survey, metadata.jsonLd);

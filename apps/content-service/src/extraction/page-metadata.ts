@@ -49,11 +49,63 @@ function parseJsonLd(text: string): unknown[] {
   }
 }
 
+/** The elements a page's metadata is read from, found in one walk of the document. */
+export interface MetadataElements {
+  /** Every `<meta>`, in document order. */
+  metas: Element[];
+  /** Every `<script type="application/ld+json">` (any case), in document order. */
+  jsonLdScripts: Element[];
+  /** The first `<title>` whose parent is a `<head>`. */
+  headTitle: Element | null;
+  /** The first `<title>` and `<h1>` outside an inlined iframe's document (see tagOf). */
+  ownTitle: Element | null;
+  ownHeading: Element | null;
+  /** The first `<base>` with an `href`. */
+  base: Element | null;
+  /** The first `<link>` whose `rel` holds `canonical` (any case). */
+  canonical: Element | null;
+}
+
+/** Inside (or on) an element a capture tool made of an inlined iframe's document. */
+const inInlinedDocument = (element: Element) => element.closest('[data-original-tag]') !== null;
+
+/**
+ * Finds the elements metadata is read from in one walk of the element tree, in document order:
+ * what seven selector queries found before, each of them a walk of the whole tree (the last ones
+ * of a page without a `<base>` or a canonical link) with its selector compiled anew.
+ */
+export function findMetadataElements(document: HtmlDocument): MetadataElements {
+  const found: MetadataElements = { metas: [], jsonLdScripts: [], headTitle: null, ownTitle: null, ownHeading: null, base: null, canonical: null };
+  // Pre-order without recursion or a stack: first child, else the next sibling of the nearest
+  // ancestor that has one. Depth costs nothing, as it did not for the selector queries.
+  let element: Element | null = document.documentElement;
+  while (element) {
+    const name = element.localName.toLowerCase();
+    if (name === 'meta') found.metas.push(element);
+    else if (name === 'script') {
+      if (element.getAttribute('type')?.toLowerCase() === 'application/ld+json') found.jsonLdScripts.push(element);
+    } else if (name === 'title') {
+      if (!found.headTitle && element.parentElement?.localName.toLowerCase() === 'head') found.headTitle = element;
+      if (!found.ownTitle && !inInlinedDocument(element)) found.ownTitle = element;
+    } else if (name === 'h1') {
+      if (!found.ownHeading && !inInlinedDocument(element)) found.ownHeading = element;
+    } else if (name === 'base') {
+      if (!found.base && element.hasAttribute('href')) found.base = element;
+    } else if (name === 'link') {
+      if (!found.canonical && (element.getAttribute('rel') ?? '').split(/\s+/).some((token) => token.toLowerCase() === 'canonical')) found.canonical = element;
+    }
+    let next: Element | null = element.firstElementChild;
+    for (let ancestor: Element | null = element; !next && ancestor; ancestor = ancestor.parentElement) next = ancestor.nextElementSibling;
+    element = next;
+  }
+  return found;
+}
+
 /** Reads what the head says about the page, from the document before any content is removed. */
-export function readMetadata(document: HtmlDocument, url: string): PageMetadata {
+export function readMetadata(document: HtmlDocument, url: string, elements: MetadataElements = findMetadataElements(document)): PageMetadata {
   const openGraph: Record<string, string> = {};
   const meta: Record<string, string> = {};
-  for (const element of document.querySelectorAll('meta')) {
+  for (const element of elements.metas) {
     const content = nonEmpty(element.getAttribute('content'));
     if (!content) continue;
     const property = (element.getAttribute('property') ?? '').trim().toLowerCase();
@@ -65,24 +117,21 @@ export function readMetadata(document: HtmlDocument, url: string): PageMetadata 
   }
 
   const jsonLd: unknown[] = [];
-  for (const script of document.querySelectorAll('script[type="application/ld+json" i]')) {
+  for (const script of elements.jsonLdScripts) {
     // An inlined iframe's document describes another site (see tagOf).
-    if (script.closest('[data-original-tag]') === null) jsonLd.push(...parseJsonLd(script.textContent ?? ''));
+    if (!inInlinedDocument(script)) jsonLd.push(...parseJsonLd(script.textContent ?? ''));
   }
 
   // The head's own <title> first: an inlined iframe's document has a title (and headings) too.
-  const ownElement = (selector: string) => [...document.querySelectorAll(selector)].find((element) => element.closest('[data-original-tag]') === null);
-  const titleElement = document.querySelector('head > title') ?? ownElement('title');
-  const firstHeading = ownElement('h1');
-  const title = nonEmpty(titleElement?.textContent) ?? openGraph['title'] ?? meta['twitter:title'] ?? nonEmpty(firstHeading?.textContent);
+  const titleElement = elements.headTitle ?? elements.ownTitle;
+  const title = nonEmpty(titleElement?.textContent) ?? openGraph['title'] ?? meta['twitter:title'] ?? nonEmpty(elements.ownHeading?.textContent);
   const description = meta['description'] ?? openGraph['description'] ?? meta['twitter:description'] ?? null;
 
   const locale = openGraph['locale']?.replace('_', '-');
   const language = nonEmpty(document.documentElement.getAttribute('lang')) ?? meta['content-language'] ?? nonEmpty(locale);
 
-  const baseHref = document.querySelector('base[href]')?.getAttribute('href');
-  const base = absoluteHttpUrl(baseHref, url) ?? url;
-  const canonicalUrl = absoluteHttpUrl(document.querySelector('link[rel~="canonical" i]')?.getAttribute('href'), base);
+  const base = absoluteHttpUrl(elements.base?.getAttribute('href'), url) ?? url;
+  const canonicalUrl = absoluteHttpUrl(elements.canonical?.getAttribute('href'), base);
 
   return { title, description, language, canonicalUrl, openGraph, meta, jsonLd };
 }

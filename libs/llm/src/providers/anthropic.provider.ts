@@ -2,6 +2,7 @@ import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, API
 import type { MessageCreateParamsNonStreaming, MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { LlmRefusalError } from '../llm.errors.js';
 import type { LlmProvider, LlmProviderCall, LlmProviderResponse } from '../llm.types.js';
+import { createPooledFetch } from './pooled-fetch.js';
 import { toLlmError } from './provider-errors.js';
 
 const anthropicErrors = { APIError, APIUserAbortError, APIConnectionError, APIConnectionTimeoutError };
@@ -48,6 +49,7 @@ export function createAnthropicProvider(settings: AnthropicProviderSettings): Ll
     // cockatiel is the one retry policy.
     maxRetries: 0,
     timeout: settings.sdkTimeoutMs ?? 600_000,
+    fetch: createPooledFetch(),
   });
   const name = settings.name ?? 'anthropic';
   const { model } = settings;

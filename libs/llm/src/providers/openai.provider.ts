@@ -4,6 +4,7 @@ import type { ResponseCreateParamsNonStreaming, ResponseInputItem } from 'openai
 import { LlmProviderError, LlmRefusalError } from '../llm.errors.js';
 import type { LlmPrice, LlmProvider, LlmProviderCall, LlmProviderResponse } from '../llm.types.js';
 import { schemaInstruction } from '../output-schema.js';
+import { createPooledFetch } from './pooled-fetch.js';
 import { toLlmError } from './provider-errors.js';
 
 const openAiErrors = { APIError, APIUserAbortError, APIConnectionError, APIConnectionTimeoutError };
@@ -48,6 +49,7 @@ export function createOpenAiClient(settings: { apiKey: string; baseURL: string; 
     // cockatiel is the one retry policy: the SDK's own retries would multiply its attempts.
     maxRetries: 0,
     timeout: settings.sdkTimeoutMs ?? 600_000,
+    fetch: createPooledFetch(),
   });
 }
 

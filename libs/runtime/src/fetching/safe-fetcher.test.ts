@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import { refusalReasonOf } from '../address-policy.js';
 import { FetchFailure } from './fetch-errors.js';
 import { createSafeFetcher as createFetcher, type HostResolver, type SafeFetcher, type SafeFetcherOptions } from './safe-fetcher.js';
@@ -236,6 +237,23 @@ describe('bad input and unusable answers', () => {
     expect((await failureOf(createSafeFetcher({ allowlist: [`127.0.0.1:${closedPort}`] }).fetch(`http://127.0.0.1:${closedPort}/`))).kind).toBe('unreachable');
     expect((await failureOf(fetcherFor().fetch(`${site.origin}/gone`))).kind).toBe('unusable-response');
     expect((await failureOf(fetcherFor().fetch(`${site.origin}/broken`))).kind).toBe('unreachable');
+  });
+
+  it('opens https connections to many sites with one TLS context, not one each', async () => {
+    // The names resolve to nothing: each fetch gets as far as opening its TLS connection, and no further.
+    const fetcher = createSafeFetcher({ resolveHost: async (hostname) => Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' })) });
+    const original = tls.createSecureContext;
+    let built = 0;
+    tls.createSecureContext = (...options) => {
+      built += 1;
+      return original(...options);
+    };
+    try {
+      for (const host of ['acme', 'globex', 'initech']) expect((await failureOf(fetcher.fetch(`https://${host}.example/`))).kind).toBe('unreachable');
+    } finally {
+      tls.createSecureContext = original;
+    }
+    expect(built).toBe(0);
   });
 
   it('sends at most the per-host limit of requests to one site at a time, queueing the rest', async () => {

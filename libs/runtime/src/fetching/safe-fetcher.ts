@@ -1,5 +1,6 @@
 import { lookup as systemLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { bulkhead, type BulkheadPolicy } from 'cockatiel';
 import { Agent, request, type Dispatcher } from 'undici';
 import { FetchAllowlist, literalAddressRefusal, refusalReasonOf } from '../address-policy.js';
@@ -92,7 +93,10 @@ export function createSafeFetcher(options: SafeFetcherOptions = {}): SafeFetcher
   // itself. The verdict is taken per URL instead, choosing between two agents: undici pools
   // connections per origin, and an origin is either allowlisted or not, so a connection made by
   // one agent is never reused for a request the other should have checked.
-  const agentOptions = { connect: { timeout: Math.min(timeoutMs, 10_000) }, maxRedirections: 0 };
+  // One TLS context (the default trusted roots) for every https connection: without it each
+  // connection builds its own, loading the whole root store again, about half a millisecond of CPU
+  // per site a crawl or a website check opens.
+  const agentOptions = { connect: { timeout: Math.min(timeoutMs, 10_000), secureContext: createSecureContext() }, maxRedirections: 0 };
   const checkingAgent = new Agent({ ...agentOptions, connect: { ...agentOptions.connect, lookup: lookupFor(true) } } as Agent.Options);
   const allowlistedAgent = new Agent({ ...agentOptions, connect: { ...agentOptions.connect, lookup: lookupFor(false) } } as Agent.Options);
   const agentFor = (url: URL): Dispatcher => (allowlist.admits(url) ? allowlistedAgent : checkingAgent);
