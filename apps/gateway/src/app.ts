@@ -273,7 +273,10 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       context: async ({ req, res }) => {
         // Authentication ran first, so every request that reaches GraphQL has a caller.
         const caller = callerOf(res)!;
-        const requestLogger = logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug });
+        // Made when first used: most requests log nothing, and pino serializes a child's
+        // bindings when it is made (it showed in the profile of one request at a time).
+        let requestLogger: Logger | undefined;
+        const requestLoggerOf = () => (requestLogger ??= logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }));
         let delegated: Promise<string> | undefined;
         try {
           return {
@@ -282,14 +285,16 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
             callerToken: await identityTokens.tokenFor(caller),
             delegatedCallerToken: () => (delegated ??= delegationSigner.sign(caller)),
             requestId: caller.requestId,
-            logger: requestLogger,
+            get logger() {
+              return requestLoggerOf();
+            },
             deadline: performance.now() + config.OPERATION_TIMEOUT_MS,
             meter: meterOf(res),
             rateLimitDecision: rateLimitDecisionOf(res),
           };
         } catch (error) {
           // Apollo would answer with the error's own message; this is logged here and masked.
-          requestLogger.error({ err: error }, 'could not build the request context');
+          requestLoggerOf().error({ err: error }, 'could not build the request context');
           throw internalServerError(caller.requestId);
         }
       },
