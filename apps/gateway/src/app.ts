@@ -274,7 +274,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
         // Authentication ran first, so every request that reaches GraphQL has a caller.
         const caller = callerOf(res)!;
         // Made when first used: most requests log nothing, and pino serializes a child's
-        // bindings when it is made (it showed in the profile of one request at a time).
+        // bindings when it is made (it showed in the gateway's CPU profile).
         let requestLogger: Logger | undefined;
         const requestLoggerOf = () => (requestLogger ??= logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }));
         let delegated: Promise<string> | undefined;
