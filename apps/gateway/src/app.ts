@@ -3,7 +3,6 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import { createCallerIdentityTokens, createCallerTokenSigner, createRelayTokenSigner, type CallerContext } from '@gtm/caller';
 import { createFileTickets, createUploadLedger } from '@gtm/files';
 import { createJobProgressFeed } from '@gtm/jobs';
@@ -22,6 +21,7 @@ import type { GatewayContext } from './context.js';
 import { createFileTransferRoutes, transferBufferBytes } from './files/file-transfer.route.js';
 import { publicUrlOf } from './files/public-url.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
+import { graphqlHttpHandler } from './graphql-http/graphql-http.handler.js';
 import { createConversationEventFeed } from './conversation-events/conversation-event.feed.js';
 import { ConversationEventResolver } from './conversation-events/conversation-event.resolver.js';
 import { createHealthRouter } from './health/health.route.js';
@@ -37,6 +37,7 @@ import { useOperationLimits } from './operation-limits/operation-limits.plugin.j
 import { requestLimits } from './operation-limits/request-limits.middleware.js';
 import { llmBackedFieldsOf, useLlmBudget } from './rate-limit/llm-budget.plugin.js';
 import { tierLimitsFrom } from './rate-limit/rate-limit.config.js';
+import { admittedOf, createRateLimitAdmission, rateLimitDecisionOf, useRateLimitGate, type RateLimitGateOptions } from './rate-limit/rate-limit.admission.js';
 import { createRateLimitCheck, createRateLimitMiddleware } from './rate-limit/rate-limit.middleware.js';
 import { createRateLimiter } from './rate-limit/rate-limiter.js';
 import { createGatewayMetrics } from './metrics/metrics.js';
@@ -107,6 +108,11 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   const rateLimiter = createRateLimiter({ redis, limits: tierLimitsFrom(config) });
   // One decision for HTTP and WebSocket, so both count against the same local windows when Redis is away.
   const rateLimitCheck = createRateLimitCheck({ limiter: rateLimiter, logger });
+  // On /graphql the decision is made while the request is read, parsed and planned, and awaited
+  // before execution or before any answer, whichever comes first: a lone request does not wait for
+  // Redis before its own work, and a refused one still gets only the 429.
+  const rateLimitAdmission = createRateLimitAdmission({ limiter: rateLimiter, check: rateLimitCheck, callerOf: (_request, response) => callerOf(response) });
+  const rateLimitGate: RateLimitGateOptions<GatewayContext> = { decisionOf: (context) => context.rateLimitDecision, callerOf: (context) => context.caller };
   const operationLimits = operationLimitsFrom(config);
   const metrics = createGatewayMetrics({ scrapeToken: config.METRICS_TOKEN });
   const authenticator = createApiKeyAuthenticator({ database, logger, cacheTtlMs: config.API_KEY_CACHE_TTL_MS });
@@ -163,11 +169,13 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: shutdownGraceMs }),
       // GraphiQL is served from our own bundle; Apollo's landing page would load from a CDN.
       ApolloServerPluginLandingPageDisabled(),
-      metrics.plugin<GatewayContext>(),
+      metrics.plugin<GatewayContext>({ refusedOf: async (context) => !(await admittedOf(rateLimitGate, context)) }),
       useScopeEnforcement(),
       useSubscriptionsOverWebSocketOnly<GatewayContext>(),
       useOperationLimits<GatewayContext>(operationLimits),
-      useLlmBudget<GatewayContext>({ limiter: rateLimiter, llmBackedFields: llmBackedFieldsOf(supergraphSdl), callerOf: (context) => context.caller, logger }),
+      useLlmBudget<GatewayContext>({ limiter: rateLimiter, llmBackedFields: llmBackedFieldsOf(supergraphSdl), callerOf: (context) => context.caller, logger, admittedOf: (context) => admittedOf(rateLimitGate, context) }),
+      // After every check that may refuse the operation, before it runs: its last wait for the rate limit.
+      useRateLimitGate<GatewayContext>(rateLimitGate),
       useErrorMasking<GatewayContext>({
         requestIdOf: (context) => context.requestId,
         loggerOf: (context) => context.logger,
@@ -182,14 +190,13 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   await apollo.start();
 
   // Who is calling (API key → caller) and whether they may (rate limits). After authentication
-  // (the limits need the tier), before parsing (a refusal costs no parsing).
-  const edgeSecurity = overrides.benchmarkWithoutEdgeSecurity
+  // (the limits need the tier). File transfers wait for the decision before streaming; /graphql
+  // only starts it here (`rateLimitAdmission`).
+  const authentication = overrides.benchmarkWithoutEdgeSecurity
     ? [assignFixedCaller(overrides.benchmarkWithoutEdgeSecurity)]
-    : [
-        createAuthenticationMiddleware({ authenticator, logger }),
-        assignCaller,
-        createRateLimitMiddleware({ limiter: rateLimiter, check: rateLimitCheck, callerOf: (_request, response) => callerOf(response) }),
-      ];
+    : [createAuthenticationMiddleware({ authenticator, logger }), assignCaller];
+  const rateLimit = overrides.benchmarkWithoutEdgeSecurity ? [] : [createRateLimitMiddleware({ limiter: rateLimiter, check: rateLimitCheck, callerOf: (_request, response) => callerOf(response) })];
+  const graphqlRateLimit = overrides.benchmarkWithoutEdgeSecurity ? [] : [rateLimitAdmission.start];
 
   app.use(metrics.router());
   // Before /graphql's authentication: a CRM's webhook carries no API key, only its own signature.
@@ -229,7 +236,7 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     maximumBytes: config.FILE_MAX_BYTES,
     transferTimeoutMs: config.FILE_TRANSFER_TIMEOUT_MS,
     logger,
-    edgeSecurity: [metrics.countRequests, assignRequestId, ...edgeSecurity],
+    edgeSecurity: [metrics.countRequests, assignRequestId, ...authentication, ...rateLimit],
   });
   app.use(fileTransfers.router);
   if (config.GRAPHIQL_ENABLED) {
@@ -253,13 +260,23 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
     assignRequestId,
     createAccessLog(logger),
     createRequestMetering({ recorder: requestUsage, callerOf }),
-    ...edgeSecurity,
-    ...requestLimits(operationLimits),
-    expressMiddleware(apollo, {
+    ...authentication,
+    ...graphqlRateLimit,
+    ...requestLimits({ ...operationLimits, answeredFirst: rateLimitAdmission.admit }),
+    graphqlHttpHandler(apollo, {
+      beforeAnswer: async (_request, response) => {
+        if (await rateLimitAdmission.admit(response)) return true;
+        // Recorded as a refusal before GraphQL ran, which is what the caller was told.
+        Object.assign(meterOf(response), { operationName: null, operationType: null, outcome: null });
+        return false;
+      },
       context: async ({ req, res }) => {
         // Authentication ran first, so every request that reaches GraphQL has a caller.
         const caller = callerOf(res)!;
-        const requestLogger = logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug });
+        // Made when first used: most requests log nothing, and pino serializes a child's
+        // bindings when it is made (it showed in the gateway's CPU profile).
+        let requestLogger: Logger | undefined;
+        const requestLoggerOf = () => (requestLogger ??= logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }));
         let delegated: Promise<string> | undefined;
         try {
           return {
@@ -268,18 +285,25 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
             callerToken: await identityTokens.tokenFor(caller),
             delegatedCallerToken: () => (delegated ??= delegationSigner.sign(caller)),
             requestId: caller.requestId,
-            logger: requestLogger,
+            get logger() {
+              return requestLoggerOf();
+            },
             deadline: performance.now() + config.OPERATION_TIMEOUT_MS,
             meter: meterOf(res),
+            rateLimitDecision: rateLimitDecisionOf(res),
           };
         } catch (error) {
           // Apollo would answer with the error's own message; this is logged here and masked.
-          requestLogger.error({ err: error }, 'could not build the request context');
+          requestLoggerOf().error({ err: error }, 'could not build the request context');
           throw internalServerError(caller.requestId);
         }
       },
     }),
   );
+  // An unexpected failure on /graphql is not answered before the rate limit: a refused caller gets its 429.
+  app.use('/graphql', (error: unknown, _request: express.Request, response: express.Response, next: express.NextFunction) => {
+    rateLimitAdmission.admit(response).then((admitted) => (admitted ? next(error) : undefined), () => next(error));
+  });
   app.use(createHttpErrorHandler(logger));
 
   const webSockets = startGraphQLWebSocketServer({

@@ -2,6 +2,7 @@ import type { CallerContext } from '@gtm/caller';
 import type { JobProgressEvent } from '@gtm/jobs';
 import type { Logger } from '@gtm/runtime';
 import type { ConversationEventMessage } from './conversation-events/conversation-event.feed.js';
+import type { RateLimitDecision } from './rate-limit/rate-limiter.js';
 import type { RequestMeter } from './usage/request-metering.js';
 
 /** One gateway request: who is calling, the signed token forwarded to subgraphs, and a logger. */
@@ -19,6 +20,11 @@ export interface GatewayContext {
   publicUrl?: string;
   /** When the operation must be done (`performance.now()` time): every subgraph fetch ends by then. */
   deadline: number;
+  /**
+   * The rate-limit decision of an HTTP request, still being made while the operation is parsed and
+   * planned; awaited before it runs. Absent for WebSocket operations, decided before they start.
+   */
+  rateLimitDecision?: Promise<RateLimitDecision>;
   /** Filled in as the operation runs; recorded as usage when the answer has gone out. */
   meter?: RequestMeter;
   /** Set while a subscription event is executed: the job progress this execution answers with. */

@@ -57,19 +57,26 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}) {
       response.on('finish', () => httpRequests.inc({ status: String(response.statusCode) }));
       next();
     },
-    plugin<Context extends BaseContext>(): ApolloServerPlugin<Context> {
+    /**
+     * Times every GraphQL operation by type and outcome. `refusedOf` names operations that are
+     * answered by a refusal made outside GraphQL (the rate limit, decided while Apollo works): they
+     * are counted with the HTTP requests, like every refusal made before GraphQL ran, not here.
+     */
+    plugin<Context extends BaseContext>(pluginOptions: { refusedOf?: (context: Context) => Promise<boolean> } = {}): ApolloServerPlugin<Context> {
       return {
         async requestDidStart() {
-          const stopTimer = operationDuration.startTimer();
+          const startedAt = performance.now();
           let type = 'unknown';
           return {
             async didResolveOperation({ operation }) {
               type = operation?.operation ?? 'unknown';
             },
-            async willSendResponse({ response }) {
+            async willSendResponse({ response, contextValue }) {
+              const seconds = (performance.now() - startedAt) / 1000;
+              if (pluginOptions.refusedOf && (await pluginOptions.refusedOf(contextValue))) return;
               const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
               const code = errors?.[0]?.extensions?.['code'];
-              stopTimer({ type, outcome: errors?.length ? (typeof code === 'string' ? code : 'ERROR') : 'OK' });
+              operationDuration.observe({ type, outcome: errors?.length ? (typeof code === 'string' ? code : 'ERROR') : 'OK' }, seconds);
             },
           };
         },

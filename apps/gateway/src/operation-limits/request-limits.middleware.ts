@@ -14,13 +14,24 @@ export interface RequestLimitsOptions extends Pick<OperationLimits, 'maximumBody
    * limit already holds on the day batching is turned on.
    */
   batchedRequestsAllowed?: boolean;
+  /**
+   * A decision still being made about the request that takes precedence over these refusals (the
+   * rate limit): awaited before one is sent. Resolves false when it answered the request itself.
+   * Default: none.
+   */
+  answeredFirst?: (response: Response) => Promise<boolean>;
 }
 
 // Apollo Server's own code for a malformed request; the gateway's error masking lets it through.
 const badRequestCode = 'BAD_REQUEST';
 
-function sendErrors(response: Response, status: number, errors: GraphQLFormattedError[]): void {
-  response.status(status).json({ errors });
+type ErrorSender = (response: Response, status: number, errors: GraphQLFormattedError[]) => Promise<void>;
+
+function errorSender(options: Pick<RequestLimitsOptions, 'answeredFirst'>): ErrorSender {
+  return async (response, status, errors) => {
+    if (options.answeredFirst && !(await options.answeredFirst(response))) return;
+    response.status(status).json({ errors });
+  };
 }
 
 interface BodyParserError {
@@ -45,7 +56,7 @@ function isBodyParserError(error: unknown): error is BodyParserError {
  * answered here: too large as the `body` limit (400, like every other limit), anything else the
  * parser refused as BAD_REQUEST with its own status.
  */
-const bodyParserErrors = (maximumBodyBytes: number): ErrorRequestHandler => (error: unknown, _request, response, next) => {
+const bodyParserErrors = (maximumBodyBytes: number, sendErrors: ErrorSender): ErrorRequestHandler => (error: unknown, _request, response, next) => {
   if (!isBodyParserError(error) || response.headersSent) return next(error);
   if (error.type === 'entity.too.large') {
     // Content-Length known: the exact size, refused before reading. Streamed: what arrived before the cut-off.
@@ -55,15 +66,15 @@ const bodyParserErrors = (maximumBodyBytes: number): ErrorRequestHandler => (err
     return sendErrors(response, 400, [limitError.toJSON()]);
   }
   const message = error.type === 'entity.parse.failed' ? `The request body is not valid JSON: ${error.message}` : error.expose ? error.message : 'The request body could not be read.';
-  sendErrors(response, error.status, [{ message, extensions: { code: badRequestCode } }]);
+  return sendErrors(response, error.status, [{ message, extensions: { code: badRequestCode } }]);
 };
 
-const batchLength = ({ maximumBatchLength, batchedRequestsAllowed = false }: RequestLimitsOptions): RequestHandler => (request, response, next) => {
+const batchLength = ({ maximumBatchLength, batchedRequestsAllowed = false }: RequestLimitsOptions, sendErrors: ErrorSender): RequestHandler => (request, response, next) => {
   const body: unknown = request.body;
   if (!Array.isArray(body)) return next();
   if (body.length > maximumBatchLength) return sendErrors(response, 400, [operationLimitError('batch', maximumBatchLength, body.length).toJSON()]);
   if (batchedRequestsAllowed) return next();
-  sendErrors(response, 400, [
+  return sendErrors(response, 400, [
     {
       message: 'Batched requests (a JSON array of operations) are not supported. Send one operation per request.',
       extensions: { code: badRequestCode },
@@ -77,5 +88,6 @@ const batchLength = ({ maximumBatchLength, batchedRequestsAllowed = false }: Req
  * expand past it), answers parser failures as JSON errors, and enforces the batch length.
  */
 export function requestLimits(options: RequestLimitsOptions): Array<RequestHandler | ErrorRequestHandler> {
-  return [express.json({ limit: options.maximumBodyBytes }), bodyParserErrors(options.maximumBodyBytes), batchLength(options)];
+  const sendErrors = errorSender(options);
+  return [express.json({ limit: options.maximumBodyBytes }), bodyParserErrors(options.maximumBodyBytes, sendErrors), batchLength(options, sendErrors)];
 }

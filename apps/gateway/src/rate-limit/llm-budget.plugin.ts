@@ -44,6 +44,11 @@ export interface LlmBudgetOptions<Context> {
   llmBackedFields: Set<string>;
   callerOf: (context: Context) => CallerContext;
   logger: Logger;
+  /**
+   * Resolves whether the request is within its request rate limit, which may still be deciding
+   * while the operation is resolved. A refused request is not charged. Default: always within.
+   */
+  admittedOf?: (context: Context) => Promise<boolean>;
 }
 
 /**
@@ -60,6 +65,8 @@ export function useLlmBudget<Context extends object>(options: LlmBudgetOptions<C
           if (!operation || options.llmBackedFields.size === 0) return;
           const cost = llmBackedSelections(operation, options.llmBackedFields);
           if (cost === 0) return;
+          // Both hooks run at once; the rate-limit gate refuses this request before it runs.
+          if (options.admittedOf && !(await options.admittedOf(contextValue))) return;
           const caller = options.callerOf(contextValue);
           let decision;
           try {

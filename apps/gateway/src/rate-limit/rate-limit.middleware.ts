@@ -129,11 +129,27 @@ export function createRateLimitCheck(options: RateLimitCheckOptions): RateLimitC
   };
 }
 
+/** The RateLimit-* headers every counted answer carries. */
+export function setRateLimitHeaders(response: Response, limits: RateLimiter['limits'], caller: CallerContext, decision: RateLimitDecision): void {
+  const tierLimits = limits[caller.tier];
+  response.setHeader('RateLimit-Limit', String(decision.limit));
+  response.setHeader('RateLimit-Remaining', String(decision.remaining));
+  response.setHeader('RateLimit-Reset', String(decision.resetSeconds));
+  response.setHeader('RateLimit-Policy', `${tierLimits.perMinute};w=60, ${tierLimits.perDay};w=86400`);
+}
+
+/** The refusal: HTTP 429 with `Retry-After` and the code RATE_LIMITED (the RateLimit-* headers are set apart). */
+export function sendRateLimited(response: Response, caller: CallerContext, decision: RateLimitDecision): void {
+  response.setHeader('Retry-After', String(decision.resetSeconds));
+  response.status(429).json(rateLimitErrorBody(caller, decision));
+}
+
 /**
- * Enforces the caller's tier limits on the GraphQL endpoint. Mount it on `/graphql` after
- * authentication and before the body parser, so a refused request costs no parsing. Every counted
- * answer carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds) and
- * `RateLimit-Policy`; a refusal is HTTP 429 with `Retry-After` and the code RATE_LIMITED.
+ * Enforces the caller's tier limits, waiting for the decision before anything else runs: for
+ * routes that stream (file transfers), where nothing can be held back once it has started. Mount
+ * it after authentication. Every counted answer carries `RateLimit-Limit`, `RateLimit-Remaining`,
+ * `RateLimit-Reset` (seconds) and `RateLimit-Policy`; a refusal is HTTP 429 with `Retry-After` and
+ * the code RATE_LIMITED. `/graphql` decides while the request is read instead (`createRateLimitAdmission`).
  */
 export function createRateLimitMiddleware(options: CreateRateLimitMiddlewareOptions): RequestHandler {
   const { limiter, callerOf } = options;
@@ -148,14 +164,9 @@ export function createRateLimitMiddleware(options: CreateRateLimitMiddlewareOpti
 
     check(caller)
       .then((decision) => {
-        const tierLimits = limiter.limits[caller.tier];
-        response.setHeader('RateLimit-Limit', String(decision.limit));
-        response.setHeader('RateLimit-Remaining', String(decision.remaining));
-        response.setHeader('RateLimit-Reset', String(decision.resetSeconds));
-        response.setHeader('RateLimit-Policy', `${tierLimits.perMinute};w=60, ${tierLimits.perDay};w=86400`);
+        setRateLimitHeaders(response, limiter.limits, caller, decision);
         if (decision.allowed) return next();
-        response.setHeader('Retry-After', String(decision.resetSeconds));
-        response.status(429).json(rateLimitErrorBody(caller, decision));
+        sendRateLimited(response, caller, decision);
       })
       // Whatever went wrong answering goes to the app's error handler, not an unhandled rejection.
       .catch(next);
