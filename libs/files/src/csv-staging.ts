@@ -34,8 +34,19 @@ export interface StageCsvOptions {
 export interface StagedDerivation {
   /** The staging table's columns the values go to, in order (lower-case identifiers). */
   columns: string[];
-  values(row: CsvRow): Array<string | null>;
+  /** The values of one row; or, instead, `valuesOfRows`. */
+  values?(row: CsvRow): Array<string | null>;
+  /**
+   * The values of a batch of rows, computed elsewhere (a thread of its own): the next batch is
+   * read while one is computed. A rejection fails the staging.
+   */
+  valuesOfRows?(rows: CsvRow[]): Promise<Array<Array<string | null>>>;
+  /** Called once, when the rows are staged or the staging has failed. */
+  close?(): void | Promise<void>;
 }
+
+/** Rows a batch of `valuesOfRows` holds: enough that handing a batch over costs little per row. */
+const rowsPerBatch = 1_000;
 
 export interface StagedCsv {
   columns: CsvColumn[];
@@ -58,14 +69,33 @@ function quoteIdentifier(name: string): string {
   return `"${name}"`;
 }
 
-/** A value as a field of PostgreSQL's CSV COPY format. */
+/** What makes a COPY CSV field need quotes (the delimiter is a comma). */
+const needsQuotes = /[",\r\n]/;
+
+/**
+ * A value as a field of PostgreSQL's CSV COPY format: quoted only when it has to be (an empty
+ * one, which unquoted would be NULL, and one holding a quote, comma or line break), since most
+ * cells need none and a million rows are tens of millions of fields. COPY keeps the spaces of an
+ * unquoted field; every line has several fields, so none is the `\.` end-of-data marker alone.
+ */
 function copyField(value: string): string {
-  return `"${value.replaceAll('"', '""')}"`;
+  if (value === '') return '""';
+  return needsQuotes.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
+
+/** Half of a surrogate pair: `storable` checks the ones it finds are paired. */
+const surrogateHalf = /[\uD800-\uDFFF]/;
 
 /** What PostgreSQL text and jsonb can hold: no NUL, no lone surrogate. */
 function storable(value: string): string {
+  // Almost every value has neither; one test of a character class is far cheaper than the rewrite.
+  if (!value.includes('\u0000') && !surrogateHalf.test(value)) return value;
   return value.replaceAll('\u0000', '').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** A row's derived values as the end of its COPY line: an unquoted empty field is NULL, a quoted one ''. */
+function derivedFields(derived: Array<string | null> | null): string {
+  return derived ? derived.map((value) => (value === null ? ',' : `,${copyField(storable(value))}`)).join('') : '';
 }
 
 /**
@@ -95,28 +125,63 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
   let derivation: StagedDerivation | undefined;
   try {
     derivation = options.derive?.(reader);
+    if (derivation && !derivation.values && !derivation.valuesOfRows) throw new Error('A staged derivation needs `values` or `valuesOfRows`');
   } catch (error) {
     reader.close();
+    await derivation?.close?.();
     throw error;
   }
   const derivedList = derivation ? derivation.columns.map((name) => `, ${quoteIdentifier(name)}`).join('') : '';
-  // An unquoted empty field is NULL in COPY's CSV format; a quoted one is ''.
-  const derivedFields = (row: CsvRow) =>
-    derivation
-      ? derivation
-          .values(row)
-          .map((value) => (value === null ? ',' : `,${copyField(storable(value))}`))
-          .join('')
-      : '';
+  const copyLine = (row: CsvRow, derived: Array<string | null> | null) => {
+    const cells = row.values.some((value) => storable(value) !== value) ? row.values.map(storable) : row.values;
+    return `${constantFields}${row.number},${row.line},${copyField(JSON.stringify(cells))}${derivedFields(derived)}\n`;
+  };
   const rows = reader.rows();
   async function* copyData(): AsyncGenerator<string> {
-    // Rows go out in batches of about 64 KiB: one write per row would cost more than the parsing.
+    // Rows go out in batches of 64 KiB or more: one write per row would cost more than the parsing.
     let batch = '';
-    for await (const row of rows) {
-      batch += `${constantFields}${row.number},${row.line},${copyField(JSON.stringify(row.values.map(storable)))}${derivedFields(row)}\n`;
-      if (batch.length >= 65_536) {
-        yield batch;
-        batch = '';
+    const valuesOfRows = derivation?.valuesOfRows?.bind(derivation);
+    if (valuesOfRows) {
+      // At most two batches are out at once: the one being derived and the next, sent before
+      // waiting on the first so the deriving never stands still while the rows are encoded.
+      type Sent = { rows: CsvRow[]; derived: Promise<Array<Array<string | null>>> };
+      const send = (batchRows: CsvRow[]): Sent => {
+        const derived = valuesOfRows(batchRows);
+        // Awaited below; a failure while an earlier batch is still out is not unhandled.
+        derived.catch(() => {});
+        return { rows: batchRows, derived };
+      };
+      const encode = async (sent: Sent) => {
+        const derived = await sent.derived;
+        for (let index = 0; index < sent.rows.length; index += 1) batch += copyLine(sent.rows[index]!, derived[index]!);
+      };
+      let sent: Sent | null = null;
+      let collecting: CsvRow[] = [];
+      for await (const row of rows) {
+        collecting.push(row);
+        if (collecting.length < rowsPerBatch) continue;
+        const next = send(collecting);
+        collecting = [];
+        if (sent) await encode(sent);
+        sent = next;
+        if (batch.length >= 65_536) {
+          yield batch;
+          batch = '';
+        }
+      }
+      if (collecting.length > 0) {
+        const next = send(collecting);
+        if (sent) await encode(sent);
+        sent = next;
+      }
+      if (sent) await encode(sent);
+    } else {
+      for await (const row of rows) {
+        batch += copyLine(row, derivation ? derivation.values!(row) : null);
+        if (batch.length >= 65_536) {
+          yield batch;
+          batch = '';
+        }
       }
     }
     if (batch) yield batch;
@@ -128,6 +193,8 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
     reader.close();
     if (error instanceof CsvError) throw badUserInput(error.message, undefined, { csvCode: error.code, ...(error.line ? { line: error.line } : {}) });
     throw error;
+  } finally {
+    await derivation?.close?.();
   }
   const { report } = reader;
   return {
