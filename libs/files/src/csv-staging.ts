@@ -34,19 +34,8 @@ export interface StageCsvOptions {
 export interface StagedDerivation {
   /** The staging table's columns the values go to, in order (lower-case identifiers). */
   columns: string[];
-  /** The values of one row; or, instead, `valuesOfRows`. */
-  values?(row: CsvRow): Array<string | null>;
-  /**
-   * The values of a batch of rows, computed elsewhere (a thread of its own): the next batch is
-   * read while one is computed. A rejection fails the staging.
-   */
-  valuesOfRows?(rows: CsvRow[]): Promise<Array<Array<string | null>>>;
-  /** Called once, when the rows are staged or the staging has failed. */
-  close?(): void | Promise<void>;
+  values(row: CsvRow): Array<string | null>;
 }
-
-/** Rows a batch of `valuesOfRows` holds: enough that handing a batch over costs little per row. */
-const rowsPerBatch = 1_000;
 
 export interface StagedCsv {
   columns: CsvColumn[];
@@ -125,10 +114,8 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
   let derivation: StagedDerivation | undefined;
   try {
     derivation = options.derive?.(reader);
-    if (derivation && !derivation.values && !derivation.valuesOfRows) throw new Error('A staged derivation needs `values` or `valuesOfRows`');
   } catch (error) {
     reader.close();
-    await derivation?.close?.();
     throw error;
   }
   const derivedList = derivation ? derivation.columns.map((name) => `, ${quoteIdentifier(name)}`).join('') : '';
@@ -138,50 +125,13 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
   };
   const rows = reader.rows();
   async function* copyData(): AsyncGenerator<string> {
-    // Rows go out in batches of 64 KiB or more: one write per row would cost more than the parsing.
+    // Rows go out in batches of about 64 KiB: one write per row would cost more than the parsing.
     let batch = '';
-    const valuesOfRows = derivation?.valuesOfRows?.bind(derivation);
-    if (valuesOfRows) {
-      // At most two batches are out at once: the one being derived and the next, sent before
-      // waiting on the first so the deriving never stands still while the rows are encoded.
-      type Sent = { rows: CsvRow[]; derived: Promise<Array<Array<string | null>>> };
-      const send = (batchRows: CsvRow[]): Sent => {
-        const derived = valuesOfRows(batchRows);
-        // Awaited below; a failure while an earlier batch is still out is not unhandled.
-        derived.catch(() => {});
-        return { rows: batchRows, derived };
-      };
-      const encode = async (sent: Sent) => {
-        const derived = await sent.derived;
-        for (let index = 0; index < sent.rows.length; index += 1) batch += copyLine(sent.rows[index]!, derived[index]!);
-      };
-      let sent: Sent | null = null;
-      let collecting: CsvRow[] = [];
-      for await (const row of rows) {
-        collecting.push(row);
-        if (collecting.length < rowsPerBatch) continue;
-        const next = send(collecting);
-        collecting = [];
-        if (sent) await encode(sent);
-        sent = next;
-        if (batch.length >= 65_536) {
-          yield batch;
-          batch = '';
-        }
-      }
-      if (collecting.length > 0) {
-        const next = send(collecting);
-        if (sent) await encode(sent);
-        sent = next;
-      }
-      if (sent) await encode(sent);
-    } else {
-      for await (const row of rows) {
-        batch += copyLine(row, derivation ? derivation.values!(row) : null);
-        if (batch.length >= 65_536) {
-          yield batch;
-          batch = '';
-        }
+    for await (const row of rows) {
+      batch += copyLine(row, derivation ? derivation.values(row) : null);
+      if (batch.length >= 65_536) {
+        yield batch;
+        batch = '';
       }
     }
     if (batch) yield batch;
@@ -193,8 +143,6 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
     reader.close();
     if (error instanceof CsvError) throw badUserInput(error.message, undefined, { csvCode: error.code, ...(error.line ? { line: error.line } : {}) });
     throw error;
-  } finally {
-    await derivation?.close?.();
   }
   const { report } = reader;
   return {
