@@ -79,11 +79,13 @@ async function rawCopy(): Promise<number> {
 }
 
 // Peak RSS growth over the runs (BENCH_ROWS=1000000 for the memory goal of the upload alone).
-/** Megabytes in the old generation and the large-object space: what scavenges promoted, and big objects. */
+/** Megabytes in the old generation and the large-object space (what scavenges promoted, and big objects), and the young generation's. */
 const heapSpaces = () => {
   const spaces = getHeapSpaceStatistics();
   const megabytes = (name: string) => Math.round((spaces.find((space) => space.space_name === name)?.space_used_size ?? 0) / 1_048_576);
-  return { oldSpace: megabytes('old_space'), largeObjectSpace: megabytes('large_object_space') };
+  const committed = (name: string) => Math.round((spaces.find((space) => space.space_name === name)?.physical_space_size ?? 0) / 1_048_576);
+  // The young generation's pages in memory: V8 grows and shrinks it with the allocation rate.
+  return { oldSpace: megabytes('old_space'), largeObjectSpace: megabytes('large_object_space'), youngGeneration: committed('new_space') };
 };
 const rssBefore = process.memoryUsage().rss;
 const spacesBefore = heapSpaces();
@@ -121,6 +123,7 @@ process.stdout.write(
       peakRssGrowthMegabytes: Math.round((peakRss - rssBefore) / 1_048_576),
       atPeakOldSpaceGrowthMegabytes: spacesAtPeak.oldSpace - spacesBefore.oldSpace,
       atPeakLargeObjectSpaceGrowthMegabytes: spacesAtPeak.largeObjectSpace - spacesBefore.largeObjectSpace,
+      youngGenerationMegabytes: { before: spacesBefore.youngGeneration, atPeak: spacesAtPeak.youngGeneration },
       load: loadavg().map((value) => Number(value.toFixed(2))),
     },
     null,
