@@ -6,11 +6,14 @@
 // Medians of BENCH_RUNS runs; side by side with `psql \copy` of the same file into an unindexed table.
 //
 //   npm run bench:import-staging
-//   BENCH_ROWS=100000 BENCH_RUNS=5 (defaults)
+//   BENCH_ROWS=100000 BENCH_RUNS=5 BENCH_WARMUP=1 (defaults)
+//   BENCH_ROWS=1000000 BENCH_RUNS=1 BENCH_WARMUP=0: the memory of one million-row staging, with the
+//   growth of the old generation and the large-object space at the RSS peak (what was promoted)
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stageCsv } from '@gtm/files';
@@ -24,6 +27,7 @@ const { createRowNormaliser, stagedColumns } = (await import(`${built}/lead-impo
 const { resolveMapping } = (await import(`${built}/lead-import/lead-import.upload.js`)) as typeof import('../../apps/crm-service/src/lead-import/lead-import.upload.js');
 const rows = Number(process.env['BENCH_ROWS'] ?? 100_000);
 const runs = Number(process.env['BENCH_RUNS'] ?? 5);
+const warmUp = process.env['BENCH_WARMUP'] !== '0';
 
 const directory = await mkdtemp(join(tmpdir(), 'gtm-staging-bench-'));
 const file = join(directory, 'dealers.csv');
@@ -75,13 +79,26 @@ async function rawCopy(): Promise<number> {
 }
 
 // Peak RSS growth over the runs (BENCH_ROWS=1000000 for the memory goal of the upload alone).
+/** Megabytes in the old generation and the large-object space (what scavenges promoted, and big objects), and the young generation's. */
+const heapSpaces = () => {
+  const spaces = getHeapSpaceStatistics();
+  const megabytes = (name: string) => Math.round((spaces.find((space) => space.space_name === name)?.space_used_size ?? 0) / 1_048_576);
+  const committed = (name: string) => Math.round((spaces.find((space) => space.space_name === name)?.physical_space_size ?? 0) / 1_048_576);
+  // The young generation's pages in memory: V8 grows and shrinks it with the allocation rate.
+  return { oldSpace: megabytes('old_space'), largeObjectSpace: megabytes('large_object_space'), youngGeneration: committed('new_space') };
+};
 const rssBefore = process.memoryUsage().rss;
+const spacesBefore = heapSpaces();
 let peakRss = rssBefore;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+let spacesAtPeak = spacesBefore;
+const sampler = setInterval(() => {
+  const rss = process.memoryUsage().rss;
+  if (rss > peakRss) [peakRss, spacesAtPeak] = [rss, heapSpaces()];
+}, 20);
 const median = (values: number[]) => values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const results: Array<Awaited<ReturnType<typeof stageOnce>>> = [];
 const copies: number[] = [];
-await stageOnce(); // warm-up: the first run also compiles the code
+if (warmUp) await stageOnce(); // the first run also compiles the code
 for (let index = 0; index < runs; index += 1) {
   results.push(await stageOnce());
   copies.push(await rawCopy());
@@ -104,6 +121,9 @@ process.stdout.write(
       medianPostgresCpuMs: Math.round(median(results.map((result) => result.postgresCpuMs))),
       stageToRawCopy: Number((median(copies) / stageMs).toFixed(2)),
       peakRssGrowthMegabytes: Math.round((peakRss - rssBefore) / 1_048_576),
+      atPeakOldSpaceGrowthMegabytes: spacesAtPeak.oldSpace - spacesBefore.oldSpace,
+      atPeakLargeObjectSpaceGrowthMegabytes: spacesAtPeak.largeObjectSpace - spacesBefore.largeObjectSpace,
+      youngGenerationMegabytes: { before: spacesBefore.youngGeneration, atPeak: spacesAtPeak.youngGeneration },
       load: loadavg().map((value) => Number(value.toFixed(2))),
     },
     null,

@@ -1,8 +1,7 @@
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { CsvError as ParserError, parse, type Options as ParserOptions } from 'csv-parse';
 import { suggestColumnMapping, type ColumnMappingSuggestion, type SuggestColumnMappingOptions } from './column-mapping.js';
-import { CsvEmptyFileError, CsvMalformedError, CsvRecordTooLargeError, CsvTooManyColumnsError, CsvUnclosedQuoteError } from './csv-errors.js';
+import { CsvEmptyFileError, CsvTooManyColumnsError } from './csv-errors.js';
+import { CsvScanner, type CsvRecord } from './csv-scanner.js';
 import { detectDelimiter, type CsvDelimiter } from './delimiter.js';
 import { createDecoder, detectEncoding, type DetectedEncoding } from './encoding.js';
 import { headerWords, normaliseHeader, type CsvColumn } from './header.js';
@@ -19,7 +18,7 @@ export interface OpenCsvOptions {
   /** Longest cell, in characters; a row with a longer one is rejected (and reported). Default: 65,536. */
   maximumCellCharacters?: number;
   /**
-   * Longest record the parser holds, in characters; longer stops the read with a
+   * Longest record the reader holds, in characters; longer stops the read with a
    * CsvRecordTooLargeError (a quote never closed swallows the rest of the file into one cell, and
    * this keeps that from filling memory). Default: 8 MiB.
    */
@@ -100,19 +99,6 @@ function toBytes(chunk: Uint8Array | string): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
-/** The parser's error as ours; `recordLine` is where the record being read began. */
-function translateParserError(error: unknown, recordLine: number, maximumRecordCharacters: number): unknown {
-  if (!(error instanceof ParserError)) return error;
-  switch (error.code) {
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return new CsvUnclosedQuoteError(recordLine);
-    case 'CSV_MAX_RECORD_SIZE':
-      return new CsvRecordTooLargeError(recordLine, maximumRecordCharacters);
-    default:
-      return new CsvMalformedError((error as ParserError & { lines?: number }).lines, error.message.replace(/^[^:]*:\s*/, ''));
-  }
-}
-
 const sampleCharacterBudget = 1 << 20;
 
 const isBlank = (values: string[]) => values.every((value) => value.trim() === '');
@@ -124,7 +110,7 @@ const isBlank = (values: string[]) => values.every((value) => value.trim() === '
  * backpressure. Nothing holds more than a record (and the sample) in memory.
  *
  * Throws CsvEmptyFileError, CsvBinaryFileError, CsvTooManyColumnsError, or a CsvError of the
- * parser (unclosed quote, oversized record) found in the sample. Problems of single rows (missing
+ * scanner (unclosed quote, oversized record) found in the sample. Problems of single rows (missing
  * or extra cells, an oversized cell, the header repeated) are reported, not thrown.
  */
 export async function openCsv(source: CsvSource, options: OpenCsvOptions = {}): Promise<CsvReader> {
@@ -223,44 +209,56 @@ export async function openCsv(source: CsvSource, options: OpenCsvOptions = {}): 
     report.invalidSequences = decoder.invalidSequences;
   }
 
-  // The line each record ends on, tracked as the parser goes (ahead of the consumer), so an error
-  // can name the line where the record it breaks off in began.
-  let parsedThroughLine = 0;
-  const parserOptions: ParserOptions<{ values: string[]; line: number }, string[]> = {
-    on_record: (record, context) => {
-      const line = parsedThroughLine + 1;
-      parsedThroughLine = context.lines;
-      return { values: record, line };
-    },
-    delimiter,
-    relax_quotes: true,
-    relax_column_count: true,
-    // Files pasted together mix line endings; all three end a record wherever they appear.
-    record_delimiter: ['\r\n', '\n', '\r'],
-    skip_empty_lines: false,
-    max_record_size: maximumRecordCharacters,
-  };
-  const parser = parse(parserOptions as unknown as ParserOptions);
-  const textStream = Readable.from(text(), { objectMode: false });
-  const piping = pipeline(textStream, parser, ...(options.signal ? [{ signal: options.signal }] : [])).catch(() => {
-    // The same error reaches the consumer through the parser's iteration.
-  });
-  // Closing the text stream must also release the caller's source.
-  textStream.once('close', () => {
+  // Records are scanned a decoded chunk at a time and handed out from there: no stream, and no
+  // promise per record, between the bytes and the rows.
+  const scanner = new CsvScanner(delimiter, maximumRecordCharacters);
+  const chunks = text();
+  let scanned: CsvRecord[] = [];
+  let scannedIndex = 0;
+  let textEnded = false;
+  let released = false;
+  /** Stops reading: the decoded text and the caller's source are let go. */
+  const release = () => {
+    if (released) return;
+    released = true;
+    options.signal?.removeEventListener('abort', release);
+    void chunks.return(undefined).catch(() => {});
     if (!sourceFinished) abandon();
-  });
-  const records = parser[Symbol.asyncIterator]() as AsyncIterator<{ values: string[]; line: number }>;
-
-  const nextRecord = async (): Promise<{ values: string[]; line: number } | null> => {
-    try {
-      const next = await records.next();
-      return next.done ? null : next.value;
-    } catch (error) {
-      throw translateParserError(error, parsedThroughLine + 1, maximumRecordCharacters);
-    }
   };
+  // Cancelling also frees a read that waits on a stalled source.
+  if (options.signal?.aborted) {
+    release();
+    throw options.signal.reason;
+  }
+  options.signal?.addEventListener('abort', release, { once: true });
 
-  let header: { values: string[]; line: number } | null = null;
+  /** Reads on until a record is complete; null at the end of the file. */
+  const readRecord = async (): Promise<CsvRecord | null> => {
+    while (scannedIndex >= scanned.length) {
+      if (textEnded) return null;
+      scanned = [];
+      scannedIndex = 0;
+      let next: IteratorResult<string>;
+      try {
+        next = await chunks.next();
+      } catch (error) {
+        // A source destroyed because the read was cancelled fails with the cancellation's reason.
+        options.signal?.throwIfAborted();
+        throw error;
+      }
+      options.signal?.throwIfAborted();
+      if (next.done) {
+        textEnded = true;
+        scanner.end(scanned);
+      } else {
+        scanner.write(next.value, scanned);
+      }
+    }
+    return scanned[scannedIndex++]!;
+  };
+  const nextRecord = (): CsvRecord | null | Promise<CsvRecord | null> => (scannedIndex < scanned.length ? scanned[scannedIndex++]! : readRecord());
+
+  let header: CsvRecord | null = null;
   try {
     for (let record = await nextRecord(); record; record = await nextRecord()) {
       if (!isBlank(record.values)) {
@@ -269,7 +267,7 @@ export async function openCsv(source: CsvSource, options: OpenCsvOptions = {}): 
       }
     }
   } catch (error) {
-    parser.destroy();
+    release();
     throw error;
   }
   if (!header) throw new CsvEmptyFileError();
@@ -277,11 +275,13 @@ export async function openCsv(source: CsvSource, options: OpenCsvOptions = {}): 
   let width = header.values.length;
   while (width > 1 && header.values[width - 1]!.trim() === '') width -= 1;
   if (width > maximumColumns) {
-    parser.destroy();
+    release();
     throw new CsvTooManyColumnsError(width, maximumColumns);
   }
   const columns = normaliseHeader(header.values.slice(0, width));
   const headerKey = columns.map((column) => column.header.toLowerCase()).join('\u0000');
+  // Compared first, so a data row costs one comparison, not a copy of all its cells.
+  const firstHeaderKey = columns[0]!.header.toLowerCase();
   // The same words, whatever their case, spacing or punctuation ("Phone Number", "phone_number").
   const headersByName = new Map<string, string[]>();
   for (const column of columns) {
@@ -298,13 +298,13 @@ export async function openCsv(source: CsvSource, options: OpenCsvOptions = {}): 
 
   let dataRowNumber = 0;
   /** A record as a row, or null when it is left out (blank, a repeated header, rejected). */
-  const toRow = (record: { values: string[]; line: number }): CsvRow | null => {
+  const toRow = (record: CsvRecord): CsvRow | null => {
     const { values, line } = record;
     if (isBlank(values)) {
       report.blankRows += 1;
       return null;
     }
-    if (values.length >= width && values.slice(0, width).map((value) => value.trim().toLowerCase()).join('\u0000') === headerKey && isBlank(values.slice(width))) {
+    if (values.length >= width && values[0]!.trim().toLowerCase() === firstHeaderKey && values.slice(0, width).map((value) => value.trim().toLowerCase()).join('\u0000') === headerKey && isBlank(values.slice(width))) {
       report.repeatedHeaders += 1;
       recordIssue({ code: 'REPEATED_HEADER', row: null, line, outcome: 'rejected', message: `Line ${line} repeats the header row; it was skipped.` });
       return null;
@@ -363,18 +363,18 @@ export async function openCsv(source: CsvSource, options: OpenCsvOptions = {}): 
       for (const value of row.values) sampleCharacters += value.length;
     }
   } catch (error) {
-    parser.destroy();
+    release();
     throw error;
   }
 
   let started = false;
-  const finish = async () => {
-    await piping;
+  const finish = () => {
+    options.signal?.removeEventListener('abort', release);
     report.encoding = decoder.encoding;
     report.invalidSequences = decoder.invalidSequences;
     report.complete = true;
   };
-  if (exhausted) await finish();
+  if (exhausted) finish();
 
   return {
     encoding: detected,
@@ -390,7 +390,7 @@ export async function openCsv(source: CsvSource, options: OpenCsvOptions = {}): 
       ),
     report,
     close: () => {
-      if (!report.complete) parser.destroy();
+      if (!report.complete) release();
     },
     async *rows() {
       if (started) throw new Error('rows() streams the file once; it was already called');
@@ -403,10 +403,10 @@ export async function openCsv(source: CsvSource, options: OpenCsvOptions = {}): 
           const row = toRow(record);
           if (row) yield row;
         }
-        await finish();
+        finish();
       } finally {
         // Also when the consumer stops early or fails: the source is released, not left paused.
-        if (!report.complete) parser.destroy();
+        if (!report.complete) release();
       }
     },
   };

@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import chardet from 'chardet';
 import iconv from 'iconv-lite';
 import { CsvBinaryFileError } from './csv-errors.js';
@@ -76,11 +76,6 @@ function completeUtf8Length(bytes: Uint8Array): number {
     }
   }
   return length;
-}
-
-function isAscii(bytes: Uint8Array): boolean {
-  for (const byte of bytes) if (byte >= 0x80) return false;
-  return true;
 }
 
 /** chardet's names for what iconv-lite calls windows-1252 (ISO-8859-1 is a subset of it for text). */

@@ -58,14 +58,33 @@ function quoteIdentifier(name: string): string {
   return `"${name}"`;
 }
 
-/** A value as a field of PostgreSQL's CSV COPY format. */
+/** What makes a COPY CSV field need quotes (the delimiter is a comma). */
+const needsQuotes = /[",\r\n]/;
+
+/**
+ * A value as a field of PostgreSQL's CSV COPY format: quoted only when it has to be (an empty
+ * one, which unquoted would be NULL, and one holding a quote, comma or line break), since most
+ * cells need none and a million rows are tens of millions of fields. COPY keeps the spaces of an
+ * unquoted field; every line has several fields, so none is the `\.` end-of-data marker alone.
+ */
 function copyField(value: string): string {
-  return `"${value.replaceAll('"', '""')}"`;
+  if (value === '') return '""';
+  return needsQuotes.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
+
+/** Half of a surrogate pair: `storable` checks the ones it finds are paired. */
+const surrogateHalf = /[\uD800-\uDFFF]/;
 
 /** What PostgreSQL text and jsonb can hold: no NUL, no lone surrogate. */
 function storable(value: string): string {
+  // Almost every value has neither; one test of a character class is far cheaper than the rewrite.
+  if (!value.includes('\u0000') && !surrogateHalf.test(value)) return value;
   return value.replaceAll('\u0000', '').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** A row's derived values as the end of its COPY line: an unquoted empty field is NULL, a quoted one ''. */
+function derivedFields(derived: Array<string | null> | null): string {
+  return derived ? derived.map((value) => (value === null ? ',' : `,${copyField(storable(value))}`)).join('') : '';
 }
 
 /**
@@ -100,20 +119,16 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
     throw error;
   }
   const derivedList = derivation ? derivation.columns.map((name) => `, ${quoteIdentifier(name)}`).join('') : '';
-  // An unquoted empty field is NULL in COPY's CSV format; a quoted one is ''.
-  const derivedFields = (row: CsvRow) =>
-    derivation
-      ? derivation
-          .values(row)
-          .map((value) => (value === null ? ',' : `,${copyField(storable(value))}`))
-          .join('')
-      : '';
+  const copyLine = (row: CsvRow, derived: Array<string | null> | null) => {
+    const cells = row.values.some((value) => storable(value) !== value) ? row.values.map(storable) : row.values;
+    return `${constantFields}${row.number},${row.line},${copyField(JSON.stringify(cells))}${derivedFields(derived)}\n`;
+  };
   const rows = reader.rows();
   async function* copyData(): AsyncGenerator<string> {
     // Rows go out in batches of about 64 KiB: one write per row would cost more than the parsing.
     let batch = '';
     for await (const row of rows) {
-      batch += `${constantFields}${row.number},${row.line},${copyField(JSON.stringify(row.values.map(storable)))}${derivedFields(row)}\n`;
+      batch += copyLine(row, derivation ? derivation.values(row) : null);
       if (batch.length >= 65_536) {
         yield batch;
         batch = '';
