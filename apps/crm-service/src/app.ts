@@ -108,6 +108,9 @@ export async function createApp(config: CrmConfig, overrides: CrmAppOverrides = 
       ),
     ...overrides,
   });
+  // An idle COPY connection the database ends (a restart, a dropped database) leaves the pool and is
+  // replaced when next needed; its error reaches no query, and unheard it would end the process.
+  copyPool.on('error', (error) => app.logger.warn({ err: error }, 'an idle lead import connection failed; it is replaced when next needed'));
   const relayed = await attachEventRelay(app, { databaseUrl: config.DATABASE_URL });
   // What conversations come to moves their leads' status (conversation-service's lead outcomes).
   // Leads changed here are pushed to the tenant's connected CRMs (decision 0043).

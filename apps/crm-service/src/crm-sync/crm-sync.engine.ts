@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { raw } from '@mikro-orm/core';
 import type { EntityManager, Logger } from '@gtm/runtime';
 import { Company } from '../company/company.entity.js';
 import type { CrmConnection } from '../crm-connection/crm-connection.entity.js';
@@ -8,6 +9,7 @@ import { CrmLeadField, mappedFields, type FieldMapping } from '../crm-provider/f
 import { CrmDeadLetter, CrmSyncSide } from '../crm-dead-letter/crm-dead-letter.entity.js';
 import { CrmRecordLink, type SyncedValues } from '../crm-record-link/crm-record-link.entity.js';
 import { Lead } from '../lead/lead.entity.js';
+import { leadEmailKey } from '../lead/lead-email-key.js';
 import { companyKeyOf, leadValues, providerProperties, refusalOf, remoteValues } from './lead-values.js';
 import { leadsBeforePlan, publishPlanLeadChanges } from './lead-changes.js';
 import { fieldsInDispute, reconcile } from './reconcile.js';
@@ -167,17 +169,20 @@ export class CrmSyncEngine {
     }
     const remaining = upserts.filter((record) => !untouched.has(record.externalId));
     const remote = new Map(remaining.map((record) => [record.externalId, remoteValues(record.properties, this.mapping)]));
-    const emails = [...new Set(remaining.filter((record) => !linkByExternalId.has(record.externalId)).map((record) => remote.get(record.externalId)!.EMAIL).filter((email): email is string => Boolean(email)))];
+    // Matched by the address's key: a record's spelling of a Gmail mailbox finds the lead under another spelling.
+    const emailKeyOf = (values: SyncedValues) => (values.EMAIL ? leadEmailKey(values.EMAIL) : '');
+    const emailKeys = [...new Set(remaining.filter((record) => !linkByExternalId.has(record.externalId)).map((record) => emailKeyOf(remote.get(record.externalId)!)).filter(Boolean))];
     const leadIds = [...new Set(links.filter((link) => !untouched.has(link.externalId)).map((link) => link.leadId))];
     const reader = em.fork();
-    const leads = leadIds.length + emails.length === 0 ? [] : await reader.find(Lead, { $or: [{ id: { $in: leadIds } }, { email: { $in: emails } }] }, { populate: ['company'] });
+    const leads =
+      leadIds.length + emailKeys.length === 0 ? [] : await reader.find(Lead, { $or: [{ id: { $in: leadIds } }, { [raw((alias) => `${alias}.email_key`)]: { $in: emailKeys } }] }, { populate: ['company'] });
     const leadById = new Map(leads.map((lead) => [lead.id, lead]));
-    const leadByEmail = new Map(leads.filter((lead) => lead.email).map((lead) => [lead.email!, lead]));
+    const leadByEmailKey = new Map(leads.filter((lead) => lead.email).map((lead) => [leadEmailKey(lead.email!), lead]));
 
     // Records without a link or an email match: matched by company domain (or name) and person name.
     const byCompanyAndName = await this.matchByCompanyAndName(
       reader,
-      remaining.filter((record) => !linkByExternalId.has(record.externalId) && !leadByEmail.has(remote.get(record.externalId)!.EMAIL ?? '')).map((record) => remote.get(record.externalId)!),
+      remaining.filter((record) => !linkByExternalId.has(record.externalId) && !leadByEmailKey.has(emailKeyOf(remote.get(record.externalId)!))).map((record) => remote.get(record.externalId)!),
     );
     for (const lead of byCompanyAndName) leadById.set(lead.id, lead);
 
@@ -222,7 +227,7 @@ export class CrmSyncEngine {
       }
 
       if (!lead) {
-        const byEmail = values.EMAIL ? leadByEmail.get(values.EMAIL) : undefined;
+        const byEmail = values.EMAIL ? leadByEmailKey.get(emailKeyOf(values)) : undefined;
         const byName = byEmail ? undefined : byCompanyAndName.find((candidate) => sameCompanyAndName(candidate, values));
         const candidate = byEmail ?? byName;
         if (candidate && !claimed.has(candidate.id)) {

@@ -69,7 +69,7 @@ async function numberedIds(run: (sql: string) => Promise<Array<Record<string, an
 /**
  * Merges an import's staged rows into the tenant's companies and leads with set-based SQL, inside
  * `transaction` (the job's item commit): nothing is written unless all of it is. Rows are
- * matched within the file and against existing leads by email; else company and normalised full
+ * matched within the file and against existing leads by email (its key: one per Gmail mailbox); else company and normalised full
  * name; else phone (decision 0081). New leads are created, existing ones filled (or overwritten),
  * each change published as its lead event; the list of the import gets every lead a row went into.
  */
@@ -106,7 +106,7 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   // expressions costing microseconds a row, and PostgreSQL would evaluate it again at every place
   // a query names it (decision 0087).
   await run(`create temp table import_row on commit drop as
-    select row_number, email, first_name, last_name, phone, title, notes, company_name, ${table.schema}.company_name_key(company_name) as company_key, domain, website,
+    select row_number, email, ${table.schema}.lead_email_key(email) as email_key, first_name, last_name, phone, title, notes, company_name, ${table.schema}.company_name_key(company_name) as company_key, domain, website,
       industry, employee_count::integer as employee_count, company_phone, city, region, country, custom::jsonb as custom,
       ${table.schema}.lead_name_key(first_name, last_name) as name_key
     from ${table.staging} where error_message is null`);
@@ -182,7 +182,7 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
   // The file's usable rows with their company, the key of the lead they name and how many rows name it.
   const keyedRows = `(select keyed.*, count(*) over (partition by match_key) as row_count from (
       select r.row_number, r.email, r.first_name, r.last_name, r.phone, r.title, r.notes, r.name_key, r.custom, ic.company_id,
-        case when r.email is not null then 'e:' || r.email when ic.company_id is not null then 'n:' || ic.company_id || '|' || r.name_key else 'p:' || r.phone end as match_key
+        case when r.email is not null then 'e:' || r.email_key when ic.company_id is not null then 'n:' || ic.company_id || '|' || r.name_key else 'p:' || r.phone end as match_key
       from import_row r left join (select company_ref, coalesce(id, new_id) as company_id from import_company) ic on ic.company_ref = coalesce(r.domain, r.company_key)) keyed)`;
   // One group per lead the file names: same email; else same company and full name; else same
   // phone. Most leads are named by one row, which is taken as it is; only a repeated lead is
@@ -218,7 +218,8 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
     where p.match_key like 'p:%' and p.phone = target.phone`);
 
   // Existing leads.
-  await run(`update import_lead l set lead_id = x.id from ${table.lead} x where l.email is not null and x.tenant_id = ? and x.email = l.email`, [tenantId]);
+  // By email: the key after 'e:' is the address's key (one per Gmail mailbox, decision 0101).
+  await run(`update import_lead l set lead_id = x.id from ${table.lead} x where l.match_key like 'e:%' and x.tenant_id = ? and x.email_key = substr(l.match_key, 3)`, [tenantId]);
   // By company and name: one join against the tenant's leads of those companies, not one probe per group.
   await run(
     `update import_lead l set lead_id = found.id from (

@@ -20,7 +20,7 @@ export class Lead extends TenantScopedEntity {
   @Property({ type: 'text', nullable: true })
   lastName: string | null = null;
 
-  /** Stored lower-case; unique per tenant, so one person is one lead. */
+  /** Stored lower-case; unique per tenant by its key (`email_key`: one per Gmail mailbox, lead-email-key.ts), so one person is one lead. */
   @Property({ type: 'text', nullable: true })
   email: string | null = null;
 

@@ -1,4 +1,4 @@
-import { UniqueConstraintViolationException, type FilterQuery } from '@mikro-orm/core';
+import { UniqueConstraintViolationException, raw, type FilterQuery } from '@mikro-orm/core';
 import {
   type EntityManager,
   badUserInput,
@@ -16,6 +16,7 @@ import { leadCreated, leadDeleted, leadUpdated, publishEvent } from '@gtm/events
 import { z } from 'zod';
 import { Company } from '../company/company.entity.js';
 import type { CrmLoaders } from '../loaders.js';
+import { leadEmailKey } from './lead-email-key.js';
 import { Lead, LeadStatus } from './lead.entity.js';
 import { changedLeadFields, leadSnapshotOf } from './lead.events.js';
 import type { CreateLeadInput, LeadFilter, UpdateLeadInput } from './lead.input.js';
@@ -141,8 +142,10 @@ export class LeadService {
     } catch (error) {
       if (!(error instanceof UniqueConstraintViolationException)) throw error;
       context.em.clear();
-      const existing = await context.em.findOne(Lead, { email: lead.email });
-      throw badUserInput(`A lead with email ${lead.email} already exists${existing ? ` (id ${existing.id})` : ''}; update that one instead.`, 'email');
+      // Unique by the address's key: another spelling of the same Gmail mailbox is the same lead.
+      const existing = lead.email ? await context.em.findOne(Lead, { [raw((alias) => `${alias}.email_key`)]: leadEmailKey(lead.email) }) : null;
+      const spelling = existing?.email && existing.email !== lead.email ? ` as ${existing.email}, the same mailbox` : '';
+      throw badUserInput(`A lead with email ${lead.email} already exists${spelling}${existing ? ` (id ${existing.id})` : ''}; update that one instead.`, 'email');
     }
   }
 }

@@ -9,6 +9,7 @@ import { DropUnusedLeadIndexes } from './20261204200000-drop-unused-lead-indexes
 import { ListMembersWithoutForeignKeys } from './20261204300000-list-members-without-foreign-keys.js';
 import { TimeOrderedUuid } from './20261204400000-time-ordered-uuid.js';
 import { CompanyNameKeyWithoutCaptures } from './20261204500000-company-name-key-without-captures.js';
+import { LeadEmailKey } from './20261204600000-lead-email-key.js';
 
 /** Every migration of the CRM schema, oldest first. Append; never edit one that has shipped. */
 export const migrations: MigrationObject[] = [
@@ -24,4 +25,5 @@ export const migrations: MigrationObject[] = [
   { name: '20261204300100-event-outbox-for-many-entities', class: EventOutboxForManyEntities },
   { name: '20261204400000-time-ordered-uuid', class: TimeOrderedUuid },
   { name: '20261204500000-company-name-key-without-captures', class: CompanyNameKeyWithoutCaptures },
+  { name: '20261204600000-lead-email-key', class: LeadEmailKey },
 ];
