@@ -170,7 +170,6 @@ export class CrmSyncEngine {
     const remaining = upserts.filter((record) => !untouched.has(record.externalId));
     const remote = new Map(remaining.map((record) => [record.externalId, remoteValues(record.properties, this.mapping)]));
     // Matched by the address's key: a record's spelling of a Gmail mailbox finds the lead under another spelling.
-    const emailKeyOf = (values: SyncedValues) => (values.EMAIL ? leadEmailKey(values.EMAIL) : '');
     const emailKeys = [...new Set(remaining.filter((record) => !linkByExternalId.has(record.externalId)).map((record) => emailKeyOf(remote.get(record.externalId)!)).filter(Boolean))];
     const leadIds = [...new Set(links.filter((link) => !untouched.has(link.externalId)).map((link) => link.leadId))];
     const reader = em.fork();
@@ -453,6 +452,11 @@ export class CrmSyncEngine {
     const leads = await reader.find(Lead, { company: { $in: companies.map((company) => company.id) }, firstName: { $ne: null }, lastName: { $ne: null } }, { populate: ['company'] });
     return leads.filter((lead) => named.some((values) => sameCompanyAndName(lead, values)));
   }
+}
+
+/** The key of a record's email (lead-email-key.ts), or '' for none. */
+function emailKeyOf(values: SyncedValues): string {
+  return values.EMAIL ? leadEmailKey(values.EMAIL) : '';
 }
 
 function sameCompanyAndName(lead: Lead, values: SyncedValues): boolean {
