@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
+import { pipeline } from 'node:stream/promises';
 import { CsvError, openCsv, type ColumnMappingSuggestion, type CsvColumn, type CsvDelimiter, type CsvReader, type CsvRow, type CsvRowIssue, type OpenCsvOptions } from '@gtm/csv';
 import { badUserInput } from '@gtm/runtime';
 import type { ClientBase } from 'pg';
@@ -29,14 +29,6 @@ export interface StageCsvOptions {
    * columns by name; it may throw (`badUserInput`) to refuse the file before any row is staged.
    */
   derive?: (reader: CsvReader) => StagedDerivation;
-  /**
-   * Stage the file in chunks of `rows` rows, one COPY each, and run `after` on the same client
-   * once each chunk has landed, while the next chunk is already being read and parsed. A per-row
-   * pass in SQL over the chunk just landed (match keys, say) then runs on the database's core at
-   * the same time as the parsing runs on Node's, instead of after the whole file. At most two
-   * chunks are in memory: the one landing and the one being read. Without it the file is one COPY.
-   */
-  chunks?: { rows: number; after: () => Promise<void> };
 }
 
 export interface StagedDerivation {
@@ -131,15 +123,12 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
     const cells = row.values.some((value) => storable(value) !== value) ? row.values.map(storable) : row.values;
     return `${constantFields}${row.number},${row.line},${copyField(JSON.stringify(cells))}${derivedFields(derived)}\n`;
   };
-  const copyStatement = `COPY ${target} (${columnList}${derivedList}) FROM STDIN WITH (FORMAT csv)`;
-  const rows = reader.rows()[Symbol.asyncIterator]();
-  // Rows go out in batches of about 64 KiB: one write per row would cost more than the parsing.
-  async function* copyData(limit: number): AsyncGenerator<string> {
+  const rows = reader.rows();
+  async function* copyData(): AsyncGenerator<string> {
+    // Rows go out in batches of about 64 KiB: one write per row would cost more than the parsing.
     let batch = '';
-    for (let count = 0; count < limit; count += 1) {
-      const next = await rows.next();
-      if (next.done) break;
-      batch += copyLine(next.value, derivation ? derivation.values(next.value) : null);
+    for await (const row of rows) {
+      batch += copyLine(row, derivation ? derivation.values(row) : null);
       if (batch.length >= 65_536) {
         yield batch;
         batch = '';
@@ -147,40 +136,9 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
     }
     if (batch) yield batch;
   }
-  const copy = (data: AsyncIterable<string>) => pipeline(Readable.from(data, { objectMode: false }), options.client.query(copyFrom(copyStatement)));
-  const landChunk = (batches: Buffer[]) => {
-    const stream = options.client.query(copyFrom(copyStatement));
-    for (const batch of batches) stream.write(batch);
-    stream.end();
-    return finished(stream);
-  };
+  const copy = options.client.query(copyFrom(`COPY ${target} (${columnList}${derivedList}) FROM STDIN WITH (FORMAT csv)`));
   try {
-    if (!options.chunks) {
-      await copy(copyData(Number.POSITIVE_INFINITY));
-    } else {
-      const { rows: chunkRows, after } = options.chunks;
-      // A chunk waits as bytes outside the JavaScript heap: held as strings it lived through
-      // scavenges and made V8 grow its young generation and promote it (measured: 2.5–5× the
-      // process's memory growth of the single COPY).
-      const readChunk = async () => {
-        const batches: Buffer[] = [];
-        for await (const batch of copyData(chunkRows)) batches.push(Buffer.from(batch));
-        return batches;
-      };
-      let batches = await readChunk();
-      while (batches.length > 0) {
-        // The chunk goes to the connection at once, before the next one is parsed: parsing hogs
-        // the thread, and a chunk handed over bit by bit would wait for it instead of landing
-        // (and being passed over by `after`) while it runs.
-        const landing = landChunk(batches).then(after);
-        const reading = readChunk();
-        // Whichever fails first is thrown; the other is not left unhandled.
-        landing.catch(() => {});
-        reading.catch(() => {});
-        await landing;
-        batches = await reading;
-      }
-    }
+    await pipeline(Readable.from(copyData(), { objectMode: false }), copy);
   } catch (error) {
     reader.close();
     if (error instanceof CsvError) throw badUserInput(error.message, undefined, { csvCode: error.code, ...(error.line ? { line: error.line } : {}) });

@@ -102,17 +102,13 @@ export async function mergeStagedImport(transaction: EntityManager, leadImport: 
     [leadImport.id],
   );
 
-  // The usable rows with their match keys. The upload computes the keys while the file streams
-  // in (decision 0098); rows staged by an upload before it did are keyed here, once per row: a key
-  // function is regular expressions costing microseconds a row, and PostgreSQL would evaluate it
-  // again at every place a query names it (decision 0087).
-  const [staged] = await run(`select exists (select 1 from pg_attribute where attrelid = ?::regclass and attname = 'name_key' and not attisdropped) as keyed`, [table.staging]);
-  const companyKey = staged!['keyed'] ? 'company_key' : `${table.schema}.company_name_key(company_name)`;
-  const nameKey = staged!['keyed'] ? 'name_key' : `${table.schema}.lead_name_key(first_name, last_name)`;
+  // The usable rows with their match keys, computed here once per row: a key function is regular
+  // expressions costing microseconds a row, and PostgreSQL would evaluate it again at every place
+  // a query names it (decision 0087).
   await run(`create temp table import_row on commit drop as
-    select row_number, email, first_name, last_name, phone, title, notes, company_name, ${companyKey} as company_key, domain, website,
+    select row_number, email, first_name, last_name, phone, title, notes, company_name, ${table.schema}.company_name_key(company_name) as company_key, domain, website,
       industry, employee_count::integer as employee_count, company_phone, city, region, country, custom::jsonb as custom,
-      ${nameKey} as name_key
+      ${table.schema}.lead_name_key(first_name, last_name) as name_key
     from ${table.staging} where error_message is null`);
   await run(`analyze import_row (domain, company_key)`);
   const [usable] = await run(`select count(*)::int as count from import_row`);

@@ -18,14 +18,6 @@ export interface LeadImportUploadSettings {
 const maximumReaderErrors = 10_000;
 /** Rows between two progress notes while a file streams in. */
 const progressEvery = 50_000;
-/**
- * Rows per COPY while a file streams in. After each chunk lands, its match keys are computed on
- * the database's core while Node parses the next chunk (decision 0098); a chunk is a few MB of
- * COPY text, and the last chunk's pass is the only one nothing overlaps.
- */
-const chunkRows = 10_000;
-/** The staged rows' columns as COPY writes them. */
-const copiedColumns = `row_number integer not null, line integer not null, cells jsonb not null, ${stagedColumns.map((column) => `${column} text`).join(', ')}`;
 
 const normaliseHeader = (value: string) => value.trim().toLowerCase().replace(/\s+/g, ' ');
 
@@ -69,27 +61,19 @@ export function createLeadImportUpload(settings: LeadImportUploadSettings): Uplo
       if (leadImport.status !== JobStatus.QUEUED) throw conflict(`This import has ended (${leadImport.status}); start a new one.`);
 
       const stagingTable = `lead_import_rows_${ticket.resourceId.replaceAll('-', '')}`;
-      // The staged rows with their match keys (the merge's per-row pass, done while the file
-      // streams in): the same SQL functions the merge and the generated columns use, so the keys
-      // cannot drift from a second implementation. Each chunk lands in a temporary table first.
-      await client.query(`create unlogged table ${schema}."${stagingTable}" (${copiedColumns}, company_key text, name_key text)`);
-      await client.query(`create temp table lead_import_landing (${copiedColumns}) on commit drop`);
-      const keyLandedRows = async () => {
-        await client.query(
-          `insert into ${schema}."${stagingTable}"
-             select landed.*, ${schema}.company_name_key(landed.company_name), ${schema}.lead_name_key(landed.first_name, landed.last_name) from pg_temp.lead_import_landing landed;
-           truncate pg_temp.lead_import_landing`,
-        );
-      };
+      await client.query(
+        `create unlogged table ${schema}."${stagingTable}" (row_number integer not null, line integer not null, cells jsonb not null, ${stagedColumns
+          .map((column) => `${column} text`)
+          .join(', ')})`,
+      );
       const readerErrors: CsvRowIssue[] = [];
       let mapping: MappedColumn[] = [];
       let read = 0;
       const jobs = settings.jobs();
       const staged = await stageCsv({
         client,
-        table: 'pg_temp.lead_import_landing',
+        table: `${settings.schema}.${stagingTable}`,
         body,
-        chunks: { rows: chunkRows, after: keyLandedRows },
         csv: {
           signal,
           onIssue: (issue) => {
