@@ -212,7 +212,10 @@ if (chunkCount > 0) {
           const counts = await mergeStagedImport(transaction, { ...leadImport, stagingTable } as LeadImport, null);
           for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += counts[key];
           // The merge's temporary tables live until its commit; the next chunk makes them again.
-          await transaction.execute(`drop table if exists import_row, import_company, import_lead, import_updated`);
+          const [temporary] = await transaction.execute<Array<{ tables: string | null }>>(
+            `select string_agg(format('pg_temp.%I', relname), ', ') as tables from pg_class where relnamespace = pg_my_temp_schema() and relkind = 'r'`,
+          );
+          if (temporary?.tables) await transaction.execute(`drop table ${temporary.tables}`);
         }
         chunkedMerges.push({ ms: Math.round(performance.now() - startedAt), backendCpuMs: Math.round((await processCpuMs(backend!.pid)) - cpuBefore), ...totals });
         throw new RolledBack();
