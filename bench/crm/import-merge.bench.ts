@@ -14,6 +14,11 @@
 //                           check as a statement trigger locking the companies (rolled back each)
 //   BENCH_EXPLAIN=1         auto_explain of the merge's statements over 300 ms into the server log
 //   BENCH_KEEP_DATABASE=1   leave the staged database for psql
+//   BENCH_CHUNKS=10         also, each run, the same rows merged as that many consecutive chunks
+//                           (row-number ranges copied into tables of their own beforehand), each
+//                           chunk by the same merge, all in one transaction rolled back: what a
+//                           merge chunk by chunk while the file arrives would cost, and what it
+//                           would count (decision 0098)
 // Each statement's wall time and the CPU the PostgreSQL backend spent on it (from /proc): on a
 // shared machine the CPU is the steadier of the two.
 import { randomUUID } from 'node:crypto';
@@ -183,6 +188,44 @@ for (let index = 0; index < runs; index += 1) {
   }
 }
 
+// The same rows as consecutive chunks, each merged as if it were a file of its own, in one
+// transaction: the leads and companies of earlier chunks are existing ones for later chunks.
+const chunkCount = Number(process.env['BENCH_CHUNKS'] ?? 0);
+const chunkedMerges: Array<Record<string, number>> = [];
+if (chunkCount > 0) {
+  const chunkTables: string[] = [];
+  const chunkRows = Math.ceil(rows / chunkCount);
+  for (let chunk = 0; chunk < chunkCount; chunk += 1) {
+    const name = `${leadImport.stagingTable}_${chunk}`;
+    await em.execute(`create unlogged table crm."${name}" as select * from crm."${leadImport.stagingTable}" where row_number > ? and row_number <= ?`, [chunk * chunkRows, (chunk + 1) * chunkRows]);
+    chunkTables.push(name);
+  }
+  for (let index = 0; index < runs; index += 1) {
+    await app.database
+      .forkForTenant(leadImport.tenantId)
+      .transactional(async (transaction) => {
+        const [backend] = await transaction.execute<Array<{ pid: number }>>(`select pg_backend_pid() as pid`);
+        const cpuBefore = await processCpuMs(backend!.pid);
+        const startedAt = performance.now();
+        const totals = { imported: 0, merged: 0, leadsUpdated: 0, companiesCreated: 0 };
+        for (const stagingTable of chunkTables) {
+          const counts = await mergeStagedImport(transaction, { ...leadImport, stagingTable } as LeadImport, null);
+          for (const key of Object.keys(totals) as Array<keyof typeof totals>) totals[key] += counts[key];
+          // The merge's temporary tables live until its commit; the next chunk makes them again.
+          const [temporary] = await transaction.execute<Array<{ tables: string | null }>>(
+            `select string_agg(format('pg_temp.%I', relname), ', ') as tables from pg_class where relnamespace = pg_my_temp_schema() and relkind = 'r'`,
+          );
+          if (temporary?.tables) await transaction.execute(`drop table ${temporary.tables}`);
+        }
+        chunkedMerges.push({ ms: Math.round(performance.now() - startedAt), backendCpuMs: Math.round((await processCpuMs(backend!.pid)) - cpuBefore), ...totals });
+        throw new RolledBack();
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof RolledBack)) throw error;
+      });
+  }
+}
+
 const slowest = [...statements].filter(([, times]) => Math.max(...times) >= 50).toSorted(([, a], [, b]) => Math.max(...b) - Math.max(...a));
 process.stdout.write(
   `${JSON.stringify(
@@ -192,6 +235,7 @@ process.stdout.write(
       mergeMs: merges,
       mergeBackendCpuMs: mergeCpu,
       floor: floors,
+      ...(chunkCount > 0 ? { chunks: chunkCount, chunkedMerges } : {}),
       statementsOver50Ms: Object.fromEntries(slowest.map(([sql, times]) => [sql, { ms: times, backendCpuMs: statementCpu.get(sql) }])),
       load: loadavg().map((value) => Number(value.toFixed(2))),
     },
