@@ -1,7 +1,7 @@
 import { raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Database, EntityManager, Logger } from '@gtm/runtime';
 import type { JobHelpers, Task } from 'graphile-worker';
-import type { AnyJobKind, JobAttempt, JobItemResult, JobRunContext, JobTaskPayload } from './job-kind.js';
+import type { AnyJobKind, ItemsWriter, JobAttempt, JobItemResult, JobRunContext, JobTaskPayload } from './job-kind.js';
 import { isTerminal, Job, JobItem, JobStatus } from './job.entity.js';
 import { snapshotOf, type JobProgressStore } from './job-progress.js';
 import { createThrottledProgress, type ThrottledProgress } from './progress-throttle.js';
@@ -49,7 +49,7 @@ async function commitItem(database: Database, job: Job, itemKey: string, result:
     return await database.forkForTenant(job.tenantId).transactional(async (transaction: EntityManager) => {
       const now = new Date();
       await transaction.insert(JobItem, { jobId: job.id, itemKey, tenantId: job.tenantId, outcome: result.outcome, processedAt: now });
-      await result.save?.(transaction);
+      await saveResults(transaction, [result]);
       const rows = (await transaction
         .createQueryBuilder(Job)
         .update({ [column]: raw(`${column} + 1`), updatedAt: now, ...(result.message === undefined ? {} : { message: result.message }) } as never)
@@ -69,6 +69,19 @@ async function commitItem(database: Database, job: Job, itemKey: string, result:
 }
 
 class JobNotRunningSignal extends Error {}
+
+/** Each item's own `save`, in order, then each writer of `together` values once with all of its values. */
+async function saveResults(transaction: EntityManager, results: readonly JobItemResult[]): Promise<void> {
+  const byWriter = new Map<ItemsWriter<never>, unknown[]>();
+  for (const result of results) {
+    await result.save?.(transaction);
+    if (!result.together) continue;
+    const values = byWriter.get(result.together.writer);
+    if (values) values.push(result.together.value);
+    else byWriter.set(result.together.writer, [result.together.value]);
+  }
+  for (const [writer, values] of byWriter) await writer(transaction, values as never[]);
+}
 
 /** What committing several items at once came to: which of them were new (the others another run committed first). */
 type GroupCommitOutcome = { committed: true; completed: number; failed: number; updatedAt: Date; duplicates: number } | { committed: false; reason: 'not-running' };
@@ -96,13 +109,15 @@ async function commitItems(database: Database, job: Job, entries: ReadonlyArray<
       let completed = 0;
       let failed = 0;
       let message: string | null | undefined;
+      const saved: JobItemResult[] = [];
       for (const { itemKey, result } of entries) {
         if (!fresh.has(itemKey)) continue;
-        await result.save?.(transaction);
+        saved.push(result);
         if (result.outcome === 'completed') completed += 1;
         else failed += 1;
         if (result.message !== undefined) message = result.message;
       }
+      await saveResults(transaction, saved);
       const rows = (await transaction
         .createQueryBuilder(Job)
         .update({ completed: raw(`completed + ${completed}`), failed: raw(`failed + ${failed}`), updatedAt: now, ...(message === undefined ? {} : { message }) } as never)

@@ -304,6 +304,44 @@ describe('items processed side by side within one job', () => {
     expect(moments[0]!.moments).toBeLessThanOrEqual(2);
   });
 
+  it('writes the results of the items a commit takes together with one call of their writer, each item once', async () => {
+    const allStarted = gate();
+    let started = 0;
+    const calls: number[][] = [];
+    const kind = createCountingKind({
+      concurrency: 10,
+      failedItems: new Set([3]),
+      writtenTogether: (items) => calls.push([...items]),
+      beforeItem: async () => {
+        started += 1;
+        if (started === 10) allStarted.open();
+        await allStarted.opened;
+      },
+    });
+    const job = await submit(kind, 10);
+    const progress = await follow(job.id);
+    await startWorker(kind);
+    await progress.finished;
+
+    expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 9, failed: 1 });
+    expect(await itemRows(job.id)).toEqual({ rows: 10, distinct: 10, items: Array.from({ length: 10 }, (_, index) => index) });
+    // Ten items finishing at once: the first commit may take one alone, the next takes the rest in one call.
+    expect(calls.length).toBeLessThanOrEqual(2);
+    expect(calls.flat().toSorted((left, right) => left - right)).toEqual(Array.from({ length: 10 }, (_, index) => index));
+  });
+
+  it('writes an item committed alone through its writer too', async () => {
+    const calls: number[][] = [];
+    const kind = createCountingKind({ writtenTogether: (items) => calls.push([...items]) });
+    const job = await submit(kind, 3);
+    const progress = await follow(job.id);
+    await startWorker(kind);
+    await progress.finished;
+
+    expect(await itemRows(job.id)).toEqual({ rows: 3, distinct: 3, items: [0, 1, 2] });
+    expect(calls).toEqual([[0], [1], [2]]);
+  });
+
   it('lets the other items commit when one throws, then retries only what is left', async () => {
     let thrown = 0;
     const kind = createCountingKind({
