@@ -88,8 +88,9 @@ type GroupCommitOutcome = { committed: true; completed: number; failed: number; 
 
 /**
  * Commits several processed items in one transaction (group commit): their `job_item` rows in one
- * statement, each new item's `save`, and the job's counters once — the guarantees of `commitItem`
- * for each item, at a fraction of its round trips. An item another run already committed is
+ * statement, each new item's `save`, and the job's counters once (with the rows, in the same
+ * statement, when no item sets the job's message) — the guarantees of `commitItem` for each item,
+ * at a fraction of its round trips. An item another run already committed is
  * skipped (neither saved nor counted); a job no longer RUNNING rolls the whole group back.
  */
 async function commitItems(database: Database, job: Job, entries: ReadonlyArray<{ itemKey: string; result: JobItemResult }>): Promise<GroupCommitOutcome> {
@@ -97,11 +98,41 @@ async function commitItems(database: Database, job: Job, entries: ReadonlyArray<
     return await database.forkForTenant(job.tenantId).transactional(async (transaction: EntityManager) => {
       const now = new Date();
       const schema = transaction.config.get('schema');
+      const items = JSON.stringify(entries.map((entry) => ({ item_key: entry.itemKey, outcome: entry.result.outcome })));
+      if (entries.every((entry) => entry.result.message === undefined)) {
+        // No message to set: the items and the job's counters in one statement (the counts taken
+        // from the rows inserted, so an item another run committed first counts for nothing), the
+        // items' results after it, in the same transaction.
+        const rows = await transaction.getConnection().execute<Array<{ item_key: string | null; completed: number | null; failed: number | null }>>(
+          `with inserted as (
+             insert into "${schema}".job_item (job_id, item_key, tenant_id, outcome, processed_at)
+             select ?, r.item_key, ?, r.outcome, ? from jsonb_to_recordset(?::jsonb) as r(item_key text, outcome text)
+             on conflict do nothing returning item_key, outcome
+           ), counted as (
+             update "${schema}".job set completed = completed + (select count(*) from inserted where outcome = 'completed'),
+                    failed = failed + (select count(*) from inserted where outcome = 'failed'), updated_at = ?
+              where id = ? and tenant_id = ? and status = ? returning completed, failed
+           )
+           select item_key, null::int as completed, null::int as failed from inserted
+           union all select null, completed, failed from counted`,
+          [job.id, job.tenantId, now, items, now, job.id, job.tenantId, JobStatus.RUNNING],
+          'all',
+          transaction.getTransactionContext(),
+        );
+        const counters = rows.find((row) => row.item_key === null);
+        if (!counters) throw new JobNotRunningSignal();
+        const fresh = new Set(rows.flatMap((row) => (row.item_key === null ? [] : [row.item_key])));
+        await saveResults(
+          transaction,
+          entries.filter((entry) => fresh.has(entry.itemKey)).map((entry) => entry.result),
+        );
+        return { committed: true as const, completed: Number(counters.completed), failed: Number(counters.failed), updatedAt: now, duplicates: entries.length - fresh.size };
+      }
       const inserted = await transaction.getConnection().execute<Array<{ item_key: string }>>(
         `insert into "${schema}".job_item (job_id, item_key, tenant_id, outcome, processed_at)
          select ?, r.item_key, ?, r.outcome, ? from jsonb_to_recordset(?::jsonb) as r(item_key text, outcome text)
          on conflict do nothing returning item_key`,
-        [job.id, job.tenantId, now, JSON.stringify(entries.map((entry) => ({ item_key: entry.itemKey, outcome: entry.result.outcome })))],
+        [job.id, job.tenantId, now, items],
         'all',
         transaction.getTransactionContext(),
       );
