@@ -4,7 +4,7 @@ import { createLogger } from '@gtm/runtime';
 import { createTestDatabase, testEnvironment, uniqueRedisPrefix, type TestDatabase } from '@gtm/testing';
 import type { JobKind } from './job-kind.js';
 import { Job, JobStatus } from './job.entity.js';
-import { countingSchema, createCountingKind } from './testing/counting-job.js';
+import { countingSchema, createCountingKind, type CountingBehaviour } from './testing/counting-job.js';
 import { createWorkerHarness, gate, pauseAt } from './testing/worker-harness.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
@@ -209,6 +209,31 @@ describe('cancellation', () => {
     expect((await harness.feed.read(job.id))?.snapshot).toMatchObject({ status: JobStatus.CANCELLED, completed: 0 });
   });
 });
+/** Runs ten items at once that all finish together, one of them failed, and checks each is counted and written once. */
+async function runTenFinishingTogether(behaviour: Pick<CountingBehaviour, 'writtenTogether'> = {}): Promise<Job> {
+  const allStarted = gate();
+  let started = 0;
+  const kind = createCountingKind({
+    ...behaviour,
+    concurrency: 10,
+    failedItems: new Set([2]),
+    beforeItem: async () => {
+      started += 1;
+      if (started === 10) allStarted.open();
+      // All ten finish together, so at most the first commits alone and the rest wait for the next group.
+      await allStarted.opened;
+    },
+  });
+  const job = await submit(kind, 10);
+  const progress = await follow(job.id);
+  await startWorker(kind);
+  await progress.finished;
+
+  expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 9, failed: 1 });
+  expect(await itemRows(job.id)).toEqual({ rows: 10, distinct: 10, items: Array.from({ length: 10 }, (_, index) => index) });
+  return job;
+}
+
 describe('concurrency', () => {
   it('runs the jobs of one queue one at a time, even on a worker with room for more', async () => {
     const order: string[] = [];
@@ -280,51 +305,15 @@ describe('items processed side by side within one job', () => {
   });
 
   it('commits the items processed while a commit runs together, in one transaction, each once', async () => {
-    const allStarted = gate();
-    let started = 0;
-    const kind = createCountingKind({
-      concurrency: 10,
-      failedItems: new Set([2]),
-      beforeItem: async () => {
-        started += 1;
-        if (started === 10) allStarted.open();
-        // All ten finish together, so at most the first commits alone and the rest wait for the next group.
-        await allStarted.opened;
-      },
-    });
-    const job = await submit(kind, 10);
-    const progress = await follow(job.id);
-    await startWorker(kind);
-    await progress.finished;
-
-    expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 9, failed: 1 });
-    expect(await itemRows(job.id)).toEqual({ rows: 10, distinct: 10, items: Array.from({ length: 10 }, (_, index) => index) });
+    const job = await runTenFinishingTogether();
     // A group's items are recorded by one transaction, at one moment.
     const moments = await harness.database.orm.em.getConnection().execute<Array<{ moments: number }>>(`select count(distinct processed_at)::int as moments from ${countingSchema}.job_item where job_id = ?`, [job.id]);
     expect(moments[0]!.moments).toBeLessThanOrEqual(2);
   });
 
   it('writes the results of the items a commit takes together with one call of their writer, each item once', async () => {
-    const allStarted = gate();
-    let started = 0;
     const calls: number[][] = [];
-    const kind = createCountingKind({
-      concurrency: 10,
-      failedItems: new Set([3]),
-      writtenTogether: (items) => calls.push([...items]),
-      beforeItem: async () => {
-        started += 1;
-        if (started === 10) allStarted.open();
-        await allStarted.opened;
-      },
-    });
-    const job = await submit(kind, 10);
-    const progress = await follow(job.id);
-    await startWorker(kind);
-    await progress.finished;
-
-    expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 9, failed: 1 });
-    expect(await itemRows(job.id)).toEqual({ rows: 10, distinct: 10, items: Array.from({ length: 10 }, (_, index) => index) });
+    await runTenFinishingTogether({ writtenTogether: (items) => calls.push([...items]) });
     // Ten items finishing at once: the first commit may take one alone, the next takes the rest in one call.
     expect(calls.length).toBeLessThanOrEqual(2);
     expect(calls.flat().toSorted((left, right) => left - right)).toEqual(Array.from({ length: 10 }, (_, index) => index));

@@ -141,9 +141,9 @@ export function createSiteCrawler(options: SiteCrawlerOptions): SiteCrawler {
       const readings = await readInLanes(
         plan.map((planned) => planned.url),
         lanes,
-        (url) => {
+        (pageUrl) => {
           signal?.throwIfAborted();
-          return politely(() => reader.read(url, signal));
+          return politely(() => reader.read(pageUrl, signal));
         },
       );
       for (const [index, planned] of plan.entries()) {

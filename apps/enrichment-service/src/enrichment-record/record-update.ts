@@ -47,7 +47,7 @@ export interface ProcessedRecord {
 export async function updateRecords(em: EntityManager, processed: readonly ProcessedRecord[], now: Date): Promise<void> {
   const byFields = new Map<string, { fields: Array<keyof RecordChanges>; rows: Array<Record<string, unknown>> }>();
   for (const { record, changes } of processed) {
-    const fields = (Object.keys(changes) as Array<keyof RecordChanges>).filter((field) => changes[field] !== undefined).sort();
+    const fields = (Object.keys(changes) as Array<keyof RecordChanges>).filter((field) => changes[field] !== undefined).toSorted();
     const row: Record<string, unknown> = { id: record.id, tenant_id: record.tenantId };
     for (const field of fields) row[columns[field].column] = changes[field];
     const key = fields.join(',');
