@@ -76,7 +76,7 @@ export async function createApp(config: ContentConfig, overrides: ContentAppOver
       });
       analysisService = new WebsiteAnalysisService({
         database,
-        crawler: createSiteCrawler({ fetcher, reader, maximumPages: config.CONTENT_MAX_PAGES, concurrentRequests: config.CONTENT_FETCH_PER_HOST_CONCURRENCY, sleep: overrides.crawlSleep }),
+        crawler: createSiteCrawler({ fetcher, reader, maximumPages: config.CONTENT_MAX_PAGES, sleep: overrides.crawlSleep }),
         llm,
         singleFlight: new AnalysisSingleFlight({ redis, logger }),
         logger,

@@ -15,7 +15,7 @@ const contentEnvironmentSchema = z.object({
   CONTENT_FETCH_TIMEOUT_MS: integer(500, 120_000, 15_000),
   /** Largest page read, in bytes. Default: 5 MiB. */
   CONTENT_FETCH_MAX_BYTES: integer(10_000, 50 * 1024 * 1024, 5 * 1024 * 1024),
-  /** Requests in flight to one site at a time, by the fetcher and by a crawl of a site without a Crawl-delay. Default: 2. */
+  /** Requests in flight to one site at a time. Default: 2. */
   CONTENT_FETCH_PER_HOST_CONCURRENCY: integer(1, 16, 2),
   /** Pages read per site, the home page included. Default: 8. */
   CONTENT_MAX_PAGES: integer(1, 50, 8),
