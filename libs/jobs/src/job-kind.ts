@@ -11,30 +11,8 @@ export interface JobItemResult {
    * to write.
    */
   save?: (transaction: EntityManager) => Promise<void>;
-  /**
-   * The item's results for a writer that writes many items' results at once: a group commit calls
-   * each writer once, with the values of all its new items, in the same transaction as `save`
-   * (after the `save`s), so a busy job writes a group's results in one statement instead of one per
-   * item. Items are written together when they name the same writer function. Made with
-   * `saveTogether`. Default: none.
-   */
-  together?: SaveTogether;
   /** The job's message once the item is committed ("Built TARGET_PERSONA."). Default: unchanged. */
   message?: string | null;
-}
-
-/** Writes several items' results in one go, inside the group commit's transaction. */
-export type ItemsWriter<Value> = (transaction: EntityManager, values: readonly Value[]) => Promise<void>;
-
-/** An item's value for its writer (`JobItemResult.together`). */
-export interface SaveTogether {
-  readonly writer: ItemsWriter<never>;
-  readonly value: unknown;
-}
-
-/** The item's `value`, to be written by `writer` together with the other items of its group. */
-export function saveTogether<Value>(writer: ItemsWriter<Value>, value: Value): SaveTogether {
-  return { writer: writer as ItemsWriter<never>, value };
 }
 
 /** How a job that went through all its items ends. */

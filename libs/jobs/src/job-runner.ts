@@ -1,7 +1,7 @@
 import { raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Database, EntityManager, Logger } from '@gtm/runtime';
 import type { JobHelpers, Task } from 'graphile-worker';
-import type { AnyJobKind, ItemsWriter, JobAttempt, JobItemResult, JobRunContext, JobTaskPayload } from './job-kind.js';
+import type { AnyJobKind, JobAttempt, JobItemResult, JobRunContext, JobTaskPayload } from './job-kind.js';
 import { isTerminal, Job, JobItem, JobStatus } from './job.entity.js';
 import { snapshotOf, type JobProgressStore } from './job-progress.js';
 import { createThrottledProgress, type ThrottledProgress } from './progress-throttle.js';
@@ -49,7 +49,7 @@ async function commitItem(database: Database, job: Job, itemKey: string, result:
     return await database.forkForTenant(job.tenantId).transactional(async (transaction: EntityManager) => {
       const now = new Date();
       await transaction.insert(JobItem, { jobId: job.id, itemKey, tenantId: job.tenantId, outcome: result.outcome, processedAt: now });
-      await saveResults(transaction, [result]);
+      await result.save?.(transaction);
       const rows = (await transaction
         .createQueryBuilder(Job)
         .update({ [column]: raw(`${column} + 1`), updatedAt: now, ...(result.message === undefined ? {} : { message: result.message }) } as never)
@@ -70,27 +70,13 @@ async function commitItem(database: Database, job: Job, itemKey: string, result:
 
 class JobNotRunningSignal extends Error {}
 
-/** Each item's own `save`, in order, then each writer of `together` values once with all of its values. */
-async function saveResults(transaction: EntityManager, results: readonly JobItemResult[]): Promise<void> {
-  const byWriter = new Map<ItemsWriter<never>, unknown[]>();
-  for (const result of results) {
-    await result.save?.(transaction);
-    if (!result.together) continue;
-    const values = byWriter.get(result.together.writer);
-    if (values) values.push(result.together.value);
-    else byWriter.set(result.together.writer, [result.together.value]);
-  }
-  for (const [writer, values] of byWriter) await writer(transaction, values as never[]);
-}
-
 /** What committing several items at once came to: which of them were new (the others another run committed first). */
 type GroupCommitOutcome = { committed: true; completed: number; failed: number; updatedAt: Date; duplicates: number } | { committed: false; reason: 'not-running' };
 
 /**
  * Commits several processed items in one transaction (group commit): their `job_item` rows in one
- * statement, each new item's `save`, and the job's counters once (with the rows, in the same
- * statement, when no item sets the job's message) — the guarantees of `commitItem` for each item,
- * at a fraction of its round trips. An item another run already committed is
+ * statement, each new item's `save`, and the job's counters once — the guarantees of `commitItem`
+ * for each item, at a fraction of its round trips. An item another run already committed is
  * skipped (neither saved nor counted); a job no longer RUNNING rolls the whole group back.
  */
 async function commitItems(database: Database, job: Job, entries: ReadonlyArray<{ itemKey: string; result: JobItemResult }>): Promise<GroupCommitOutcome> {
@@ -98,41 +84,11 @@ async function commitItems(database: Database, job: Job, entries: ReadonlyArray<
     return await database.forkForTenant(job.tenantId).transactional(async (transaction: EntityManager) => {
       const now = new Date();
       const schema = transaction.config.get('schema');
-      const items = JSON.stringify(entries.map((entry) => ({ item_key: entry.itemKey, outcome: entry.result.outcome })));
-      if (entries.every((entry) => entry.result.message === undefined)) {
-        // No message to set: the items and the job's counters in one statement (the counts taken
-        // from the rows inserted, so an item another run committed first counts for nothing), the
-        // items' results after it, in the same transaction.
-        const rows = await transaction.getConnection().execute<Array<{ item_key: string | null; completed: number | null; failed: number | null }>>(
-          `with inserted as (
-             insert into "${schema}".job_item (job_id, item_key, tenant_id, outcome, processed_at)
-             select ?, r.item_key, ?, r.outcome, ? from jsonb_to_recordset(?::jsonb) as r(item_key text, outcome text)
-             on conflict do nothing returning item_key, outcome
-           ), counted as (
-             update "${schema}".job set completed = completed + (select count(*) from inserted where outcome = 'completed'),
-                    failed = failed + (select count(*) from inserted where outcome = 'failed'), updated_at = ?
-              where id = ? and tenant_id = ? and status = ? returning completed, failed
-           )
-           select item_key, null::int as completed, null::int as failed from inserted
-           union all select null, completed, failed from counted`,
-          [job.id, job.tenantId, now, items, now, job.id, job.tenantId, JobStatus.RUNNING],
-          'all',
-          transaction.getTransactionContext(),
-        );
-        const counters = rows.find((row) => row.item_key === null);
-        if (!counters) throw new JobNotRunningSignal();
-        const fresh = new Set(rows.flatMap((row) => (row.item_key === null ? [] : [row.item_key])));
-        await saveResults(
-          transaction,
-          entries.filter((entry) => fresh.has(entry.itemKey)).map((entry) => entry.result),
-        );
-        return { committed: true as const, completed: Number(counters.completed), failed: Number(counters.failed), updatedAt: now, duplicates: entries.length - fresh.size };
-      }
       const inserted = await transaction.getConnection().execute<Array<{ item_key: string }>>(
         `insert into "${schema}".job_item (job_id, item_key, tenant_id, outcome, processed_at)
          select ?, r.item_key, ?, r.outcome, ? from jsonb_to_recordset(?::jsonb) as r(item_key text, outcome text)
          on conflict do nothing returning item_key`,
-        [job.id, job.tenantId, now, items],
+        [job.id, job.tenantId, now, JSON.stringify(entries.map((entry) => ({ item_key: entry.itemKey, outcome: entry.result.outcome })))],
         'all',
         transaction.getTransactionContext(),
       );
@@ -140,15 +96,13 @@ async function commitItems(database: Database, job: Job, entries: ReadonlyArray<
       let completed = 0;
       let failed = 0;
       let message: string | null | undefined;
-      const saved: JobItemResult[] = [];
       for (const { itemKey, result } of entries) {
         if (!fresh.has(itemKey)) continue;
-        saved.push(result);
+        await result.save?.(transaction);
         if (result.outcome === 'completed') completed += 1;
         else failed += 1;
         if (result.message !== undefined) message = result.message;
       }
-      await saveResults(transaction, saved);
       const rows = (await transaction
         .createQueryBuilder(Job)
         .update({ completed: raw(`completed + ${completed}`), failed: raw(`failed + ${failed}`), updatedAt: now, ...(message === undefined ? {} : { message }) } as never)

@@ -4,7 +4,7 @@ import { createLogger } from '@gtm/runtime';
 import { createTestDatabase, testEnvironment, uniqueRedisPrefix, type TestDatabase } from '@gtm/testing';
 import type { JobKind } from './job-kind.js';
 import { Job, JobStatus } from './job.entity.js';
-import { countingSchema, createCountingKind, type CountingBehaviour } from './testing/counting-job.js';
+import { countingSchema, createCountingKind } from './testing/counting-job.js';
 import { createWorkerHarness, gate, pauseAt } from './testing/worker-harness.js';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
@@ -209,31 +209,6 @@ describe('cancellation', () => {
     expect((await harness.feed.read(job.id))?.snapshot).toMatchObject({ status: JobStatus.CANCELLED, completed: 0 });
   });
 });
-/** Runs ten items at once that all finish together, one of them failed, and checks each is counted and written once. */
-async function runTenFinishingTogether(behaviour: Pick<CountingBehaviour, 'writtenTogether'> = {}): Promise<Job> {
-  const allStarted = gate();
-  let started = 0;
-  const kind = createCountingKind({
-    ...behaviour,
-    concurrency: 10,
-    failedItems: new Set([2]),
-    beforeItem: async () => {
-      started += 1;
-      if (started === 10) allStarted.open();
-      // All ten finish together, so at most the first commits alone and the rest wait for the next group.
-      await allStarted.opened;
-    },
-  });
-  const job = await submit(kind, 10);
-  const progress = await follow(job.id);
-  await startWorker(kind);
-  await progress.finished;
-
-  expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 9, failed: 1 });
-  expect(await itemRows(job.id)).toEqual({ rows: 10, distinct: 10, items: Array.from({ length: 10 }, (_, index) => index) });
-  return job;
-}
-
 describe('concurrency', () => {
   it('runs the jobs of one queue one at a time, even on a worker with room for more', async () => {
     const order: string[] = [];
@@ -305,30 +280,28 @@ describe('items processed side by side within one job', () => {
   });
 
   it('commits the items processed while a commit runs together, in one transaction, each once', async () => {
-    const job = await runTenFinishingTogether();
-    // A group's items are recorded by one transaction, at one moment.
-    const moments = await harness.database.orm.em.getConnection().execute<Array<{ moments: number }>>(`select count(distinct processed_at)::int as moments from ${countingSchema}.job_item where job_id = ?`, [job.id]);
-    expect(moments[0]!.moments).toBeLessThanOrEqual(2);
-  });
-
-  it('writes the results of the items a commit takes together with one call of their writer, each item once', async () => {
-    const calls: number[][] = [];
-    await runTenFinishingTogether({ writtenTogether: (items) => calls.push([...items]) });
-    // Ten items finishing at once: the first commit may take one alone, the next takes the rest in one call.
-    expect(calls.length).toBeLessThanOrEqual(2);
-    expect(calls.flat().toSorted((left, right) => left - right)).toEqual(Array.from({ length: 10 }, (_, index) => index));
-  });
-
-  it('writes an item committed alone through its writer too', async () => {
-    const calls: number[][] = [];
-    const kind = createCountingKind({ writtenTogether: (items) => calls.push([...items]) });
-    const job = await submit(kind, 3);
+    const allStarted = gate();
+    let started = 0;
+    const kind = createCountingKind({
+      concurrency: 10,
+      failedItems: new Set([2]),
+      beforeItem: async () => {
+        started += 1;
+        if (started === 10) allStarted.open();
+        // All ten finish together, so at most the first commits alone and the rest wait for the next group.
+        await allStarted.opened;
+      },
+    });
+    const job = await submit(kind, 10);
     const progress = await follow(job.id);
     await startWorker(kind);
     await progress.finished;
 
-    expect(await itemRows(job.id)).toEqual({ rows: 3, distinct: 3, items: [0, 1, 2] });
-    expect(calls).toEqual([[0], [1], [2]]);
+    expect(await jobRow(job)).toMatchObject({ status: JobStatus.SUCCEEDED, completed: 9, failed: 1 });
+    expect(await itemRows(job.id)).toEqual({ rows: 10, distinct: 10, items: Array.from({ length: 10 }, (_, index) => index) });
+    // A group's items are recorded by one transaction, at one moment.
+    const moments = await harness.database.orm.em.getConnection().execute<Array<{ moments: number }>>(`select count(distinct processed_at)::int as moments from ${countingSchema}.job_item where job_id = ?`, [job.id]);
+    expect(moments[0]!.moments).toBeLessThanOrEqual(2);
   });
 
   it('lets the other items commit when one throws, then retries only what is left', async () => {

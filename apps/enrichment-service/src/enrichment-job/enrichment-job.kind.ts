@@ -1,13 +1,12 @@
 import { enrichmentRecordCompleted, publishEvents, type PublishInput } from '@gtm/events';
-import { defineJobKind, JobStatus, saveTogether, type JobKind } from '@gtm/jobs';
+import { defineJobKind, JobStatus, type JobKind } from '@gtm/jobs';
 import type { SecretBox } from '@gtm/secrets';
-import type { EntityManager } from '@gtm/runtime';
 import { decodeJwt } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { enrichRecord, RetryLaterError, type EnrichmentServices, type JobRun } from '../enrichment-pipeline/record-enrichment.js';
 import { EnrichmentRecord, EnrichmentRecordStatus } from '../enrichment-record/enrichment-record.entity.js';
 import { EnrichmentStep, StepStatus } from '../enrichment-record/enrichment-results.js';
-import { type ProcessedRecord, type RecordChanges, updateRecords } from '../enrichment-record/record-update.js';
+import { type RecordChanges, updateRecord } from '../enrichment-record/record-update.js';
 import { leadListProgressOf, readLeadList, type LeadListProgress } from '../lead-list/lead-list.reading.js';
 import type { LeadListSource } from '../lead-list/lead-list.source.js';
 import type { WebsiteAnalysis } from '../website-analysis/website-analysis.client.js';
@@ -98,18 +97,6 @@ function readingMessage(state: EnrichmentAttempt): string | null | undefined {
   return null;
 }
 
-/**
- * Writes a group commit's records together: their updates in one statement, and what they found
- * for their leads in one publication — the records, their events and the job's count committed
- * together or not at all, as one record's were.
- */
-async function saveProcessedRecords(transaction: EntityManager, processed: ReadonlyArray<ProcessedRecord & { record: EnrichmentRecord }>): Promise<void> {
-  await updateRecords(transaction, processed, new Date());
-  // What was found reaches the lead through crm-service, committed with the record or not at all.
-  const completed = processed.map(({ record, changes }) => leadEnrichmentOf(record, changes)).filter((input) => input !== null);
-  if (completed.length > 0) await publishEvents(transaction, enrichmentRecordCompleted, completed);
-}
-
 export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobKind<EnrichmentRecord, EnrichmentJob, EnrichmentAttempt> {
   const { services, secrets } = options;
   return defineJobKind<EnrichmentRecord, EnrichmentJob, EnrichmentAttempt>({
@@ -164,7 +151,12 @@ export function createEnrichmentJobKind(options: EnrichmentJobKindOptions): JobK
       return {
         outcome: changes.status === EnrichmentRecordStatus.FAILED ? 'failed' : 'completed',
         message: readingMessage(state),
-        together: saveTogether(saveProcessedRecords, { record, changes }),
+        save: async (transaction) => {
+          await updateRecord(transaction, record, changes, new Date());
+          // What was found reaches the lead through crm-service, committed with the record or not at all.
+          const completed = leadEnrichmentOf(record, changes);
+          if (completed) await publishEvents(transaction, enrichmentRecordCompleted, [completed]);
+        },
       };
     },
     async conclude({ job, em, state }) {

@@ -31,40 +31,23 @@ const columns: { [Field in keyof Required<RecordChanges>]: { column: string; as:
   failureReason: { column: 'failure_reason', as: 'text' },
 };
 
-/** A processed record and what enriching it set on it. */
-export interface ProcessedRecord {
-  record: { id: string; tenantId: string };
-  changes: RecordChanges;
-}
-
 /**
- * Writes what enrichment found on several records, on the caller's transaction: one bound update
- * for all the records that set the same fields (a group commit's records mostly do), their values
- * in one JSON array read by `jsonb_to_recordset` (a JSON null is SQL NULL, an array a text[]).
+ * Writes what enrichment found on one record, on the caller's transaction, as one bound update.
  * Raw SQL because it runs for every record of every job and MikroORM's query building cost more
- * than the statement; each record's tenant is a condition of it, as the ORM's filter would have made it.
+ * than the statement; the tenant is a condition of it, as the ORM's filter would have made it.
  */
-export async function updateRecords(em: EntityManager, processed: readonly ProcessedRecord[], now: Date): Promise<void> {
-  const byFields = new Map<string, { fields: Array<keyof RecordChanges>; rows: Array<Record<string, unknown>> }>();
-  for (const { record, changes } of processed) {
-    const fields = (Object.keys(changes) as Array<keyof RecordChanges>).filter((field) => changes[field] !== undefined).toSorted();
-    const row: Record<string, unknown> = { id: record.id, tenant_id: record.tenantId };
-    for (const field of fields) row[columns[field].column] = changes[field];
-    const key = fields.join(',');
-    const same = byFields.get(key);
-    if (same) same.rows.push(row);
-    else byFields.set(key, { fields, rows: [row] });
+export async function updateRecord(em: EntityManager, record: { id: string; tenantId: string }, changes: RecordChanges, now: Date): Promise<void> {
+  const assignments: string[] = [];
+  const values: unknown[] = [record.id, record.tenantId, now.toISOString()];
+  for (const [field, value] of Object.entries(changes) as Array<[keyof RecordChanges, unknown]>) {
+    if (value === undefined) continue;
+    const { column, as } = columns[field];
+    values.push(as === 'jsonb' && value !== null ? JSON.stringify(value) : value);
+    assignments.push(`${column} = $${values.length}::${as}`);
   }
-  const table = `"${em.config.get('schema')}".enrichment_record`;
-  for (const { fields, rows } of byFields.values()) {
-    const assigned = fields.map((field) => columns[field]);
-    await em.getKysely().executeQuery(
-      CompiledQuery.raw(
-        `update ${table} as record set ${[...assigned.map(({ column }) => `${column} = changed.${column}`), 'updated_at = $2::timestamptz'].join(', ')}
-           from jsonb_to_recordset($1::jsonb) as changed(${['id uuid', 'tenant_id uuid', ...assigned.map(({ column, as }) => `${column} ${as}`)].join(', ')})
-          where record.id = changed.id and record.tenant_id = changed.tenant_id`,
-        [JSON.stringify(rows), now.toISOString()],
-      ),
+  await em
+    .getKysely()
+    .executeQuery(
+      CompiledQuery.raw(`update "${em.config.get('schema')}".enrichment_record set ${[...assignments, 'updated_at = $3::timestamptz'].join(', ')} where id = $1::uuid and tenant_id = $2::uuid`, values),
     );
-  }
 }

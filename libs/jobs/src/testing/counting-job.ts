@@ -3,8 +3,7 @@
 // Shared by the in-process tests and the worker process they start and kill.
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration } from '@mikro-orm/migrations';
-import type { EntityManager } from '@gtm/runtime';
-import { defineJobKind, saveTogether, type JobKind } from '../job-kind.js';
+import { defineJobKind, type JobKind } from '../job-kind.js';
 import { CreateJobTables } from '../job.migration.js';
 
 export const countingSchema = 'jobs_test';
@@ -32,26 +31,9 @@ export interface CountingBehaviour {
   maxAttempts?: number;
   /** Items processed at once. Default: 1. */
   concurrency?: number;
-  /**
-   * When given, items are written by one writer for all the items of a commit (`saveTogether`),
-   * one insert each time, rather than each by its own `save`; told the items of each call.
-   */
-  writtenTogether?: (items: readonly number[]) => void;
 }
 
 export function createCountingKind(behaviour: CountingBehaviour = {}): JobKind<number> {
-  // One writer for the kind: the items a commit writes together are those given the same writer.
-  const writtenTogether = behaviour.writtenTogether;
-  const writeTogether = writtenTogether
-    ? async (transaction: EntityManager, values: ReadonlyArray<{ jobId: string; item: number }>) => {
-        writtenTogether(values.map((value) => value.item));
-        await transaction.execute(`insert into ${countingSchema}.processed_item (job_id, item, pid) select ?, item::int, ? from jsonb_array_elements_text(?::jsonb) as item`, [
-          values[0]!.jobId,
-          process.pid,
-          JSON.stringify(values.map((value) => value.item)),
-        ]);
-      }
-    : undefined;
   return defineJobKind<number>({
     kind: 'counting',
     maxAttempts: behaviour.maxAttempts,
@@ -61,7 +43,6 @@ export function createCountingKind(behaviour: CountingBehaviour = {}): JobKind<n
     itemKey: (item) => String(item),
     async processItem(item, { job }) {
       await behaviour.beforeItem?.(item, job.id);
-      if (writeTogether) return { outcome: behaviour.failedItems?.has(item) ? 'failed' : 'completed', together: saveTogether(writeTogether, { jobId: job.id, item }) };
       return {
         outcome: behaviour.failedItems?.has(item) ? 'failed' : 'completed',
         save: async (transaction) => {
