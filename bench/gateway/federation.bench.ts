@@ -497,6 +497,25 @@ for (const gateway of gateways) {
   print(`| ${gateway.name} | ${cells.join(' | ')} |`);
 }
 
+// Inside each gateway's process: its own time and its subgraph fetches' for the slowest 1 % of the
+// requests it served in its bursts, against the rest.
+print(`\nInside each gateway (its own measure, arrival to last byte), the requests it served in its bursts, all rounds together: the slowest 1 % (at or over their p99) and the other 99 %, each as median total ms = subgraph fetches in flight + the gateway's own time. For a query with merging on, a merged fetch counts for the first request only.\n`);
+print(`| gateway | ${operations.map((operation) => `${operation.name}: slowest 1 % | the other 99 %`).join(' | ')} |`);
+print(`|---|${operations.map(() => '---|---').join('|')}|`);
+for (const gateway of gateways) {
+  const requests = await ask<{ at: number; totalMs: number; fetchMs: number }[]>(gateway.process, 'served');
+  const cells = operations.map((operation) => {
+    const windows = burstWindows.filter((window) => window.gateway === gateway.name && window.operation === operation.name);
+    const inside = requests.filter((request) => windows.some((window) => request.at >= window.start && request.at < window.end));
+    if (!inside.length) return '— | —';
+    const p99 = percentile(inside.map((request) => request.totalMs), 0.99);
+    const describe = (chosen: typeof inside) =>
+      `${format(median(chosen.map((request) => request.totalMs)))} = ${format(median(chosen.map((request) => request.fetchMs)))} + ${format(median(chosen.map((request) => request.totalMs - request.fetchMs)))}`;
+    return `${describe(inside.filter((request) => request.totalMs >= p99))} | ${describe(inside.filter((request) => request.totalMs < p99))}`;
+  });
+  print(`| ${gateway.name} | ${cells.join(' | ')} |`);
+}
+
 print(`\nThe slowest 1 % of each burst's requests (at or over its p99), all rounds together: how many, and how many of them were sent in the burst's first 250 ms, first second, and later.\n`);
 print(`| gateway | ${operations.map((operation) => operation.name).join(' | ')} |`);
 print(`|---|${operations.map(() => '---').join('|')}|`);
