@@ -499,7 +499,7 @@ for (const gateway of gateways) {
 
 // Inside each gateway's process: its own time and its subgraph fetches' for the slowest 1 % of the
 // requests it served in its bursts, against the rest.
-print(`\nInside each gateway (its own measure, arrival to last byte), the requests it served in its bursts, all rounds together: the slowest 1 % (at or over their p99) and the other 99 %, each as median total ms = subgraph fetches in flight + the gateway's own time. For a query with merging on, a merged fetch counts for the first request only.\n`);
+print(`\nInside each gateway (its own measure, arrival to last byte), the requests it served in its bursts, all rounds together: the slowest 1 % (at or over their p99) and the other 99 %, each as median total ms = subgraph fetches in flight + the gateway's own time (in brackets: median ms of the gateway's GC pauses overlapping the request). For a query with merging on, a merged fetch counts for the first request only.\n`);
 print(`| gateway | ${operations.map((operation) => `${operation.name}: slowest 1 % | the other 99 %`).join(' | ')} |`);
 print(`|---|${operations.map(() => '---|---').join('|')}|`);
 for (const gateway of gateways) {
@@ -509,8 +509,11 @@ for (const gateway of gateways) {
     const inside = requests.filter((request) => windows.some((window) => request.at >= window.start && request.at < window.end));
     if (!inside.length) return '— | —';
     const p99 = percentile(inside.map((request) => request.totalMs), 0.99);
+    // How much of a request's time its gateway's collector held the process (pauses overlapping it).
+    const pausedMs = (request: (typeof inside)[number]) =>
+      gcPauses.get(gateway.name)!.reduce((sum, pause) => sum + Math.max(0, Math.min(pause.at + pause.ms, request.at + request.totalMs) - Math.max(pause.at, request.at)), 0);
     const describe = (chosen: typeof inside) =>
-      `${format(median(chosen.map((request) => request.totalMs)))} = ${format(median(chosen.map((request) => request.fetchMs)))} + ${format(median(chosen.map((request) => request.totalMs - request.fetchMs)))}`;
+      `${format(median(chosen.map((request) => request.totalMs)))} = ${format(median(chosen.map((request) => request.fetchMs)))} + ${format(median(chosen.map((request) => request.totalMs - request.fetchMs)))} (GC ${format(median(chosen.map(pausedMs)))})`;
     return `${describe(inside.filter((request) => request.totalMs >= p99))} | ${describe(inside.filter((request) => request.totalMs < p99))}`;
   });
   print(`| ${gateway.name} | ${cells.join(' | ')} |`);
