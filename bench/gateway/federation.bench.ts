@@ -320,10 +320,12 @@ const backlogs = new Map<string, { atEnd: number[]; drainMs: number[] }>();
 async function settle(gateway: string, operation: string): Promise<void> {
   const startedAt = performance.now();
   const atEnd = await eventBacklog();
-  let backlog = atEnd;
-  while (settleBursts && backlog > 0 && performance.now() - startedAt < 60_000) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    backlog = await eventBacklog();
+  if (settleBursts) {
+    let backlog = atEnd;
+    while (backlog > 0 && performance.now() - startedAt < 60_000) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      backlog = await eventBacklog();
+    }
   }
   const id = `${gateway}\n${operation}`;
   if (!backlogs.has(id)) backlogs.set(id, { atEnd: [], drainMs: [] });
@@ -355,10 +357,11 @@ const cpuTimes = async () => {
   return times;
 };
 
+const queries = operations.filter((candidate) => !candidate.name.startsWith('mutation'));
 const loads: number[] = [];
 for (let round = 0; round < rounds; round += 1) {
   const order = orderOf(round);
-  for (const operation of phases.has('serial') ? operations.filter((operation) => !operation.name.startsWith('mutation')) : []) {
+  for (const operation of phases.has('serial') ? queries : []) {
     const latencies = await serialInTurn(order, operation.body);
     const base = latencies.get(baseline)!;
     for (const gateway of order) {
