@@ -460,92 +460,83 @@ for (const gateway of gateways) {
   );
 }
 
-print(`\nGC pauses that started inside the gateway's own bursts, all rounds together: count (major), total ms, longest minor and longest major pause ms.\n`);
-print(`| gateway | ${operations.map((operation) => operation.name).join(' | ')} |`);
-print(`|---|${operations.map(() => '---').join('|')}|`);
-for (const gateway of gateways) {
-  const cells = operations.map((operation) => {
-    const windows = burstWindows.filter((window) => window.gateway === gateway.name && window.operation === operation.name);
-    const inside = gcPauses.get(gateway.name)!.filter((pause) => windows.some((window) => pause.at >= window.start && pause.at < window.end));
-    const longest = (major: boolean) => Math.max(0, ...inside.filter((pause) => pause.major === major).map((pause) => pause.ms));
-    return `${inside.length} (${inside.filter((pause) => pause.major).length}), ${format(inside.reduce((sum, pause) => sum + pause.ms, 0), 0)}, ${format(longest(false))} / ${format(longest(true))}`;
-  });
-  print(`| ${gateway.name} | ${cells.join(' | ')} |`);
-}
+/** A table of one row per gateway and one cell per operation (`header` names the cells), after its caption. */
+const printPerOperation = (caption: string, cell: (gateway: string, operation: string) => string, header = (operation: string) => operation) => {
+  print(`\n${caption}\n`);
+  print(`| gateway | ${operations.map((operation) => header(operation.name)).join(' | ')} |`);
+  print(`|---|${operations.map((operation) => header(operation.name).split(' | ').map(() => '---').join('|')).join('|')}|`);
+  for (const gateway of gateways) print(`| ${gateway.name} | ${operations.map((operation) => cell(gateway.name, operation.name)).join(' | ')} |`);
+};
+/** Whether a moment (wall clock, ms) fell inside one of the gateway's bursts of the operation. */
+const insideBurstsOf = (gateway: string, operation: string) => {
+  const windows = burstWindows.filter((window) => window.gateway === gateway && window.operation === operation);
+  return (at: number) => windows.some((window) => at >= window.start && at < window.end);
+};
+
+printPerOperation("GC pauses that started inside the gateway's own bursts, all rounds together: count (major), total ms, longest minor and longest major pause ms.", (gateway, operation) => {
+  const inside = gcPauses.get(gateway)!.filter((pause) => insideBurstsOf(gateway, operation)(pause.at));
+  const longest = (major: boolean) => Math.max(0, ...inside.filter((pause) => pause.major === major).map((pause) => pause.ms));
+  return `${inside.length} (${inside.filter((pause) => pause.major).length}), ${format(inside.reduce((sum, pause) => sum + pause.ms, 0), 0)}, ${format(longest(false))} / ${format(longest(true))}`;
+});
 
 // crm-service's own time for the requests it served inside each burst (every `updateLead` is one
 // crm request; a query's fetches to crm are among several): its p99 against the gateway's.
 const crmRequests = await ask<{ at: number; ms: number }[]>(subgraphs.process, 'crm-requests');
-print(`\ncrm-service's own time for the requests it served inside each gateway's bursts (arrival to last byte, in its process), all rounds together: p50 / p99 ms, and the gateway's p99 of all rounds' requests for comparison.\n`);
-print(`| gateway | ${operations.map((operation) => operation.name).join(' | ')} |`);
-print(`|---|${operations.map(() => '---').join('|')}|`);
-for (const gateway of gateways) {
-  const cells = operations.map((operation) => {
-    const windows = burstWindows.filter((window) => window.gateway === gateway.name && window.operation === operation.name);
-    const inside = crmRequests.filter((request) => windows.some((window) => request.at >= window.start && request.at < window.end)).map((request) => request.ms);
+printPerOperation(
+  "crm-service's own time for the requests it served inside each gateway's bursts (arrival to last byte, in its process), all rounds together: p50 / p99 ms, and the gateway's p99 of all rounds' requests for comparison.",
+  (gateway, operation) => {
+    const inside = crmRequests.filter((request) => insideBurstsOf(gateway, operation)(request.at)).map((request) => request.ms);
     if (!inside.length) return '—';
-    return `${format(percentile(inside, 0.5))} / ${format(percentile(inside, 0.99))} (gateway ${format(percentile(resultOf(gateway.name, operation.name).allLatencies, 0.99))})`;
-  });
-  print(`| ${gateway.name} | ${cells.join(' | ')} |`);
-}
+    return `${format(percentile(inside, 0.5))} / ${format(percentile(inside, 0.99))} (gateway ${format(percentile(resultOf(gateway, operation).allLatencies, 0.99))})`;
+  },
+);
 
-print(`\nCPU time the other gateways' processes used during each gateway's bursts (they have nothing to serve then), and the subgraphs' process, median over the rounds, ms per burst: others / subgraphs.\n`);
-print(`| gateway | ${operations.map((operation) => operation.name).join(' | ')} |`);
-print(`|---|${operations.map(() => '---').join('|')}|`);
-for (const gateway of gateways) {
-  const cells = operations.map((operation) => {
-    const result = resultOf(gateway.name, operation.name);
+printPerOperation(
+  "CPU time the other gateways' processes used during each gateway's bursts (they have nothing to serve then), and the subgraphs' process, median over the rounds, ms per burst: others / subgraphs.",
+  (gateway, operation) => {
+    const result = resultOf(gateway, operation);
     return result.othersCpuMs.length ? `${format(median(result.othersCpuMs), 0)} (largest ${format(Math.max(...result.othersCpuMs), 0)}) / ${format(median(result.subgraphsCpuMs), 0)}` : '—';
-  });
-  print(`| ${gateway.name} | ${cells.join(' | ')} |`);
-}
+  },
+);
 
 // Inside each gateway's process: its own time and its subgraph fetches' for the slowest 1 % of the
 // requests it served in its bursts, against the rest.
-print(`\nInside each gateway (its own measure, arrival to last byte), the requests it served in its bursts, all rounds together: the slowest 1 % (at or over their p99) and the other 99 %, each as median total ms = subgraph fetches in flight + the gateway's own time (in brackets: median ms of the gateway's GC pauses overlapping the request). For a query with merging on, a merged fetch counts for the first request only.\n`);
-print(`| gateway | ${operations.map((operation) => `${operation.name}: slowest 1 % | the other 99 %`).join(' | ')} |`);
-print(`|---|${operations.map(() => '---|---').join('|')}|`);
-for (const gateway of gateways) {
-  const requests = await ask<{ at: number; totalMs: number; fetchMs: number }[]>(gateway.process, 'served');
-  const cells = operations.map((operation) => {
-    const windows = burstWindows.filter((window) => window.gateway === gateway.name && window.operation === operation.name);
-    const inside = requests.filter((request) => windows.some((window) => request.at >= window.start && request.at < window.end));
+const served = new Map<string, { at: number; totalMs: number; fetchMs: number }[]>();
+for (const gateway of gateways) served.set(gateway.name, await ask(gateway.process, 'served'));
+printPerOperation(
+  "Inside each gateway (its own measure, arrival to last byte), the requests it served in its bursts, all rounds together: the slowest 1 % (at or over their p99) and the other 99 %, each as median total ms = median subgraph fetches in flight + median of the gateway's own time (medians of each part, so they need not add up; in brackets: median ms of the gateway's GC pauses overlapping the request). For a query with merging on, a merged fetch counts for the first request only.",
+  (gateway, operation) => {
+    const inside = served.get(gateway)!.filter((request) => insideBurstsOf(gateway, operation)(request.at));
     if (!inside.length) return '— | —';
     const p99 = percentile(inside.map((request) => request.totalMs), 0.99);
     // How much of a request's time its gateway's collector held the process (pauses overlapping it).
     const pausedMs = (request: (typeof inside)[number]) =>
-      gcPauses.get(gateway.name)!.reduce((sum, pause) => sum + Math.max(0, Math.min(pause.at + pause.ms, request.at + request.totalMs) - Math.max(pause.at, request.at)), 0);
+      gcPauses.get(gateway)!.reduce((sum, pause) => sum + Math.max(0, Math.min(pause.at + pause.ms, request.at + request.totalMs) - Math.max(pause.at, request.at)), 0);
     const describe = (chosen: typeof inside) =>
       `${format(median(chosen.map((request) => request.totalMs)))} = ${format(median(chosen.map((request) => request.fetchMs)))} + ${format(median(chosen.map((request) => request.totalMs - request.fetchMs)))} (GC ${format(median(chosen.map(pausedMs)))})`;
     return `${describe(inside.filter((request) => request.totalMs >= p99))} | ${describe(inside.filter((request) => request.totalMs < p99))}`;
-  });
-  print(`| ${gateway.name} | ${cells.join(' | ')} |`);
-}
+  },
+  (operation) => `${operation}: slowest 1 % | the other 99 %`,
+);
 
-print(`\nThe slowest 1 % of each burst's requests (at or over its p99), all rounds together: how many, and how many of them were sent in the burst's first 250 ms, first second, and later.\n`);
-print(`| gateway | ${operations.map((operation) => operation.name).join(' | ')} |`);
-print(`|---|${operations.map(() => '---').join('|')}|`);
-for (const gateway of gateways) {
-  const cells = operations.map((operation) => {
-    const sentAt = resultOf(gateway.name, operation.name).slowestSentAt;
+printPerOperation(
+  "The slowest 1 % of each burst's requests (at or over its p99), all rounds together: how many, and how many of them were sent in the burst's first 250 ms, first second, and later.",
+  (gateway, operation) => {
+    const sentAt = resultOf(gateway, operation).slowestSentAt;
     if (!sentAt.length) return '—';
     return `${sentAt.length}: ${sentAt.filter((at) => at < 250).length} / ${sentAt.filter((at) => at < 1_000).length} / ${sentAt.filter((at) => at >= 1_000).length}`;
-  });
-  print(`| ${gateway.name} | ${cells.join(' | ')} |`);
-}
+  },
+);
 
-print(`\nEvents left in the subgraphs when each burst ended (outbox rows, deliveries and runnable jobs), median and largest over the rounds, and${settleBursts ? '' : ' (BENCH_SETTLE=false: not waited for)'} the time it took until none was left, median and longest ms.\n`);
-print(`| gateway | ${operations.map((operation) => operation.name).join(' | ')} |`);
-print(`|---|${operations.map(() => '---').join('|')}|`);
-for (const gateway of gateways) {
-  const cells = operations.map((operation) => {
-    const backlog = backlogs.get(`${gateway.name}\n${operation.name}`);
+printPerOperation(
+  `Events left in the subgraphs when each burst ended (outbox rows, deliveries and runnable jobs), median and largest over the rounds, and${settleBursts ? '' : ' (BENCH_SETTLE=false: not waited for)'} the time it took until none was left, median and longest ms.`,
+  (gateway, operation) => {
+    const backlog = backlogs.get(`${gateway}\n${operation}`);
     if (!backlog) return '—';
     const drain = backlog.drainMs.length ? `; ${format(median(backlog.drainMs), 0)} / ${format(Math.max(...backlog.drainMs), 0)} ms` : '';
     return `${median(backlog.atEnd)} / ${Math.max(...backlog.atEnd)}${drain}`;
-  });
-  print(`| ${gateway.name} | ${cells.join(' | ')} |`);
-}
+  },
+);
 await eventDatabase.end();
 
 const stop = (child: ChildProcess) =>
