@@ -2,6 +2,8 @@
 // `gtm` (the project's, every edge feature on), `apollo` (bare @apollo/gateway) or `hive` (Hive
 // Gateway, installed for the benchmark only). The bare ones get no authentication: they forward a
 // caller token the benchmark signs, renewed as the project's gateway renews its own.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { subscribe } from 'node:diagnostics_channel';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector/promises';
@@ -65,6 +67,50 @@ async function writeHeapProfile() {
   const { profile } = await heapProfiler.post('HeapProfiler.stopSampling');
   await writeFile(`${heapProfileDirectory}/${settings.kind}-${process.pid}.heapprofile`, JSON.stringify(profile));
 }
+
+// Each request this gateway served: when it arrived, how long until its answer's last byte, and for
+// how much of that at least one of its subgraph fetches was in flight (undici's for ours, Node's
+// HTTP client for bare Apollo's make-fetch-happen); the rest is the gateway's own time. A fetch
+// belongs to the request in whose asynchronous context it was made (a merged fetch to the first
+// request that made it, so with merging on a query's own time is overstated: read it for mutations).
+interface RequestTiming {
+  startedAt: number;
+  fetches: [number, number][];
+}
+const requestInContext = new AsyncLocalStorage<RequestTiming>();
+const timingOfResponse = new WeakMap<object, RequestTiming>();
+const fetchStartedAt = new WeakMap<object, [RequestTiming, number]>();
+const served: { at: number; totalMs: number; fetchMs: number }[] = [];
+const timeInFlight = (intervals: [number, number][]) => {
+  let total = 0;
+  let reached = -Infinity;
+  for (const [start, end] of intervals.toSorted((a, b) => a[0] - b[0])) {
+    total += Math.max(0, end - Math.max(start, reached));
+    reached = Math.max(reached, end);
+  }
+  return total;
+};
+subscribe('http.server.request.start', (message) => {
+  const timing: RequestTiming = { startedAt: performance.now(), fetches: [] };
+  timingOfResponse.set((message as { response: object }).response, timing);
+  requestInContext.enterWith(timing);
+});
+subscribe('http.server.response.finish', (message) => {
+  const timing = timingOfResponse.get((message as { response: object }).response);
+  if (timing) served.push({ at: performance.timeOrigin + timing.startedAt, totalMs: performance.now() - timing.startedAt, fetchMs: timeInFlight(timing.fetches) });
+});
+const fetchStarted = (message: unknown) => {
+  const timing = requestInContext.getStore();
+  if (timing) fetchStartedAt.set((message as { request: object }).request, [timing, performance.now()]);
+};
+const fetchEnded = (message: unknown) => {
+  const started = fetchStartedAt.get((message as { request: object }).request);
+  if (started) started[0].fetches.push([started[1], performance.now()]);
+};
+subscribe('undici:request:create', fetchStarted);
+subscribe('undici:request:trailers', fetchEnded);
+subscribe('http.client.request.start', fetchStarted);
+subscribe('http.client.response.finish', fetchEnded);
 
 /** Memory now, then after a full collection: what the heap still references is what is retained. */
 const memoryNow = () => {
@@ -153,6 +199,9 @@ process.on('message', async (message) => {
   if (message === 'memory') return process.send!(await memoryReport());
   if (message === 'memory-now') return process.send!({ now: memoryNow() });
   if (message === 'gc-pauses') return process.send!(pauses);
+  if (message === 'served') return process.send!(served);
+  // The process's CPU time so far, all its threads (the collector's helpers too), in ms.
+  if (message === 'cpu') return process.send!((process.cpuUsage().user + process.cpuUsage().system) / 1_000);
   if (message !== 'close') return;
   await gateway.close();
   process.exit(0);

@@ -1,5 +1,8 @@
 // The five subgraphs of the federation benchmark, in one process of their own (as the stack tests
 // run them), so the gateways measured and the load generator each have theirs.
+import { subscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createApp as createCampaignApp } from '@gtm/campaign-service/app';
 import { loadConfig as loadCampaignConfig } from '@gtm/campaign-service/config';
 import { createApp as createContentApp } from '@gtm/content-service/app';
@@ -24,7 +27,30 @@ const conversation = await createConversationApp(
 );
 const apps = { campaign, content, enrichment, crm, conversation };
 
+// How long crm-service took over each request it served (from its arrival to its answer's last
+// byte, wall clock), so the benchmark can tell a gateway's tail from the subgraph's.
+const crmPort = Number(new URL(crm.url).port);
+const started = new WeakMap<ServerResponse, number>();
+const crmRequests: { at: number; ms: number }[] = [];
+subscribe('http.server.request.start', (message) => {
+  const { server, response } = message as { server: Server; request: IncomingMessage; response: ServerResponse };
+  if ((server.address() as AddressInfo | null)?.port === crmPort) started.set(response, performance.now());
+});
+subscribe('http.server.response.finish', (message) => {
+  const { response } = message as { response: ServerResponse };
+  const startedAt = started.get(response);
+  if (startedAt !== undefined) crmRequests.push({ at: performance.timeOrigin + startedAt, ms: performance.now() - startedAt });
+});
+
 process.on('message', async (message) => {
+  if (message === 'cpu') {
+    process.send!((process.cpuUsage().user + process.cpuUsage().system) / 1_000);
+    return;
+  }
+  if (message === 'crm-requests') {
+    process.send!(crmRequests);
+    return;
+  }
   if (message !== 'close') return;
   await Promise.all(Object.values(apps).map((app) => app.close()));
   process.exit(0);

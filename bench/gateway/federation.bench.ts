@@ -28,6 +28,10 @@
 //   BENCH_VARIANTS=...,gtm-flags BENCH_ALTERNATIVE_NODE_FLAGS="--max-semi-space-size=16"
 //                                         merging on with other Node flags (default: none)
 //   BENCH_PHASES=serial                   only the one-at-a-time phase (or only `burst`)
+//   BENCH_OPERATIONS=updateLead           only the operations whose name contains one of these words
+//   BENCH_SETTLE=false                    do not wait for the subgraphs' event backlog before each burst
+//   BENCH_ORDER=rotated                   the gateways' order of the earlier runs (rotated each round:
+//                                         each always after the same one), to compare with
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -35,6 +39,7 @@ import { fileURLToPath } from 'node:url';
 import { openApiKeyRegistry } from '@gtm/gateway/api-key-registry';
 import { createLogger } from '@gtm/runtime';
 import { createSubgraphTestSetup, postGraphQL, uniqueRedisPrefix } from '@gtm/testing';
+import pg from 'pg';
 import { Pool } from 'undici';
 import { tenantIdOf } from './bench-tenant.ts';
 
@@ -204,7 +209,7 @@ const operations = [
       return JSON.stringify({ query: 'mutation Touch($id: ID!, $notes: String) { updateLead(id: $id, input: { notes: $notes }) { id notes } }', variables: { id: leadIds[mutationCounter % leadIds.length], notes: `bench ${mutationCounter}` } });
     },
   },
-] as const;
+].filter((operation) => !process.env['BENCH_OPERATIONS'] || process.env['BENCH_OPERATIONS'].split(',').some((word) => operation.name.includes(word.trim())));
 
 // Every gateway answers every operation the same, without errors, before anything is measured.
 for (const gateway of gateways) {
@@ -221,6 +226,8 @@ interface Sample {
   requests: number;
   failures: number;
   latencies: number[];
+  /** When each request was sent, ms after the burst began (in the order of `latencies`). */
+  sentAt: number[];
   elapsedMs: number;
 }
 
@@ -228,6 +235,7 @@ async function run(url: string, body: () => string, concurrency: number, until: 
   const origin = new URL(url);
   const pool = new Pool(origin.origin, { connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
   const latencies: number[] = [];
+  const sentAt: number[] = [];
   let failures = 0;
   let sent = 0;
   const startedAt = performance.now();
@@ -241,13 +249,14 @@ async function run(url: string, body: () => string, concurrency: number, until: 
         const answer = await pool.request({ path: origin.pathname, method: 'POST', headers, body: body() });
         const text = await answer.body.text();
         latencies.push(performance.now() - requestStartedAt);
+        sentAt.push(requestStartedAt - startedAt);
         if (answer.statusCode !== 200 || text.includes('"errors"')) failures += 1;
       }
     }),
   );
   const elapsedMs = performance.now() - startedAt;
   await pool.close();
-  return { requests: latencies.length, failures, latencies, elapsedMs };
+  return { requests: latencies.length, failures, latencies, sentAt, elapsedMs };
 }
 
 const percentile = (values: number[], fraction: number) => {
@@ -256,13 +265,13 @@ const percentile = (values: number[], fraction: number) => {
 };
 const median = (values: number[]) => percentile(values, 0.5);
 
-type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; allLatencies: number[]; serial: number[]; serialDifference: number[]; failures: number }>;
+type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; allLatencies: number[]; slowestSentAt: number[]; othersCpuMs: number[]; subgraphsCpuMs: number[]; serial: number[]; serialDifference: number[]; failures: number }>;
 // When each burst ran (wall clock), to attribute the gateways' GC pauses to the burst they fell in.
 const burstWindows: { gateway: string; operation: string; start: number; end: number }[] = [];
 const results: Results = new Map();
 const resultOf = (gateway: string, operation: string) => {
   const id = `${gateway}\n${operation}`;
-  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], allLatencies: [], serial: [], serialDifference: [], failures: 0 });
+  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], allLatencies: [], slowestSentAt: [], othersCpuMs: [], subgraphsCpuMs: [], serial: [], serialDifference: [], failures: 0 });
   return results.get(id)!;
 };
 
@@ -291,10 +300,68 @@ async function serialInTurn(order: { name: string; url: string }[], body: () => 
 // Warm-up: JIT, connection pools, the API-key cache, query plans.
 for (const gateway of gateways) for (const operation of operations) await run(gateway.url, operation.body, connections, { ms: 1_000 });
 
+// A mutation leaves work behind in the subgraphs: each `updateLead` commits a domain event, which
+// crm-service's relay moves to a delivery and a graphile-worker job, and its consumer handles, all
+// in the subgraphs' process and on the PostgreSQL every gateway's requests use. Whatever of that is
+// still running when a burst ends is paid by the next burst, whoever's it is. So each burst starts
+// once the backlog is gone (the events' outbox, their deliveries and their jobs), and the backlog
+// found at each burst's end is reported with the time it took to drain.
+const settleBursts = process.env['BENCH_SETTLE'] !== 'false';
+const eventDatabase = new pg.Pool({ connectionString: setup.environment['DATABASE_URL']!, max: 1 });
+const outboxSchemas = (await eventDatabase.query<{ table_schema: string }>(`select table_schema from information_schema.tables where table_name = 'event_outbox'`)).rows.map((row) => row.table_schema);
+const eventBacklog = async (): Promise<number> => {
+  const outboxes = outboxSchemas.map((schema) => `(select count(*) from "${schema}".event_outbox)`);
+  const { rows } = await eventDatabase.query<{ backlog: string }>(
+    `select ${[...outboxes, '(select count(*) from gtm_events.delivery where parked_at is null and (next_attempt_at is null or next_attempt_at <= now()))', '(select count(*) from gtm_worker._private_jobs where run_at <= now() and attempts < max_attempts)'].join(' + ')} as backlog`,
+  );
+  return Number(rows[0]!.backlog);
+};
+const backlogs = new Map<string, { atEnd: number[]; drainMs: number[] }>();
+async function settle(gateway: string, operation: string): Promise<void> {
+  const startedAt = performance.now();
+  const atEnd = await eventBacklog();
+  if (settleBursts) {
+    let backlog = atEnd;
+    while (backlog > 0 && performance.now() - startedAt < 60_000) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      backlog = await eventBacklog();
+    }
+  }
+  const id = `${gateway}\n${operation}`;
+  if (!backlogs.has(id)) backlogs.set(id, { atEnd: [], drainMs: [] });
+  backlogs.get(id)!.atEnd.push(atEnd);
+  if (settleBursts) backlogs.get(id)!.drainMs.push(performance.now() - startedAt);
+}
+await settle('warm-up', 'warm-up');
+
+// The order of the gateways changes every round, and not only by rotation: rotated, each gateway
+// would always run right after the same one (bare Apollo's mutation burst after the same gateway's
+// in every round), so whatever one burst leaves behind would always be paid by the same next one.
+// A Williams design instead: over n rounds (2n for an odd number n of gateways, whose second n run
+// backwards) each gateway takes each place once and follows each other gateway equally often.
+const orderOf = (round: number) => {
+  if (process.env['BENCH_ORDER'] === 'rotated') return gateways.map((_, index) => gateways[(index + round) % gateways.length]!);
+  const count = gateways.length;
+  const first = [0];
+  for (let low = 1, high = count - 1; first.length < count; ) first.push(first.length % 2 === 1 ? low++ : high--);
+  const order = first.map((index) => gateways[(index + round) % count]!);
+  return Math.floor(round / count) % 2 === 1 ? order.toReversed() : order;
+};
+
+// Each process's CPU time so far (ms): what the other gateways burned while one was measured (a
+// collection finishing after its own burst, say) is CPU the measured one did not have.
+const cpuTimes = async () => {
+  const times = new Map<string, number>();
+  for (const gateway of gateways) times.set(gateway.name, await ask<number>(gateway.process, 'cpu'));
+  times.set('subgraphs', await ask<number>(subgraphs.process, 'cpu'));
+  return times;
+};
+
+const queries = operations.filter((candidate) => !candidate.name.startsWith('mutation'));
 const loads: number[] = [];
 for (let round = 0; round < rounds; round += 1) {
-  const order = gateways.map((_, index) => gateways[(index + round) % gateways.length]!);
-  for (const operation of phases.has('serial') ? operations.slice(0, 2) : []) {
+  const order = orderOf(round);
+  for (const operation of phases.has('serial') ? queries : []) {
     const latencies = await serialInTurn(order, operation.body);
     const base = latencies.get(baseline)!;
     for (const gateway of order) {
@@ -306,9 +373,16 @@ for (let round = 0; round < rounds; round += 1) {
   }
   for (const operation of phases.has('burst') ? operations : []) {
     for (const gateway of order) {
+      const cpuBefore = await cpuTimes();
       const start = performance.timeOrigin + performance.now();
       const sample = await run(gateway.url, operation.body, connections, { ms: burstMs });
       burstWindows.push({ gateway: gateway.name, operation: operation.name, start, end: performance.timeOrigin + performance.now() });
+      const cpuAfter = await cpuTimes();
+      const others = gateways.filter((other) => other !== gateway).reduce((sum, other) => sum + cpuAfter.get(other.name)! - cpuBefore.get(other.name)!, 0);
+      const cpu = resultOf(gateway.name, operation.name);
+      cpu.othersCpuMs.push(others);
+      cpu.subgraphsCpuMs.push(cpuAfter.get('subgraphs')! - cpuBefore.get('subgraphs')!);
+      await settle(gateway.name, operation.name);
       const result = resultOf(gateway.name, operation.name);
       result.rps.push((sample.requests / sample.elapsedMs) * 1_000);
       result.p50.push(percentile(sample.latencies, 0.5));
@@ -316,6 +390,10 @@ for (let round = 0; round < rounds; round += 1) {
       // A burst of a slow operation has a few hundred requests, so its p99 is its second or third
       // slowest: the p99 of every round's requests together is the steadier figure.
       result.allLatencies.push(...sample.latencies);
+      // Where in the burst its slowest 1 % were sent: a tail made at the burst's start (what the
+      // burst before left behind, connections opening) is not the gateway's steady state.
+      const p99 = percentile(sample.latencies, 0.99);
+      result.slowestSentAt.push(...sample.sentAt.filter((_, index) => sample.latencies[index]! >= p99));
       result.failures += sample.failures;
     }
   }
@@ -382,18 +460,84 @@ for (const gateway of gateways) {
   );
 }
 
-print(`\nGC pauses that started inside the gateway's own bursts, all rounds together: count (major), total ms, longest minor and longest major pause ms.\n`);
-print(`| gateway | ${operations.map((operation) => operation.name).join(' | ')} |`);
-print(`|---|${operations.map(() => '---').join('|')}|`);
-for (const gateway of gateways) {
-  const cells = operations.map((operation) => {
-    const windows = burstWindows.filter((window) => window.gateway === gateway.name && window.operation === operation.name);
-    const inside = gcPauses.get(gateway.name)!.filter((pause) => windows.some((window) => pause.at >= window.start && pause.at < window.end));
-    const longest = (major: boolean) => Math.max(0, ...inside.filter((pause) => pause.major === major).map((pause) => pause.ms));
-    return `${inside.length} (${inside.filter((pause) => pause.major).length}), ${format(inside.reduce((sum, pause) => sum + pause.ms, 0), 0)}, ${format(longest(false))} / ${format(longest(true))}`;
-  });
-  print(`| ${gateway.name} | ${cells.join(' | ')} |`);
-}
+/** A table of one row per gateway and one cell per operation (`header` names the cells), after its caption. */
+const printPerOperation = (caption: string, cell: (gateway: string, operation: string) => string, header = (operation: string) => operation) => {
+  print(`\n${caption}\n`);
+  print(`| gateway | ${operations.map((operation) => header(operation.name)).join(' | ')} |`);
+  print(`|---|${operations.map((operation) => header(operation.name).split(' | ').map(() => '---').join('|')).join('|')}|`);
+  for (const gateway of gateways) print(`| ${gateway.name} | ${operations.map((operation) => cell(gateway.name, operation.name)).join(' | ')} |`);
+};
+/** Whether a moment (wall clock, ms) fell inside one of the gateway's bursts of the operation. */
+const insideBurstsOf = (gateway: string, operation: string) => {
+  const windows = burstWindows.filter((window) => window.gateway === gateway && window.operation === operation);
+  return (at: number) => windows.some((window) => at >= window.start && at < window.end);
+};
+
+printPerOperation("GC pauses that started inside the gateway's own bursts, all rounds together: count (major), total ms, longest minor and longest major pause ms.", (gateway, operation) => {
+  const inside = gcPauses.get(gateway)!.filter((pause) => insideBurstsOf(gateway, operation)(pause.at));
+  const longest = (major: boolean) => Math.max(0, ...inside.filter((pause) => pause.major === major).map((pause) => pause.ms));
+  return `${inside.length} (${inside.filter((pause) => pause.major).length}), ${format(inside.reduce((sum, pause) => sum + pause.ms, 0), 0)}, ${format(longest(false))} / ${format(longest(true))}`;
+});
+
+// crm-service's own time for the requests it served inside each burst (every `updateLead` is one
+// crm request; a query's fetches to crm are among several): its p99 against the gateway's.
+const crmRequests = await ask<{ at: number; ms: number }[]>(subgraphs.process, 'crm-requests');
+printPerOperation(
+  "crm-service's own time for the requests it served inside each gateway's bursts (arrival to last byte, in its process), all rounds together: p50 / p99 ms, and the gateway's p99 of all rounds' requests for comparison.",
+  (gateway, operation) => {
+    const inside = crmRequests.filter((request) => insideBurstsOf(gateway, operation)(request.at)).map((request) => request.ms);
+    if (!inside.length) return '—';
+    return `${format(percentile(inside, 0.5))} / ${format(percentile(inside, 0.99))} (gateway ${format(percentile(resultOf(gateway, operation).allLatencies, 0.99))})`;
+  },
+);
+
+printPerOperation(
+  "CPU time the other gateways' processes used during each gateway's bursts (they have nothing to serve then), and the subgraphs' process, median over the rounds, ms per burst: others / subgraphs.",
+  (gateway, operation) => {
+    const result = resultOf(gateway, operation);
+    return result.othersCpuMs.length ? `${format(median(result.othersCpuMs), 0)} (largest ${format(Math.max(...result.othersCpuMs), 0)}) / ${format(median(result.subgraphsCpuMs), 0)}` : '—';
+  },
+);
+
+// Inside each gateway's process: its own time and its subgraph fetches' for the slowest 1 % of the
+// requests it served in its bursts, against the rest.
+const served = new Map<string, { at: number; totalMs: number; fetchMs: number }[]>();
+for (const gateway of gateways) served.set(gateway.name, await ask(gateway.process, 'served'));
+printPerOperation(
+  "Inside each gateway (its own measure, arrival to last byte), the requests it served in its bursts, all rounds together: the slowest 1 % (at or over their p99) and the other 99 %, each as median total ms = median subgraph fetches in flight + median of the gateway's own time (medians of each part, so they need not add up; in brackets: median ms of the gateway's GC pauses overlapping the request). For a query with merging on, a merged fetch counts for the first request only.",
+  (gateway, operation) => {
+    const inside = served.get(gateway)!.filter((request) => insideBurstsOf(gateway, operation)(request.at));
+    if (!inside.length) return '— | —';
+    const p99 = percentile(inside.map((request) => request.totalMs), 0.99);
+    // How much of a request's time its gateway's collector held the process (pauses overlapping it).
+    const pausedMs = (request: (typeof inside)[number]) =>
+      gcPauses.get(gateway)!.reduce((sum, pause) => sum + Math.max(0, Math.min(pause.at + pause.ms, request.at + request.totalMs) - Math.max(pause.at, request.at)), 0);
+    const describe = (chosen: typeof inside) =>
+      `${format(median(chosen.map((request) => request.totalMs)))} = ${format(median(chosen.map((request) => request.fetchMs)))} + ${format(median(chosen.map((request) => request.totalMs - request.fetchMs)))} (GC ${format(median(chosen.map(pausedMs)))})`;
+    return `${describe(inside.filter((request) => request.totalMs >= p99))} | ${describe(inside.filter((request) => request.totalMs < p99))}`;
+  },
+  (operation) => `${operation}: slowest 1 % | the other 99 %`,
+);
+
+printPerOperation(
+  "The slowest 1 % of each burst's requests (at or over its p99), all rounds together: how many, and how many of them were sent in the burst's first 250 ms, first second, and later.",
+  (gateway, operation) => {
+    const sentAt = resultOf(gateway, operation).slowestSentAt;
+    if (!sentAt.length) return '—';
+    return `${sentAt.length}: ${sentAt.filter((at) => at < 250).length} / ${sentAt.filter((at) => at < 1_000).length} / ${sentAt.filter((at) => at >= 1_000).length}`;
+  },
+);
+
+printPerOperation(
+  `Events left in the subgraphs when each burst ended (outbox rows, deliveries and runnable jobs), median and largest over the rounds, and${settleBursts ? '' : ' (BENCH_SETTLE=false: not waited for)'} the time it took until none was left, median and longest ms.`,
+  (gateway, operation) => {
+    const backlog = backlogs.get(`${gateway}\n${operation}`);
+    if (!backlog) return '—';
+    const drain = backlog.drainMs.length ? `; ${format(median(backlog.drainMs), 0)} / ${format(Math.max(...backlog.drainMs), 0)} ms` : '';
+    return `${median(backlog.atEnd)} / ${Math.max(...backlog.atEnd)}${drain}`;
+  },
+);
+await eventDatabase.end();
 
 const stop = (child: ChildProcess) =>
   new Promise<void>((resolve) => {
