@@ -276,10 +276,14 @@ describe('enriching the dealer register against a campaign for Florida car deale
   });
 
   it('records what each record cost, and the job’s sum', async () => {
-    const dealer = recordOf(dealers[0]!['DEALER NAME']!);
-    // A search at Serper's default price, and two model calls at gpt-5-mini's.
-    expect(dealer.costUsd).toBeGreaterThan(0.001);
-    expect(dealer.costUsd).toBeLessThan(0.02);
+    // The dealer is listed twice. A search at Serper's default price and two model calls at
+    // gpt-5-mini's are each paid once, by whichever record asked first (the other reads the same
+    // answer back at no cost), so which of the two records paid what depends on timing.
+    const [listed, repeated] = records.filter((record) => record.input.companyName === dealers[0]!['DEALER NAME']);
+    const [paid, reused] = [listed.costUsd, repeated.costUsd].toSorted((left: number, right: number) => right - left);
+    expect(paid).toBeGreaterThan(0.001);
+    expect(paid).toBeLessThan(0.02);
+    expect(reused).toBeLessThanOrEqual(paid);
     const read = await stack.gql(`query ($id: ID!) { enrichmentJob(id: $id) { costUsd } }`, { id: jobId });
     const sum = records.reduce((total, record) => total + record.costUsd, 0);
     expect(read.data!['enrichmentJob'].costUsd).toBeCloseTo(sum, 6);
