@@ -277,8 +277,8 @@ describe('enriching the dealer register against a campaign for Florida car deale
 
   it('records what each record cost, and the job’s sum', async () => {
     // The dealer is listed twice. A search at Serper's default price and two model calls at
-    // gpt-5-mini's are each paid once, by whichever record asked first (the other reads the same
-    // answer back at no cost), so which of the two records paid what depends on timing.
+    // gpt-5-mini's: a record that finds an answer the other one already paid for reads it back at
+    // no cost, so which of the two records paid what depends on timing.
     const [listed, repeated] = records.filter((record) => record.input.companyName === dealers[0]!['DEALER NAME']);
     const [paid, reused] = [listed.costUsd, repeated.costUsd].toSorted((left: number, right: number) => right - left);
     expect(paid).toBeGreaterThan(0.001);
