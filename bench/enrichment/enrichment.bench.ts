@@ -143,10 +143,11 @@ if (submission === 'upload') {
   if (response.statusCode !== 200 || uploaded.rows !== selected.length) throw new Error(`the upload answered ${response.statusCode}: ${JSON.stringify(uploaded).slice(0, 300)}`);
   jobIds.push(answer.data!['createEnrichmentJob'].id);
 }
-for (let offset = 0; submission === 'inline' && offset < records.length; offset += inlineMaximum) {
+const inlineRecords = submission === 'inline' ? records : [];
+for (let offset = 0; offset < inlineRecords.length; offset += inlineMaximum) {
   const answer = await postGraphQL(
     enrichment.url,
-    { query: `mutation ($input: CreateEnrichmentJobInput!) { createEnrichmentJob(input: $input) { id } }`, variables: { input: { name: `florida-dealers-${offset}.csv`, records: records.slice(offset, offset + inlineMaximum) } } },
+    { query: `mutation ($input: CreateEnrichmentJobInput!) { createEnrichmentJob(input: $input) { id } }`, variables: { input: { name: `florida-dealers-${offset}.csv`, records: inlineRecords.slice(offset, offset + inlineMaximum) } } },
     await callerHeaders(),
   );
   if (answer.errors) throw new Error(JSON.stringify(answer.errors));
