@@ -76,6 +76,14 @@ export class CsvScanner {
     let nextDelimiter = -1;
     let nextLineFeed = -1;
     let nextCarriageReturn = -1;
+    // Where unquoted text from `from` ends: the first delimiter or line break, each searched for
+    // again only once the scan has passed the one found before.
+    const unquotedEnd = (from: number): number => {
+      if (nextDelimiter < from) nextDelimiter = indexOrLength(text, delimiter, from);
+      if (nextLineFeed < from) nextLineFeed = indexOrLength(text, '\n', from);
+      if (nextCarriageReturn < from) nextCarriageReturn = indexOrLength(text, '\r', from);
+      return Math.min(nextDelimiter, nextLineFeed, nextCarriageReturn);
+    };
     let cellStart = 0;
     for (;;) {
       let value: string;
@@ -110,10 +118,7 @@ export class CsvScanner {
         const after = position < length ? text.charCodeAt(position) : -1;
         if (after !== -1 && after !== delimiterCode && after !== lineFeed && after !== carriageReturn) {
           // Text after the closing quote: the cell goes on unquoted, as csv-parse reads it.
-          if (nextDelimiter < position) nextDelimiter = indexOrLength(text, delimiter, position);
-          if (nextLineFeed < position) nextLineFeed = indexOrLength(text, '\n', position);
-          if (nextCarriageReturn < position) nextCarriageReturn = indexOrLength(text, '\r', position);
-          const end = Math.min(nextDelimiter, nextLineFeed, nextCarriageReturn);
+          const end = unquotedEnd(position);
           if (end === length && !final) {
             if (this.cellCharacters + (length - cellStart) > this.maximumRecordCharacters) this.tooLarge();
             this.pending = text.slice(cellStart);
@@ -123,10 +128,7 @@ export class CsvScanner {
           position = end;
         }
       } else {
-        if (nextDelimiter < position) nextDelimiter = indexOrLength(text, delimiter, position);
-        if (nextLineFeed < position) nextLineFeed = indexOrLength(text, '\n', position);
-        if (nextCarriageReturn < position) nextCarriageReturn = indexOrLength(text, '\r', position);
-        const end = Math.min(nextDelimiter, nextLineFeed, nextCarriageReturn);
+        const end = unquotedEnd(position);
         if (end === length && !final) {
           if (this.cellCharacters + (length - cellStart) > this.maximumRecordCharacters) this.tooLarge();
           this.pending = text.slice(cellStart);
