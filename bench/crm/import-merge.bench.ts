@@ -90,7 +90,7 @@ function timed(transaction: EntityManager, backend: number, log: Array<{ sql: st
 }
 
 const companyColumns = 'name, domain, website_url, industry, employee_count, phone, city, region, country, created_at, updated_at';
-const leadColumns = 'first_name, last_name, email, phone, title, status, source, notes, custom_fields, created_at, updated_at';
+const leadColumns = 'first_name, last_name, email, phone, title, status, source, notes, custom_fields, created_at, updated_at, email_kept_apart';
 
 /** The import's new companies and leads inserted again, bare, for another tenant: into the real tables, then into copies without indexes, keys or triggers. */
 async function floor(transaction: EntityManager, backend: number): Promise<Record<string, number>> {
