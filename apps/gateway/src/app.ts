@@ -17,7 +17,7 @@ import { createAuthenticationMiddleware } from './api-key/authentication.middlew
 import { useScopeEnforcement } from './api-key/scope.plugin.js';
 import { assignCaller, assignFixedCaller, assignRequestId, callerOf } from './caller/caller-resolver.js';
 import { callerTokenReuseMsOf, gatewaySubgraphName, shutdownGraceMsOf, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
-import type { GatewayContext } from './context.js';
+import { contextWithLoggerOnFirstUse, type GatewayContext } from './context.js';
 import { createFileTransferRoutes, transferBufferBytes } from './files/file-transfer.route.js';
 import { publicUrlOf } from './files/public-url.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
@@ -273,25 +273,23 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       context: async ({ req, res }) => {
         // Authentication ran first, so every request that reaches GraphQL has a caller.
         const caller = callerOf(res)!;
-        // Made when first used: most requests log nothing, and pino serializes a child's
-        // bindings when it is made (it showed in the gateway's CPU profile).
         let requestLogger: Logger | undefined;
         const requestLoggerOf = () => (requestLogger ??= logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }));
         let delegated: Promise<string> | undefined;
         try {
-          return {
-            caller,
-            publicUrl: publicUrlOf(req, config.PUBLIC_URL),
-            callerToken: await identityTokens.tokenFor(caller),
-            delegatedCallerToken: () => (delegated ??= delegationSigner.sign(caller)),
-            requestId: caller.requestId,
-            get logger() {
-              return requestLoggerOf();
+          return contextWithLoggerOnFirstUse(
+            {
+              caller,
+              publicUrl: publicUrlOf(req, config.PUBLIC_URL),
+              callerToken: await identityTokens.tokenFor(caller),
+              delegatedCallerToken: () => (delegated ??= delegationSigner.sign(caller)),
+              requestId: caller.requestId,
+              deadline: performance.now() + config.OPERATION_TIMEOUT_MS,
+              meter: meterOf(res),
+              rateLimitDecision: rateLimitDecisionOf(res),
             },
-            deadline: performance.now() + config.OPERATION_TIMEOUT_MS,
-            meter: meterOf(res),
-            rateLimitDecision: rateLimitDecisionOf(res),
-          };
+            requestLoggerOf,
+          );
         } catch (error) {
           // Apollo would answer with the error's own message; this is logged here and masked.
           requestLoggerOf().error({ err: error }, 'could not build the request context');
