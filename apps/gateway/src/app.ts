@@ -198,12 +198,6 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   const rateLimit = overrides.benchmarkWithoutEdgeSecurity ? [] : [createRateLimitMiddleware({ limiter: rateLimiter, check: rateLimitCheck, callerOf: (_request, response) => callerOf(response) })];
   const graphqlRateLimit = overrides.benchmarkWithoutEdgeSecurity ? [] : [rateLimitAdmission.start];
 
-  app.use(metrics.router());
-  // Before /graphql's authentication: a CRM's webhook carries no API key, only its own signature.
-  app.use(createCrmWebhookRelay({ crmServiceUrl: config.subgraphUrls.crm, agent, signer: await createRelayTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY }), logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
-  app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, dependencies: { postgres: () => database.ping(), redis: () => redis.ping() } }));
-  // Unsubscribe links and inbound mail webhooks: public, authenticated by their own signatures.
-  app.use(createInboundMailRouter({ conversationServiceUrl: config.subgraphUrls.conversation, signer, agent, logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
   // First on /graphql: a browser's preflight carries no key and must be answered before
   // authentication, and before GraphiQL's GET route, for which Express would answer OPTIONS itself.
   app.use(
@@ -216,29 +210,6 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       maxAge: 600,
     }),
   );
-  // Files beside GraphQL (decision 0031): authenticated like /graphql, streamed to and from the
-  // owning service. Browsers on another allowed origin may PUT and GET them.
-  app.use(
-    '/files',
-    cors({
-      origin: config.CORS_ORIGINS,
-      methods: ['GET', 'PUT'],
-      allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id'],
-      exposedHeaders: ['x-request-id', 'content-disposition', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy', 'Retry-After'],
-      maxAge: 600,
-    }),
-  );
-  const fileTransfers = createFileTransferRoutes({
-    tickets: createFileTickets({ secretsKey: config.SECRETS_KEY }),
-    ledger: createUploadLedger({ redis }),
-    signer,
-    subgraphUrls: config.subgraphUrls,
-    maximumBytes: config.FILE_MAX_BYTES,
-    transferTimeoutMs: config.FILE_TRANSFER_TIMEOUT_MS,
-    logger,
-    edgeSecurity: [metrics.countRequests, assignRequestId, ...authentication, ...rateLimit],
-  });
-  app.use(fileTransfers.router);
   if (config.GRAPHIQL_ENABLED) {
     // Mounted before the GraphQL handler: it answers GET /graphql only for browsers asking for HTML.
     app.use(
@@ -302,6 +273,37 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   app.use('/graphql', (error: unknown, _request: express.Request, response: express.Response, next: express.NextFunction) => {
     rateLimitAdmission.admit(response).then((admitted) => (admitted ? next(error) : undefined), () => next(error));
   });
+  // Every other route after /graphql, which nearly every request takes: Express tries each mounted
+  // router in turn, so a /graphql request does not walk these (none of their paths is under /graphql).
+  app.use(metrics.router());
+  // Not behind /graphql's authentication: a CRM's webhook carries no API key, only its own signature.
+  app.use(createCrmWebhookRelay({ crmServiceUrl: config.subgraphUrls.crm, agent, signer: await createRelayTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY }), logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
+  app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, dependencies: { postgres: () => database.ping(), redis: () => redis.ping() } }));
+  // Unsubscribe links and inbound mail webhooks: public, authenticated by their own signatures.
+  app.use(createInboundMailRouter({ conversationServiceUrl: config.subgraphUrls.conversation, signer, agent, logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
+  // Files beside GraphQL (decision 0031): authenticated like /graphql, streamed to and from the
+  // owning service. Browsers on another allowed origin may PUT and GET them.
+  app.use(
+    '/files',
+    cors({
+      origin: config.CORS_ORIGINS,
+      methods: ['GET', 'PUT'],
+      allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'content-disposition', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
+  const fileTransfers = createFileTransferRoutes({
+    tickets: createFileTickets({ secretsKey: config.SECRETS_KEY }),
+    ledger: createUploadLedger({ redis }),
+    signer,
+    subgraphUrls: config.subgraphUrls,
+    maximumBytes: config.FILE_MAX_BYTES,
+    transferTimeoutMs: config.FILE_TRANSFER_TIMEOUT_MS,
+    logger,
+    edgeSecurity: [metrics.countRequests, assignRequestId, ...authentication, ...rateLimit],
+  });
+  app.use(fileTransfers.router);
   app.use(createHttpErrorHandler(logger));
 
   const webSockets = startGraphQLWebSocketServer({
