@@ -26,6 +26,9 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
+// Each answer carries its own date.
+const withoutDate = (entries: [string, string][]) => entries.filter(([name]) => name !== 'date');
+
 it("reads an answer's headers as WHATWG Headers reads them, and its body as JSON", async () => {
   const fetcher = createSubgraphFetcher({ agent, timeoutMs: 1_000, scope: () => undefined });
   const answer = await fetcher(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' });
@@ -40,7 +43,6 @@ it("reads an answer's headers as WHATWG Headers reads them, and its body as JSON
   expect(answer.headers.get('x-absent')).toBeNull();
   expect(answer.headers.get('constructor')).toBeNull();
   expect(answer.headers.has('content-length')).toBe(true);
-  const withoutDate = (entries: [string, string][]) => entries.filter(([name]) => name !== 'date');
   expect(withoutDate([...answer.headers])).toEqual(withoutDate([...reference]));
   expect(reference.getSetCookie()).toEqual(['first=1; Path=/', 'second=2; Path=/']);
 
