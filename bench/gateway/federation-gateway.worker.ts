@@ -195,7 +195,23 @@ const gateway =
       ? await startBareApollo()
       : await startHive();
 
+// BENCH_BURST_PROFILE_DIR: a V8 CPU profile of this gateway's own bursts only, one file per burst,
+// so what a request costs can be read without the start, the seeding and the other gateways' turns.
+const burstProfiler = new Session();
+async function startBurstProfile() {
+  burstProfiler.connect();
+  await burstProfiler.post('Profiler.enable');
+  await burstProfiler.post('Profiler.start');
+}
+async function stopBurstProfile(path: string) {
+  const { profile } = await burstProfiler.post('Profiler.stop');
+  burstProfiler.disconnect();
+  await writeFile(path, JSON.stringify(profile));
+}
+
 process.on('message', async (message) => {
+  if (message === 'burst-profile-start') return (await startBurstProfile(), process.send!('started'));
+  if (typeof message === 'string' && message.startsWith('burst-profile-stop:')) return (await stopBurstProfile(message.slice('burst-profile-stop:'.length)), process.send!('written'));
   if (message === 'memory') return process.send!(await memoryReport());
   if (message === 'memory-now') return process.send!({ now: memoryNow() });
   if (message === 'gc-pauses') return process.send!(pauses);

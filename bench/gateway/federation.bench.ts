@@ -13,6 +13,8 @@
 //   npm run bench:federation        (builds first; needs PostgreSQL and Redis like the tests)
 //   BENCH_ROUNDS=5 BENCH_BURST_MS=5000 BENCH_CONNECTIONS=20 npm run bench:federation
 //   BENCH_CPU_PROFILE_DIR=/tmp/profiles   writes a V8 CPU profile of each gateway process
+//   BENCH_BURST_PROFILE_DIR=/tmp/profiles writes a V8 CPU profile of each gateway's own bursts only,
+//                                         one file per burst (variant, operation, round)
 //   BENCH_HEAP_PROFILE_DIR=/tmp/profiles  writes a sampling heap profile of each gateway process that
 //                                         counts freed objects too (what each function allocates)
 //   BENCH_VARIANTS=gtm,gtm-off,apollo     only these gateways (gtm, gtm-off, apollo, hive, hive-off;
@@ -61,6 +63,7 @@ interface Child {
 }
 
 const profileDirectory = process.env['BENCH_CPU_PROFILE_DIR'];
+const burstProfileDirectory = process.env['BENCH_BURST_PROFILE_DIR'];
 
 // The project's gateway runs with the Node flags it is deployed with.
 const gatewayNodeFlags = (process.env['BENCH_GATEWAY_NODE_FLAGS'] ?? '--max-old-space-size=256').split(' ').filter(Boolean);
@@ -159,12 +162,12 @@ const chosenVariants = process.env['BENCH_VARIANTS']?.split(',').map((id) => id.
 const variants = allVariants.filter((variant) => (chosenVariants ? variant.id === 'apollo' || chosenVariants.includes(variant.id) : !diagnostics.has(variant.id)));
 const phases = new Set((process.env['BENCH_PHASES'] ?? 'serial,burst').split(',').map((phase) => phase.trim()));
 
-const gateways: (Child & { name: string })[] = [];
+const gateways: (Child & { name: string; id: string })[] = [];
 for (const variant of variants) {
   const settings = { kind: variant.kind, environment: variant.environment, caller, supergraphSdl, deduplicate: variant.deduplicate, withoutEdgeSecurity: 'withoutEdgeSecurity' in variant, gatewayDist: 'before' in variant ? beforeDist : undefined };
   if ('before' in variant && !beforeDist) throw new Error(`${variant.id} needs BENCH_BEFORE_DIST`);
   const child = await startChild('./federation-gateway.worker.ts', 'BENCH_GATEWAY_SETTINGS', settings, true, 'processEnvironment' in variant ? variant.processEnvironment : {}, variant.kind !== 'gtm' ? [] : 'before' in variant ? beforeNodeFlags : 'alternativeFlags' in variant ? alternativeNodeFlags : gatewayNodeFlags);
-  gateways.push({ ...child, name: variant.name });
+  gateways.push({ ...child, name: variant.name, id: variant.id });
 }
 
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
@@ -265,13 +268,13 @@ const percentile = (values: number[], fraction: number) => {
 };
 const median = (values: number[]) => percentile(values, 0.5);
 
-type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; allLatencies: number[]; slowestSentAt: number[]; othersCpuMs: number[]; subgraphsCpuMs: number[]; serial: number[]; serialDifference: number[]; failures: number }>;
+type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; allLatencies: number[]; slowestSentAt: number[]; ownCpuMsPerRequest: number[]; ownCpuMs: number[]; burstRequests: number[]; othersCpuMs: number[]; subgraphsCpuMs: number[]; serial: number[]; serialDifference: number[]; failures: number }>;
 // When each burst ran (wall clock), to attribute the gateways' GC pauses to the burst they fell in.
 const burstWindows: { gateway: string; operation: string; start: number; end: number }[] = [];
 const results: Results = new Map();
 const resultOf = (gateway: string, operation: string) => {
   const id = `${gateway}\n${operation}`;
-  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], allLatencies: [], slowestSentAt: [], othersCpuMs: [], subgraphsCpuMs: [], serial: [], serialDifference: [], failures: 0 });
+  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], allLatencies: [], slowestSentAt: [], ownCpuMsPerRequest: [], ownCpuMs: [], burstRequests: [], othersCpuMs: [], subgraphsCpuMs: [], serial: [], serialDifference: [], failures: 0 });
   return results.get(id)!;
 };
 
@@ -374,12 +377,17 @@ for (let round = 0; round < rounds; round += 1) {
   for (const operation of phases.has('burst') ? operations : []) {
     for (const gateway of order) {
       const cpuBefore = await cpuTimes();
+      if (burstProfileDirectory) await ask(gateway.process, 'burst-profile-start');
       const start = performance.timeOrigin + performance.now();
       const sample = await run(gateway.url, operation.body, connections, { ms: burstMs });
+      if (burstProfileDirectory) await ask(gateway.process, `burst-profile-stop:${burstProfileDirectory}/${gateway.id}-${operation.name.split(/\W/)[0]}-${round + 1}-${sample.requests}.cpuprofile`);
       burstWindows.push({ gateway: gateway.name, operation: operation.name, start, end: performance.timeOrigin + performance.now() });
       const cpuAfter = await cpuTimes();
       const others = gateways.filter((other) => other !== gateway).reduce((sum, other) => sum + cpuAfter.get(other.name)! - cpuBefore.get(other.name)!, 0);
       const cpu = resultOf(gateway.name, operation.name);
+      cpu.ownCpuMs.push(cpuAfter.get(gateway.name)! - cpuBefore.get(gateway.name)!);
+      cpu.burstRequests.push(sample.requests);
+      cpu.ownCpuMsPerRequest.push(cpu.ownCpuMs.at(-1)! / sample.requests);
       cpu.othersCpuMs.push(others);
       cpu.subgraphsCpuMs.push(cpuAfter.get('subgraphs')! - cpuBefore.get('subgraphs')!);
       await settle(gateway.name, operation.name);
@@ -488,6 +496,21 @@ printPerOperation(
     const inside = crmRequests.filter((request) => insideBurstsOf(gateway, operation)(request.at)).map((request) => request.ms);
     if (!inside.length) return '—';
     return `${format(percentile(inside, 0.5))} / ${format(percentile(inside, 0.99))} (gateway ${format(percentile(resultOf(gateway, operation).allLatencies, 0.99))})`;
+  },
+);
+
+// What a request costs the gateway's own process in CPU: steadier than its throughput on a shared
+// machine, since time spent waiting for a core is not counted.
+printPerOperation(
+  "CPU time of each gateway's own process per request of its bursts (all its threads, the collector's included), ms: all rounds together; in brackets the median over the rounds (lowest – highest), and the median of its ratio to bare Apollo's in the same round (the machine's drift between rounds cancelled).",
+  (gateway, operation) => {
+    const result = resultOf(gateway, operation);
+    const perRequest = result.ownCpuMsPerRequest;
+    if (!perRequest.length) return '—';
+    const together = result.ownCpuMs.reduce((sum, ms) => sum + ms, 0) / result.burstRequests.reduce((sum, count) => sum + count, 0);
+    const base = resultOf(baseline, operation).ownCpuMsPerRequest;
+    const ratio = median(perRequest.map((cpu, round) => cpu / base[round]!));
+    return `${format(together, 3)} (${format(median(perRequest), 2)}, ${format(Math.min(...perRequest), 2)} – ${format(Math.max(...perRequest), 2)}; ×${format(ratio, 3)})`;
   },
 );
 

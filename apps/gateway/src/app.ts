@@ -17,7 +17,7 @@ import { createAuthenticationMiddleware } from './api-key/authentication.middlew
 import { useScopeEnforcement } from './api-key/scope.plugin.js';
 import { assignCaller, assignFixedCaller, assignRequestId, callerOf } from './caller/caller-resolver.js';
 import { callerTokenReuseMsOf, gatewaySubgraphName, shutdownGraceMsOf, subgraphNames, type GatewayConfig, type SubgraphName } from './config.js';
-import type { GatewayContext } from './context.js';
+import { contextWithLoggerOnFirstUse, type GatewayContext } from './context.js';
 import { createFileTransferRoutes, transferBufferBytes } from './files/file-transfer.route.js';
 import { publicUrlOf } from './files/public-url.js';
 import { createGraphiqlRouter } from './graphiql/graphiql.route.js';
@@ -198,12 +198,6 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   const rateLimit = overrides.benchmarkWithoutEdgeSecurity ? [] : [createRateLimitMiddleware({ limiter: rateLimiter, check: rateLimitCheck, callerOf: (_request, response) => callerOf(response) })];
   const graphqlRateLimit = overrides.benchmarkWithoutEdgeSecurity ? [] : [rateLimitAdmission.start];
 
-  app.use(metrics.router());
-  // Before /graphql's authentication: a CRM's webhook carries no API key, only its own signature.
-  app.use(createCrmWebhookRelay({ crmServiceUrl: config.subgraphUrls.crm, agent, signer: await createRelayTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY }), logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
-  app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, dependencies: { postgres: () => database.ping(), redis: () => redis.ping() } }));
-  // Unsubscribe links and inbound mail webhooks: public, authenticated by their own signatures.
-  app.use(createInboundMailRouter({ conversationServiceUrl: config.subgraphUrls.conversation, signer, agent, logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
   // First on /graphql: a browser's preflight carries no key and must be answered before
   // authentication, and before GraphiQL's GET route, for which Express would answer OPTIONS itself.
   app.use(
@@ -216,29 +210,6 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       maxAge: 600,
     }),
   );
-  // Files beside GraphQL (decision 0031): authenticated like /graphql, streamed to and from the
-  // owning service. Browsers on another allowed origin may PUT and GET them.
-  app.use(
-    '/files',
-    cors({
-      origin: config.CORS_ORIGINS,
-      methods: ['GET', 'PUT'],
-      allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id'],
-      exposedHeaders: ['x-request-id', 'content-disposition', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy', 'Retry-After'],
-      maxAge: 600,
-    }),
-  );
-  const fileTransfers = createFileTransferRoutes({
-    tickets: createFileTickets({ secretsKey: config.SECRETS_KEY }),
-    ledger: createUploadLedger({ redis }),
-    signer,
-    subgraphUrls: config.subgraphUrls,
-    maximumBytes: config.FILE_MAX_BYTES,
-    transferTimeoutMs: config.FILE_TRANSFER_TIMEOUT_MS,
-    logger,
-    edgeSecurity: [metrics.countRequests, assignRequestId, ...authentication, ...rateLimit],
-  });
-  app.use(fileTransfers.router);
   if (config.GRAPHIQL_ENABLED) {
     // Mounted before the GraphQL handler: it answers GET /graphql only for browsers asking for HTML.
     app.use(
@@ -273,25 +244,23 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
       context: async ({ req, res }) => {
         // Authentication ran first, so every request that reaches GraphQL has a caller.
         const caller = callerOf(res)!;
-        // Made when first used: most requests log nothing, and pino serializes a child's
-        // bindings when it is made (it showed in the gateway's CPU profile).
         let requestLogger: Logger | undefined;
         const requestLoggerOf = () => (requestLogger ??= logger.child({ requestId: caller.requestId, tenant: caller.tenantSlug }));
         let delegated: Promise<string> | undefined;
         try {
-          return {
-            caller,
-            publicUrl: publicUrlOf(req, config.PUBLIC_URL),
-            callerToken: await identityTokens.tokenFor(caller),
-            delegatedCallerToken: () => (delegated ??= delegationSigner.sign(caller)),
-            requestId: caller.requestId,
-            get logger() {
-              return requestLoggerOf();
+          return contextWithLoggerOnFirstUse(
+            {
+              caller,
+              publicUrl: publicUrlOf(req, config.PUBLIC_URL),
+              callerToken: await identityTokens.tokenFor(caller),
+              delegatedCallerToken: () => (delegated ??= delegationSigner.sign(caller)),
+              requestId: caller.requestId,
+              deadline: performance.now() + config.OPERATION_TIMEOUT_MS,
+              meter: meterOf(res),
+              rateLimitDecision: rateLimitDecisionOf(res),
             },
-            deadline: performance.now() + config.OPERATION_TIMEOUT_MS,
-            meter: meterOf(res),
-            rateLimitDecision: rateLimitDecisionOf(res),
-          };
+            requestLoggerOf,
+          );
         } catch (error) {
           // Apollo would answer with the error's own message; this is logged here and masked.
           requestLoggerOf().error({ err: error }, 'could not build the request context');
@@ -304,6 +273,37 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   app.use('/graphql', (error: unknown, _request: express.Request, response: express.Response, next: express.NextFunction) => {
     rateLimitAdmission.admit(response).then((admitted) => (admitted ? next(error) : undefined), () => next(error));
   });
+  // Every other route after /graphql, which nearly every request takes: Express tries each mounted
+  // router in turn, so a /graphql request does not walk these (none of their paths is under /graphql).
+  app.use(metrics.router());
+  // Not behind /graphql's authentication: a CRM's webhook carries no API key, only its own signature.
+  app.use(createCrmWebhookRelay({ crmServiceUrl: config.subgraphUrls.crm, agent, signer: await createRelayTokenSigner({ privateKeyPem: config.CALLER_TOKEN_PRIVATE_KEY }), logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
+  app.use(createHealthRouter({ subgraphUrls: config.subgraphUrls, agent, dependencies: { postgres: () => database.ping(), redis: () => redis.ping() } }));
+  // Unsubscribe links and inbound mail webhooks: public, authenticated by their own signatures.
+  app.use(createInboundMailRouter({ conversationServiceUrl: config.subgraphUrls.conversation, signer, agent, logger, timeoutMs: config.SUBGRAPH_TIMEOUT_MS }));
+  // Files beside GraphQL (decision 0031): authenticated like /graphql, streamed to and from the
+  // owning service. Browsers on another allowed origin may PUT and GET them.
+  app.use(
+    '/files',
+    cors({
+      origin: config.CORS_ORIGINS,
+      methods: ['GET', 'PUT'],
+      allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'content-disposition', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
+  const fileTransfers = createFileTransferRoutes({
+    tickets: createFileTickets({ secretsKey: config.SECRETS_KEY }),
+    ledger: createUploadLedger({ redis }),
+    signer,
+    subgraphUrls: config.subgraphUrls,
+    maximumBytes: config.FILE_MAX_BYTES,
+    transferTimeoutMs: config.FILE_TRANSFER_TIMEOUT_MS,
+    logger,
+    edgeSecurity: [metrics.countRequests, assignRequestId, ...authentication, ...rateLimit],
+  });
+  app.use(fileTransfers.router);
   app.use(createHttpErrorHandler(logger));
 
   const webSockets = startGraphQLWebSocketServer({

@@ -32,3 +32,22 @@ export interface GatewayContext {
   /** Set while a conversationEvents event is executed: the event this execution answers with. */
   conversationEvent?: ConversationEventMessage;
 }
+
+/**
+ * A request's context whose `logger` is made when first read: most requests log nothing, and pino
+ * serializes a child's bindings when it is made. Apollo Server copies the context before it runs
+ * the operation (its own enumerable properties onto an object of the same prototype), which would
+ * read a getter of the object's own, making the logger for every request; a getter on the
+ * prototype is carried over unread. The copy and the original share the one logger.
+ */
+export function contextWithLoggerOnFirstUse(fields: Omit<GatewayContext, 'logger'>, loggerOf: () => Logger): GatewayContext {
+  const context: GatewayContext & { requestLogger: () => Logger } = Object.create(loggerOnFirstUse);
+  return Object.assign(context, fields, { requestLogger: loggerOf });
+}
+
+// One prototype for every request's context, so they all share one shape.
+const loggerOnFirstUse = {
+  get logger(): Logger {
+    return (this as unknown as { requestLogger: () => Logger }).requestLogger();
+  },
+};

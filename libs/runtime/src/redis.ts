@@ -36,3 +36,26 @@ export async function closeRedis(redis: Redis): Promise<void> {
     redis.disconnect();
   }
 }
+
+/**
+ * Holds a connection's writes until the current turn of the event loop ends, so the commands sent
+ * for every request handled in that turn leave in one socket write instead of one each. Call the
+ * returned function right before sending a command that many requests send. A busy gateway handles
+ * several requests per turn; one loopback write each cost it (and Redis, woken for each) about as
+ * much CPU as the rest of its own work on a request (docs/BENCHMARKS.md). Redis receives the same
+ * commands in the same order; they leave by this turn's check phase (`setImmediate`), before the
+ * event loop waits for anything, so an answer is not delayed by more than the turn's own work.
+ */
+export function createTurnWriteBatching(redis: Redis): () => void {
+  let held = false;
+  return () => {
+    const socket = redis.stream;
+    if (held || redis.status !== 'ready' || !socket) return;
+    held = true;
+    socket.cork();
+    setImmediate(() => {
+      held = false;
+      socket.uncork();
+    });
+  };
+}

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 // gtm_<prefix: 10 url-safe chars>_<secret: 43 url-safe chars (32 random bytes)>
 const keyPattern = /^gtm_([A-Za-z0-9]{10})_([A-Za-z0-9_-]{43})$/;
@@ -10,8 +10,9 @@ export interface NewApiKey {
   keyHash: string;
 }
 
+// One call, without a Hash object: every request hashes its key to find its cached lookup.
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 export function generateApiKey(): NewApiKey {

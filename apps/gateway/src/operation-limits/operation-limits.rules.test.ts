@@ -30,6 +30,36 @@ function measure(source: string, variables?: Record<string, unknown>) {
   return measureOperation({ schema, document, operation, variables });
 }
 
+function firstOperationOf(document: ReturnType<typeof parse>): OperationDefinitionNode {
+  const operation = document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+  if (!operation) throw new Error('the test document has no operation');
+  return operation;
+}
+
+describe('measureOperation: one parsed document, request after request (Apollo Server reuses it per query text)', () => {
+  it("measures each request's own variables when a page size comes from one", () => {
+    const document = parse('query Leads($n: Int) { leads(first: $n) { edges { node { id } } } }');
+    const operation = firstOperationOf(document);
+    expect(measureOperation({ schema, document, operation, variables: { n: 50 } }).cost).toBe(1 + 1 + 50 * 2);
+    expect(measureOperation({ schema, document, operation, variables: { n: 5 } }).cost).toBe(1 + 1 + 5 * 2);
+    expect(measureOperation({ schema, document, operation }).cost).toBe(1 + 1 + 20 * 2);
+  });
+
+  it('gives the same figures again, and measures anew against another schema', () => {
+    const document = parse('query Campaigns($unused: Int) { campaigns { edges { node { id } } } }');
+    const operation = firstOperationOf(document);
+    const largerDefault = buildSchema(`
+      type Query { campaigns(first: Int! = 9): CampaignConnection! }
+      type CampaignConnection { edges: [CampaignEdge!]! }
+      type CampaignEdge { node: Campaign! }
+      type Campaign { id: ID! }
+    `);
+    expect(measureOperation({ schema, document, operation, variables: { unused: 1 } }).cost).toBe(1 + 1 + 5 * 2);
+    expect(measureOperation({ schema, document, operation, variables: { unused: 2 } }).cost).toBe(1 + 1 + 5 * 2);
+    expect(measureOperation({ schema: largerDefault, document, operation }).cost).toBe(1 + 1 + 9 * 2);
+  });
+});
+
 describe('measureOperation: cost', () => {
   it('multiplies a connection by its page size once, through edges, not a second time for the edges list', () => {
     // leads 1 + edges (1 + 10 × (node 1 + id 1))

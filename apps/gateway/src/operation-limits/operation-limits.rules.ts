@@ -106,6 +106,8 @@ interface Walk {
   schema: GraphQLSchema;
   fragments: ReadonlyMap<string, FragmentDefinitionNode>;
   variables: Readonly<Record<string, unknown>>;
+  /** Whether a page size was read from anything but a literal: the figures then hold for these variables only. */
+  readsVariables: boolean;
   // A fragment spread many times (or fragments spreading each other in a tree) would make a naive
   // walk exponential in the document size: each fragment is measured once per scope.
   measuredFragments: Map<string, OperationMeasurement>;
@@ -138,6 +140,8 @@ const boundedCost = (cost: number) => Math.min(cost, Number.MAX_SAFE_INTEGER);
  * fields, so measuring an invalid document never throws.
  */
 export function measureOperation({ schema, document, operation, variables }: OperationToMeasure): OperationMeasurement {
+  const known = measuredOperations.get(operation);
+  if (known?.schema === schema && known.document === document) return known.measurement;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -146,11 +150,19 @@ export function measureOperation({ schema, document, operation, variables }: Ope
     schema,
     fragments,
     variables: variablesWithDefaults(operation, variables ?? {}),
+    readsVariables: false,
     measuredFragments: new Map(),
     fragmentsOnPath: new Set(),
   };
-  return measureSelectionSet(walk, operation.selectionSet, schema.getRootType(operation.operation) ?? undefined, { introspection: false, connectionPageSize: undefined });
+  const measurement = measureSelectionSet(walk, operation.selectionSet, schema.getRootType(operation.operation) ?? undefined, { introspection: false, connectionPageSize: undefined });
+  if (!walk.readsVariables) measuredOperations.set(operation, { schema, document, measurement });
+  return measurement;
 }
+
+// Apollo Server keeps one parsed document per query text, so the same operation node comes back
+// with every request that sends that text: its figures are measured once, unless a page size comes
+// from a variable. Keyed weakly: an operation Apollo's cache lets go of is forgotten here too.
+const measuredOperations = new WeakMap<OperationDefinitionNode, { schema: GraphQLSchema; document: DocumentNode; measurement: OperationMeasurement }>();
 
 // Validation runs before variables are coerced, so an operation's own defaults are applied here.
 function variablesWithDefaults(operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): Record<string, unknown> {
@@ -227,14 +239,14 @@ function measureField(walk: Walk, field: FieldNode, parentType: GraphQLComposite
   if (name === '__typename') return { depth: levels, aliases: alias, cost: 0 };
 
   if (childType && isConnection(childType)) {
-    const children = measureChildren({ introspection: false, connectionPageSize: pageSizeOf(field, definition, walk.variables) });
+    const children = measureChildren({ introspection: false, connectionPageSize: pageSizeOf(walk, field, definition) });
     return { depth: levels + children.depth, aliases: alias + children.aliases, cost: boundedCost(1 + children.cost) };
   }
 
   const returnsList = definition !== undefined && isListType(getNullableType(definition.type));
   let multiplier = 1;
   if (scope.connectionPageSize !== undefined && returnsList && (name === 'edges' || name === 'nodes')) multiplier = scope.connectionPageSize;
-  else if (returnsList || takesPageSize(field, definition)) multiplier = pageSizeOf(field, definition, walk.variables);
+  else if (returnsList || takesPageSize(field, definition)) multiplier = pageSizeOf(walk, field, definition);
   const children = measureChildren({ introspection: false, connectionPageSize: undefined });
   return { depth: levels + children.depth, aliases: alias + children.aliases, cost: boundedCost(1 + multiplier * children.cost) };
 }
@@ -262,11 +274,12 @@ function takesPageSize(field: FieldNode, definition: GraphQLField<unknown, unkno
   );
 }
 
-function pageSizeOf(field: FieldNode, definition: GraphQLField<unknown, unknown> | undefined, variables: Readonly<Record<string, unknown>>): number {
+function pageSizeOf(walk: Walk, field: FieldNode, definition: GraphQLField<unknown, unknown> | undefined): number {
   const sizes: number[] = [];
   for (const argumentName of pageSizeArgumentNames) {
     const argument = field.arguments?.find((candidate) => candidate.name.value === argumentName);
-    let value = argument ? valueFromASTUntyped(argument.value, variables) : undefined;
+    if (argument && argument.value.kind !== Kind.INT) walk.readsVariables = true;
+    let value = argument ? valueFromASTUntyped(argument.value, walk.variables) : undefined;
     if (value === undefined || value === null) value = definition?.args.find((candidate) => candidate.name === argumentName)?.defaultValue;
     if (typeof value === 'number' && Number.isFinite(value)) sizes.push(value);
   }

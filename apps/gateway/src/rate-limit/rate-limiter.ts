@@ -1,5 +1,5 @@
 import type { CallerContext } from '@gtm/caller';
-import type { Redis } from '@gtm/runtime';
+import { createTurnWriteBatching, type Redis } from '@gtm/runtime';
 import type { TierLimitTable } from './rate-limit.config.js';
 
 export type RateLimitWindow = 'minute' | 'day';
@@ -140,6 +140,8 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
   const redis = options.redis as Redis & RateLimitCommands;
   redis.defineCommand(consumeRequestCommand, { numberOfKeys: 2, lua: consumeRequestScript });
   redis.defineCommand(consumeBudgetCommand, { numberOfKeys: 1, lua: consumeBudgetScript });
+  // Every request sends one: those handled in the same turn of the event loop go in one write.
+  const batchWritesOfThisTurn = createTurnWriteBatching(redis);
 
   // The `{tenant}` hash tag keeps every key of one tenant in one Redis Cluster slot, which a
   // script touching two keys requires. Request windows are per API key (a tenant's keys are
@@ -158,6 +160,7 @@ export function createRateLimiter(options: CreateRateLimiterOptions): RateLimite
       const at = now();
       const minute = windowPosition(at, minuteMilliseconds);
       const day = windowPosition(at, dayMilliseconds);
+      batchWritesOfThisTurn();
       const [allowed, refusingWindow, minuteUsed, dayUsed] = await redis[consumeRequestCommand](
         requestKey(caller, 'minute', minute.label),
         requestKey(caller, 'day', day.label),
