@@ -22,7 +22,8 @@
 //                                         rate limits; gtm-arenas, merging on with MALLOC_ARENA_MAX=2;
 //                                         gtm-before and gtm-off-before, the build in BENCH_BEFORE_DIST)
 //   BENCH_BEFORE_DIST=/path/to/dist       an earlier build of apps/gateway (a copy of its dist
-//                                         folder inside node_modules, so its imports resolve)
+//                                         folder inside node_modules, so its imports resolve, with
+//                                         apps/gateway/supergraph.graphql copied beside the folder)
 //   BENCH_GATEWAY_NODE_FLAGS="--max-old-space-size=256"   Node flags of the project's gateway (default:
 //                                         those of the Dockerfile and docker-compose.yml)
 //   BENCH_BEFORE_NODE_FLAGS="..."         Node flags of the `-before` variants (default: BENCH_GATEWAY_NODE_FLAGS),
