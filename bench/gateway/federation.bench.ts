@@ -36,7 +36,7 @@
 //   BENCH_ORDER=rotated                   the gateways' order of the earlier runs (rotated each round:
 //                                         each always after the same one), to compare with
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { openApiKeyRegistry } from '@gtm/gateway/api-key-registry';
@@ -269,13 +269,13 @@ const percentile = (values: number[], fraction: number) => {
 };
 const median = (values: number[]) => percentile(values, 0.5);
 
-type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; allLatencies: number[]; slowestSentAt: number[]; ownCpuMsPerRequest: number[]; ownCpuMs: number[]; burstRequests: number[]; othersCpuMs: number[]; subgraphsCpuMs: number[]; serial: number[]; serialDifference: number[]; failures: number }>;
+type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; allLatencies: number[]; slowestSentAt: number[]; ownCpuMsPerRequest: number[]; ownCpuMs: number[]; burstRequests: number[]; othersCpuMs: number[]; subgraphsCpuMs: number[]; redisCpuMs: number[]; postgresCpuMs: number[]; serial: number[]; serialDifference: number[]; failures: number }>;
 // When each burst ran (wall clock), to attribute the gateways' GC pauses to the burst they fell in.
 const burstWindows: { gateway: string; operation: string; start: number; end: number }[] = [];
 const results: Results = new Map();
 const resultOf = (gateway: string, operation: string) => {
   const id = `${gateway}\n${operation}`;
-  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], allLatencies: [], slowestSentAt: [], ownCpuMsPerRequest: [], ownCpuMs: [], burstRequests: [], othersCpuMs: [], subgraphsCpuMs: [], serial: [], serialDifference: [], failures: 0 });
+  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], allLatencies: [], slowestSentAt: [], ownCpuMsPerRequest: [], ownCpuMs: [], burstRequests: [], othersCpuMs: [], subgraphsCpuMs: [], redisCpuMs: [], postgresCpuMs: [], serial: [], serialDifference: [], failures: 0 });
   return results.get(id)!;
 };
 
@@ -354,10 +354,31 @@ const orderOf = (round: number) => {
 
 // Each process's CPU time so far (ms): what the other gateways burned while one was measured (a
 // collection finishing after its own burst, say) is CPU the measured one did not have.
+// Redis and PostgreSQL serve every gateway's requests too (the rate limit's script, usage rows, the
+// subgraphs' queries): on a machine whose cores are all busy, what one gateway makes them do is CPU
+// the others do not get. Read from /proc (Linux), every process of the two servers summed, in ms.
+// USER_HZ, the unit of /proc's times, is 100 on Linux on every architecture Node ships for.
+const clockTicksPerSecond = 100;
+/** CPU time of every process of that name (Redis's `redis-server`, PostgreSQL's `postgres` backends), ms. */
+async function processesCpuMs(name: string): Promise<number> {
+  let ticks = 0;
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const nameEnd = stat.lastIndexOf(')');
+    if (stat.slice(stat.indexOf('(') + 1, nameEnd) !== name) continue;
+    // Fields after the name: state is the 3rd field of the line, utime and stime the 14th and 15th.
+    const fields = stat.slice(nameEnd + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1000) / clockTicksPerSecond;
+}
 const cpuTimes = async () => {
   const times = new Map<string, number>();
   for (const gateway of gateways) times.set(gateway.name, await ask<number>(gateway.process, 'cpu'));
   times.set('subgraphs', await ask<number>(subgraphs.process, 'cpu'));
+  times.set('redis', await processesCpuMs('redis-server'));
+  times.set('postgres', await processesCpuMs('postgres'));
   return times;
 };
 
@@ -391,6 +412,8 @@ for (let round = 0; round < rounds; round += 1) {
       cpu.ownCpuMsPerRequest.push(cpu.ownCpuMs.at(-1)! / sample.requests);
       cpu.othersCpuMs.push(others);
       cpu.subgraphsCpuMs.push(cpuAfter.get('subgraphs')! - cpuBefore.get('subgraphs')!);
+      cpu.redisCpuMs.push(cpuAfter.get('redis')! - cpuBefore.get('redis')!);
+      cpu.postgresCpuMs.push(cpuAfter.get('postgres')! - cpuBefore.get('postgres')!);
       await settle(gateway.name, operation.name);
       const result = resultOf(gateway.name, operation.name);
       result.rps.push((sample.requests / sample.elapsedMs) * 1_000);
@@ -520,6 +543,25 @@ printPerOperation(
   (gateway, operation) => {
     const result = resultOf(gateway, operation);
     return result.othersCpuMs.length ? `${format(median(result.othersCpuMs), 0)} (largest ${format(Math.max(...result.othersCpuMs), 0)}) / ${format(median(result.subgraphsCpuMs), 0)}` : '—';
+  },
+);
+
+// What a request costs the whole machine but the load generator: the gateway's process, the
+// subgraphs' and the two servers'. Two gateways at the same CPU of their own can still differ here
+// (a rate-limit script in Redis, usage rows in PostgreSQL), and with every core busy it is this
+// sum that sets the throughput.
+printPerOperation(
+  "CPU per request of its bursts, ms, all rounds together: gateway + subgraphs + Redis + PostgreSQL = total; in brackets the median over the rounds of the total's ratio to bare Apollo's in the same round.",
+  (gateway, operation) => {
+    const result = resultOf(gateway, operation);
+    if (!result.burstRequests.length) return '—';
+    const parts = (of: ReturnType<typeof resultOf>) => [of.ownCpuMs, of.subgraphsCpuMs, of.redisCpuMs, of.postgresCpuMs];
+    const requests = result.burstRequests.reduce((sum, count) => sum + count, 0);
+    const perRequest = parts(result).map((values) => values.reduce((sum, value) => sum + value, 0) / requests);
+    const totals = (of: ReturnType<typeof resultOf>) => of.burstRequests.map((count, round) => parts(of).reduce((sum, values) => sum + values[round]!, 0) / count);
+    const base = totals(resultOf(baseline, operation));
+    const ratio = median(totals(result).map((total, round) => total / base[round]!));
+    return `${perRequest.map((value) => format(value, 2)).join(' + ')} = ${format(perRequest.reduce((sum, value) => sum + value, 0), 2)} (×${format(ratio, 3)})`;
   },
 );
 
