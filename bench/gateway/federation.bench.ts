@@ -359,9 +359,9 @@ const orderOf = (round: number) => {
 // the others do not get. Read from /proc (Linux), every process of the two servers summed, in ms.
 // USER_HZ, the unit of /proc's times, is 100 on Linux on every architecture Node ships for.
 const clockTicksPerSecond = 100;
-/** CPU time of every process of that name (Redis's `redis-server`, PostgreSQL's `postgres` backends), ms. */
-async function processesCpuMs(name: string): Promise<number> {
-  let ticks = 0;
+/** CPU time so far of each process of that name (Redis's `redis-server`, PostgreSQL's `postgres` backends), ms by pid. */
+async function processesCpuMs(name: string): Promise<Map<string, number>> {
+  const byProcess = new Map<string, number>();
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
@@ -369,18 +369,19 @@ async function processesCpuMs(name: string): Promise<number> {
     if (stat.slice(stat.indexOf('(') + 1, nameEnd) !== name) continue;
     // Fields after the name: state is the 3rd field of the line, utime and stime the 14th and 15th.
     const fields = stat.slice(nameEnd + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
+    byProcess.set(entry, ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond);
   }
-  return (ticks * 1000) / clockTicksPerSecond;
+  return byProcess;
 }
+/** What the processes of `after` spent since `before`: a process that exited in between is not counted, one that started is counted whole. */
+const cpuSpentSince = (before: Map<string, number>, after: Map<string, number>) => [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
 const cpuTimes = async () => {
   const times = new Map<string, number>();
   for (const gateway of gateways) times.set(gateway.name, await ask<number>(gateway.process, 'cpu'));
   times.set('subgraphs', await ask<number>(subgraphs.process, 'cpu'));
-  times.set('redis', await processesCpuMs('redis-server'));
-  times.set('postgres', await processesCpuMs('postgres'));
   return times;
 };
+const serverCpuTimes = async () => ({ redis: await processesCpuMs('redis-server'), postgres: await processesCpuMs('postgres') });
 
 const queries = operations.filter((candidate) => !candidate.name.startsWith('mutation'));
 const loads: number[] = [];
@@ -399,12 +400,14 @@ for (let round = 0; round < rounds; round += 1) {
   for (const operation of phases.has('burst') ? operations : []) {
     for (const gateway of order) {
       const cpuBefore = await cpuTimes();
+      const serversBefore = await serverCpuTimes();
       if (burstProfileDirectory) await ask(gateway.process, 'burst-profile-start');
       const start = performance.timeOrigin + performance.now();
       const sample = await run(gateway.url, operation.body, connections, { ms: burstMs });
       if (burstProfileDirectory) await ask(gateway.process, `burst-profile-stop:${burstProfileDirectory}/${gateway.id}-${operation.name.split(/\W/)[0]}-${round + 1}-${sample.requests}.cpuprofile`);
       burstWindows.push({ gateway: gateway.name, operation: operation.name, start, end: performance.timeOrigin + performance.now() });
       const cpuAfter = await cpuTimes();
+      const serversAfter = await serverCpuTimes();
       const others = gateways.filter((other) => other !== gateway).reduce((sum, other) => sum + cpuAfter.get(other.name)! - cpuBefore.get(other.name)!, 0);
       const cpu = resultOf(gateway.name, operation.name);
       cpu.ownCpuMs.push(cpuAfter.get(gateway.name)! - cpuBefore.get(gateway.name)!);
@@ -412,8 +415,8 @@ for (let round = 0; round < rounds; round += 1) {
       cpu.ownCpuMsPerRequest.push(cpu.ownCpuMs.at(-1)! / sample.requests);
       cpu.othersCpuMs.push(others);
       cpu.subgraphsCpuMs.push(cpuAfter.get('subgraphs')! - cpuBefore.get('subgraphs')!);
-      cpu.redisCpuMs.push(cpuAfter.get('redis')! - cpuBefore.get('redis')!);
-      cpu.postgresCpuMs.push(cpuAfter.get('postgres')! - cpuBefore.get('postgres')!);
+      cpu.redisCpuMs.push(cpuSpentSince(serversBefore.redis, serversAfter.redis));
+      cpu.postgresCpuMs.push(cpuSpentSince(serversBefore.postgres, serversAfter.postgres));
       await settle(gateway.name, operation.name);
       const result = resultOf(gateway.name, operation.name);
       result.rps.push((sample.requests / sample.elapsedMs) * 1_000);
