@@ -192,11 +192,13 @@ export async function createApp(config: GatewayConfig, overrides: GatewayOverrid
   // Who is calling (API key → caller) and whether they may (rate limits). After authentication
   // (the limits need the tier). File transfers wait for the decision before streaming; /graphql
   // only starts it here (`rateLimitAdmission`).
-  const authentication = overrides.benchmarkWithoutEdgeSecurity
-    ? [assignFixedCaller(overrides.benchmarkWithoutEdgeSecurity)]
-    : [createAuthenticationMiddleware({ authenticator, logger }), assignCaller];
-  const rateLimit = overrides.benchmarkWithoutEdgeSecurity ? [] : [createRateLimitMiddleware({ limiter: rateLimiter, check: rateLimitCheck, callerOf: (_request, response) => callerOf(response) })];
-  const graphqlRateLimit = overrides.benchmarkWithoutEdgeSecurity ? [] : [rateLimitAdmission.start];
+  const { authentication, rateLimit, graphqlRateLimit } = overrides.benchmarkWithoutEdgeSecurity
+    ? { authentication: [assignFixedCaller(overrides.benchmarkWithoutEdgeSecurity)], rateLimit: [], graphqlRateLimit: [] }
+    : {
+        authentication: [createAuthenticationMiddleware({ authenticator, logger }), assignCaller],
+        rateLimit: [createRateLimitMiddleware({ limiter: rateLimiter, check: rateLimitCheck, callerOf: (_request, response) => callerOf(response) })],
+        graphqlRateLimit: [rateLimitAdmission.start],
+      };
 
   // First on /graphql: a browser's preflight carries no key and must be answered before
   // authentication, and before GraphiQL's GET route, for which Express would answer OPTIONS itself.
