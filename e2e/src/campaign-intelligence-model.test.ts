@@ -119,20 +119,26 @@ describe('generation with a model', () => {
     let bothArrived!: () => void;
     const together = new Promise<void>((resolve) => (bothArrived = resolve));
     const met: boolean[] = [];
+    // The first calls answer only once the test has looked at the assets: what it sees must not
+    // depend on how quickly a busy machine gets to the query.
+    let release!: () => void;
+    const looked = new Promise<void>((resolve) => (release = resolve));
     const meetTheOther = async (request: FakeLlmRequest): Promise<FakeLlmReply> => {
       arrived += 1;
       if (arrived === 2) bothArrived();
       const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000).unref());
       met.push(await Promise.race([together.then(() => true), timeout]));
+      await looked;
       return respond(request);
     };
     openAi.enqueue(meetTheOther, meetTheOther);
     const running = Promise.all([generate(first, 'TARGET_COMPANY'), generate(second, 'TARGET_COMPANY')]);
     let seen: string[] = [];
-    for (let attempt = 0; attempt < 50 && !seen.includes('GENERATING'); attempt += 1) {
+    for (let attempt = 0; attempt < 250 && !(seen[0] === 'GENERATING' && seen[1] === 'GENERATING'); attempt += 1) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       seen = (await gql(`query ($id: ID!) { campaign(id: $id) { assets { state } } }`, { id: first })).data!['campaign'].assets.map((asset: { state: string }) => asset.state);
     }
+    release();
     expect(seen.slice(0, 2)).toEqual(['GENERATING', 'GENERATING']);
     const [one, two] = await running;
     expect([statusOf(one, 'TARGET_COMPANY').state, statusOf(two, 'TARGET_COMPANY').state]).toEqual(['READY', 'READY']);
