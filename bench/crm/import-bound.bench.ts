@@ -33,7 +33,7 @@ import { loadConfig } from '@gtm/crm-service/config';
 import { createLogger } from '@gtm/runtime';
 import { createSubgraphClient, createSubgraphTestSetup, createTestCaller } from '@gtm/testing';
 import { dealerHeader, writeDealerFile } from './dealer-file.ts';
-import { uploadDealerFile } from './import-upload.ts';
+import { uploadDealerFile, waitForImportEnd } from './import-upload.ts';
 
 const rows = Number(process.env['BENCH_ROWS'] ?? 100_000);
 const runs = Number(process.env['BENCH_RUNS'] ?? 5);
@@ -54,12 +54,8 @@ async function importFile(): Promise<{ ms: number; tenant: string }> {
   const caller = createTestCaller();
   const startedAt = performance.now();
   const importId = await uploadDealerFile({ call, origin: new URL(app.url).origin, signer: setup.callerKeys.signer, caller, file });
-  for (;;) {
-    const [row] = await sql.execute(`select status from crm.job where id = ?`, [importId]);
-    if (row?.status === 'SUCCEEDED') break;
-    if (['FAILED', 'CANCELLED'].includes(row?.status)) throw new Error(`import ${row?.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  const status = await waitForImportEnd((text, values) => sql.execute(text, values), importId);
+  if (status !== 'SUCCEEDED') throw new Error(`import ${status}`);
   return { ms: performance.now() - startedAt, tenant: caller.tenantId };
 }
 

@@ -34,3 +34,12 @@ export async function uploadDealerFile({ call, origin, signer, caller, file }: D
   if (response.status !== 200) throw new Error(`upload answered ${response.status}: ${response.body}`);
   return id;
 }
+
+/** Waits until the import's job has ended (polling `crm.job` every 10 ms); answers its status. */
+export async function waitForImportEnd(execute: (sql: string, values: unknown[]) => Promise<Array<{ status?: string }>>, id: string): Promise<string> {
+  for (;;) {
+    const [row] = await execute(`select status from crm.job where id = ?`, [id]);
+    if (row?.status && ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(row.status)) return row.status;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

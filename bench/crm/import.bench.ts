@@ -21,7 +21,7 @@ import { loadConfig } from '@gtm/crm-service/config';
 import { createLogger } from '@gtm/runtime';
 import { createSubgraphClient, createSubgraphTestSetup, createTestCaller } from '@gtm/testing';
 import { dealerHeader, writeDealerFile } from './dealer-file.ts';
-import { uploadDealerFile } from './import-upload.ts';
+import { uploadDealerFile, waitForImportEnd } from './import-upload.ts';
 
 const rows = Number(process.env['BENCH_ROWS'] ?? 100_000);
 const runs = Number(process.env['BENCH_RUNS'] ?? 3);
@@ -44,11 +44,7 @@ async function importOnce(): Promise<{ ms: number; uploadMs: number; result: Rec
   const startedAt = performance.now();
   const id = await uploadDealerFile({ call, origin, signer: setup.callerKeys.signer, caller, file });
   const uploadMs = performance.now() - startedAt;
-  for (;;) {
-    const [row] = await sql.execute(`select status from crm.job where id = ?`, [id]);
-    if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(row?.status)) break;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitForImportEnd((text, values) => sql.execute(text, values), id);
   const ms = performance.now() - startedAt;
   const read = await call(caller, `query ($id: ID!) { leadImport(id: $id) { status total imported merged rejected } }`, { id });
   return { ms, uploadMs, result: read.data!['leadImport'] };
