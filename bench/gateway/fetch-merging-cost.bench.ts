@@ -22,16 +22,15 @@ const mock = new MockAgent({ connections: 1 });
 mock.disableNetConnect();
 mock.get('http://subgraph.test').intercept({ path: '/graphql', method: 'POST' }).reply(200, answer, { headers: { 'content-type': 'application/json' } }).persist();
 
-let mergeKey: string | undefined;
-const fetcher = createSubgraphFetcher({ agent: mock as unknown as Agent, timeoutMs: 5_000, scope: () => ({ deadline: undefined, mergeKey }) });
+const fetcher = createSubgraphFetcher({ agent: mock as unknown as Agent, timeoutMs: 5_000 });
 const callerKey = 'tenant-id|key-id|enterprise|read,write|http://127.0.0.1:4000';
 
 async function block(merging: boolean): Promise<number> {
-  mergeKey = merging ? callerKey : undefined;
+  const mergeKey = merging ? callerKey : undefined;
   const startedAt = performance.now();
   for (let index = 0; index < fetchesPerBlock; index += 1) {
-    const response = await fetcher(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    await response.json();
+    const fetched = await fetcher({ url, headers: { 'content-type': 'application/json' }, body, mergeKey });
+    JSON.parse(fetched.body.toString('utf8'));
   }
   return ((performance.now() - startedAt) / fetchesPerBlock) * 1_000;
 }
