@@ -15,6 +15,7 @@
 //   BENCH_CPU_PROFILE_DIR=/tmp/profiles   writes a V8 CPU profile of each gateway process
 //   BENCH_BURST_PROFILE_DIR=/tmp/profiles writes a V8 CPU profile of each gateway's own bursts only,
 //                                         one file per burst (variant, operation, round)
+//   BENCH_SUBGRAPH_CPU_PROFILE_DIR=/tmp/profiles  writes a V8 CPU profile of the subgraphs' process
 //   BENCH_HEAP_PROFILE_DIR=/tmp/profiles  writes a sampling heap profile of each gateway process that
 //                                         counts freed objects too (what each function allocates)
 //   BENCH_VARIANTS=gtm,gtm-off,apollo     only these gateways (gtm, gtm-off, apollo, hive, hive-off;
@@ -91,7 +92,10 @@ function ask<Answer>(child: ChildProcess, message: string): Promise<Answer> {
   });
 }
 
-const subgraphs = await startChild('./federation-subgraphs.worker.ts', 'BENCH_SUBGRAPH_ENVIRONMENT', subgraphEnvironment);
+// BENCH_SUBGRAPH_CPU_PROFILE_DIR: a V8 CPU profile of the subgraphs' process over the whole run
+// (written when it exits), to see what a request costs them.
+const subgraphProfileDirectory = process.env['BENCH_SUBGRAPH_CPU_PROFILE_DIR'];
+const subgraphs = await startChild('./federation-subgraphs.worker.ts', 'BENCH_SUBGRAPH_ENVIRONMENT', subgraphEnvironment, false, {}, subgraphProfileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${subgraphProfileDirectory}`] : []);
 const subgraphUrls = subgraphs.urls!;
 let stopping = false;
 // Numbers measured against subgraphs that have gone are not numbers: stop instead (on a shared
