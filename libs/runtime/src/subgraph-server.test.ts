@@ -189,6 +189,34 @@ describe('routes beside /graphql', () => {
   });
 });
 
+describe('field resolution', () => {
+  it("runs resolvers without Apollo's cache-control wrapping: no subgraph declares cache hints, so its answers carry none", async () => {
+    const database = await openDatabase();
+    const redis = createRedis({ url: testEnvironment.redisUrl });
+    await redis.connect();
+    const resolver = new OriginResolver();
+    const server = await createSubgraphServer({
+      name: 'runtime-test',
+      schema: await buildSubgraphSchema({ resolvers: [OriginResolver], container: { get: () => resolver } }),
+      database,
+      redis,
+      logger,
+      verifier: callerKeys.verifier,
+      createLoaders: () => ({}),
+    });
+    try {
+      const url = await server.listen(0, '127.0.0.1');
+      const token = await callerKeys.signer.sign(createTestCaller());
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-gtm-caller': token }, body: JSON.stringify({ query: '{ origin { publicUrl } }' }) });
+      expect(await response.json()).toEqual({ data: { origin: { publicUrl: null } } });
+      // With the plugin on, every answer says `cache-control: no-store`, the sign that each field was wrapped.
+      expect(response.headers.get('cache-control')).toBeNull();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('input PostgreSQL cannot store', () => {
   it('is BAD_USER_INPUT naming the field, for any argument, before any resolver runs, with nothing logged as an error', async () => {
     const database = await openDatabase();
