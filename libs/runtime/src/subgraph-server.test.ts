@@ -7,7 +7,7 @@ import { createDatabase, TenantScopedEntity, TenantScopeError } from './database
 import { createLogger } from './logger.js';
 import { createRedis } from './redis.js';
 import { buildSubgraphSchema } from './subgraph-schema.js';
-import { createSubgraphServer } from './subgraph-server.js';
+import { createSubgraphServer, type SubgraphServerOptions } from './subgraph-server.js';
 
 @Entity({ tableName: 'note' })
 class Note extends TenantScopedEntity {
@@ -95,6 +95,25 @@ async function openDatabase() {
   return database;
 }
 
+/** A subgraph server with one resolver class, over its own database and Redis connections. */
+async function startTestSubgraph(resolverClass: new () => object, options: Pick<SubgraphServerOptions<object>, 'routes' | 'shutdownGraceMs'> = {}) {
+  const database = await openDatabase();
+  const redis = createRedis({ url: testEnvironment.redisUrl });
+  await redis.connect();
+  const resolver = new resolverClass();
+  const server = await createSubgraphServer({
+    name: 'runtime-test',
+    schema: await buildSubgraphSchema({ resolvers: [resolverClass], container: { get: () => resolver } }),
+    database,
+    redis,
+    logger,
+    verifier: callerKeys.verifier,
+    createLoaders: () => ({}),
+    ...options,
+  });
+  return { server, database, redis };
+}
+
 describe('tenant scoping', () => {
   it('refuses reads without a tenant and writes for another tenant', async () => {
     const database = await openDatabase();
@@ -124,20 +143,7 @@ describe('tenant scoping', () => {
 
 describe('graceful shutdown', () => {
   it('finishes an in-flight request, then stops accepting and closes its pools', async () => {
-    const database = await openDatabase();
-    const redis = createRedis({ url: testEnvironment.redisUrl });
-    await redis.connect();
-    const resolver = new SlowResolver();
-    const server = await createSubgraphServer({
-      name: 'runtime-test',
-      schema: await buildSubgraphSchema({ resolvers: [SlowResolver], container: { get: () => resolver } }),
-      database,
-      redis,
-      logger,
-      verifier: callerKeys.verifier,
-      createLoaders: () => ({}),
-      shutdownGraceMs: 5_000,
-    });
+    const { server, database, redis } = await startTestSubgraph(SlowResolver, { shutdownGraceMs: 5_000 });
     const url = await server.listen(0, '127.0.0.1');
     const call = createSubgraphClient(url, callerKeys.signer);
 
@@ -158,20 +164,7 @@ describe('graceful shutdown', () => {
 
 describe('routes beside /graphql', () => {
   it('serves the routes it is given and tells resolvers the gateway\'s public origin', async () => {
-    const database = await openDatabase();
-    const redis = createRedis({ url: testEnvironment.redisUrl });
-    await redis.connect();
-    const resolver = new OriginResolver();
-    const server = await createSubgraphServer({
-      name: 'runtime-test',
-      schema: await buildSubgraphSchema({ resolvers: [OriginResolver], container: { get: () => resolver } }),
-      database,
-      redis,
-      logger,
-      verifier: callerKeys.verifier,
-      createLoaders: () => ({}),
-      routes: (request, response, next) => (request.path === '/files/ping' ? response.json({ pong: true }) : next()),
-    });
+    const { server } = await startTestSubgraph(OriginResolver, { routes: (request, response, next) => (request.path === '/files/ping' ? response.json({ pong: true }) : next()) });
     try {
       const url = await server.listen(0, '127.0.0.1');
       expect(await (await fetch(url.replace('/graphql', '/files/ping'))).json()).toEqual({ pong: true });
@@ -191,19 +184,7 @@ describe('routes beside /graphql', () => {
 
 describe('field resolution', () => {
   it("runs resolvers without Apollo's cache-control wrapping: no subgraph declares cache hints, so its answers carry none", async () => {
-    const database = await openDatabase();
-    const redis = createRedis({ url: testEnvironment.redisUrl });
-    await redis.connect();
-    const resolver = new OriginResolver();
-    const server = await createSubgraphServer({
-      name: 'runtime-test',
-      schema: await buildSubgraphSchema({ resolvers: [OriginResolver], container: { get: () => resolver } }),
-      database,
-      redis,
-      logger,
-      verifier: callerKeys.verifier,
-      createLoaders: () => ({}),
-    });
+    const { server } = await startTestSubgraph(OriginResolver);
     try {
       const url = await server.listen(0, '127.0.0.1');
       const token = await callerKeys.signer.sign(createTestCaller());
