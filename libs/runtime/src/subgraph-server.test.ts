@@ -96,7 +96,7 @@ async function openDatabase() {
 }
 
 /** A subgraph server with one resolver class, over its own database and Redis connections. */
-async function startTestSubgraph(resolverClass: new () => object, options: Pick<SubgraphServerOptions<object>, 'routes' | 'shutdownGraceMs'> = {}) {
+async function startTestSubgraph(resolverClass: new () => object, options: Partial<Pick<SubgraphServerOptions<object>, 'routes' | 'shutdownGraceMs' | 'logger'>> = {}) {
   const database = await openDatabase();
   const redis = createRedis({ url: testEnvironment.redisUrl });
   await redis.connect();
@@ -200,20 +200,8 @@ describe('field resolution', () => {
 
 describe('input PostgreSQL cannot store', () => {
   it('is BAD_USER_INPUT naming the field, for any argument, before any resolver runs, with nothing logged as an error', async () => {
-    const database = await openDatabase();
-    const redis = createRedis({ url: testEnvironment.redisUrl });
-    await redis.connect();
     const logs = captureLogs();
-    const resolver = new NoteResolver();
-    const server = await createSubgraphServer({
-      name: 'runtime-test',
-      schema: await buildSubgraphSchema({ resolvers: [NoteResolver], container: { get: () => resolver } }),
-      database,
-      redis,
-      logger: logs.logger,
-      verifier: callerKeys.verifier,
-      createLoaders: () => ({}),
-    });
+    const { server } = await startTestSubgraph(NoteResolver, { logger: logs.logger });
     try {
       const call = createSubgraphClient(await server.listen(0, '127.0.0.1'), callerKeys.signer);
       const caller = createTestCaller();
