@@ -273,13 +273,13 @@ const percentile = (values: number[], fraction: number) => {
 };
 const median = (values: number[]) => percentile(values, 0.5);
 
-type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; allLatencies: number[]; slowestSentAt: number[]; ownCpuMsPerRequest: number[]; ownCpuMs: number[]; burstRequests: number[]; othersCpuMs: number[]; subgraphsCpuMs: number[]; redisCpuMs: number[]; postgresCpuMs: number[]; serial: number[]; serialDifference: number[]; failures: number }>;
+type Results = Map<string, { rps: number[]; p50: number[]; p99: number[]; allLatencies: number[]; slowestSentAt: number[]; ownCpuMs: number[]; burstRequests: number[]; othersCpuMs: number[]; subgraphsCpuMs: number[]; redisCpuMs: number[]; postgresCpuMs: number[]; serial: number[]; serialDifference: number[]; failures: number }>;
 // When each burst ran (wall clock), to attribute the gateways' GC pauses to the burst they fell in.
 const burstWindows: { gateway: string; operation: string; start: number; end: number }[] = [];
 const results: Results = new Map();
 const resultOf = (gateway: string, operation: string) => {
   const id = `${gateway}\n${operation}`;
-  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], allLatencies: [], slowestSentAt: [], ownCpuMsPerRequest: [], ownCpuMs: [], burstRequests: [], othersCpuMs: [], subgraphsCpuMs: [], redisCpuMs: [], postgresCpuMs: [], serial: [], serialDifference: [], failures: 0 });
+  if (!results.has(id)) results.set(id, { rps: [], p50: [], p99: [], allLatencies: [], slowestSentAt: [], ownCpuMs: [], burstRequests: [], othersCpuMs: [], subgraphsCpuMs: [], redisCpuMs: [], postgresCpuMs: [], serial: [], serialDifference: [], failures: 0 });
   return results.get(id)!;
 };
 
@@ -416,7 +416,6 @@ for (let round = 0; round < rounds; round += 1) {
       const cpu = resultOf(gateway.name, operation.name);
       cpu.ownCpuMs.push(cpuAfter.get(gateway.name)! - cpuBefore.get(gateway.name)!);
       cpu.burstRequests.push(sample.requests);
-      cpu.ownCpuMsPerRequest.push(cpu.ownCpuMs.at(-1)! / sample.requests);
       cpu.othersCpuMs.push(others);
       cpu.subgraphsCpuMs.push(cpuAfter.get('subgraphs')! - cpuBefore.get('subgraphs')!);
       cpu.redisCpuMs.push(cpuSpentSince(serversBefore.redis, serversAfter.redis));
@@ -530,16 +529,19 @@ printPerOperation(
   },
 );
 
+/** Each burst's CPU of the gateway's own process per request it served. */
+const ownCpuMsPerRequest = (result: ReturnType<typeof resultOf>) => result.ownCpuMs.map((ms, burst) => ms / result.burstRequests[burst]!);
+
 // What a request costs the gateway's own process in CPU: steadier than its throughput on a shared
 // machine, since time spent waiting for a core is not counted.
 printPerOperation(
   "CPU time of each gateway's own process per request of its bursts (all its threads, the collector's included), ms: all rounds together; in brackets the median over the rounds (lowest – highest), and the median of its ratio to bare Apollo's in the same round (the machine's drift between rounds cancelled).",
   (gateway, operation) => {
     const result = resultOf(gateway, operation);
-    const perRequest = result.ownCpuMsPerRequest;
+    const perRequest = ownCpuMsPerRequest(result);
     if (!perRequest.length) return '—';
     const together = result.ownCpuMs.reduce((sum, ms) => sum + ms, 0) / result.burstRequests.reduce((sum, count) => sum + count, 0);
-    const base = resultOf(baseline, operation).ownCpuMsPerRequest;
+    const base = ownCpuMsPerRequest(resultOf(baseline, operation));
     const ratio = median(perRequest.map((cpu, round) => cpu / base[round]!));
     return `${format(together, 3)} (${format(median(perRequest), 2)}, ${format(Math.min(...perRequest), 2)} – ${format(Math.max(...perRequest), 2)}; ×${format(ratio, 3)})`;
   },
